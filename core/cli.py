@@ -1,0 +1,258 @@
+"""The ``mk2ds`` command line: a thin shell over the library and the plugin hooks.
+
+The host owns ``verify``, ``plugins``, ``codes``, ``schemas`` and ``profile``; every other command
+(``convert``, ``tree``, ``pe``, ``sample``, ``demo``, ...) is added by a plugin through ``mk2ds_add_commands``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import pluggy
+
+from mk2ds.core import registry
+from mk2ds.core.atomic import write_atomic
+from mk2ds.core.errors import UsageError
+from mk2ds.core.findings import Severity
+from mk2ds.core.pluginmanager import (
+    BLOCK_ENV,
+    DISABLE_AUTOLOAD_ENV,
+    get_plugin_manager,
+    plugin_infos,
+)
+from mk2ds.core.report import ExitCode, Report
+from mk2ds.core.verify_context import LEVELS
+from mk2ds.core.walker import PluginSettings, default_jobs, verify
+
+__all__ = ["main", "build_parser", "tool_description", "emit_report"]
+
+
+def tool_description(pm: pluggy.PluginManager) -> dict[str, Any]:
+    """Name and versions of mk2ds and of the plugins that took part (recorded in every report)."""
+    from mk2ds.core.pluginmanager import _mk2ds_version
+
+    return {
+        "name": "mk2ds",
+        "version": _mk2ds_version(),
+        "python": sys.version.split()[0],
+        "plugins": {info.name: info.version for info in plugin_infos(pm) if not info.blocked},
+    }
+
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-p",
+        dest="plugin_flags",
+        action="append",
+        default=[],
+        metavar="no:NAME",
+        help=f"block a plugin by name (repeatable); also {BLOCK_ENV}=a,b",
+    )
+    parser.add_argument(
+        "--disable-plugin-autoload",
+        action="store_true",
+        help=f"do not load third-party plugins from the 'mk2ds' entry-point group; also {DISABLE_AUTOLOAD_ENV}=1",
+    )
+
+
+def _plugin_settings(argv: Sequence[str]) -> PluginSettings:
+    pre = argparse.ArgumentParser(add_help=False)
+    _global_options(pre)
+    known, _ = pre.parse_known_args(argv)
+    blocked = []
+    for flag in known.plugin_flags:
+        if not flag.startswith("no:") or len(flag) <= 3:
+            raise UsageError(f"-p takes no:NAME to block a plugin, not {flag!r}")
+        blocked.append(flag[3:])
+    return PluginSettings(load_entrypoints=False if known.disable_plugin_autoload else None, blocked=tuple(blocked))
+
+
+def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
+    from mk2ds.core.pluginmanager import _mk2ds_version
+
+    parser = argparse.ArgumentParser(
+        prog="mk2ds",
+        description="Verify, convert and package InfoTrace Mark II malware-behaviour datasets.",
+        epilog="Exit codes: 0 ok, 1 findings at the failing severity, 2 usage error, 3 internal error.",
+    )
+    parser.add_argument("--version", action="version", version=f"mk2ds {_mk2ds_version()}")
+    _global_options(parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    reports = registry.outputs(pm, "report")
+    verify_parser = subparsers.add_parser(
+        "verify", help="check a dataset distribution (folder or zip): layout, cross-references, every file"
+    )
+    verify_parser.add_argument("path", help="dataset folder or .zip file")
+    verify_parser.add_argument("--profile", default="soliton-2018", help="profile name or JSON file")
+    verify_parser.add_argument("--level", choices=LEVELS, default="full", help="how thorough (default: full)")
+    verify_parser.add_argument("--format", default="text", choices=sorted(reports), help="report format")
+    verify_parser.add_argument("-o", "--output", help="write the report to this file (atomically)")
+    verify_parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (0 = one per core)")
+    verify_parser.add_argument("--select", action="append", default=[], metavar="CODE", help="report only these codes (prefix with trailing '-')")
+    verify_parser.add_argument("--ignore", action="append", default=[], metavar="CODE", help="do not report these codes")
+    verify_parser.add_argument(
+        "--fail-on", choices=[s.value for s in Severity], default="error", help="lowest severity that fails the run"
+    )
+    verify_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    group = verify_parser.add_argument_group("plugin options")
+    pm.hook.mk2ds_add_verify_options(group=group)
+    for output in reports.values():
+        output.add_options(verify_parser)
+    verify_parser.set_defaults(handler=_cmd_verify)
+
+    plugins_parser = subparsers.add_parser("plugins", help="list plugins with versions and hooks")
+    plugins_parser.add_argument("--json", action="store_true", help="machine-readable output")
+    plugins_parser.set_defaults(handler=_cmd_plugins)
+
+    codes_parser = subparsers.add_parser("codes", help="list every finding code with its description")
+    codes_parser.add_argument("--json", action="store_true", help="machine-readable output")
+    codes_parser.set_defaults(handler=_cmd_codes)
+
+    schemas_parser = subparsers.add_parser("schemas", help="list the JSON Schemas, or print one")
+    schemas_parser.add_argument("name", nargs="?", help="print this schema")
+    schemas_parser.set_defaults(handler=_cmd_schemas)
+
+    profile_parser = subparsers.add_parser("profile", help="show layout profiles")
+    profile_sub = profile_parser.add_subparsers(dest="profile_command", metavar="ACTION")
+    show = profile_sub.add_parser("show", help="print a profile as JSON")
+    show.add_argument("name", help="profile name or file")
+    show.set_defaults(handler=_cmd_profile_show)
+    listing = profile_sub.add_parser("list", help="list profile names")
+    listing.set_defaults(handler=_cmd_profile_list)
+    profile_parser.set_defaults(handler=_cmd_profile_list)
+
+    pm.hook.mk2ds_add_commands(subparsers=subparsers, pm=pm)
+    return parser
+
+
+def emit_report(pm: pluggy.PluginManager, report: Report, args: argparse.Namespace) -> ExitCode:
+    """Render a report with the chosen report output; print it or write it to ``--output``."""
+    output = registry.find_output(pm, "report", getattr(args, "format", "text"))
+    document = report.to_dict()
+    rendered = output.factory(document, args)
+    if getattr(args, "output", None):
+        write_atomic(args.output, rendered)
+    else:
+        if isinstance(rendered, bytes):
+            sys.stdout.buffer.write(rendered)
+        else:
+            sys.stdout.write(rendered)
+        sys.stdout.flush()
+    return report.exit_code()
+
+
+def _cmd_verify(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
+    profile = registry.find_profile(pm, args.profile)
+    jobs = default_jobs() if args.jobs == 0 else max(1, args.jobs)
+    try:
+        report = verify(
+            args.path,
+            pm,
+            profile,
+            level=args.level,
+            options=args,
+            jobs=jobs,
+            settings=args._plugin_settings,
+            select=args.select,
+            ignore=args.ignore,
+            fail_on=Severity(args.fail_on),
+            show_progress=False if args.quiet else None,
+            tool=tool_description(pm),
+        )
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    return int(emit_report(pm, report, args))
+
+
+def _cmd_plugins(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
+    infos = plugin_infos(pm)
+    if args.json:
+        print(json.dumps([info.to_dict() for info in infos], indent=2, ensure_ascii=False))
+        return 0
+    for info in infos:
+        origin = "built-in" if info.builtin else (info.distribution or "external")
+        state = " (blocked)" if info.blocked else ""
+        print(f"{info.name:22} {info.version or '-':10} {origin}{state}")
+        if info.hooks:
+            print(f"{'':22} hooks: {', '.join(info.hooks)}")
+    return 0
+
+
+def _cmd_codes(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
+    table = registry.codes(pm)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"code": info.code, "severity": info.severity.value, "description": info.description, "plugin": info.plugin}
+                    for info in sorted(table.values(), key=lambda info: info.code)
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    for info in sorted(table.values(), key=lambda info: info.code):
+        print(f"{info.code:32} {info.severity.value:8} {info.description}")
+    return 0
+
+
+def _cmd_schemas(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
+    table = registry.schemas(pm)
+    if args.name:
+        if args.name not in table:
+            raise UsageError(f"no schema named {args.name!r} (known: {', '.join(sorted(table))})")
+        print(json.dumps(table[args.name], indent=2, ensure_ascii=False))
+        return 0
+    for name, document in sorted(table.items()):
+        print(f"{name:12} {document.get('$id', '')}")
+    return 0
+
+
+def _cmd_profile_show(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
+    profile = registry.find_profile(pm, args.name)
+    print(json.dumps(profile.to_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cmd_profile_list(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
+    for name in sorted(registry.profiles(pm)):
+        print(name)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mk2ds`` console script; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = _plugin_settings(argv)
+        pm = settings.build()
+        parser = build_parser(pm)
+        args = parser.parse_args(argv)
+        args._plugin_settings = settings
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help()
+            return int(ExitCode.USAGE_ERROR)
+        return int(handler(args, pm))
+    except UsageError as error:
+        print(f"mk2ds: error: {error}", file=sys.stderr)
+        return int(ExitCode.USAGE_ERROR)
+    except KeyboardInterrupt:
+        print("mk2ds: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # Output piped into `head` and closed: not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(ExitCode.OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

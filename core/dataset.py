@@ -1,0 +1,314 @@
+"""The dataset model: one read-only view over a folder or a zip file of one.
+
+The walker and every check read the dataset only through this module, so that a folder, a zip file and a
+BagIt bag look the same to them, nothing is ever written into the dataset, and unsafe names (``..``, absolute
+paths, links that point outside the root) are reported instead of being followed.
+
+Paths handed out are dataset-relative POSIX strings (``MK2Log/30m/abc.log``), compared as given.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+__all__ = ["Entry", "Dataset", "FolderDataset", "ZipDataset", "SubDataset", "open_dataset", "UnsafeName", "is_unsafe_name"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file or folder in the dataset."""
+
+    path: str
+    size: int
+    is_dir: bool = False
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.path).name
+
+    @property
+    def parent(self) -> str:
+        parent = str(PurePosixPath(self.path).parent)
+        return "" if parent == "." else parent
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return PurePosixPath(self.path).parts
+
+
+@dataclass(frozen=True)
+class UnsafeName:
+    """A name the walker refused to follow, with the reason. Becomes an ``unsafe-path`` finding."""
+
+    path: str
+    reason: str
+
+
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def is_unsafe_name(name: str) -> str | None:
+    """Return why a dataset-relative name is unsafe, or ``None`` when it is fine.
+
+    Unsafe: absolute names, drive letters, ``..`` components, backslashes (a separator on Windows, a character
+    elsewhere), control characters, and Windows reserved device names.
+    """
+    if not name:
+        return "empty name"
+    if name.startswith("/") or name.startswith("\\"):
+        return "absolute name"
+    if len(name) >= 2 and name[1] == ":":
+        return "drive-letter name"
+    if "\\" in name:
+        return "backslash in name (a path separator on Windows)"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "control character in name"
+    for part in name.split("/"):
+        if part == "..":
+            return "'..' component"
+        stem = part.split(".")[0].upper()
+        if stem in _WINDOWS_RESERVED:
+            return f"Windows reserved device name {part!r}"
+    return None
+
+
+class Dataset:
+    """Base class: list entries, open files, never write."""
+
+    #: What the user named (shown in reports).
+    location: str
+
+    def walk(self) -> Iterator[Entry | UnsafeName]:
+        """Every entry, folders included, sorted by path; unsafe names are yielded as :class:`UnsafeName`."""
+        raise NotImplementedError
+
+    def open(self, path: str) -> BinaryIO:
+        """Open a file for binary reading. Raises ``FileNotFoundError`` for unknown or unsafe paths."""
+        raise NotImplementedError
+
+    def read_bytes(self, path: str) -> bytes:
+        with self.open(path) as handle:
+            return handle.read()
+
+    def close(self) -> None:
+        """Release handles (zip files)."""
+
+    def reopen(self) -> Dataset:
+        """A fresh instance over the same location (for worker processes)."""
+        return open_dataset(self.location)
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class FolderDataset(Dataset):
+    """A dataset that is a folder on disk. Links are never followed out of the root."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.location = str(root)
+        self.root = Path(root)
+        self._real_root = self.root.resolve()
+
+    def walk(self) -> Iterator[Entry | UnsafeName]:
+        stack = [""]
+        while stack:
+            relative = stack.pop()
+            folder = self.root / relative if relative else self.root
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError as error:
+                yield UnsafeName(relative or ".", f"cannot list folder: {error.strerror or error}")
+                continue
+            subfolders: list[str] = []
+            for name in names:
+                child = f"{relative}/{name}" if relative else name
+                reason = is_unsafe_name(name)
+                full = folder / name
+                try:
+                    info = full.lstat()
+                except OSError as error:
+                    yield UnsafeName(child, f"cannot stat: {error.strerror or error}")
+                    continue
+                if reason:
+                    yield UnsafeName(child, reason)
+                    continue
+                if stat.S_ISLNK(info.st_mode):
+                    target = full.resolve()
+                    if not _is_within(target, self._real_root):
+                        yield UnsafeName(child, "symbolic link pointing outside the dataset")
+                        continue
+                    try:
+                        info = full.stat()
+                    except OSError:
+                        yield UnsafeName(child, "broken symbolic link")
+                        continue
+                    if stat.S_ISDIR(info.st_mode):
+                        # A link to a folder inside the root is listed but not descended into: no loops.
+                        yield UnsafeName(child, "symbolic link to a folder (not followed)")
+                        continue
+                if stat.S_ISDIR(info.st_mode):
+                    yield Entry(child, 0, is_dir=True)
+                    subfolders.append(child)
+                elif stat.S_ISREG(info.st_mode):
+                    yield Entry(child, info.st_size)
+                else:
+                    yield UnsafeName(child, "not a regular file or folder")
+            stack.extend(reversed(subfolders))
+
+    def open(self, path: str) -> BinaryIO:
+        reason = is_unsafe_name(path)
+        if reason:
+            raise FileNotFoundError(f"{path}: refused ({reason})")
+        full = self.root / path
+        if not _is_within(full.resolve(), self._real_root):
+            raise FileNotFoundError(f"{path}: refused (resolves outside the dataset)")
+        return open(full, "rb")  # noqa: SIM115 - caller closes
+
+    def local_path(self, path: str) -> Path:
+        """The on-disk path of an entry (folder datasets only; used for fast hashing)."""
+        return self.root / path
+
+
+class ZipDataset(Dataset):
+    """A dataset inside a zip file, read in place: nothing is extracted to disk.
+
+    A zip made of a single top-level folder (``SolitonDataset2018/...``) is treated as that folder.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.location = str(path)
+        self._zip = zipfile.ZipFile(path)
+        names = [info.filename for info in self._zip.infolist()]
+        self.prefix = _single_top_folder(names)
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+
+    def walk(self) -> Iterator[Entry | UnsafeName]:
+        seen_dirs: set[str] = set()
+        items: list[Entry | UnsafeName] = []
+        for info in self._zip.infolist():
+            raw = info.filename
+            reason = is_unsafe_name(raw.rstrip("/")) if raw.rstrip("/") else "empty name"
+            if reason:
+                items.append(UnsafeName(raw, reason))
+                continue
+            name = raw[len(self.prefix):] if self.prefix and raw.startswith(self.prefix) else raw
+            name = name.rstrip("/")
+            if not name:
+                continue
+            parts = name.split("/")
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth])
+                if folder not in seen_dirs:
+                    seen_dirs.add(folder)
+                    items.append(Entry(folder, 0, is_dir=True))
+            if info.is_dir():
+                if name not in seen_dirs:
+                    seen_dirs.add(name)
+                    items.append(Entry(name, 0, is_dir=True))
+                continue
+            if _zip_is_symlink(info):
+                items.append(UnsafeName(name, "symbolic link inside the zip (not followed)"))
+                continue
+            self._infos[name] = info
+            items.append(Entry(name, info.file_size))
+        items.sort(key=lambda item: item.path)
+        yield from items
+
+    def open(self, path: str) -> BinaryIO:
+        if not self._infos:
+            for _ in self.walk():
+                pass
+        info = self._infos.get(path)
+        if info is None:
+            raise FileNotFoundError(f"{path}: not in {self.location}")
+        return self._zip.open(info)  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+class SubDataset(Dataset):
+    """A folder inside another dataset, seen as a dataset of its own (the payload of a BagIt bag)."""
+
+    def __init__(self, container: Dataset, prefix: str) -> None:
+        self.container = container
+        self.prefix = prefix.strip("/")
+        self.location = container.location
+
+    def walk(self) -> Iterator[Entry | UnsafeName]:
+        start = self.prefix + "/"
+        for item in self.container.walk():
+            if not item.path.startswith(start):
+                continue
+            relative = item.path[len(start):]
+            if isinstance(item, UnsafeName):
+                yield UnsafeName(relative, item.reason)
+            else:
+                yield Entry(relative, item.size, item.is_dir)
+
+    def open(self, path: str) -> BinaryIO:
+        return self.container.open(f"{self.prefix}/{path}")
+
+    def local_path(self, path: str) -> Path:
+        return self.container.local_path(f"{self.prefix}/{path}")  # type: ignore[attr-defined,no-any-return]
+
+    def close(self) -> None:
+        self.container.close()
+
+    def reopen(self) -> Dataset:
+        return SubDataset(self.container.reopen(), self.prefix)
+
+
+def _zip_is_symlink(info: zipfile.ZipInfo) -> bool:
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def _single_top_folder(names: list[str]) -> str:
+    tops = {name.split("/", 1)[0] for name in names if name}
+    if len(tops) != 1:
+        return ""
+    top = tops.pop()
+    if all(name == top + "/" or name.startswith(top + "/") for name in names) and is_unsafe_name(top) is None:
+        return top + "/"
+    return ""
+
+
+def _is_within(target: Path, root: Path) -> bool:
+    try:
+        target.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def open_dataset(location: str | os.PathLike[str]) -> Dataset:
+    """Open a folder or a ``.zip`` file as a :class:`Dataset`. Raises ``FileNotFoundError`` if neither."""
+    path = Path(location)
+    if path.is_dir():
+        return FolderDataset(path)
+    if path.is_file() and zipfile.is_zipfile(path):
+        return ZipDataset(path)
+    if path.exists():
+        raise FileNotFoundError(f"{location}: not a folder or a zip file")
+    raise FileNotFoundError(f"{location}: no such file or folder")
+
+
+def nfc(name: str) -> str:
+    """Unicode NFC form, used to match names that differ only in normalisation (macOS NFD vs NFC)."""
+    return unicodedata.normalize("NFC", name)
+
+
+def read_text_head(handle: BinaryIO, limit: int = 65536) -> bytes:
+    """Read at most ``limit`` bytes (for sniffing)."""
+    return handle.read(limit) if not isinstance(handle, io.TextIOBase) else b""

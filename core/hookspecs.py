@@ -1,0 +1,239 @@
+"""The mk2ds extension contract: every hook a plugin can implement.
+
+This module is the whole plugin API. Built-in features in ``mk2ds.plugins`` use exactly these hooks, and
+third-party plugins, installed as distributions that declare an entry point in the ``mk2ds`` group, use them
+the same way::
+
+    # pyproject.toml of a third-party plugin
+    [project.entry-points.mk2ds]
+    acme = "mk2ds_acme"
+
+    # mk2ds_acme.py
+    from mk2ds.core import hookimpl
+
+    @hookimpl
+    def mk2ds_register_codes():
+        return [CodeInfo("acme/odd-thing", Severity.WARNING, "Something odd was seen")]
+
+Rules that hold for every hook:
+
+* Every hook name starts with ``mk2ds_``. An implementation whose name matches no hook is an error at start-up
+  (``check_pending``), so a typo fails loudly.
+* An implementation may accept *fewer* arguments than the hook offers (pluggy's opt-in arguments). New
+  arguments may be added to a hook in a minor release; existing argument names are never renamed or removed
+  within a major version. That is the stability promise for plugin authors.
+* Hooks marked *first result wins* stop at the first implementation that returns something other than
+  ``None``; return ``None`` to mean "not mine".
+* All other hooks collect the results of every implementation.
+* A plugin that raises does not crash the run: the exception becomes a ``plugin-error`` finding naming the
+  plugin and the hook, and the run ends with exit code 3 (internal error). Checks should *yield findings*
+  and raise only for bugs.
+* Findings are :class:`mk2ds.core.findings.Finding` objects; third-party finding codes are namespaced
+  ``plugin/slug`` and must be registered with :func:`mk2ds_register_codes`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from mk2ds.core.dataset import Dataset, Entry
+    from mk2ds.core.findings import CodeInfo, Fact, Finding
+    from mk2ds.core.outputs import OutputFormat
+    from mk2ds.core.verify_context import VerifyContext
+
+__all__ = ["hookspec", "PROJECT_NAME"]
+
+PROJECT_NAME = "mk2ds"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:  # type: ignore[type-arg]
+    """Add sub-commands to the ``mk2ds`` command line.
+
+    :param subparsers: the ``argparse`` sub-parsers object of the ``mk2ds`` parser. Call
+        ``subparsers.add_parser(NAME, help=...)`` and set the handler with
+        ``parser.set_defaults(handler=FUNCTION)``. The handler is called as ``FUNCTION(args, pm)`` and returns
+        an exit code (see :class:`mk2ds.core.report.ExitCode`).
+    :param pm: the plugin manager, for commands that need to call other hooks (output formats, readers).
+
+    Every sub-command must have help text. Command names are global: two plugins adding the same name is
+    a start-up error.
+    """
+
+
+@hookspec
+def mk2ds_add_verify_options(group: argparse._ArgumentGroup) -> None:
+    """Add options to ``mk2ds verify`` (for example ``--samples DIR`` from the PE plugin).
+
+    :param group: an ``argparse`` argument group titled after no plugin in particular; add arguments with
+        ``group.add_argument(...)``. Use long option names that name your feature, to avoid clashes. The
+        parsed values reach checks as ``context.options``.
+    """
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Registries (collected from every plugin)
+# --------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def mk2ds_register_codes() -> Iterable[CodeInfo]:
+    """Declare the finding codes this plugin may emit.
+
+    :return: an iterable of :class:`mk2ds.core.findings.CodeInfo` (code, default severity, one-line
+        description). ``mk2ds codes`` lists them, ``--select``/``--ignore`` accept them, and a finding with an
+        unregistered code is reported as ``unregistered-code`` next to the finding itself.
+    """
+
+
+@hookspec
+def mk2ds_register_outputs() -> Iterable[OutputFormat]:
+    """Declare output formats (records for ``convert``, reports for ``verify``, trees for ``tree``).
+
+    :return: an iterable of :class:`mk2ds.core.outputs.OutputFormat` descriptors. Names must be unique per
+        kind; a later registration of the same kind and name is an error reported at start-up.
+    """
+
+
+@hookspec
+def mk2ds_register_profiles() -> Iterable[Mapping[str, Any]]:
+    """Declare dataset layout profiles.
+
+    :return: an iterable of profile documents (dicts that validate against ``schemas/profile.schema.json``).
+        ``mk2ds verify --profile NAME`` selects one by its ``name``; ``--profile FILE`` loads a user's own.
+    """
+
+
+@hookspec
+def mk2ds_register_schemas() -> Iterable[Mapping[str, Any]]:
+    """Declare extra JSON Schemas (the built-in ones in ``mk2ds.schemas`` are always present).
+
+    :return: an iterable of JSON Schema documents, each with a unique ``$id``. They appear in
+        ``mk2ds schemas`` and can be used by ``mk2ds validate --schema NAME`` where NAME is the part of the
+        ``$id`` file name before ``.schema.json``.
+    """
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Verification: discovery and checks
+# --------------------------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def mk2ds_classify_entry(entry: Entry, context: VerifyContext) -> str | None:
+    """Say what kind of file an entry is. **First result wins.**
+
+    :param entry: a file of the dataset (folders are not classified).
+    :param context: the verification context (profile, level, options).
+    :return: a kind name such as ``"mk2log"``, ``"list-xlsx"``, ``"sysinfo"``, or ``None`` if this plugin
+        does not know. The built-in profile classifier runs last (``trylast``), so a plugin can override it.
+        Unclassified files get the kind ``"other"``.
+    """
+
+
+@hookspec
+def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterable[Finding | Fact] | None:
+    """Check the dataset as a whole (layout, indexes, cross-references, fixity).
+
+    Runs once per verification, in the main process, before any entry check. Values put into
+    ``context.shared`` (JSON-like data only) are visible to :func:`mk2ds_check_entry` in every worker.
+
+    :param dataset: read-only access to the files (:class:`mk2ds.core.dataset.Dataset`).
+    :param context: profile, level (``structure``, ``fast`` or ``full``), options, the list of entries
+        (``context.entries``) and their kinds (``context.kinds``).
+    :return: findings and facts, as an iterable (a generator is fine), or ``None``.
+    """
+
+
+@hookspec
+def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: VerifyContext) -> Iterable[Finding | Fact] | None:
+    """Check one file. Called for every file, possibly in a worker process (``-j``), never at level
+    ``structure``.
+
+    :param entry: the file.
+    :param kind: what :func:`mk2ds_classify_entry` said it is (``"other"`` if nobody knew).
+    :param dataset: read-only access to the files.
+    :param context: as for :func:`mk2ds_check_dataset`; ``context.shared`` holds what dataset checks left.
+    :return: findings and facts, or ``None`` when the kind is not yours.
+    """
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Services (first result wins): how commands and checks get work done, replaceable by plugins
+# --------------------------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def mk2ds_open_log(stream: Any, name: str, options: argparse.Namespace) -> Any:
+    """Open a log for reading records. **First result wins.**
+
+    :param stream: a binary file object positioned at the start of the log.
+    :param name: how to name the log in findings (dataset-relative path or the user's file name).
+    :param options: reader options (``encoding``, ``assume_offset``, ``provenance``); missing attributes mean
+        defaults.
+    :return: a reader object that is iterable over records (dicts, in file order) and, after iteration, has
+        ``findings`` (a list of :class:`Finding`), ``rejects`` (a list of ``(line_number, raw_bytes)``) and
+        ``stats`` (a dict with at least ``lines``, ``records``, ``rejected`` and ``blank``); or ``None``
+        if the stream is not a log this plugin reads.
+    """
+
+
+@hookspec(firstresult=True)
+def mk2ds_recompute_pe(data: bytes, name: str, options: argparse.Namespace) -> Mapping[str, Any] | None:
+    """Compute PE facts for a file's bytes (never executed). **First result wins.**
+
+    :param data: the file content.
+    :param name: how to name the file in findings.
+    :param options: PE options (``pe_timeout``, ``pe_memory``).
+    :return: a document that validates against ``schemas/pe.schema.json``, or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def mk2ds_build_process_tree(records: Iterable[Mapping[str, Any]], options: argparse.Namespace) -> Any:
+    """Build the process model from records (dicts as pinned by ``schemas/record.schema.json``), streaming.
+    **First result wins.**
+
+    :param records: records in file order; consumed once.
+    :param options: tree options (``all_events``, ``focus``, ``since``, ``until``, ``depth``).
+    :return: the process model object of the tree plugin (it renders to ``schemas/tree.schema.json``), or
+        ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def mk2ds_locate_payload(dataset: Dataset) -> str | None:
+    """Say where the payload of a packaged dataset starts. **First result wins.**
+
+    A BagIt bag, for example, keeps the distribution under ``data/``. When a plugin returns a folder path,
+    layout and content checks see that folder as the dataset root, while ``mk2ds_check_container`` still sees
+    the whole container (tag files, manifests).
+
+    :param dataset: the dataset as opened (folder or zip).
+    :return: a dataset-relative folder path, or ``None`` when the dataset is not packaged.
+    """
+
+
+@hookspec
+def mk2ds_check_container(container: Dataset, payload: str, context: VerifyContext) -> Iterable[Finding | Fact] | None:
+    """Check the packaging of a dataset (BagIt tag files, Payload-Oxum, payload manifests).
+
+    Called only when :func:`mk2ds_locate_payload` returned a payload folder.
+
+    :param container: the whole dataset as opened, tag files included.
+    :param payload: the payload folder inside it (for example ``"data"``).
+    :param context: the verification context of the payload.
+    :return: findings (paths relative to the container) and facts.
+    """

@@ -1,0 +1,98 @@
+"""The ``text`` report output: a summary table, then findings grouped by sample, coloured on a TTY."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from mk2ds.core import OutputFormat, hookimpl
+from mk2ds.core.terminal import colour, pad, use_colour
+
+SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
+
+
+def _location(finding: Mapping[str, Any]) -> str:
+    parts = [str(finding.get("path", "-"))]
+    if "line" in finding:
+        parts.append(str(finding["line"]))
+        if "column" in finding:
+            parts.append(str(finding["column"]))
+    return ":".join(parts)
+
+
+def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
+    setting = getattr(options, "color", "auto")
+    enabled = use_colour(sys.stdout, setting) and not getattr(options, "output", None)
+    lines: list[str] = []
+    target = report.get("target", {})
+    title = f"mk2ds {report['command']}"
+    if target.get("location"):
+        title += f" {target['location']}"
+    extras = [f"{key} {target[key]}" for key in ("profile", "level") if key in target]
+    if extras:
+        title += f" ({', '.join(extras)})"
+    lines.append(colour(title, "bold", enabled))
+
+    stats = report.get("stats", {})
+    if stats:
+        shown = {key: value for key, value in stats.items() if not isinstance(value, (dict, list))}
+        lines.append("  " + ", ".join(f"{key}: {value}" for key, value in shown.items()))
+    facts = report.get("facts", {})
+    for key, value in facts.items():
+        if not isinstance(value, (dict, list)):
+            lines.append(f"  {key}: {value}")
+
+    samples = report.get("samples", [])
+    if samples:
+        lines.append("")
+        lines.append(f"  {pad('sample', 66)} {'errors':>6} {'warnings':>8} {'info':>5}")
+        for sample in samples:
+            counts = sample["findings"]
+            mark = colour("✗", "red", enabled) if counts["error"] else colour("✓", "green", enabled)
+            lines.append(f"{mark} {pad(sample['id'], 66)} {counts['error']:>6} {counts['warning']:>8} {counts['info']:>5}")
+            fact_text = ", ".join(
+                f"{key}={value}" for key, value in sample.get("facts", {}).items() if not isinstance(value, (dict, list))
+            )
+            if fact_text:
+                lines.append(colour(f"    {fact_text}", "dim", enabled))
+
+    findings = list(report.get("findings", []))
+    if findings:
+        groups: dict[str, list[Mapping[str, Any]]] = {}
+        for finding in findings:
+            groups.setdefault(finding.get("subject") or "", []).append(finding)
+        for subject in sorted(groups, key=lambda key: (key != "", key)):
+            lines.append("")
+            lines.append(colour(f"[{subject}]" if subject else "[dataset]", "bold", enabled))
+            for finding in groups[subject]:
+                severity = finding["severity"]
+                label = colour(f"{severity:7}", SEVERITY_COLOURS.get(severity, "dim"), enabled)
+                lines.append(f"  {label} {finding['code']:28} {_location(finding)}: {finding['message']}")
+
+    summary = report["summary"]
+    verdict = "OK" if report["valid"] else "FAILED"
+    if report.get("exit_code") == 3:
+        verdict = "INTERNAL ERROR"
+    verdict_colour = "green" if verdict == "OK" else "red"
+    lines.append("")
+    lines.append(
+        colour(verdict, verdict_colour, enabled)
+        + f": {summary['error']} errors, {summary['warning']} warnings, {summary['info']} info"
+    )
+    return "\n".join(lines) + "\n"
+
+
+@hookimpl
+def mk2ds_register_outputs() -> list[OutputFormat]:
+    return [
+        OutputFormat(
+            "text",
+            "report",
+            ".txt",
+            "summary table and findings grouped by sample (colour on a terminal)",
+            render,
+            options=((("--color",), {"choices": ["auto", "always", "never"], "default": "auto", "help": "colour in text output"}),),
+        )
+    ]
