@@ -1,0 +1,96 @@
+"""Shared fixtures. Tests always exercise the installed ``mk2ds`` package (never the bare folders)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pluggy
+import pytest
+
+from mk2ds.core import get_plugin_manager
+from mk2ds.core.cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from the current output")
+
+
+@pytest.fixture(autouse=True)
+def _no_third_party_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the built-in plugins unless a test installs one on purpose."""
+    monkeypatch.setenv("MK2DS_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.delenv("MK2DS_BLOCK_PLUGINS", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def pm() -> pluggy.PluginManager:
+    return get_plugin_manager(load_entrypoints=False)
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``mk2ds ARGS...`` in-process; returns exit code, stdout and stderr."""
+
+    def run(*args: str | os.PathLike[str]) -> CliResult:
+        capsys.readouterr()
+        code = main([str(arg) for arg in args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[Path, str], None]:
+    """``golden(path, text)``: compare ``text`` with a golden file (``--update-golden`` rewrites it)."""
+
+    def check(path: Path, text: str) -> None:
+        if request.config.getoption("--update-golden") or not path.exists():
+            if not request.config.getoption("--update-golden") and os.environ.get("CI"):
+                pytest.fail(f"golden file {path} is missing")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="\n")
+        assert text == path.read_text(encoding="utf-8"), f"output differs from golden file {path}"
+
+    return check
+
+
+def make_read_only(root: Path) -> Iterator[None]:
+    """Remove write bits below ``root`` (tests prove verify never writes into a dataset)."""
+    for path in [root, *root.rglob("*")]:
+        mode = path.stat().st_mode
+        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    yield
+    for path in [root, *root.rglob("*")]:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+@pytest.fixture
+def read_only() -> Callable[[Path], object]:
+    """``with read_only(path):`` make a tree read-only for the block (root can still write: tests also diff)."""
+    import contextlib
+
+    return contextlib.contextmanager(make_read_only)
+
+
+assert "core" not in sys.modules and "plugins" not in sys.modules, "bare core/plugins imported: use mk2ds.*"
