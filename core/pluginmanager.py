@@ -40,9 +40,15 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "mk2ds.plugins.profile_classifier",
     "mk2ds.plugins.soliton_profile",
     "mk2ds.plugins.layout",
+    "mk2ds.plugins.sample_list",
+    "mk2ds.plugins.cross_references",
+    "mk2ds.plugins.log_checks",
+    "mk2ds.plugins.sysinfo",
     # reports
     "mk2ds.plugins.report_text",
     "mk2ds.plugins.report_json",
+    "mk2ds.plugins.report_junit",
+    "mk2ds.plugins.report_sarif",
     # Mark II reader, convert, format, validate (issue: convert)
     # sample logs and the built-in sample distribution
     # process trees

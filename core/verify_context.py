@@ -30,6 +30,14 @@ class VerifyContext:
     entries: dict[str, int] = field(default_factory=dict)
     folders: set[str] = field(default_factory=set)
     kinds: dict[str, str] = field(default_factory=dict)
+    #: The plugin manager of the current process, for checks that call service hooks (``mk2ds_open_log``).
+    #: Not pickled: each worker process sets its own.
+    pm: Any = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["pm"] = None
+        return state
 
     def at_least(self, level: str) -> bool:
         """True when the run's level is ``level`` or more thorough."""

@@ -62,6 +62,7 @@ def _worker_init(settings: PluginSettings, location: str, payload: str | None, c
     _WORKER.pm = settings.build()
     dataset = open_dataset(location)
     _WORKER.dataset = SubDataset(dataset, payload) if payload else dataset
+    context.pm = _WORKER.pm
     _WORKER.context = context
 
 
@@ -147,7 +148,7 @@ def verify(
         }
         if payload:
             report.target["payload"] = payload
-        context = VerifyContext(profile=profile, level=level, options=options)
+        context = VerifyContext(profile=profile, level=level, options=options, pm=pm)
         files: list[Entry] = []
         for item in dataset.walk():
             if isinstance(item, UnsafeName):

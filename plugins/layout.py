@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext, hookimpl
+from mk2ds.core import CodeInfo, Dataset, Finding, Severity, VerifyContext, hookimpl
 
 
 @hookimpl
@@ -23,7 +23,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 
 
 @hookimpl
-def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Finding | Fact]:
+def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Finding]:
     files = context.entries
     folders = context.folders
     lower_files = {path.lower(): path for path in files}
@@ -60,5 +60,3 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
     for name in top_level:
         if name.lower() not in known:
             yield Finding("unexpected-entry", Severity.INFO, "not described by the profile", path=name)
-    yield Fact("files", len(files))
-    yield Fact("folders", len(folders))
