@@ -87,7 +87,7 @@ class Dataset:
     location: str
 
     def walk(self) -> Iterator[Entry | UnsafeName]:
-        """Every entry, folders included, sorted by path; unsafe names are yielded as :class:`UnsafeName`."""
+        """Every entry, folders included, depth-first with names sorted; unsafe names come as :class:`UnsafeName`."""
         raise NotImplementedError
 
     def open(self, path: str) -> BinaryIO:
@@ -121,50 +121,47 @@ class FolderDataset(Dataset):
         self._real_root = self.root.resolve()
 
     def walk(self) -> Iterator[Entry | UnsafeName]:
-        stack = [""]
-        while stack:
-            relative = stack.pop()
-            folder = self.root / relative if relative else self.root
-            try:
-                names = sorted(os.listdir(folder))
-            except OSError as error:
-                yield UnsafeName(relative or ".", f"cannot list folder: {error.strerror or error}")
+        yield from self._walk_folder("")
+
+    def _walk_folder(self, relative: str) -> Iterator[Entry | UnsafeName]:
+        folder = self.root / relative if relative else self.root
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as error:
+            yield UnsafeName(relative or ".", f"cannot list folder: {error.strerror or error}")
+            return
+        for name in names:
+            child = f"{relative}/{name}" if relative else name
+            full = folder / name
+            reason = is_unsafe_name(name)
+            if reason:
+                yield UnsafeName(child, reason)
                 continue
-            subfolders: list[str] = []
-            for name in names:
-                child = f"{relative}/{name}" if relative else name
-                reason = is_unsafe_name(name)
-                full = folder / name
+            try:
+                info = full.lstat()
+            except OSError as error:
+                yield UnsafeName(child, f"cannot stat: {error.strerror or error}")
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                if not _is_within(full.resolve(), self._real_root):
+                    yield UnsafeName(child, "symbolic link pointing outside the dataset")
+                    continue
                 try:
-                    info = full.lstat()
-                except OSError as error:
-                    yield UnsafeName(child, f"cannot stat: {error.strerror or error}")
+                    info = full.stat()
+                except OSError:
+                    yield UnsafeName(child, "broken symbolic link")
                     continue
-                if reason:
-                    yield UnsafeName(child, reason)
-                    continue
-                if stat.S_ISLNK(info.st_mode):
-                    target = full.resolve()
-                    if not _is_within(target, self._real_root):
-                        yield UnsafeName(child, "symbolic link pointing outside the dataset")
-                        continue
-                    try:
-                        info = full.stat()
-                    except OSError:
-                        yield UnsafeName(child, "broken symbolic link")
-                        continue
-                    if stat.S_ISDIR(info.st_mode):
-                        # A link to a folder inside the root is listed but not descended into: no loops.
-                        yield UnsafeName(child, "symbolic link to a folder (not followed)")
-                        continue
                 if stat.S_ISDIR(info.st_mode):
-                    yield Entry(child, 0, is_dir=True)
-                    subfolders.append(child)
-                elif stat.S_ISREG(info.st_mode):
-                    yield Entry(child, info.st_size)
-                else:
-                    yield UnsafeName(child, "not a regular file or folder")
-            stack.extend(reversed(subfolders))
+                    # A link to a folder inside the root is reported, not descended into: no loops.
+                    yield UnsafeName(child, "symbolic link to a folder (not followed)")
+                    continue
+            if stat.S_ISDIR(info.st_mode):
+                yield Entry(child, 0, is_dir=True)
+                yield from self._walk_folder(child)
+            elif stat.S_ISREG(info.st_mode):
+                yield Entry(child, info.st_size)
+            else:
+                yield UnsafeName(child, "not a regular file or folder")
 
     def open(self, path: str) -> BinaryIO:
         reason = is_unsafe_name(path)
@@ -189,7 +186,7 @@ class ZipDataset(Dataset):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.location = str(path)
         self._zip = zipfile.ZipFile(path)
-        names = [info.filename for info in self._zip.infolist()]
+        names = [info.filename for info in self._zip.infolist() if is_unsafe_name(info.filename.rstrip("/")) is None]
         self.prefix = _single_top_folder(names)
         self._infos: dict[str, zipfile.ZipInfo] = {}
 

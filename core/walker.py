@@ -49,6 +49,9 @@ class PluginSettings:
 
 @dataclass
 class _WorkerState:
+    #: Set in the parent before forking, so forked workers use the very same plugins (also ones registered
+    #: programmatically); spawned workers rebuild the manager from ``PluginSettings`` instead.
+    parent_pm: pluggy.PluginManager | None = None
     pm: pluggy.PluginManager | None = None
     dataset: Dataset | None = None
     context: VerifyContext | None = None
@@ -59,7 +62,7 @@ _WORKER = _WorkerState()
 
 
 def _worker_init(settings: PluginSettings, location: str, payload: str | None, context: VerifyContext) -> None:
-    _WORKER.pm = settings.build()
+    _WORKER.pm = _WORKER.parent_pm or settings.build()
     dataset = open_dataset(location)
     _WORKER.dataset = SubDataset(dataset, payload) if payload else dataset
     context.pm = _WORKER.pm
@@ -214,6 +217,7 @@ def _check_entries(
                 progress.advance(job[1])
             return results
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        _WORKER.parent_pm = pm if method == "fork" else None
         with concurrent.futures.ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=multiprocessing.get_context(method),

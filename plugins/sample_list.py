@@ -157,7 +157,9 @@ def read_sample_list(data: bytes, path: str) -> SampleList:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - openpyxl raises many types for broken files
-        result.findings.append(Finding("list-unreadable", Severity.ERROR, f"cannot read workbook: {type(error).__name__}: {error}", path=path))
+        cause = error.__cause__ or error.__context__ or error
+        reason = f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
+        result.findings.append(Finding("list-unreadable", Severity.ERROR, f"cannot read workbook: {reason}", path=path))
         return result
     try:
         for sheet in workbook.worksheets:
@@ -205,6 +207,7 @@ def _read_row(number: int, row: tuple[Any, ...], path: str, result: SampleList) 
     if all(cell is None or str(cell).strip() == "" for cell in row):
         return
     hashes: dict[str, str] = {}
+    malformed = False
     for role in ("sha256", "sha1", "md5", "hash"):
         value = _cell(row, result.roles.get(role))
         if value is None or str(value).strip() == "":
@@ -218,10 +221,13 @@ def _read_row(number: int, row: tuple[Any, ...], path: str, result: SampleList) 
             result.findings.append(
                 Finding("list-bad-hash", Severity.ERROR, f"{role} cell {text[:80]!r} is not a well-formed {role if role != 'hash' else 'MD5/SHA-1/SHA-256'} hex digest", path=path, line=number)
             )
+            malformed = True
             continue
         hashes.setdefault(kind, text.lower())
     columns = {header or f"column {index + 1}": _json_value(cell) for index, (header, cell) in enumerate(zip(result.headers, row)) if cell is not None}
     if not hashes:
+        if malformed:
+            return
         result.findings.append(Finding("list-row-without-hash", Severity.WARNING, "row has content but no usable hash", path=path, line=number, details={"columns": columns}))
         return
     sample_id = hashes.get("sha256") or hashes.get("sha1") or hashes["md5"]
