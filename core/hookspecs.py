@@ -213,6 +213,11 @@ def mk2ds_build_process_tree(records: Iterable[Mapping[str, Any]], options: argp
     """
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Packaged datasets (BagIt bags and the like)
+# --------------------------------------------------------------------------------------------------------------
+
+
 @hookspec(firstresult=True)
 def mk2ds_locate_payload(dataset: Dataset) -> str | None:
     """Say where the payload of a packaged dataset starts. **First result wins.**
