@@ -8,9 +8,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from mk2ds.core import OutputFormat, hookimpl
-from mk2ds.core.terminal import colour, pad, use_colour
+from mk2ds.core.terminal import colour, display_width, pad, use_colour
 
 SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
+WRAP_WIDTH = 110
+
+
+def _wrap(items: list[str], width: int) -> list[str]:
+    """Join ``items`` with ", " into lines of at most ``width`` display columns (an item is never split)."""
+    lines: list[str] = []
+    current = ""
+    for item in items:
+        candidate = f"{current}, {item}" if current else item
+        if current and display_width(candidate) > width:
+            lines.append(current + ",")
+            current = item
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines
 
 
 def _location(finding: Mapping[str, Any]) -> str:
@@ -52,11 +69,11 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
             counts = sample["findings"]
             mark = colour("✗", "red", enabled) if counts["error"] else colour("✓", "green", enabled)
             lines.append(f"{mark} {pad(sample['id'], 66)} {counts['error']:>6} {counts['warning']:>8} {counts['info']:>5}")
-            fact_text = ", ".join(
+            facts_shown = [
                 f"{key}={value}" for key, value in sample.get("facts", {}).items() if not isinstance(value, (dict, list))
-            )
-            if fact_text:
-                lines.append(colour(f"    {fact_text}", "dim", enabled))
+            ]
+            for wrapped in _wrap(facts_shown, WRAP_WIDTH - 4):
+                lines.append(colour(f"    {wrapped}", "dim", enabled))
 
     findings = list(report.get("findings", []))
     if findings:
