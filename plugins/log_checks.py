@@ -33,6 +33,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("log-sn-repeated", Severity.WARNING, "A sequence number (sn) repeats the one before it in the file"),
         CodeInfo("log-sn-summary", Severity.WARNING, "More sequence-number problems in a file than listed one by one"),
         CodeInfo("log-span-unusual", Severity.WARNING, "A log's header times span much more or less than the profile expects (e.g. 30 minutes)"),
+        CodeInfo("log-parent-not-started", Severity.INFO, "Processes whose parent's start is not in the log (placeholders in the process tree)"),
         CodeInfo("log-sample-not-seen", Severity.WARNING, "A sample's log never names the sample's own file (its hash in a path or command line)"),
     ]
 
@@ -124,6 +125,29 @@ class _LogObserver:
         return (self.last - self.first).total_seconds() / 60.0
 
 
+def _tree_items(path: str, subject: str | None, key: str, summary: Mapping[str, Any]) -> Iterator[Finding | Fact]:
+    """Tree size facts for the sample, and one info finding listing processes whose parent never started."""
+    missing = list(summary.get("missing_parents") or [])
+    if missing:
+        yield Finding(
+            "log-parent-not-started",
+            Severity.INFO,
+            f"{len(missing)} processes whose parent's start is not in this log (started before recording, or lost)",
+            path=path,
+            subject=subject,
+            details={"count": len(missing), "processes": missing[:MAX_LINES_IN_DETAILS // 20]},
+        )
+    if subject:
+        yield Fact(f"{key}.processes", summary.get("processes"), subject=subject)
+        yield Fact(f"{key}.missing_parents", len(missing), subject=subject)
+        focus = summary.get("focus")
+        if isinstance(focus, Mapping):
+            yield Fact(f"{key}.sample_tree_processes", focus.get("processes"), subject=subject)
+        relations = summary.get("relations") or {}
+        if any(relations.values()):
+            yield Fact(f"{key}.relations", ", ".join(f"{name}={count}" for name, count in sorted(relations.items()) if count), subject=subject)
+
+
 def _reader_options(context: VerifyContext) -> argparse.Namespace:
     return argparse.Namespace(
         encoding=context.option("encoding", "auto") or "auto",
@@ -153,7 +177,13 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
         sample = next((item for item in context.shared.get("samples") or [] if item["id"] == subject), None)
         hashes = {str(sample[key]) for key in ("sha256", "sha1", "md5") if sample and sample.get(key)} if rule and rule.get("name") == "30m-log" else set()
         observer = _LogObserver(entry.path, subject, hashes)
-        for _record in observer.watch(reader):
+        tree_summary = None
+        if context.at_least("full"):
+            # The process model of the tree plugin consumes the same single pass over the records.
+            model = context.pm.hook.mk2ds_build_process_tree(records=observer.watch(reader), options=argparse.Namespace())
+            if model is not None and hasattr(model, "summary"):
+                tree_summary = model.summary(tuple(sorted(hashes)))
+        for _record in observer.watch(reader) if tree_summary is None else ():
             pass
     for finding in reader.findings:
         yield finding if finding.subject or not subject else Finding(**{**finding.as_fields(), "subject": subject})
@@ -177,6 +207,8 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
             )
     if not observer.sample_seen:
         yield Finding("log-sample-not-seen", Severity.WARNING, "the sample's own file (its hash) appears in no path or command line of its log", path=entry.path, subject=subject)
+    if tree_summary is not None:
+        yield from _tree_items(entry.path, subject, rule["name"] if rule else "log", tree_summary)
     if subject:
         stats = dict(getattr(reader, "stats", {}) or {})
         key = rule["name"] if rule else "log"

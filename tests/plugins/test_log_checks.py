@@ -34,14 +34,24 @@ def _check(tmp_path: Path, pm: pluggy.PluginManager, lines: list[str], *, level:
     return [(getattr(item, "code", None) or getattr(item, "key"), getattr(item, "line", None) or getattr(item, "value", None), item.subject) for item in items]
 
 
-def test_a_good_30m_log_only_gives_facts(tmp_path: Path, pm: pluggy.PluginManager) -> None:
+def test_a_good_30m_log_gives_facts_and_the_tree_size(tmp_path: Path, pm: pluggy.PluginManager) -> None:
     lines = [_line(1, 0, f"D:\\{SAMPLE}.exe"), _line(2, 15), _line(3, 30)]
-    assert _check(tmp_path, pm, lines) == [("30m-log.records", 3, SAMPLE), ("30m-log.minutes", 30.0, SAMPLE)]
+    found = _check(tmp_path, pm, lines)
+    facts = {key: value for key, value, _ in found if "." in str(key)}
+    assert facts == {
+        "30m-log.records": 3,
+        "30m-log.minutes": 30.0,
+        "30m-log.processes": 1,
+        "30m-log.missing_parents": 1,
+        "30m-log.sample_tree_processes": 1,
+    }
+    # The one process (psGUID {0}, started three times) has no parent start: reported once, as info.
+    assert [item for item in found if "." not in str(item[0])] == [("log-parent-not-started", None, SAMPLE)]
 
 
 def test_sequence_numbers_going_back_or_repeating(tmp_path: Path, pm: pluggy.PluginManager) -> None:
     lines = [_line(5, 0, f"D:\\{SAMPLE}.exe"), _line(6, 10), _line(6, 20), _line(4, 30)]
-    found = [item for item in _check(tmp_path, pm, lines) if str(item[0]).startswith("log-")]
+    found = [item for item in _check(tmp_path, pm, lines) if str(item[0]).startswith("log-sn")]
     assert found == [("log-sn-backwards", 4, SAMPLE), ("log-sn-repeated", 3, SAMPLE)]
 
 
