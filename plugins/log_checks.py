@@ -73,8 +73,9 @@ class _LogObserver:
         self.sample_seen = not sample_hashes
         self.last_sn: int | None = None
         self.problems: dict[str, list[int]] = {"log-sn-backwards": [], "log-sn-repeated": []}
-        self.first: datetime | None = None
-        self.last: datetime | None = None
+        # ISO strings of equal shape order like the times they name: compare text, parse only at the end.
+        self.first_text: str | None = None
+        self.last_text: str | None = None
         self.records = 0
 
     def watch(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
@@ -89,12 +90,13 @@ class _LogObserver:
                     elif sn == self.last_sn:
                         self.problems["log-sn-repeated"].append(int(line))
                 self.last_sn = sn
-            moment = _parse_time(record.get("time"))
-            if moment is not None:
-                if self.first is None or moment < self.first:
-                    self.first = moment
-                if self.last is None or moment > self.last:
-                    self.last = moment
+            moment = record.get("time")
+            if isinstance(moment, str):
+                local = moment[:23]
+                if self.first_text is None or local < self.first_text:
+                    self.first_text = local
+                if self.last_text is None or local > self.last_text:
+                    self.last_text = local
             if not self.sample_seen:
                 for key in FIELDS_NAMING_FILES:
                     value = record.get(key)
@@ -119,10 +121,19 @@ class _LogObserver:
                 )
 
     @property
+    def first(self) -> datetime | None:
+        return _parse_time(self.first_text)
+
+    @property
+    def last(self) -> datetime | None:
+        return _parse_time(self.last_text)
+
+    @property
     def span_minutes(self) -> float | None:
-        if self.first is None or self.last is None:
+        first, last = self.first, self.last
+        if first is None or last is None:
             return None
-        return (self.last - self.first).total_seconds() / 60.0
+        return (last - first).total_seconds() / 60.0
 
 
 def _tree_items(path: str, subject: str | None, key: str, summary: Mapping[str, Any]) -> Iterator[Finding | Fact]:
@@ -180,7 +191,9 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
         tree_summary = None
         if context.at_least("full"):
             # The process model of the tree plugin consumes the same single pass over the records.
-            model = context.pm.hook.mk2ds_build_process_tree(records=observer.watch(reader), options=argparse.Namespace())
+            # Only counts are needed here: keep one activity event per process and few peers.
+            tree_options = argparse.Namespace(max_events=1, max_peers=1)
+            model = context.pm.hook.mk2ds_build_process_tree(records=observer.watch(reader), options=tree_options)
             if model is not None and hasattr(model, "summary"):
                 tree_summary = model.summary(tuple(sorted(hashes)))
         for _record in observer.watch(reader) if tree_summary is None else ():
