@@ -50,11 +50,34 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "mk2ds.plugins.report_junit",
     "mk2ds.plugins.report_sarif",
     # Mark II reader, convert, format, validate (issue: convert)
+    "mk2ds.plugins.mk2_reader",
+    "mk2ds.plugins.records_jsonl",
+    "mk2ds.plugins.records_json",
+    "mk2ds.plugins.records_mk2log",
+    "mk2ds.plugins.convert",
+    "mk2ds.plugins.mk2_format",
+    "mk2ds.plugins.validate",
     # sample logs and the built-in sample distribution
+    "mk2ds.plugins.sample_dataset",
     # process trees
+    "mk2ds.plugins.process_model",
+    "mk2ds.plugins.tree_command",
+    "mk2ds.plugins.tree_text",
+    "mk2ds.plugins.tree_json",
+    "mk2ds.plugins.tree_dot",
+    "mk2ds.plugins.tree_html",
     # PE and impfuzzy
+    "mk2ds.plugins.pe_command",
+    "mk2ds.plugins.pe_checks",
     # packaging, checksum manifests, fixity
+    "mk2ds.plugins.fixity",
+    "mk2ds.plugins.bag_payload",
+    "mk2ds.plugins.pack_command",
     # record outputs for other tools
+    "mk2ds.plugins.records_timesketch",
+    "mk2ds.plugins.records_ecs",
+    "mk2ds.plugins.records_csv",
+    "mk2ds.plugins.records_parquet",
 )
 
 #: Plugins that cannot be blocked: without them the host cannot report at all.

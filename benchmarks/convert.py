@@ -1,0 +1,214 @@
+"""Benchmark of ``mk2ds convert`` and ``mk2ds validate`` against baselines measured in the same run.
+
+Usage::
+
+    python benchmarks/convert.py                 # 200 MB of synthetic logs (two files of 100 MB)
+    python benchmarks/convert.py --size 50       # quicker, smaller
+    python benchmarks/convert.py --keep --workdir /tmp/bench
+
+It writes two Mark II logs of half the size each, with the project's log generator
+(``mk2ds.plugins.mk2_generator``: a WannaCry-like scenario over office background activity, 2018-style lines,
+both header forms, CRLF) or, with ``--source synthetic`` or when that generator is not installed, with
+``benchmarks/synthetic_log.py`` (a realistic mix of event kinds, about 250 bytes per line, quoted values with
+doubled quotes, Japanese text, 10 % zone-less headers). Then it measures, each in its own child process so
+that peak memory is per step:
+
+* ``read lines``: reading the lines in binary and counting them (the floor: nothing can be faster);
+* ``naive shlex``: what the original mk2log tool does (a shell tokenizer per line, every value a string);
+  it is slow, so it runs on the first ``--naive-sample`` MB and its rate is extrapolated;
+* ``convert -j 1`` and ``convert -j 2``: ``mk2ds convert`` of both files to JSON Lines;
+* ``validate``: ``mk2ds validate --schema record`` of the converted files (JSON Lines).
+
+The table shows wall-clock and CPU seconds, MB/s and lines/s (from wall time), peak resident memory, and
+ratios against the floor and against the naive converter. The machine may be shared: when the CPU time of a
+step is much lower than its wall time, other processes were competing for the cores; the ``MB/s per CPU s``
+column shows the rate without that competition. Exit code 0 when every target is met, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from synthetic_log import write_synthetic_log
+
+TARGETS = {"convert_mb_s": 20.0, "parallel_speedup": 1.7, "peak_mb": 200.0, "validate_records_s": 200_000.0}
+
+
+@dataclass
+class Step:
+    name: str
+    megabytes: float
+    lines: int
+    wall: float
+    cpu: float
+    peak_mb: float
+
+    @property
+    def mb_s(self) -> float:
+        return self.megabytes / self.wall
+
+    @property
+    def lines_s(self) -> float:
+        return self.lines / self.wall
+
+
+def run_child(arguments: list[str]) -> tuple[float, float, float, str]:
+    """Run a command; return wall seconds, CPU seconds (user+sys, with its workers) and peak RSS in MB."""
+    probe = (
+        "import resource, subprocess, sys, time, json\n"
+        "start = time.perf_counter()\n"
+        "done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+        "wall = time.perf_counter() - start\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'wall': wall, 'cpu': usage.ru_utime + usage.ru_stime, 'peak_kb': usage.ru_maxrss,"
+        " 'code': done.returncode, 'out': done.stdout.decode(errors='replace')[-2000:], 'err': done.stderr.decode(errors='replace')[-2000:]}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, *arguments], check=True, capture_output=True, text=True)
+    data = json.loads(result.stdout)
+    if data["code"] not in (0, 1) or (data["code"] == 1 and data["err"].startswith("Traceback")):
+        raise SystemExit(f"benchmark step failed: {' '.join(arguments)[:200]}\n{data['err']}")
+    return data["wall"], data["cpu"], data["peak_kb"] / 1024, data["out"]
+
+
+READ_LINES = """
+import sys
+count = 0
+for path in sys.argv[1:]:
+    with open(path, "rb") as handle:
+        for _line in handle:
+            count += 1
+print(count)
+"""
+
+NAIVE_SHLEX = """
+import json, shlex, sys, time
+from datetime import datetime
+limit = int(sys.argv[1])
+count = done = 0
+with open(sys.argv[2], "rb") as source, open(sys.argv[3], "w", encoding="utf-8") as target:
+    for raw in source:
+        done += len(raw)
+        if done > limit:
+            break
+        line = raw.decode("utf-8").rstrip("\\r\\n")
+        header, rest = line[:29], line[30:]
+        try:
+            words = shlex.split(rest)
+        except ValueError:  # the original retried after doubling the first backslash-quote
+            try:
+                words = shlex.split(rest.replace('\\\\"', '\\\\""', 1))
+            except ValueError:
+                words = []
+        record = {"date": header[6:10] + "/" + header[0:5] + header[10:23]}
+        try:
+            record["timeStamp"] = str(int(datetime.strptime(header, "%m/%d/%Y %H:%M:%S.%f %z").timestamp()))
+        except ValueError:
+            record["timeStamp"] = "0"
+        for word in words:
+            key, _, value = word.partition("=")
+            record[key] = value
+        target.write(json.dumps(record, ensure_ascii=False) + "\\n")
+        count += 1
+print(count)
+"""
+
+
+def measure(name: str, arguments: list[str], megabytes: float, lines: int | None = None) -> Step:
+    wall, cpu, peak, out = run_child(arguments)
+    counted = lines if lines is not None else int(out.strip().splitlines()[-1])
+    return Step(name, megabytes, counted, wall, cpu, peak)
+
+
+def make_log(path: Path, size: int, seed: int, source: str) -> int:
+    """Write a log of at least ``size`` bytes; return its number of lines."""
+    if source == "generator":
+        try:
+            from mk2ds.plugins.mk2_generator import write_log
+        except ImportError:
+            print("mk2ds.plugins.mk2_generator is not available: using benchmarks/synthetic_log.py")
+        else:
+            return int(write_log(path, seed=seed, scenario="wannacry", header="mixed", target_bytes=size).lines)
+    return write_synthetic_log(path, size, seed=seed)
+
+
+def mk2ds(*arguments: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from mk2ds.core.cli import main; sys.exit(main())", *arguments]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=float, default=200.0, help="total MB of synthetic logs (two files; default 200)")
+    parser.add_argument("--naive-sample", type=float, default=8.0, help="MB the naive shlex converter runs on (default 8)")
+    parser.add_argument("--workdir", help="where to write the logs and outputs (default: a temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--source", choices=["generator", "synthetic"], default="generator", help="how to make the logs (default generator)")
+    args = parser.parse_args()
+
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="mk2ds-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    logs = [workdir / "in" / "a.log", workdir / "in" / "b.log"]
+    logs[0].parent.mkdir(exist_ok=True)
+    half = int(args.size * 1e6 / 2)
+    started = time.perf_counter()
+    lines = sum(make_log(path, half, 2018 + index, args.source) for index, path in enumerate(logs))
+    total_mb = sum(path.stat().st_size for path in logs) / 1e6
+    print(f"generated {total_mb:.0f} MB, {lines} lines ({total_mb * 1e6 / lines:.0f} bytes/line) in {time.perf_counter() - started:.0f} s")
+    print(f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f} (shared with other work)")
+
+    steps = [measure("read lines (floor)", [sys.executable, "-c", READ_LINES, *map(str, logs)], total_mb)]
+    sample = int(args.naive_sample * 1e6)
+    naive = measure("naive shlex (sample)", [sys.executable, "-c", NAIVE_SHLEX, str(sample), str(logs[0]), str(workdir / "naive.json")], sample / 1e6)
+    steps.append(naive)
+    one = measure("convert -j 1", mk2ds("convert", str(logs[0].parent), "-o", str(workdir / "out1"), "-j", "1", "--quiet"), total_mb, lines)
+    two = measure("convert -j 2", mk2ds("convert", str(logs[0].parent), "-o", str(workdir / "out2"), "-j", "2", "--quiet"), total_mb, lines)
+    steps += [one, two]
+    converted = sorted((workdir / "out1").glob("*.jsonl"))
+    records = sum(sum(1 for _ in path.open("rb")) for path in converted)
+    validate = measure(
+        "validate", mk2ds("validate", *map(str, converted), "--schema", "record"), sum(path.stat().st_size for path in converted) / 1e6, records
+    )
+    steps.append(validate)
+    identical = all(path.read_bytes() == (workdir / "out2" / path.name).read_bytes() for path in converted)
+
+    floor, shlex_rate = steps[0].mb_s, naive.mb_s
+    print()
+    print(f"{'step':22} {'MB':>7} {'wall s':>7} {'CPU s':>7} {'MB/s':>7} {'MB/CPU s':>8} {'lines/s':>10} {'peak MB':>8} {'x floor':>8} {'x shlex':>8}")
+    for step in steps:
+        print(
+            f"{step.name:22} {step.megabytes:7.0f} {step.wall:7.1f} {step.cpu:7.1f} {step.mb_s:7.1f} {step.megabytes / max(step.cpu, 1e-9):8.1f}"
+            f" {step.lines_s:10,.0f} {step.peak_mb:8.0f} {step.mb_s / floor:8.3f} {step.mb_s / shlex_rate:8.1f}"
+        )
+    speedup = one.wall / two.wall
+    results = {
+        "convert_mb_s": one.mb_s,
+        "parallel_speedup": speedup,
+        "peak_mb": max(one.peak_mb, two.peak_mb, validate.peak_mb),
+        "validate_records_s": validate.lines_s,
+    }
+    print()
+    print(f"convert -j 2 output identical to -j 1: {identical}; load average at end {os.getloadavg()[0]:.2f}")
+    met = identical
+    for key, target in TARGETS.items():
+        good = results[key] <= target if key == "peak_mb" else results[key] >= target
+        met = met and good
+        sign = "<" if key == "peak_mb" else ">="
+        print(f"  {'ok  ' if good else 'MISS'} {key:20} {results[key]:12,.1f}  (target {sign} {target:,.1f})")
+    if not args.keep and not args.workdir:
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
