@@ -73,8 +73,8 @@ def collect_results(
                     yield item
                 else:
                     raise TypeError(f"yielded {type(item).__name__}, expected Finding or Fact")
-        except Exception as error:  # noqa: BLE001
-            yield plugin_error(name, hook_name, error, path)
+        except Exception as failure:  # noqa: BLE001
+            yield plugin_error(name, hook_name, failure, path)
 
 
 def _iterate(result: Any) -> Iterable[Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mk2ds.plugins.mk2_background import DOCUMENTS, SYSTEM32, Office
 from mk2ds.plugins.mk2_world import Event, Host, Process, World, quote, short_user_name
@@ -80,7 +81,7 @@ class Story:
         self.events.append(event)
         return event
 
-    def start(self, parent: Process | None, path: str, cmd: str, **options: object) -> Process:
+    def start(self, parent: Process | None, path: str, cmd: str, **options: Any) -> Process:
         """Start a process; if some process wrote ``path`` earlier, record ``wrote-then-ran``."""
         child, event = self.world.spawn(parent, path, cmd, self.time, **options)
         self.events.append(event)

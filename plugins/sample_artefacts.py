@@ -15,7 +15,7 @@ import io
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pefile
 import pyzipper
@@ -86,7 +86,7 @@ IMPORTS: dict[str, list[tuple[str, list[str | int]]]] = {
 def pe_sample(family: str, note: str, *, dll: bool = False, timestamp: int = 0x58F00000) -> bytes:
     """A harmless PE file with the family's typical imports; ``note`` (kept in ``.rdata2``) makes it unique."""
     text = f"mk2ds harmless sample ({family}-like imports, no code): {note}".encode("ascii")
-    machine = "i386" if family in ("wannacry", "olympic") else "amd64"
+    machine: Literal["i386", "amd64"] = "i386" if family in ("wannacry", "olympic") else "amd64"
     return build_pe(machine=machine, imports=IMPORTS[family], dll=dll, timestamp=timestamp, sections=[Section(".rdata2", text, SECTION_READONLY)])
 
 
