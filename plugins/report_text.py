@@ -76,6 +76,10 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
                 lines.append(colour(f"    {wrapped}", "dim", enabled))
 
     findings = list(report.get("findings", []))
+    hidden = 0
+    if not getattr(options, "show_info", False):
+        hidden = sum(1 for finding in findings if finding["severity"] == "info")
+        findings = [finding for finding in findings if finding["severity"] != "info"]
     if findings:
         groups: dict[str, list[Mapping[str, Any]]] = {}
         for finding in findings:
@@ -94,6 +98,8 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
         verdict = "INTERNAL ERROR"
     verdict_colour = "green" if verdict == "OK" else "red"
     lines.append("")
+    if hidden:
+        lines.append(colour(f"({hidden} info findings not listed: --show-info lists them, --format json has everything)", "dim", enabled))
     lines.append(
         colour(verdict, verdict_colour, enabled)
         + f": {summary['error']} errors, {summary['warning']} warnings, {summary['info']} info"
@@ -110,6 +116,9 @@ def mk2ds_register_outputs() -> list[OutputFormat]:
             ".txt",
             "summary table and findings grouped by sample (colour on a terminal)",
             render,
-            options=((("--color",), {"choices": ["auto", "always", "never"], "default": "auto", "help": "colour in text output"}),),
+            options=(
+                (("--color",), {"choices": ["auto", "always", "never"], "default": "auto", "help": "colour in text output"}),
+                (("--show-info",), {"action": "store_true", "help": "text output: also list info findings"}),
+            ),
         )
     ]

@@ -74,3 +74,12 @@ def test_text_groups_findings_by_sample_and_says_failed(colour: str) -> None:
     assert "systeminfo.host_name=PC1" in text
     assert "FAILED" in text and "2 errors, 1 warnings" in text
     assert ("\x1b[" in text) is (colour == "always")
+
+
+def test_text_lists_info_findings_only_when_asked() -> None:
+    report = Report(command="verify", tool={"name": "mk2ds", "version": "0"})
+    report.add([Finding("unexpected-entry", Severity.INFO, "not described by the profile", path="extra.txt")])
+    document = report.to_dict()
+    quiet = report_text.render(document, argparse.Namespace(color="never"))
+    assert "extra.txt" not in quiet and "1 info findings not listed" in quiet
+    assert "extra.txt" in report_text.render(document, argparse.Namespace(color="never", show_info=True))
