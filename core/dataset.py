@@ -14,6 +14,7 @@ import os
 import stat
 import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -143,7 +144,12 @@ class FolderDataset(Dataset):
                 yield UnsafeName(child, f"cannot stat: {error.strerror or error}")
                 continue
             if stat.S_ISLNK(info.st_mode):
-                if not _is_within(full.resolve(), self._real_root):
+                try:
+                    resolved = full.resolve()
+                except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links
+                    yield UnsafeName(child, "symbolic link loop")
+                    continue
+                if not _is_within(resolved, self._real_root):
                     yield UnsafeName(child, "symbolic link pointing outside the dataset")
                     continue
                 try:
@@ -168,7 +174,11 @@ class FolderDataset(Dataset):
         if reason:
             raise FileNotFoundError(f"{path}: refused ({reason})")
         full = self.root / path
-        if not _is_within(full.resolve(), self._real_root):
+        try:
+            resolved = full.resolve()
+        except RuntimeError:  # a loop of symbolic links
+            raise FileNotFoundError(f"{path}: refused (symbolic link loop)") from None
+        if not _is_within(resolved, self._real_root):
             raise FileNotFoundError(f"{path}: refused (resolves outside the dataset)")
         return open(full, "rb")  # noqa: SIM115 - caller closes
 
@@ -177,10 +187,19 @@ class FolderDataset(Dataset):
         return self.root / path
 
 
+#: A zip member that inflates more than this many times and to more than :data:`BOMB_MIN_BYTES` is refused as a
+#: decompression bomb (Mark II logs compress about 10x; DEFLATE cannot exceed about 1032x).
+BOMB_RATIO = 200
+BOMB_MIN_BYTES = 64 * 1024 * 1024
+
+
 class ZipDataset(Dataset):
     """A dataset inside a zip file, read in place: nothing is extracted to disk.
 
     A zip made of a single top-level folder (``SolitonDataset2018/...``) is treated as that folder.
+    Members that cannot be read safely are reported (:class:`UnsafeName`) instead of listed: encrypted members
+    (no password is known for a distribution), decompression bombs, and a name that occurs more than once (tools
+    disagree on which copy they extract, so no copy is read).
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -193,6 +212,12 @@ class ZipDataset(Dataset):
     def walk(self) -> Iterator[Entry | UnsafeName]:
         seen_dirs: set[str] = set()
         items: list[Entry | UnsafeName] = []
+        infos: dict[str, zipfile.ZipInfo] = {}
+        copies = Counter(
+            info.filename[len(self.prefix):].rstrip("/") if self.prefix and info.filename.startswith(self.prefix) else info.filename.rstrip("/")
+            for info in self._zip.infolist()
+            if not info.is_dir()
+        )
         for info in self._zip.infolist():
             raw = info.filename
             reason = is_unsafe_name(raw.rstrip("/")) if raw.rstrip("/") else "empty name"
@@ -217,8 +242,21 @@ class ZipDataset(Dataset):
             if _zip_is_symlink(info):
                 items.append(UnsafeName(name, "symbolic link inside the zip (not followed)"))
                 continue
-            self._infos[name] = info
+            if info.flag_bits & 0x1:
+                items.append(UnsafeName(name, "encrypted zip member (a password is needed to read it)"))
+                continue
+            if info.file_size > BOMB_MIN_BYTES and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
+                ratio = info.file_size // max(info.compress_size, 1)
+                items.append(UnsafeName(name, f"decompression bomb ({info.file_size} bytes from {info.compress_size}, {ratio}x)"))
+                continue
+            if copies[name] > 1:
+                if name not in infos:
+                    infos[name] = info  # reported once, never opened
+                    items.append(UnsafeName(name, f"name occurs {copies[name]} times in the zip (tools disagree on which copy they extract)"))
+                continue
+            infos[name] = info
             items.append(Entry(name, info.file_size))
+        self._infos = {name: info for name, info in infos.items() if copies[name] <= 1}
         items.sort(key=lambda item: item.path)
         yield from items
 
@@ -295,7 +333,10 @@ def open_dataset(location: str | os.PathLike[str]) -> Dataset:
     if path.is_dir():
         return FolderDataset(path)
     if path.is_file() and zipfile.is_zipfile(path):
-        return ZipDataset(path)
+        try:
+            return ZipDataset(path)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+            raise FileNotFoundError(f"{location}: a damaged zip file ({error})") from None
     if path.exists():
         raise FileNotFoundError(f"{location}: not a folder or a zip file")
     raise FileNotFoundError(f"{location}: no such file or folder")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Mk2dsError", "UsageError", "DatasetUnreadable"]
+__all__ = ["Mk2dsError", "UsageError", "DatasetUnreadable", "OutputNotWritable"]
 
 
 class Mk2dsError(Exception):
@@ -15,3 +15,14 @@ class UsageError(Mk2dsError):
 
 class DatasetUnreadable(Mk2dsError):
     """The dataset cannot be opened at all (not a folder, a broken zip). Exit code 2, message names the path."""
+
+
+class OutputNotWritable(UsageError, OSError):
+    """An output file cannot be written (missing or read-only folder, full disk). Exit code 2, no traceback.
+
+    Also an ``OSError`` (``errno``, ``strerror``, ``filename``), so callers that already handle OS errors
+    per file keep doing so.
+    """
+
+    def __str__(self) -> str:
+        return f"cannot write {self.filename}: {self.strerror}"

@@ -35,7 +35,27 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("log-span-unusual", Severity.WARNING, "A log's header times span much more or less than the profile expects (e.g. 30 minutes)"),
         CodeInfo("log-parent-not-started", Severity.INFO, "Processes whose parent's start is not in the log (placeholders in the process tree)"),
         CodeInfo("log-sample-not-seen", Severity.WARNING, "A sample's log never names the sample's own file (its hash in a path or command line)"),
+        CodeInfo("log-utf16", Severity.ERROR, "A log is UTF-16 text, which the Mark II reader does not read: its lines are rejected"),
+        CodeInfo("log-cr-line-ends", Severity.ERROR, "A log's lines end with a lone CR (no LF), so the reader sees one long line"),
     ]
+
+
+#: Bytes looked at to tell why a log's lines were rejected.
+SNIFF_BYTES = 64 * 1024
+
+
+def text_layout_problem(head: bytes) -> tuple[str, str] | None:
+    """``(code, message)`` when the first bytes of a log show UTF-16 text or CR-only line ends, else ``None``."""
+    sample = head[:4096]
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        order = "little" if sample.startswith(b"\xff\xfe") else "big"
+        return "log-utf16", f"UTF-16 ({order}-endian, with BOM) text; Mark II logs are read as UTF-8 or CP932 (convert with: iconv -f UTF-16 -t UTF-8)"
+    for zeros, order in ((sample[1::2], "little"), (sample[0::2], "big")):
+        if len(sample) >= 4 and zeros.count(0) > len(sample) // 4:
+            return "log-utf16", f"UTF-16 ({order}-endian, no BOM) text; Mark II logs are read as UTF-8 or CP932 (convert with: iconv -f UTF-16{order[0].upper()}E -t UTF-8)"
+    if b"\n" not in head and head.count(b"\r") > 1:
+        return "log-cr-line-ends", "lines end with a lone CR (no LF); the reader splits lines at LF only (convert with: tr '\\r' '\\n')"
+    return None
 
 
 def _subject(path: str, context: VerifyContext) -> str | None:
@@ -198,6 +218,12 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
                 tree_summary = model.summary(tuple(sorted(hashes)))
         for _record in observer.watch(reader) if tree_summary is None else ():
             pass
+    stats = dict(getattr(reader, "stats", {}) or {})
+    if stats.get("rejected") and not str(stats.get("encoding") or "").startswith("utf-16"):
+        with dataset.open(entry.path) as stream:
+            layout = text_layout_problem(stream.read(SNIFF_BYTES))
+        if layout is not None:
+            yield Finding(layout[0], Severity.ERROR, f"{layout[1]}; {stats['rejected']} lines rejected", path=entry.path, subject=subject)
     for finding in reader.findings:
         yield finding if finding.subject or not subject else Finding(**{**finding.as_fields(), "subject": subject})
     if not context.at_least("full"):
@@ -223,7 +249,6 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
     if tree_summary is not None:
         yield from _tree_items(entry.path, subject, rule["name"] if rule else "log", tree_summary)
     if subject:
-        stats = dict(getattr(reader, "stats", {}) or {})
         key = rule["name"] if rule else "log"
         yield Fact(f"{key}.records", stats.get("records", observer.records), subject=subject)
         if span is not None:

@@ -28,6 +28,7 @@ from mk2ds.core import CodeInfo, ExitCode, Finding, Report, Severity, UsageError
 from mk2ds.core.atomic import atomic_writer
 from mk2ds.plugins.json_documents import JsonDocumentError, iter_json_documents
 from mk2ds.plugins.mk2_tokenizer import INTEGER_FIELDS, KEY_PATTERN, LineSyntaxError, integer_value, iso_time
+from mk2ds.plugins.output_guard import refuse_output_over_inputs
 
 __all__ = ["QUOTED_KEYS", "FormatError", "format_record"]
 
@@ -146,6 +147,7 @@ def _lines(sources: list[str], report: Report) -> Iterator[str]:
 
 def run_format(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     report = Report(command="format", target={"location": ", ".join(args.records)})
+    refuse_output_over_inputs(args.output, args.records)
     with ExitStack() as stack:
         if args.output and args.output != "-":
             stream: BinaryIO = stack.enter_context(atomic_writer(args.output))

@@ -22,7 +22,8 @@ from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
 from mk2ds.plugins import impfuzzy
-from mk2ds.plugins.pe_facts import base_document, tools
+from mk2ds.plugins.output_guard import refuse_output_over_inputs
+from mk2ds.plugins.pe_facts import IMPORTS_UNREAD, base_document, tools
 from mk2ds.plugins.pe_guard import (
     DEFAULT_MAX_SIZE_MB,
     DEFAULT_MEMORY_MB,
@@ -40,6 +41,7 @@ PE_CODES = (
     CodeInfo("pe-too-large", Severity.WARNING, "A file is larger than --pe-max-size, or parsing it needed more memory than --pe-memory"),
     CodeInfo("pe-malformed", Severity.WARNING, "A file has a PE signature but pefile cannot parse it (or the parser failed on it)"),
     CodeInfo("pe-truncated", Severity.WARNING, "A PE file's sections run past the end of the file"),
+    CodeInfo("pe-imports-unread", Severity.WARNING, "A PE file has import descriptors but pefile read no import (imphash/impfuzzy then describe none)"),
     CodeInfo("sample-unreadable", Severity.ERROR, "A sample file or zip member cannot be read (wrong password, damaged zip)"),
     CodeInfo("ssdeep-self-test-failed", Severity.ERROR, "The ssdeep implementation disagrees with libfuzzy's known answers"),
 )
@@ -120,6 +122,10 @@ def findings_for(document: Mapping[str, Any], subject: str | None = None, path: 
         yield Finding(error["code"], Severity.WARNING, error["message"], path=path, subject=subject)
     elif document["status"] == "pe" and document.get("truncated"):
         yield Finding("pe-truncated", Severity.WARNING, "sections run past the end of the file", path=path, subject=subject)
+    if document["status"] == "pe":
+        for warning in document.get("warnings") or ():
+            if str(warning).startswith(IMPORTS_UNREAD):
+                yield Finding("pe-imports-unread", Severity.WARNING, str(warning).removeprefix("mk2ds: "), path=path, subject=subject)
 
 
 def unreadable_finding(sample: SampleFile, subject: str | None = None) -> Finding:
@@ -233,6 +239,7 @@ def _cmd_pe(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         raise UsageError(f"--threshold must be between 0 and 100, not {args.threshold}")
     if args.pe_timeout <= 0:
         raise UsageError(f"--pe-timeout must be positive, not {args.pe_timeout:g}")
+    refuse_output_over_inputs(args.output, args.paths)
     document = build_document(pm, args)
     if args.format == "json":
         rendered = json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -28,6 +28,9 @@ __all__ = ["MACHINE_NAMES", "analyse", "base_document", "file_hashes", "pe_signa
 
 MACHINE_NAMES = {0x014C: "i386", 0x8664: "amd64", 0x01C4: "arm", 0xAA64: "arm64", 0x0200: "ia64"}
 SECURITY_DIRECTORY = 4
+IMPORT_DIRECTORY = 1
+#: Start of the warning added when pefile drops a whole import table (``pe-imports-unread``).
+IMPORTS_UNREAD = "mk2ds: the import directory holds descriptors, but pefile read no import from it"
 
 
 def tools() -> dict[str, Any]:
@@ -110,6 +113,27 @@ def _signer(pe: pefile.PE, data: bytes) -> dict[str, Any] | None:
     return signer_of(blob)
 
 
+def _imports_unread(pe: pefile.PE, imports: list[Any]) -> str | None:
+    """A warning when the import directory has a descriptor but pefile kept no import.
+
+    pefile skips a DLL whose every function name is invalid (control characters, non-ASCII bytes) and says
+    nothing; imphash and impfuzzy then describe a file without imports, which must not look like the truth.
+    """
+    directories = pe.OPTIONAL_HEADER.DATA_DIRECTORY
+    if imports or len(directories) <= IMPORT_DIRECTORY:
+        return None
+    entry = directories[IMPORT_DIRECTORY]
+    if not entry.VirtualAddress or not entry.Size:
+        return None
+    try:
+        first = pe.get_data(entry.VirtualAddress, 20)
+    except pefile.PEFormatError:
+        first = b""
+    if not first.strip(b"\0"):
+        return None
+    return f"{IMPORTS_UNREAD} (invalid DLL or function names?); imphash and impfuzzy describe no imports"
+
+
 def analyse(data: bytes, *, dump_info: bool = False) -> dict[str, Any]:
     """Parse a file's bytes; return the PE part of its document (see ``schemas/pe.schema.json``).
 
@@ -151,6 +175,9 @@ def analyse(data: bytes, *, dump_info: bool = False) -> dict[str, Any]:
         if dump_info:
             document["dump_info"] = pe.dump_info()
         document["warnings"] = list(pe.get_warnings())
+        unread = _imports_unread(pe, imports)
+        if unread:
+            document["warnings"].append(unread)
         return document
     except pefile.PEFormatError as error:
         return {"status": "error", "error": {"code": "pe-malformed", "message": f"pefile: {error.value}"}}

@@ -287,6 +287,8 @@ def _cmd_sample(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         written = write_sample(args.directory, samples=args.samples, seed=args.seed, events_per_log=args.events)
     except (FileExistsError, ValueError) as error:
         raise UsageError(str(error)) from None
+    except OSError as error:  # a folder that cannot be made or written, a full disk
+        raise UsageError(f"cannot write {error.filename or args.directory}: {error.strerror or error}") from None
     total = sum(written.files.values())
     print(f"wrote {len(written.files)} files ({total / 1e6:.1f} MB), {len(written.samples)} samples, to {written.root}")
     return 0

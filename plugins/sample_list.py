@@ -163,16 +163,39 @@ def read_sample_list(data: bytes, path: str) -> SampleList:
         return result
     try:
         for sheet in workbook.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            if _read_sheet(sheet.title, rows, path, result):
+            if _read_sheet(sheet.title, _rows(sheet), path, result):
                 break
         else:
             result.findings.append(
                 Finding("list-no-header", Severity.ERROR, "no sheet has a header row naming a hash column (SHA256, MD5, ハッシュ, ...)", path=path)
             )
+        for sheet in workbook.worksheets:
+            if sheet.title != result.sheet and _header_row(_rows(sheet)) is not None:
+                message = f"sheet {sheet.title!r} also has a header row naming a hash column; only sheet {result.sheet!r} is read"
+                result.findings.append(Finding("list-sheet-ignored", Severity.WARNING, message, path=path, details={"sheet": sheet.title}))
     finally:
         workbook.close()
     return result
+
+
+def _rows(sheet: Any) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows as written, not padded to the sheet's declared size.
+
+    A hostile or sloppy file can declare a dimension of ``A1:XFD1048576`` (openpyxl would then pad every row
+    to 16,384 cells and take minutes) or one smaller than its data (openpyxl would cut the extra columns).
+    """
+    sheet.reset_dimensions()
+    return sheet.iter_rows(values_only=True)  # type: ignore[no-any-return]
+
+
+def _header_row(rows: Iterator[tuple[Any, ...]]) -> int | None:
+    """The number of the first row (of the first :data:`HEADER_SEARCH_ROWS`) that names a hash column."""
+    for number, row in enumerate(rows, start=1):
+        if number > HEADER_SEARCH_ROWS:
+            return None
+        if any(role_of(str(cell)) in ("sha256", "sha1", "md5", "hash") for cell in row if cell is not None and str(cell).strip()):
+            return number
+    return None
 
 
 def _read_sheet(title: str, rows: Iterator[tuple[Any, ...]], path: str, result: SampleList) -> bool:
@@ -301,6 +324,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("list-row-without-hash", Severity.WARNING, "A non-empty row has no usable hash"),
         CodeInfo("list-unknown-flag", Severity.WARNING, "A Verbose/report flag cell is not a recognised yes/no mark"),
         CodeInfo("list-unknown-extension", Severity.INFO, "An extension that mk2ds cannot classify as PE or not"),
+        CodeInfo("list-sheet-ignored", Severity.WARNING, "Another List.xlsx sheet also has a hash header row; its rows are not read"),
     ]
 
 

@@ -63,11 +63,14 @@ def decode(data: bytes) -> tuple[str, str] | None:
         except UnicodeDecodeError:
             return None
     sample = data[:4096]
-    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
-        try:
-            return data.decode("utf-16-le"), "utf-16-le"
-        except UnicodeDecodeError:
-            pass
+    # Without a BOM, UTF-16 text of mostly ASCII characters has a zero in every second byte: odd ones for
+    # little-endian (what Windows writes), even ones for big-endian.
+    for zeros, encoding in ((sample[1::2], "utf-16-le"), (sample[0::2], "utf-16-be")):
+        if len(sample) >= 4 and len(data) % 2 == 0 and zeros.count(0) > len(sample) // 4:
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError:
+                pass
     for encoding in ("utf-8", "cp932"):
         try:
             return data.decode(encoding), encoding

@@ -22,6 +22,7 @@ from mk2ds.core import hookimpl, registry
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
 from mk2ds.core.report import ExitCode
+from mk2ds.plugins.output_guard import refuse_output_over_inputs
 from mk2ds.plugins.process_model import DEFAULT_MAX_EVENTS, DEFAULT_MAX_PEERS
 from mk2ds.plugins.process_node import epoch_of
 from mk2ds.plugins.tree_inputs import (
@@ -94,6 +95,10 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         value = getattr(args, name, None)
         if value is not None and epoch_of(value) is None:
             raise UsageError(f"--{name} {value!r}: not an ISO 8601 time (e.g. 2018-03-01T19:55:00+09:00)")
+    if args.sample:
+        refuse_output_over_inputs(args.output, [], datasets=args.inputs)
+    else:
+        refuse_output_over_inputs(args.output, args.inputs)
     sources = _sources(args)
     implicit_focus = bool(args.sample) and not args.focus
     if implicit_focus:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ __all__ = ["REJECTS_SHOWN", "InputTally", "Source", "file_sources", "read_source
 #: Rejected lines described on stderr per input (all are counted).
 REJECTS_SHOWN = 10
 _JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+#: An MD5, SHA-1 or SHA-256 hex digest in a file name (two samples' logs must not be merged into one tree).
+_HEX_RUN = re.compile(r"(?<![0-9a-f])(?:[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9a-f])")
 _CHUNK = 1 << 20
 
 
@@ -99,6 +102,9 @@ def sample_sources(location: str, sample: str, log_folder: str | None, notes: Ca
         chosen = by_lower.get("30m") or next(iter(groups))
     else:
         raise UsageError(f"{location}: logs of {sample!r} in several folders ({', '.join(sorted(groups))}); choose with --log-folder")
+    named = sorted({digest for path in groups[chosen] for digest in _HEX_RUN.findall(path.rsplit("/", 1)[-1].lower()) if wanted in digest})
+    if len(named) > 1:
+        raise UsageError(f"{location}: {sample!r} is part of {len(named)} sample hashes in MK2Log/{chosen} ({', '.join(named)}); give more of the hash")
     for folder in sorted(set(groups) - {chosen}):
         notes(f"also in MK2Log/{folder} (not used; --log-folder {folder}): {', '.join(groups[folder])}")
     return [Source(f"{location}/{path}", lambda path=path: dataset.open(path)) for path in sorted(groups[chosen])]  # type: ignore[misc]
@@ -132,24 +138,52 @@ def _log_records(
 
 
 def _json_records(handle: BinaryIO, tally: InputTally) -> Iterator[dict[str, Any]]:
-    with io.TextIOWrapper(handle, encoding="utf-8-sig", errors="strict", newline="") as text:
-        head = text.read(_CHUNK)
-        if head.lstrip().startswith("["):
-            yield from _json_array(head, text, tally)
-            return
-        number, carry, chunk = 0, "", head
-        while chunk:
-            lines = (carry + chunk).split("\n")
-            carry = lines.pop()
-            for line in lines:
-                number += 1
-                yield from _json_line(line, number, tally)
-            chunk = text.read(_CHUNK)
-        if carry:
-            yield from _json_line(carry, number + 1, tally)
+    head = handle.read(_CHUNK)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if head.lstrip().startswith(b"["):
+        with io.TextIOWrapper(io.BufferedReader(_Prepended(head, handle)), encoding="utf-8", errors="strict", newline="") as text:
+            try:
+                yield from _json_array(text.read(_CHUNK), text, tally)
+            except UnicodeDecodeError as error:
+                tally.reject("array", f"bytes that are not UTF-8 ({error.reason}); the rest of the array is not read")
+        return
+    # JSON Lines: split bytes, decode line by line, so that one line that is not UTF-8 rejects only itself.
+    number, carry, chunk = 0, b"", head
+    while chunk:
+        lines = (carry + chunk).split(b"\n")
+        carry = lines.pop()
+        for line in lines:
+            number += 1
+            yield from _json_line(line, number, tally)
+        chunk = handle.read(_CHUNK)
+    if carry:
+        yield from _json_line(carry, number + 1, tally)
 
 
-def _json_line(line: str, number: int, tally: InputTally) -> Iterator[dict[str, Any]]:
+class _Prepended(io.RawIOBase):
+    """A binary stream: ``head`` first, then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self.head = head
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.head[: len(buffer)] if self.head else self.stream.read(len(buffer))
+        self.head = self.head[len(data) :]
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _json_line(raw: bytes, number: int, tally: InputTally) -> Iterator[dict[str, Any]]:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        tally.reject(str(number), f"bytes that are not UTF-8 at byte {error.start + 1}")
+        return
     if not line.strip():
         return
     try:

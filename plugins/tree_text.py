@@ -20,6 +20,9 @@ from mk2ds.core.terminal import colour, display_width, pad, truncate, use_colour
 __all__ = ["event_summary", "render"]
 
 NAME_COLUMN_MAX = 56
+#: Branches are drawn this many levels deep; deeper processes are drawn at this indentation with their depth
+#: (``⋯[depth 65]``). Without a limit a chain of 100,000 processes would need 100,000²-character prefixes.
+MAX_DRAWN_DEPTH = 48
 COMMAND_WIDTH = 160
 _EVT_ORDER = ("file", "reg", "net", "win", "ps")
 
@@ -163,15 +166,19 @@ def _header(document: Mapping[str, Any], enabled: bool) -> str:
 
 def _rows(roots: Sequence[str], processes: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, Mapping[str, Any]]]:
     rows: list[tuple[str, str, Mapping[str, Any]]] = []
-    stack: list[tuple[str, str, str]] = [(root, "", "") for root in reversed(roots)]
+    stack: list[tuple[str, str, str, int]] = [(root, "", "", 0) for root in reversed(roots)]
     while stack:
-        node_id, prefix, continuation = stack.pop()
+        node_id, prefix, continuation, depth = stack.pop()
         process = processes[node_id]
         rows.append((prefix, continuation, process))
         children = process["children"]
         for index in range(len(children) - 1, -1, -1):
             last = index == len(children) - 1
-            stack.append((children[index], continuation + ("└─ " if last else "├─ "), continuation + ("   " if last else "│  ")))
+            if depth < MAX_DRAWN_DEPTH:
+                branch, below = continuation + ("└─ " if last else "├─ "), continuation + ("   " if last else "│  ")
+            else:  # too deep to indent further: same column, depth written out
+                branch, below = continuation + f"⋯[depth {depth + 1}] ", continuation
+            stack.append((children[index], branch, below, depth + 1))
     return rows
 
 

@@ -250,3 +250,11 @@ def test_demo_verifies_a_fresh_sample(run_cli: Callable[..., Any]) -> None:
         assert kept.code == 0 and report["valid"] and report["stats"]["files"] == len(files_of(folder))
     finally:
         shutil.rmtree(folder.parent)
+
+
+def test_sample_into_a_folder_that_cannot_be_made_is_a_usage_error(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    result = run_cli("sample", blocker / "sub" / "ds")
+    assert result.code == 2
+    assert result.err.startswith("mk2ds: error: cannot write ")

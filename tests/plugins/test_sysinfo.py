@@ -79,3 +79,9 @@ def test_unrecognised_and_undecodable_files_are_warnings(tmp_path: Path) -> None
     assert _check(tmp_path, "a.txt", "just some notes".encode()) == [("sysinfo-unrecognised", None, HASH)]
     assert _check(tmp_path, "b.txt", b"\x81\x00\xff\xfe\x80" * 3) == [("sysinfo-undecodable", None, HASH)]
     assert _check(tmp_path, "c.txt", b"") == []
+
+
+@pytest.mark.parametrize("text", [SYSTEMINFO_EN, SYSTEMINFO_JA])
+def test_utf16_big_endian_without_bom_is_decoded(text: str) -> None:
+    assert sysinfo.decode(text.encode("utf-16-be")) == (text, "utf-16-be")
+    assert sysinfo.classify_text(sysinfo.decode(text.encode("utf-16-be"))[0]) == "systeminfo"  # type: ignore[index]
