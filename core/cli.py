@@ -17,6 +17,7 @@ import pluggy
 
 from mk2ds.core import registry
 from mk2ds.core.atomic import write_atomic
+from mk2ds.core.engines import add_engine_arguments, open_engine
 from mk2ds.core.errors import UsageError
 from mk2ds.core.findings import Severity
 from mk2ds.core.pluginmanager import (
@@ -99,7 +100,8 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     verify_parser.add_argument(
         "--fail-on", choices=[s.value for s in Severity], default="error", help="lowest severity that fails the run"
     )
-    verify_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    verify_parser.add_argument("--quiet", action="store_true", help="no progress bar (and no engine summary)")
+    add_engine_arguments(verify_parser, pm)
     group = verify_parser.add_argument_group("plugin options")
     pm.hook.mk2ds_add_verify_options(group=group)
     for output in reports.values():
@@ -150,23 +152,29 @@ def emit_report(pm: pluggy.PluginManager, report: Report, args: argparse.Namespa
 def _cmd_verify(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     profile = registry.find_profile(pm, args.profile)
     jobs = default_jobs() if args.jobs == 0 else max(1, args.jobs)
+    summary: list[str] = []
     try:
-        report = verify(
-            args.path,
-            pm,
-            profile,
-            level=args.level,
-            options=args,
-            jobs=jobs,
-            settings=args._plugin_settings,
-            select=args.select,
-            ignore=args.ignore,
-            fail_on=Severity(args.fail_on),
-            show_progress=False if args.quiet else None,
-            tool=tool_description(pm),
-        )
+        with open_engine(pm, args, args._plugin_settings) as engine:
+            report = verify(
+                args.path,
+                pm,
+                profile,
+                level=args.level,
+                options=args,
+                jobs=jobs,
+                settings=args._plugin_settings,
+                select=args.select,
+                ignore=args.ignore,
+                fail_on=Severity(args.fail_on),
+                show_progress=False if args.quiet else None,
+                tool=tool_description(pm),
+                engine=engine,
+            )
+            summary = engine.summary() if engine is not None else []
     except FileNotFoundError as error:
         raise UsageError(str(error)) from None
+    if summary and not args.quiet:
+        print("\n".join(f"mk2ds verify: {line}" for line in summary), file=sys.stderr)
     return int(emit_report(pm, report, args))
 
 

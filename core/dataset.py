@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-__all__ = ["Entry", "Dataset", "FolderDataset", "ZipDataset", "SubDataset", "open_dataset", "UnsafeName", "is_unsafe_name"]
+__all__ = ["Entry", "NameNotice", "Dataset", "FolderDataset", "ZipDataset", "SubDataset", "open_dataset", "UnsafeName", "is_unsafe_name"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,14 @@ class Entry:
     @property
     def parts(self) -> tuple[str, ...]:
         return PurePosixPath(self.path).parts
+
+
+@dataclass(frozen=True)
+class NameNotice:
+    """Something the walker should say about how names were read (becomes an info finding)."""
+
+    path: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -205,21 +213,34 @@ class ZipDataset(Dataset):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.location = str(path)
         self._zip = zipfile.ZipFile(path)
-        names = [info.filename for info in self._zip.infolist() if is_unsafe_name(info.filename.rstrip("/")) is None]
+        self._names: dict[int, str] = {}
+        self.notices: list[NameNotice] = []
+        recoded = backslashed = 0
+        for index, info in enumerate(self._zip.infolist()):
+            name, was_recoded, had_backslash = _member_name(info)
+            self._names[index] = name
+            recoded += was_recoded
+            backslashed += had_backslash
+        if recoded:
+            self.notices.append(NameNotice("", f"{recoded} member names were stored without the UTF-8 flag and read as CP932 (Japanese Windows zip tools)"))
+        if backslashed:
+            self.notices.append(NameNotice("", f"{backslashed} member names used '\\' as the folder separator (Windows zip tools); read as '/'"))
+        names = [name for name in self._names.values() if is_unsafe_name(name.rstrip("/")) is None]
         self.prefix = _single_top_folder(names)
         self._infos: dict[str, zipfile.ZipInfo] = {}
 
-    def walk(self) -> Iterator[Entry | UnsafeName]:
+    def walk(self) -> Iterator[Entry | UnsafeName | NameNotice]:  # type: ignore[override]
         seen_dirs: set[str] = set()
         items: list[Entry | UnsafeName] = []
         infos: dict[str, zipfile.ZipInfo] = {}
         copies = Counter(
-            info.filename[len(self.prefix):].rstrip("/") if self.prefix and info.filename.startswith(self.prefix) else info.filename.rstrip("/")
-            for info in self._zip.infolist()
+            self._names[index][len(self.prefix):].rstrip("/") if self.prefix and self._names[index].startswith(self.prefix) else self._names[index].rstrip("/")
+            for index, info in enumerate(self._zip.infolist())
             if not info.is_dir()
         )
-        for info in self._zip.infolist():
-            raw = info.filename
+        yield from self.notices
+        for index, info in enumerate(self._zip.infolist()):
+            raw = self._names[index]
             reason = is_unsafe_name(raw.rstrip("/")) if raw.rstrip("/") else "empty name"
             if reason:
                 items.append(UnsafeName(raw, reason))
@@ -273,6 +294,32 @@ class ZipDataset(Dataset):
         self._zip.close()
 
 
+def _member_name(info: zipfile.ZipInfo) -> tuple[str, bool, bool]:
+    """The member's name as the zip's author meant it: ``(name, read as CP932, had backslashes)``.
+
+    Zip names without the UTF-8 flag are decoded by :mod:`zipfile` as CP437; Japanese Windows tools write
+    them in CP932. Windows tools also write ``\\`` as the separator, which the zip format does not allow.
+    """
+    name = info.filename
+    recoded = False
+    if not info.flag_bits & 0x800 and not name.isascii():
+        try:
+            raw = name.encode("cp437")
+        except UnicodeEncodeError:
+            raw = b""
+        for encoding in ("utf-8", "cp932"):
+            try:
+                name = raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            recoded = encoding == "cp932"
+            break
+    backslashed = "\\" in name
+    if backslashed:
+        name = name.replace("\\", "/")
+    return name, recoded, backslashed
+
+
 class SubDataset(Dataset):
     """A folder inside another dataset, seen as a dataset of its own (the payload of a BagIt bag)."""
 
@@ -284,6 +331,9 @@ class SubDataset(Dataset):
     def walk(self) -> Iterator[Entry | UnsafeName]:
         start = self.prefix + "/"
         for item in self.container.walk():
+            if isinstance(item, NameNotice):
+                yield item
+                continue
             if not item.path.startswith(start):
                 continue
             relative = item.path[len(start):]

@@ -42,6 +42,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from mk2ds.core.dataset import Dataset, Entry
+    from mk2ds.core.engines import Engine
     from mk2ds.core.findings import CodeInfo, Fact, Finding
     from mk2ds.core.outputs import OutputFormat
     from mk2ds.core.verify_context import VerifyContext
@@ -123,6 +124,22 @@ def mk2ds_register_schemas() -> Iterable[Mapping[str, Any]]:
     :return: an iterable of JSON Schema documents, each with a unique ``$id``. They appear in
         ``mk2ds schemas`` and can be used by ``mk2ds validate --schema NAME`` where NAME is the part of the
         ``$id`` file name before ``.schema.json``.
+    """
+
+
+@hookspec
+def mk2ds_register_engines() -> Iterable[Engine]:
+    """Declare execution engines: where ``verify`` and ``convert`` run their units of work (``--engine NAME``).
+
+    The host's own engine, ``local`` (``-j N`` processes on this machine), is always there and needs nothing.
+    An engine starts or connects to its workers when a command asks for it, builds the same plugin manager
+    on every worker (the client's blocked plugins and entry-point setting), and runs module-level task
+    functions there; commands merge the results so that every engine gives exactly the local one's outputs.
+
+    :return: an iterable of :class:`mk2ds.core.engines.Engine` descriptors (name, description, a factory
+        that starts a session, command-line options). Names are unique; ``local`` is reserved. An engine
+        whose library is missing still registers, and its factory raises
+        :class:`~mk2ds.core.errors.UsageError` saying what to install.
     """
 
 

@@ -78,6 +78,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "mk2ds.plugins.records_ecs",
     "mk2ds.plugins.records_csv",
     "mk2ds.plugins.records_parquet",
+    # scale-out engines (issue: scale-out)
+    "mk2ds.plugins.dask_engine",
 )
 
 #: Plugins that cannot be blocked: without them the host cannot report at all.

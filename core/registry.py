@@ -21,6 +21,7 @@ CORE_CODES: tuple[CodeInfo, ...] = (
     CodeInfo("unregistered-code", Severity.WARNING, "A plugin emitted a finding code it did not register"),
     CodeInfo("unsafe-path", Severity.ERROR, "A name with '..', an absolute name, or a link leaving the dataset"),
     CodeInfo("unreadable-file", Severity.ERROR, "A file could not be read"),
+    CodeInfo("zip-names-normalised", Severity.INFO, "Zip member names were written by a Windows tool (CP932 names, '\\' separators) and read as meant"),
 )
 
 

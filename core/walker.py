@@ -3,7 +3,9 @@
 1. Walk every entry once (unsafe names become findings, never followed).
 2. Classify every file (``mk2ds_classify_entry``, first result wins).
 3. Dataset checks (``mk2ds_check_dataset``): layout, indexes, cross-references, fixity.
-4. Entry checks (``mk2ds_check_entry``) for every file, in ``jobs`` worker processes, biggest files first.
+4. Entry checks (``mk2ds_check_entry``) for every file, in ``jobs`` worker processes, biggest files first;
+   or, given an engine session (:mod:`mk2ds.core.engines`), on its workers: one file per task, small files
+   grouped, results put back in the order of a serial run.
 5. Filter by ``--select``/``--ignore``; flag unregistered codes; build the report.
 
 The walker knows nothing about Mark II, PE files or impfuzzy: all of that lives in plugins.
@@ -23,17 +25,22 @@ from typing import Any
 
 import pluggy
 
-from mk2ds.core.dataset import Dataset, Entry, SubDataset, UnsafeName, ZipDataset, open_dataset
+from mk2ds.core.dataset import Dataset, Entry, NameNotice, SubDataset, UnsafeName, ZipDataset, open_dataset
+from mk2ds.core.engines import EngineSession, EngineTask, pack_tasks
 from mk2ds.core.findings import Fact, Finding, Severity
 from mk2ds.core.hookcalls import call_each, collect_results, plugin_error
-from mk2ds.core.pluginmanager import get_plugin_manager
+from mk2ds.core.pluginmanager import (
+    autoload_disabled_by_environment,
+    blocked_from_environment,
+    get_plugin_manager,
+)
 from mk2ds.core.profile import Profile
 from mk2ds.core.progress import Progress
 from mk2ds.core.registry import codes as registered_codes
 from mk2ds.core.report import Report
 from mk2ds.core.verify_context import VerifyContext
 
-__all__ = ["PluginSettings", "verify", "code_selected"]
+__all__ = ["PluginSettings", "verify", "code_selected", "check_entries_task"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,13 @@ class PluginSettings:
 
     def build(self) -> pluggy.PluginManager:
         return get_plugin_manager(load_entrypoints=self.load_entrypoints, blocked=self.blocked)
+
+    def resolved(self) -> PluginSettings:
+        """The same settings with this process's environment folded in (``MK2DS_DISABLE_PLUGIN_AUTOLOAD``,
+        ``MK2DS_BLOCK_PLUGINS``), for workers on other machines or started with another environment."""
+        load = not autoload_disabled_by_environment() if self.load_entrypoints is None else self.load_entrypoints
+        blocked = tuple(dict.fromkeys([*self.blocked, *blocked_from_environment()]))
+        return PluginSettings(load_entrypoints=load, blocked=blocked)
 
 
 @dataclass
@@ -131,8 +145,12 @@ def verify(
     fail_on: Severity = Severity.ERROR,
     show_progress: bool | None = None,
     tool: dict[str, Any] | None = None,
+    engine: EngineSession | None = None,
 ) -> Report:
     """Verify the dataset at ``location`` and return the report. Never writes into the dataset.
+
+    With ``engine``, entry checks run on the engine's workers instead of ``jobs`` local processes; the
+    report is the same.
 
     Raises ``FileNotFoundError`` when ``location`` is neither a folder nor a zip file.
     """
@@ -154,7 +172,9 @@ def verify(
         context = VerifyContext(profile=profile, level=level, options=options, pm=pm)
         files: list[Entry] = []
         for item in dataset.walk():
-            if isinstance(item, UnsafeName):
+            if isinstance(item, NameNotice):
+                items.append(Finding("zip-names-normalised", Severity.INFO, item.reason, path=item.path or None))
+            elif isinstance(item, UnsafeName):
                 items.append(
                     Finding("unsafe-path", Severity.ERROR, f"{item.reason}; not followed", path=item.path)
                 )
@@ -176,7 +196,10 @@ def verify(
         items.extend(collect_results(pm, "mk2ds_check_dataset", dataset=dataset, context=context))
 
         if context.at_least("fast"):
-            items.extend(_check_entries(pm, dataset, context, files, jobs, settings, show_progress, payload))
+            if engine is not None:
+                items.extend(_check_entries_on_engine(engine, location, payload, context, files, show_progress))
+            else:
+                items.extend(_check_entries(pm, dataset, context, files, jobs, settings, show_progress, payload))
 
     report.add(_filter(items, pm, select, ignore))
     kinds = Counter(context.kinds.values())
@@ -235,6 +258,53 @@ def _check_entries(
         return results
     finally:
         progress.close()
+
+
+#: Entry checks of small files are grouped into tasks of about this many bytes (and at most this many files).
+ENGINE_TASK_BYTES = 32 << 20
+ENGINE_TASK_FILES = 64
+
+
+def _check_entries_on_engine(
+    engine: EngineSession,
+    location: str,
+    payload: str | None,
+    context: VerifyContext,
+    files: list[Entry],
+    show_progress: bool | None,
+) -> list[Finding | Fact]:
+    """Entry checks on an engine's workers; results in the order of a serial run (biggest files first)."""
+    jobs_list = [(entry.path, entry.size, context.kinds.get(entry.path, "other")) for entry in files]
+    jobs_list.sort(key=lambda job: (-job[1], job[0]))
+    groups = pack_tasks([job[1] for job in jobs_list], ENGINE_TASK_BYTES, ENGINE_TASK_FILES)
+    tasks = [
+        EngineTask(f"check {jobs_list[group[0]][0]}" + (f" and {len(group) - 1} more" if len(group) > 1 else ""),
+                   sum(jobs_list[index][1] for index in group), [jobs_list[index] for index in group])
+        for group in groups
+    ]
+    shared = (os.path.abspath(location), payload, context)
+    by_job: dict[tuple[str, int, str], list[Finding | Fact]] = {}
+    for outcome in engine.run(check_entries_task, tasks, shared=shared, label="verify", show_progress=show_progress):
+        group_jobs: list[tuple[str, int, str]] = outcome.task.argument
+        if outcome.error is not None:
+            failure = RuntimeError(f"the task checking this file never finished: {outcome.error}")
+            for job in group_jobs:
+                by_job[job] = [plugin_error("mk2ds", "mk2ds_check_entry", failure, job[0])]
+            continue
+        for job, found in zip(group_jobs, outcome.result):
+            by_job[job] = found
+    return [item for job in jobs_list for item in by_job[job]]
+
+
+def check_entries_task(
+    pm: pluggy.PluginManager, shared: tuple[str, str | None, VerifyContext], jobs: list[tuple[str, int, str]]
+) -> list[list[Finding | Fact]]:
+    """An engine task: the entry checks of ``jobs``, on a worker (``shared`` is location, payload, context)."""
+    location, payload, context = shared
+    context.pm = pm
+    with open_dataset(location) as container:
+        dataset: Dataset = SubDataset(container, payload) if payload else container
+        return [check_one_entry(pm, dataset, context, job) for job in jobs]
 
 
 def _filter(

@@ -25,6 +25,12 @@ Summary and exit codes
     line was converted, 1 when lines were rejected, 2 for a usage error (or an unreadable or unwritable
     file), 3 for an internal error. ``-j N`` converts N files at a time in worker processes; outputs are the
     same as with ``-j 1``.
+
+Engines
+    ``--engine dask`` runs the work on a Dask cluster (``--scheduler ADDRESS``, or a local one of
+    ``--workers N`` processes): large logs are split into line-aligned byte ranges of about ``--range-size``
+    and small ones grouped, and the results are merged into exactly what the local engine writes (see
+    :mod:`mk2ds.plugins.convert_engine`). Inputs and outputs must be at the same paths for every worker.
 """
 
 from __future__ import annotations
@@ -46,9 +52,11 @@ import pluggy
 from mk2ds.core import ExitCode, Finding, Report, Severity, UsageError, hookimpl, registry
 from mk2ds.core.atomic import atomic_writer, write_atomic
 from mk2ds.core.cli import tool_description
+from mk2ds.core.engines import LOCAL_ENGINE, add_engine_arguments, open_engine
 from mk2ds.core.outputs import OutputFormat, open_record_writer
 from mk2ds.core.progress import Progress
 from mk2ds.core.walker import PluginSettings
+from mk2ds.plugins.byte_ranges import FilePart, RangeStream, parse_size, part_writer
 from mk2ds.plugins.mk2_reader import ENCODINGS
 from mk2ds.plugins.mk2_tokenizer import normalize_offset
 
@@ -56,6 +64,7 @@ __all__ = ["ConvertJob", "JobResult", "convert_file", "plan_jobs"]
 
 STDIN_NAME = "<stdin>"
 LISTED_FINDINGS = 20
+DEFAULT_RANGE_SIZE = "64M"
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,8 @@ class JobResult:
     rejects_written: bool = False
     error: str | None = None
     internal: bool = False
+    #: Findings per code, also those only counted (the reader's ``finding_counts``; for merging parts).
+    finding_counts: dict[str, int] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------------ planning
@@ -138,37 +149,52 @@ def plan_jobs(inputs: list[str], out: str, suffix: str, rejects: str | None = No
 # ------------------------------------------------------------------------------------------------ one file
 
 
-def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None]) -> argparse.Namespace:
-    return argparse.Namespace(
+def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None], part: FilePart | None = None) -> argparse.Namespace:
+    options = argparse.Namespace(
         encoding=getattr(args, "encoding", "auto"),
         assume_offset=getattr(args, "assume_offset", None),
         provenance=bool(getattr(args, "provenance", False)),
         reject_sink=sink,
     )
+    if part is not None:
+        vars(options).update(part.reader_options())
+    return options
 
 
 def convert_file(
-    pm: pluggy.PluginManager, job: ConvertJob, output: OutputFormat, args: argparse.Namespace, progress: Progress | None = None
+    pm: pluggy.PluginManager,
+    job: ConvertJob,
+    output: OutputFormat,
+    args: argparse.Namespace,
+    progress: Progress | None = None,
+    *,
+    part: FilePart | None = None,
 ) -> JobResult:
-    """Convert one log; outputs appear only complete. OS errors become ``result.error``; bugs ``internal``."""
+    """Convert one log (or, with ``part``, one byte range of it); outputs appear only complete.
+
+    OS errors become ``result.error``; bugs ``internal``.
+    """
     result = JobResult(job)
+    open_output = atomic_writer if part is None else part_writer  # a part is merged into a durable output
     try:
         with ExitStack() as stack:
             source: BinaryIO = sys.stdin.buffer if job.source == "-" else stack.enter_context(open(job.source, "rb"))
+            if part is not None:
+                source = RangeStream(source, part.start, part.end)  # type: ignore[assignment]
             rejects: list[BinaryIO] = []
 
             def sink(number: int, raw: bytes) -> None:
                 if job.rejects is None:
                     return
                 if not rejects:
-                    rejects.append(stack.enter_context(atomic_writer(job.rejects)))
+                    rejects.append(stack.enter_context(open_output(job.rejects)))
                 rejects[0].write(b"%d\t%s\n" % (number, raw))
 
-            reader = pm.hook.mk2ds_open_log(stream=source, name=job.name, options=_reader_options(args, sink))
+            reader = pm.hook.mk2ds_open_log(stream=source, name=job.name, options=_reader_options(args, sink, part))
             if reader is None:
                 result.error = f"{job.name}: no plugin reads this file as a Mark II log"
                 return result
-            target: BinaryIO = sys.stdout.buffer if job.output == "-" else stack.enter_context(atomic_writer(job.output))
+            target: BinaryIO = sys.stdout.buffer if job.output == "-" else stack.enter_context(open_output(job.output))
             writer = open_record_writer(output, target, args)
             write = writer.write
             if progress is None or not progress.enabled:
@@ -187,6 +213,7 @@ def convert_file(
             result.rejects_written = bool(rejects)
         result.stats = dict(reader.stats)
         result.findings = list(reader.findings)
+        result.finding_counts = dict(getattr(reader, "finding_counts", None) or {})
         if not result.rejects_written and job.rejects and job.output != "-" and os.path.exists(job.rejects):
             os.unlink(job.rejects)  # describes an earlier output that was just replaced
     except OSError as error:
@@ -272,6 +299,13 @@ def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.Plugin
     parser.add_argument("--report", metavar="FILE", help="write the full report to FILE (atomically)")
     parser.add_argument("--report-format", default="json", metavar="NAME", help="report output for --report (default json)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-file summary")
+    add_engine_arguments(parser, pm)
+    parser.add_argument(
+        "--range-size",
+        default=DEFAULT_RANGE_SIZE,
+        metavar="SIZE",
+        help=f"with an engine other than local: split logs larger than SIZE into line-aligned byte ranges (default {DEFAULT_RANGE_SIZE}; 0 = never split)",
+    )
     for output in outputs.values():
         try:
             output.add_options(parser)
@@ -303,8 +337,21 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             raise UsageError(f"--assume-offset: {error}") from None
     if args.jobs < 0:
         raise UsageError("-j/--jobs must be 0 (one per core) or more")
+    try:
+        args.range_size = parse_size(str(args.range_size))
+    except ValueError as error:
+        raise UsageError(f"--range-size: {error}") from None
     jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects)
-    results = _run_jobs(pm, jobs, output, args)
+    engine_lines: list[str] = []
+    if getattr(args, "engine", LOCAL_ENGINE) == LOCAL_ENGINE:
+        results = _run_jobs(pm, jobs, output, args)
+    else:
+        from mk2ds.plugins.convert_engine import convert_on_engine, refuse_standard_input
+
+        refuse_standard_input(jobs)  # before a cluster is started for nothing
+        with open_engine(pm, args, getattr(args, "_plugin_settings", None) or PluginSettings()) as engine:
+            assert engine is not None
+            results, engine_lines = convert_on_engine(pm, engine, jobs, output, args)
 
     report = Report(
         command="convert",
@@ -346,6 +393,8 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         messages.append(f"  {finding.severity.value:7} {finding.code:24} {finding.location()}: {finding.message}")
     if len(listed) > LISTED_FINDINGS:
         messages.append(f"  ... {len(listed) - LISTED_FINDINGS} more findings" + ("" if args.report else " (see --report FILE)"))
+    if not args.quiet:
+        messages.extend(f"mk2ds convert: {line}" for line in engine_lines)
     if messages:
         print("\n".join(messages), file=sys.stderr)
     if args.report:

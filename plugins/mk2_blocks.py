@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-__all__ = ["BOM", "CHUNK_SIZE", "MAX_LINE_BYTES", "BlockStream", "EncodingSniffer", "detect_encoding", "raw_lines"]
+__all__ = ["BOM", "CHUNK_SIZE", "MAX_LINE_BYTES", "BlockStream", "EncodingSniffer", "cp932_only", "detect_encoding", "raw_lines"]
 
 CHUNK_SIZE = 1 << 20
 MAX_LINE_BYTES = 1 << 20
@@ -138,7 +138,7 @@ class EncodingSniffer:
                 self._started = True
             self._bytes += len(line) + 1
             if not line.isascii():
-                if not _cp932_only(line):
+                if not cp932_only(line):
                     self.verdict = "utf-8"
                     return self.verdict
                 self._seen += 1
@@ -153,7 +153,7 @@ class EncodingSniffer:
         return self.verdict
 
 
-def _cp932_only(line: bytes) -> bool:
+def cp932_only(line: bytes) -> bool:
     """Invalid UTF-8, but clean, Japanese-looking CP932."""
     try:
         line.decode("utf-8")

@@ -29,6 +29,14 @@ Encodings (``options.encoding``): ``utf-8`` (a BOM at the start is skipped), ``c
 default: UTF-8, or CP932 when :class:`~mk2ds.plugins.mk2_blocks.EncodingSniffer` is sure, from the first
 lines with non-ASCII bytes). Bytes that are invalid in the chosen encoding reject only their line.
 
+Byte ranges (:mod:`mk2ds.plugins.byte_ranges`): a stream may be one line-aligned part of a larger file.
+``options.line_offset`` is the number of lines before it (line numbers in findings, rejects and ``_line``
+stay those of the file; ``stats["lines"]`` counts the part's own); ``options.at_file_start`` (a BOM is
+skipped only there) and ``options.at_file_end`` (the 0x1A rule applies only there) say where the part lies.
+A part needs the file's encoding decided beforehand (``auto`` is refused: each part would otherwise decide
+on its own lines), and its per-file summary (``log-findings-truncated``) is left to the caller, who merges
+the parts with :func:`truncation_findings` over the parts' :attr:`LogReader.finding_counts`.
+
 Speed: each chunk is decoded at once and split on ``\\n``; every line first goes through a regular-expression
 fast path (:data:`~mk2ds.plugins.mk2_tokenizer.FIELD_PATTERN`); anything unusual (a malformed line, an
 impossible date, a repeated key, a non-integer in an integer field, extra spaces) is handled by the reference
@@ -40,7 +48,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
@@ -59,7 +67,16 @@ from mk2ds.plugins.mk2_tokenizer import (
     normalize_offset,
 )
 
-__all__ = ["ENCODINGS", "MAX_FINDINGS_PER_CODE", "REJECTING_CODES", "LogReader", "detect_encoding", "open_log"]
+__all__ = [
+    "ENCODINGS",
+    "MAX_FINDINGS_PER_CODE",
+    "REJECTING_CODES",
+    "LogReader",
+    "detect_encoding",
+    "encoding_detected_finding",
+    "open_log",
+    "truncation_findings",
+]
 
 MAX_FINDINGS_PER_CODE = 100
 #: Without a ``reject_sink``, rejected lines kept in memory are capped at this many bytes in total.
@@ -88,6 +105,27 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("log-extra-space", Severity.INFO, "More than one space between fields (the grammar has one); tolerated, record kept"),
         CodeInfo("log-encoding-detected", Severity.INFO, "A log was decoded as CP932 because auto-detection was sure it is not UTF-8"),
         CodeInfo("log-findings-truncated", Severity.INFO, "More findings of one code in one log than listed; the rest are counted"),
+    ]
+
+
+def encoding_detected_finding(name: str) -> Finding:
+    """The info finding of a log that auto-detection decoded as CP932."""
+    message = "decoded as CP932: the first non-ASCII lines are not UTF-8 but valid CP932 (use --encoding to force one)"
+    return Finding("log-encoding-detected", Severity.INFO, message, path=name, details={"encoding": "cp932"})
+
+
+def truncation_findings(name: str, counts: Mapping[str, int], listed: int) -> list[Finding]:
+    """``log-findings-truncated`` for every code with more than ``listed`` findings in the log ``name``."""
+    return [
+        Finding(
+            "log-findings-truncated",
+            Severity.INFO,
+            f"{count} {code} findings in this log; the first {listed} are listed",
+            path=name,
+            details={"code": code, "count": count, "listed": listed},
+        )
+        for code, count in sorted(counts.items())
+        if count > listed
     ]
 
 
@@ -142,6 +180,12 @@ class LogReader:
         self.provenance = bool(getattr(options, "provenance", False))
         self.reject_sink: Callable[[int, bytes], None] | None = getattr(options, "reject_sink", None)
         self.max_findings = int(getattr(options, "max_findings_per_code", None) or MAX_FINDINGS_PER_CODE)
+        self.line_offset = int(getattr(options, "line_offset", None) or 0)
+        self.at_file_start = bool(getattr(options, "at_file_start", True))
+        self.at_file_end = bool(getattr(options, "at_file_end", True))
+        self.whole_file = self.at_file_start and self.at_file_end and not self.line_offset
+        if not self.whole_file and encoding == "auto":
+            raise ValueError(f"{name}: a byte range of a log needs the file's encoding, decided once for the file, not 'auto'")
         self.findings: list[Finding] = []
         self.rejects: list[tuple[int, bytes]] = []
         self.stats: dict[str, Any] = {
@@ -155,12 +199,14 @@ class LogReader:
             "eof_marker": False,
         }
         self._encoding: str | None = None if encoding == "auto" else encoding
-        self._finding_counts: Counter[str] = Counter()
+        #: Findings per code, also those beyond ``max_findings`` that are only counted (merging parts needs it).
+        self.finding_counts: Counter[str] = Counter()
         self._kept_reject_bytes = 0
         self._dates = _DateCache()
         self._zones = _ZoneCache(self.assume_offset or "")
         self._started = False
         self._detected = False
+        self._held: list[tuple[bytes, bool, tuple[bytes, int] | None]] = []
 
     # ---------------------------------------------------------------------------------------------- reading
 
@@ -171,21 +217,26 @@ class LogReader:
         return self._records()
 
     def _records(self) -> Iterator[dict[str, Any]]:
-        source = BlockStream(self.stream, skip_bom=self._encoding != "cp932", on_long_line=self._long_line)
+        skip_bom = self._encoding != "cp932" and self.at_file_start
+        source = BlockStream(self.stream, skip_bom=skip_bom, on_long_line=self._long_line)
         sniffer = EncodingSniffer()
-        held: list[tuple[bytes, bool]] = []  # blocks waiting for the encoding to be decided
-        for block, final in source:
+        held = self._held  # blocks (and over-long lines between them) waiting for the encoding to be decided
+        for block, end_of_stream in source:
+            final = end_of_stream and self.at_file_end  # the 0x1A rule holds at the end of the file only
             if source.bom and not self.stats["bom"]:
                 self.stats["bom"] = True
                 self._encoding = self._encoding or "utf-8"
             if self._encoding is None and (held or not block.isascii()):
-                held.append((block, final))
+                held.append((block, final, None))
                 verdict = sniffer.feed(block)
-                if verdict is None and not final:
+                if verdict is None and not end_of_stream:
                     continue
                 self._set_encoding(verdict or sniffer.finish())
-                for waiting, last in held:
-                    yield from self._convert_block(waiting, last)
+                for waiting, last, long_line in held:
+                    if long_line is not None:
+                        self._count_long_line(*long_line)
+                    else:
+                        yield from self._convert_block(waiting, last)
                 held.clear()
             else:
                 yield from self._convert_block(block, final)
@@ -197,8 +248,14 @@ class LogReader:
         self._detected = encoding == "cp932"  # reported at the end, so findings keep line order
 
     def _long_line(self, head: bytes, length: int) -> None:
+        if self._held:  # earlier lines wait for the encoding: this one waits with them, to keep line numbers
+            self._held.append((b"", False, (head, length)))
+            return
+        self._count_long_line(head, length)
+
+    def _count_long_line(self, head: bytes, length: int) -> None:
         self.stats["lines"] += 1
-        self._reject_too_long(self.stats["lines"], head, length)
+        self._reject_too_long(self.line_offset + self.stats["lines"], head, length)
 
     def _reject_too_long(self, number: int, head: bytes, length: int) -> None:
         limit = mk2_blocks.MAX_LINE_BYTES
@@ -244,7 +301,8 @@ class LogReader:
         integer_fields = INTEGER_FIELDS
         provenance = self.provenance
         name = self.name
-        base = self.stats["lines"]
+        counted = self.stats["lines"]
+        base = self.line_offset + counted
         blank = 0
         raw_lines: list[bytes] | None = None
         for index, line in enumerate(lines):
@@ -295,7 +353,7 @@ class LogReader:
                     continue
             append(record)
         stats = self.stats
-        stats["lines"] = base + len(lines)
+        stats["lines"] = counted + len(lines)
         stats["blank"] += blank
         stats["records"] += len(records)
         return records
@@ -307,7 +365,7 @@ class LogReader:
         last = len(raw_lines) - 1
         for index, raw in enumerate(raw_lines):
             self.stats["lines"] += 1
-            number = self.stats["lines"]
+            number = self.line_offset + self.stats["lines"]
             if final and index == last and raw.removesuffix(b"\r").endswith(b"\x1a"):
                 self.stats["eof_marker"] = True
                 raw = raw.removesuffix(b"\r")[:-1]
@@ -352,8 +410,8 @@ class LogReader:
     # ---------------------------------------------------------------------------------------------- results
 
     def _finding(self, code: str, severity: Severity, message: str, line: int | None, column: int | None, details: dict[str, Any] | None = None) -> None:
-        self._finding_counts[code] += 1
-        if self._finding_counts[code] > self.max_findings:
+        self.finding_counts[code] += 1
+        if self.finding_counts[code] > self.max_findings:
             return
         self.findings.append(Finding(code, severity, message, path=self.name, line=line, column=column, details=details or {}))
 
@@ -371,19 +429,10 @@ class LogReader:
         if stats["encoding"] is None:
             stats["encoding"] = self._encoding or "utf-8"
         if self._detected:
-            message = "decoded as CP932: the first non-ASCII lines are not UTF-8 but valid CP932 (use --encoding to force one)"
-            self._finding("log-encoding-detected", Severity.INFO, message, None, None, {"encoding": "cp932"})
-        for code, count in sorted(self._finding_counts.items()):
-            if count > self.max_findings:
-                self.findings.append(
-                    Finding(
-                        "log-findings-truncated",
-                        Severity.INFO,
-                        f"{count} {code} findings in this log; the first {self.max_findings} are listed",
-                        path=self.name,
-                        details={"code": code, "count": count, "listed": self.max_findings},
-                    )
-                )
+            detected = encoding_detected_finding(self.name)
+            self._finding(detected.code, detected.severity, detected.message, None, None, detected.details)
+        if self.whole_file:  # a part's counts are merged over the whole file by the caller
+            self.findings.extend(truncation_findings(self.name, self.finding_counts, self.max_findings))
         if self._kept_reject_bytes > MAX_KEPT_REJECT_BYTES:
             kept = len(self.rejects)
             self.findings.append(

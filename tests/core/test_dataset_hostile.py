@@ -110,3 +110,29 @@ def test_a_decompression_bomb_member_is_refused(tmp_path: Path, monkeypatch: pyt
         unsafe = _unsafe(list(dataset.walk()))
     assert list(unsafe) == ["MK2Log/Normal/PC1.log"]
     assert unsafe["MK2Log/Normal/PC1.log"].startswith("decompression bomb (4194304 bytes from ")
+
+
+def test_zip_from_a_japanese_windows_tool_is_read_as_meant(tmp_path: Path) -> None:
+    """CP932 names without the UTF-8 flag and '\\' separators: the names the author saw, and one notice each."""
+    import zipfile
+
+    from mk2ds.core.dataset import NameNotice
+
+    archive = tmp_path / "windows.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for name, data in (("ds\\README.txt", b"r"), ("ds\\Reports\\解析.txt", b"x")):
+            info = zipfile.ZipInfo(name)
+            handle.writestr(info, data)
+    raw = archive.read_bytes()
+    # Store the Japanese name as CP932 bytes without the UTF-8 flag, as Explorer's zip does.
+    utf8, cp932 = "ds\\Reports\\解析.txt".encode(), "ds\\Reports\\解析.txt".encode("cp932")
+    patched = raw.replace(utf8, cp932.ljust(len(utf8), b"_"))
+    patched = patched.replace(b"\x00\x08", b"\x00\x00")  # clear the UTF-8 flag bits (general purpose flag 0x800)
+    archive.write_bytes(patched)
+    dataset = ZipDataset(archive)
+    items = list(dataset.walk())
+    notices = [item for item in items if isinstance(item, NameNotice)]
+    entries = {item.path for item in items if isinstance(item, Entry)}
+    assert "README.txt" in entries and any(path.startswith("Reports/解析") for path in entries)
+    assert len(notices) == 2
+    assert dataset.read_bytes("README.txt") == b"r"
