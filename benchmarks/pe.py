@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pefile
+
 from mk2ds.plugins.impfuzzy import fuzzy_hash, import_string, parse_imports_only
 from mk2ds.plugins.pe_builder import SECTION_READONLY, Section, build_pe
 from mk2ds.plugins.pe_guard import GuardedParser

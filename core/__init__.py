@@ -21,8 +21,6 @@ from mk2ds.core.verify_context import VerifyContext
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 __all__ = [
-    "hookimpl",
-    "get_plugin_manager",
     "CodeInfo",
     "Dataset",
     "DatasetUnreadable",
@@ -38,5 +36,7 @@ __all__ = [
     "Severity",
     "UsageError",
     "VerifyContext",
+    "get_plugin_manager",
+    "hookimpl",
     "open_dataset",
 ]

@@ -23,14 +23,13 @@ from mk2ds.core.findings import Severity
 from mk2ds.core.pluginmanager import (
     BLOCK_ENV,
     DISABLE_AUTOLOAD_ENV,
-    get_plugin_manager,
     plugin_infos,
 )
 from mk2ds.core.report import ExitCode, Report
 from mk2ds.core.verify_context import LEVELS
 from mk2ds.core.walker import PluginSettings, default_jobs, verify
 
-__all__ = ["main", "build_parser", "tool_description", "emit_report"]
+__all__ = ["build_parser", "emit_report", "main", "tool_description"]
 
 
 def tool_description(pm: pluggy.PluginManager) -> dict[str, Any]:

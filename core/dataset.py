@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-__all__ = ["Entry", "NameNotice", "Dataset", "FolderDataset", "ZipDataset", "SubDataset", "open_dataset", "UnsafeName", "is_unsafe_name"]
+__all__ = ["Dataset", "Entry", "FolderDataset", "NameNotice", "SubDataset", "UnsafeName", "ZipDataset", "is_unsafe_name", "open_dataset"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def is_unsafe_name(name: str) -> str | None:
     """
     if not name:
         return "empty name"
-    if name.startswith("/") or name.startswith("\\"):
+    if name.startswith(("/", "\\")):
         return "absolute name"
     if len(name) >= 2 and name[1] == ":":
         return "drive-letter name"
@@ -188,7 +188,7 @@ class FolderDataset(Dataset):
             raise FileNotFoundError(f"{path}: refused (symbolic link loop)") from None
         if not _is_within(resolved, self._real_root):
             raise FileNotFoundError(f"{path}: refused (resolves outside the dataset)")
-        return open(full, "rb")  # noqa: SIM115 - caller closes
+        return open(full, "rb")
 
     def local_path(self, path: str) -> Path:
         """The on-disk path of an entry (folder datasets only; used for fast hashing)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Mk2dsError", "UsageError", "DatasetUnreadable", "OutputNotWritable"]
+__all__ = ["DatasetUnreadable", "Mk2dsError", "OutputNotWritable", "UsageError"]
 
 
 class Mk2dsError(Exception):

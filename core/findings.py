@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Severity", "Finding", "Fact", "CodeInfo", "CODE_PATTERN"]
+__all__ = ["CODE_PATTERN", "CodeInfo", "Fact", "Finding", "Severity"]
 
 #: Codes are kebab-case; third-party codes are namespaced ``plugin/slug``.
 CODE_PATTERN = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*/)?[a-z0-9]+(-[a-z0-9]+)*$")

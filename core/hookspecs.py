@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from mk2ds.core.outputs import OutputFormat
     from mk2ds.core.verify_context import VerifyContext
 
-__all__ = ["hookspec", "PROJECT_NAME"]
+__all__ = ["PROJECT_NAME", "hookspec"]
 
 PROJECT_NAME = "mk2ds"
 

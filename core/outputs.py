@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal, Protocol
 
-__all__ = ["OutputFormat", "RecordWriter", "OutputKind"]
+__all__ = ["OutputFormat", "OutputKind", "RecordWriter"]
 
 OutputKind = Literal["records", "report", "tree"]
 

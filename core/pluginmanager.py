@@ -23,12 +23,12 @@ from mk2ds.core.hookspecs import PROJECT_NAME
 
 __all__ = [
     "BUILTIN_PLUGINS",
-    "ESSENTIAL_PLUGINS",
     "ENTRY_POINT_GROUP",
-    "get_plugin_manager",
+    "ESSENTIAL_PLUGINS",
     "PluginInfo",
-    "plugin_infos",
     "blocked_from_environment",
+    "get_plugin_manager",
+    "plugin_infos",
 ]
 
 ENTRY_POINT_GROUP = "mk2ds"

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Profile", "glob_to_regex", "matches", "load_profile_file"]
+__all__ = ["Profile", "glob_to_regex", "load_profile_file", "matches"]
 
 
 @lru_cache(maxsize=512)

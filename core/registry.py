@@ -13,7 +13,7 @@ from mk2ds.core.outputs import OutputFormat, OutputKind
 from mk2ds.core.profile import Profile
 from mk2ds.core.schemas import builtin_schemas, validate_document
 
-__all__ = ["CORE_CODES", "codes", "outputs", "find_output", "profiles", "find_profile", "schemas"]
+__all__ = ["CORE_CODES", "codes", "find_output", "find_profile", "outputs", "profiles", "schemas"]
 
 #: Codes the host itself emits.
 CORE_CODES: tuple[CodeInfo, ...] = (

@@ -14,7 +14,7 @@ from typing import Any
 
 from mk2ds.core.findings import Fact, Finding, Severity
 
-__all__ = ["ExitCode", "Report", "finding_sort_key", "REPORT_FORMAT_VERSION"]
+__all__ = ["REPORT_FORMAT_VERSION", "ExitCode", "Report", "finding_sort_key"]
 
 REPORT_FORMAT_VERSION = 1
 

@@ -8,7 +8,7 @@ import sys
 import unicodedata
 from typing import TextIO
 
-__all__ = ["use_colour", "colour", "display_width", "pad", "truncate"]
+__all__ = ["colour", "display_width", "pad", "truncate", "use_colour"]
 
 _CODES = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2", "bold": "1"}
 

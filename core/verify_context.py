@@ -8,7 +8,7 @@ from typing import Any
 
 from mk2ds.core.profile import Profile
 
-__all__ = ["VerifyContext", "LEVELS"]
+__all__ = ["LEVELS", "VerifyContext"]
 
 #: Verification levels, cheapest first. ``structure``: names and sizes only; ``fast``: also small files and
 #: indexes (List.xlsx, Sysinfo, impfuzzy); ``full``: every byte (logs parsed, checksums recomputed).

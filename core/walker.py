@@ -40,7 +40,7 @@ from mk2ds.core.registry import codes as registered_codes
 from mk2ds.core.report import Report
 from mk2ds.core.verify_context import VerifyContext
 
-__all__ = ["PluginSettings", "verify", "code_selected", "check_entries_task"]
+__all__ = ["PluginSettings", "check_entries_task", "code_selected", "verify"]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any
 
 from mk2ds.plugins.event_summary import executable_name
 
-__all__ = ["ECS_VERSION", "FieldRule", "RULES", "EVENT_CATEGORIES", "HIVES", "event_fields", "mapping_rows"]
+__all__ = ["ECS_VERSION", "EVENT_CATEGORIES", "HIVES", "RULES", "FieldRule", "event_fields", "mapping_rows"]
 
 #: The ECS release whose field definitions this mapping follows (written as ``ecs.version``).
 ECS_VERSION = "8.11.0"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["summarize", "executable_name", "MAX_LENGTH"]
+__all__ = ["MAX_LENGTH", "executable_name", "summarize"]
 
 #: Longest summary; longer ones end with an ellipsis.
 MAX_LENGTH = 300

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
+
 from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError

@@ -21,6 +21,7 @@ import struct
 from typing import Any
 
 import pefile
+
 from mk2ds.plugins import impfuzzy
 from mk2ds.plugins.authenticode import security_blob, signer_of
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from mk2ds.core.errors import UsageError
 
-__all__ = ["ResolvedTime", "parse_offset", "resolve_time", "assumed_offset_option", "record_location"]
+__all__ = ["ResolvedTime", "assumed_offset_option", "parse_offset", "record_location", "resolve_time"]
 
 _TIME = re.compile(
     r"^(?P<local>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3})"

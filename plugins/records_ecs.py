@@ -21,13 +21,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
 import pluggy
+
 from mk2ds.core import OutputFormat, hookimpl
 from mk2ds.core.terminal import pad
 from mk2ds.plugins.ecs_mapping import ECS_VERSION, RULES, event_fields, mapping_rows
 from mk2ds.plugins.event_summary import summarize
 from mk2ds.plugins.record_time import assumed_offset_option, resolve_time
 
-__all__ = ["to_ecs", "EcsWriter", "show_mapping", "mapping_text"]
+__all__ = ["EcsWriter", "mapping_text", "show_mapping", "to_ecs"]
 
 #: Top-level order of the fields in a document (others follow in the order they were set).
 _GROUP_ORDER = (

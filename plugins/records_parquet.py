@@ -34,7 +34,7 @@ from typing import IO, Any, BinaryIO
 from mk2ds.core import OutputFormat, UsageError, hookimpl
 from mk2ds.plugins.record_time import assumed_offset_option, resolve_time
 
-__all__ = ["ParquetRecordWriter", "INSTALL_HINT", "TIME_COLUMNS"]
+__all__ = ["INSTALL_HINT", "TIME_COLUMNS", "ParquetRecordWriter"]
 
 INSTALL_HINT = "the parquet format needs pyarrow: pip install 'mk2ds[parquet]'"
 TIME_COLUMNS = ("time", "time_local", "time_offset", "time_zone_assumed")

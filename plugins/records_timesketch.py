@@ -30,7 +30,7 @@ from mk2ds.core import OutputFormat, hookimpl
 from mk2ds.plugins.event_summary import summarize
 from mk2ds.plugins.record_time import assumed_offset_option, resolve_time
 
-__all__ = ["to_timesketch", "TimesketchWriter", "DEFAULT_TIMESTAMP_DESC", "TIMESKETCH_FIELDS"]
+__all__ = ["DEFAULT_TIMESTAMP_DESC", "TIMESKETCH_FIELDS", "TimesketchWriter", "to_timesketch"]
 
 DEFAULT_TIMESTAMP_DESC = "Event Recorded"
 #: Fields this output sets; record fields with these names are renamed ``mk2_<name>``.

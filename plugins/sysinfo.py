@@ -52,7 +52,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 
 def decode(data: bytes) -> tuple[str, str] | None:
     """Text and the encoding used, or ``None`` when no candidate decodes cleanly."""
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:

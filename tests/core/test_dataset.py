@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from mk2ds.core.dataset import Entry, FolderDataset, SubDataset, UnsafeName, ZipDataset, is_unsafe_name, open_dataset
+from mk2ds.core.dataset import (
+    Entry,
+    FolderDataset,
+    SubDataset,
+    UnsafeName,
+    ZipDataset,
+    is_unsafe_name,
+    open_dataset,
+)
 
 
 def _tree(root: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from mk2ds.core import hookdocs, hookspecs
 from mk2ds.core.hookdocs import (
     BEGIN,

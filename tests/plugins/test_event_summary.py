@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from mk2ds.plugins.event_summary import MAX_LENGTH, executable_name, summarize
 
 DATA = Path(__file__).parents[1] / "data" / "outputs"

@@ -12,6 +12,7 @@ import ppdeep
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mk2ds.plugins import impfuzzy
 from mk2ds.plugins.impfuzzy import (
     fuzzy_hash,

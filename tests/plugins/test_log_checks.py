@@ -31,7 +31,7 @@ def _check(tmp_path: Path, pm: pluggy.PluginManager, lines: list[str], *, level:
         pm=pm,
     )
     items = log_checks.mk2ds_check_entry(Entry(relative, len(data)), "mk2log", FolderDataset(tmp_path), context)
-    return [(getattr(item, "code", None) or getattr(item, "key"), getattr(item, "line", None) or getattr(item, "value", None), item.subject) for item in items]
+    return [(getattr(item, "code", None) or item.key, getattr(item, "line", None) or getattr(item, "value", None), item.subject) for item in items]
 
 
 def test_a_good_30m_log_gives_facts_and_the_tree_size(tmp_path: Path, pm: pluggy.PluginManager) -> None:

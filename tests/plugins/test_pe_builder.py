@@ -6,6 +6,7 @@ import struct
 
 import pefile
 import pytest
+
 from mk2ds.plugins.authenticode import signer_of
 from mk2ds.plugins.pe_builder import SECTION_CODE, Section, build_pe, signed_data_blob
 

@@ -14,6 +14,7 @@ import pefile
 import pluggy
 import pytest
 import pyzipper
+
 from mk2ds.core import Fact, Finding, Profile, VerifyContext
 from mk2ds.core.dataset import FolderDataset
 from mk2ds.core.registry import find_profile

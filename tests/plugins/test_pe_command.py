@@ -15,6 +15,7 @@ import pefile
 import pluggy
 import pytest
 import pyzipper
+
 from mk2ds.core import get_plugin_manager, hookimpl
 from mk2ds.core.schemas import validate_document
 from mk2ds.plugins.impfuzzy import deterministic_bytes, ssdeep_compare

@@ -6,6 +6,7 @@ import struct
 
 import pefile
 import pytest
+
 from mk2ds.core.schemas import validate_document
 from mk2ds.plugins.impfuzzy import deterministic_bytes, fuzzy_hash
 from mk2ds.plugins.pe_builder import Section, build_pe, signed_data_blob

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+
 from mk2ds.plugins.impfuzzy import deterministic_bytes
 from mk2ds.plugins.pe_builder import Section, build_pe
 from mk2ds.plugins.pe_guard import GuardedParser

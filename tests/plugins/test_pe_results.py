@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pefile
 import pytest
+
 from mk2ds.plugins.pe_builder import build_pe
 from mk2ds.plugins.pe_results import compare_dumps, find_ssdeep_hashes, looks_like_dump, parse_dump
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
+
 from mk2ds.core import UsageError
 from mk2ds.plugins.record_time import assumed_offset_option, parse_offset, resolve_time
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pluggy
 import pytest
+
 from mk2ds.core.cli import build_parser
 from mk2ds.core.schemas import validate_document
 from mk2ds.plugins.records_ecs import mapping_text

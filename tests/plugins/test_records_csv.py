@@ -12,6 +12,7 @@ from typing import Any
 
 import pluggy
 import pytest
+
 from mk2ds.core import UsageError
 from mk2ds.core.outputs import open_record_writer
 from mk2ds.core.registry import find_output

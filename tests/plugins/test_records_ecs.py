@@ -11,6 +11,7 @@ from typing import Any
 
 import pluggy
 import pytest
+
 from mk2ds.core.outputs import open_record_writer
 from mk2ds.core.registry import find_output
 from mk2ds.core.schemas import load_schema, validate_document

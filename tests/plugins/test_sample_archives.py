@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import pyzipper
+
 from mk2ds.plugins.pe_builder import build_pe
 from mk2ds.plugins.sample_archives import SampleFile, iter_samples, name_hashes
 

@@ -66,7 +66,7 @@ def _check(tmp_path: Path, name: str, data: bytes) -> list[tuple[str, object, ob
     relative = f"Sysinfo/{HASH}/{name}"
     context = VerifyContext(profile=Profile(load()), shared={"samples": [{"id": HASH, "sha256": HASH}]})
     items = sysinfo.mk2ds_check_entry(Entry(relative, len(data)), "sysinfo", FolderDataset(tmp_path), context)
-    return [(getattr(item, "code", None) or getattr(item, "key"), getattr(item, "value", None), item.subject) for item in items]
+    return [(getattr(item, "code", None) or item.key, getattr(item, "value", None), item.subject) for item in items]
 
 
 def test_check_reports_facts_for_the_sample(tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_check_reports_facts_for_the_sample(tmp_path: Path) -> None:
 
 
 def test_unrecognised_and_undecodable_files_are_warnings(tmp_path: Path) -> None:
-    assert _check(tmp_path, "a.txt", "just some notes".encode()) == [("sysinfo-unrecognised", None, HASH)]
+    assert _check(tmp_path, "a.txt", b"just some notes") == [("sysinfo-unrecognised", None, HASH)]
     assert _check(tmp_path, "b.txt", b"\x81\x00\xff\xfe\x80" * 3) == [("sysinfo-undecodable", None, HASH)]
     assert _check(tmp_path, "c.txt", b"") == []
 
