@@ -101,12 +101,16 @@ def _line_start_at_or_after(handle: BinaryIO, position: int, size: int) -> int:
 def line_boundaries(path: str | os.PathLike[str], size: int, range_size: int) -> list[int]:
     """``[0, b1, …, size]``: about ``size / range_size`` ranges, each starting at a line start.
 
-    A file with fewer line starts than wanted cuts (one huge line, say) gets fewer ranges.
+    A file with fewer line starts than wanted cuts (one huge line, say) gets fewer ranges. A file that starts
+    with a UTF-16 byte-order mark is one range: the reader transcodes it from its start (and a byte 0x0A there
+    is half a character, not a line end).
     """
     count = max(1, -(-size // max(1, range_size)))
     points = [0]
     if count > 1:
         with open(path, "rb") as handle:
+            if handle.read(2) in mk2_blocks.UTF16_BOMS:
+                return [0, size]
             for index in range(1, count):
                 start = _line_start_at_or_after(handle, index * size // count, size)
                 if points[-1] < start < size:

@@ -59,8 +59,9 @@ from mk2ds.core.walker import PluginSettings
 from mk2ds.plugins.byte_ranges import FilePart, RangeStream, parse_size, part_writer
 from mk2ds.plugins.mk2_reader import ENCODINGS
 from mk2ds.plugins.mk2_tokenizer import normalize_offset
+from mk2ds.core.output_guard import refuse_output_over_inputs
 
-__all__ = ["ConvertJob", "JobResult", "convert_file", "plan_jobs"]
+__all__ = ["ConvertJob", "JobResult", "convert_file", "plan_jobs", "refuse_side_outputs_over_files"]
 
 STDIN_NAME = "<stdin>"
 LISTED_FINDINGS = 20
@@ -144,6 +145,21 @@ def plan_jobs(inputs: list[str], out: str, suffix: str, rejects: str | None = No
         if job.source != "-" and job.output != "-" and Path(job.output).resolve() == Path(job.source).resolve():
             raise UsageError(f"{job.name}: the output would overwrite the input")
     return jobs
+
+
+def refuse_side_outputs_over_files(jobs: list[ConvertJob], report: str | None) -> None:
+    """Refuse a rejects file or ``--report`` FILE that is an input or another output (written atomically,
+    it would replace that file). Outputs are checked against inputs by :func:`plan_jobs`. :raises UsageError:"""
+    sources = [job.source for job in jobs]
+    outputs = [job.output for job in jobs]
+    for job in jobs:
+        refuse_output_over_inputs(job.output, sources)  # also a hard link to an input
+        refuse_output_over_inputs(job.rejects, sources, option="--rejects")
+        refuse_output_over_inputs(job.rejects, outputs, option="--rejects", role="output")
+    if report is not None:
+        refuse_output_over_inputs(report, sources, option="--report")
+        refuse_output_over_inputs(report, outputs, option="--report", role="output")
+        refuse_output_over_inputs(report, [job.rejects for job in jobs if job.rejects], option="--report", role="rejects file")
 
 
 # ------------------------------------------------------------------------------------------------ one file
@@ -342,6 +358,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     except ValueError as error:
         raise UsageError(f"--range-size: {error}") from None
     jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects)
+    refuse_side_outputs_over_files(jobs, args.report)
     engine_lines: list[str] = []
     if getattr(args, "engine", LOCAL_ENGINE) == LOCAL_ENGINE:
         results = _run_jobs(pm, jobs, output, args)

@@ -13,10 +13,11 @@ import argparse
 import io
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from mk2ds.core import CodeInfo, Dataset, Entry, Fact, Finding, Severity, VerifyContext, hookimpl
 from mk2ds.plugins.cross_references import hashes_in
+from mk2ds.plugins.mk2_blocks import UTF16_BOMS
 
 #: Individual findings per code and file before they are summarised (the summary keeps the count and lines).
 MAX_LISTED = 20
@@ -35,21 +36,28 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("log-span-unusual", Severity.WARNING, "A log's header times span much more or less than the profile expects (e.g. 30 minutes)"),
         CodeInfo("log-parent-not-started", Severity.INFO, "Processes whose parent's start is not in the log (placeholders in the process tree)"),
         CodeInfo("log-sample-not-seen", Severity.WARNING, "A sample's log never names the sample's own file (its hash in a path or command line)"),
-        CodeInfo("log-utf16", Severity.ERROR, "A log is UTF-16 text, which the Mark II reader does not read: its lines are rejected"),
+        CodeInfo("log-utf16", Severity.ERROR, "A log is UTF-16 text that the Mark II reader did not read as UTF-16 (no BOM, or CP932 forced): its lines are rejected"),
         CodeInfo("log-cr-line-ends", Severity.ERROR, "A log's lines end with a lone CR (no LF), so the reader sees one long line"),
     ]
 
 
 #: Bytes looked at to tell why a log's lines were rejected.
 SNIFF_BYTES = 64 * 1024
+#: At level ``fast``, at most this many bytes of a log's first line are read.
+FIRST_LINE_BYTES = 1024 * 1024
 
 
 def text_layout_problem(head: bytes) -> tuple[str, str] | None:
-    """``(code, message)`` when the first bytes of a log show UTF-16 text or CR-only line ends, else ``None``."""
+    """``(code, message)`` when the first bytes of a log show UTF-16 text or CR-only line ends, else ``None``.
+
+    Called only for a log with rejected lines that the reader did not read as UTF-16 (its ``stats["encoding"]``):
+    the reader transcodes UTF-16 with a BOM, so a BOM here means it was told otherwise (``--encoding cp932``)
+    or is another plugin's reader; UTF-16 without a BOM it does not guess.
+    """
     sample = head[:4096]
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         order = "little" if sample.startswith(b"\xff\xfe") else "big"
-        return "log-utf16", f"UTF-16 ({order}-endian, with BOM) text; Mark II logs are read as UTF-8 or CP932 (convert with: iconv -f UTF-16 -t UTF-8)"
+        return "log-utf16", f"UTF-16 ({order}-endian, with BOM) text, not read as UTF-16 (read it with --encoding auto or utf-8)"
     for zeros, order in ((sample[1::2], "little"), (sample[0::2], "big")):
         if len(sample) >= 4 and zeros.count(0) > len(sample) // 4:
             return "log-utf16", f"UTF-16 ({order}-endian, no BOM) text; Mark II logs are read as UTF-8 or CP932 (convert with: iconv -f UTF-16{order[0].upper()}E -t UTF-8)"
@@ -179,6 +187,22 @@ def _tree_items(path: str, subject: str | None, key: str, summary: Mapping[str, 
             yield Fact(f"{key}.relations", ", ".join(f"{name}={count}" for name, count in sorted(relations.items()) if count), subject=subject)
 
 
+def _first_line(stream: BinaryIO, limit: int = FIRST_LINE_BYTES) -> bytes:
+    """The first line of a log (level ``fast``), whole also in UTF-16 with a BOM, where a byte 0x0A is not
+    always a line feed and a line feed is two bytes."""
+    head = stream.readline(limit)
+    codec = UTF16_BOMS.get(head[:2])
+    if codec is None:
+        return head
+    newline = "\n".encode(codec)
+    while len(head) < limit and not (len(head) % 2 == 0 and head.endswith(newline)):
+        more = stream.read(1) if len(head) % 2 else stream.readline(limit - len(head))
+        if not more:
+            break
+        head += more
+    return head
+
+
 def _reader_options(context: VerifyContext) -> argparse.Namespace:
     return argparse.Namespace(
         encoding=context.option("encoding", "auto") or "auto",
@@ -200,7 +224,7 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
     if context.pm is None:
         raise RuntimeError("log checks need the plugin manager in the verification context")
     with dataset.open(entry.path) as stream:
-        source = stream if context.at_least("full") else io.BytesIO(stream.readline(1024 * 1024))
+        source = stream if context.at_least("full") else io.BytesIO(_first_line(stream))
         reader = context.pm.hook.mk2ds_open_log(stream=source, name=entry.path, options=_reader_options(context))
         if reader is None:
             yield Finding("log-no-reader", Severity.ERROR, "no plugin reads this file as a Mark II log", path=entry.path, subject=subject)

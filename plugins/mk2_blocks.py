@@ -5,19 +5,30 @@ end at a line feed, so a block can be decoded and split at once; the last block 
 last line feed (a last line without terminator). Memory stays within a few chunks whatever the file size: a
 line that grows beyond :data:`MAX_LINE_BYTES` without a line feed is not accumulated; its first
 :data:`MAX_LINE_BYTES` bytes and its length go to the ``on_long_line`` callback and the rest is skipped.
+
+UTF-16 with a byte-order mark (``FF FE`` or ``FE FF`` at the very start; ``utf16=True``) is transcoded to
+UTF-8 chunk by chunk (an incremental decoder, so memory stays bounded), and the blocks are UTF-8: everything
+above this layer (line splitting, line numbers, the UTF-8 decoder) works unchanged, and the BOM is not a line.
+A lone surrogate, or an odd last byte, becomes bytes that are invalid UTF-8, so only its line is rejected.
+``bytes_read`` still counts the bytes of the stream itself.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-__all__ = ["BOM", "CHUNK_SIZE", "MAX_LINE_BYTES", "BlockStream", "EncodingSniffer", "cp932_only", "detect_encoding", "raw_lines"]
+__all__ = ["BOM", "CHUNK_SIZE", "MAX_LINE_BYTES", "UTF16_BOMS", "BlockStream", "EncodingSniffer", "cp932_only", "detect_encoding", "raw_lines"]
 
 CHUNK_SIZE = 1 << 20
 MAX_LINE_BYTES = 1 << 20
 BOM = b"\xef\xbb\xbf"
+#: UTF-16 byte-order marks and the codec that reads what follows them.
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+#: What an odd last byte of a UTF-16 stream becomes: invalid UTF-8, so its line is rejected, not lost.
+_TRUNCATED_UTF16 = b"\xff"
 _JAPANESE = re.compile("[\u3000-\uffef]")
 _NOT_JAPANESE = re.compile("[\x80-\x9f\ue000-\uf8ff]")
 
@@ -26,34 +37,69 @@ class BlockStream:
     """``for block, final in BlockStream(stream, ...)``; ``bytes_read`` and ``bom`` say what was read.
 
     :param skip_bom: drop a UTF-8 byte-order mark at the very start (``bom`` then becomes ``True``).
+    :param utf16: with ``skip_bom``, also take a UTF-16 byte-order mark at the very start: ``bom`` becomes
+        ``True``, ``utf16`` names the codec (``utf-16-le`` or ``utf-16-be``) and the blocks are UTF-8.
     :param on_long_line: called as ``on_long_line(first_bytes, length)`` for every over-long line, in line
         order with respect to the blocks (all earlier blocks have been yielded and consumed).
     """
 
-    def __init__(self, stream: BinaryIO, *, skip_bom: bool, on_long_line: Callable[[bytes, int], None]) -> None:
+    def __init__(self, stream: BinaryIO, *, skip_bom: bool, on_long_line: Callable[[bytes, int], None], utf16: bool = False) -> None:
         self.stream = stream
         self.skip_bom = skip_bom
+        self.read_utf16 = utf16
         self.on_long_line = on_long_line
         self.bytes_read = 0
         self.bom = False
+        self.utf16: str | None = None
+        self._decoder: codecs.IncrementalDecoder | None = None
 
     def _read(self) -> bytes:
         data = self.stream.read(CHUNK_SIZE)
         self.bytes_read += len(data)
+        if self._decoder is None:
+            return data
+        return self._transcode(data)
+
+    def _transcode(self, data: bytes) -> bytes:
+        """UTF-8 for the UTF-16 ``data`` and the next reads: empty only at the end of the stream."""
+        assert self._decoder is not None
+        while True:
+            if not data:
+                try:
+                    return self._decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
+                except UnicodeDecodeError:  # an odd last byte
+                    self._decoder.reset()
+                    return _TRUNCATED_UTF16
+            text = self._decoder.decode(data)
+            if text:
+                return text.encode("utf-8", "surrogatepass")
+            data = self.stream.read(CHUNK_SIZE)  # one byte read: half a code unit
+            self.bytes_read += len(data)
+
+    def _start(self, data: bytes) -> bytes:
+        """Take a byte-order mark off the first data (reading more while it could still be one)."""
+        marks = (BOM, *UTF16_BOMS) if self.read_utf16 else (BOM,)
+        while data and any(len(data) < len(mark) and mark.startswith(data) for mark in marks):
+            more = self.stream.read(CHUNK_SIZE)
+            self.bytes_read += len(more)
+            if not more:
+                break
+            data += more
+        if data.startswith(BOM):
+            self.bom = True
+            return data[len(BOM) :] or self._read()
+        if self.read_utf16 and data[:2] in UTF16_BOMS:
+            self.bom = True
+            self.utf16 = UTF16_BOMS[data[:2]]
+            self._decoder = codecs.getincrementaldecoder(self.utf16)(errors="surrogatepass")
+            return self._transcode(data[2:])
         return data
 
     def __iter__(self) -> Iterator[tuple[bytes, bool]]:
         pending = b""
         data = self._read()
         if self.skip_bom:
-            while data and len(data) < len(BOM) and BOM.startswith(data):
-                more = self._read()
-                if not more:
-                    break
-                data += more
-            if data.startswith(BOM):
-                data = data[len(BOM) :] or self._read()
-                self.bom = True
+            data = self._start(data)
         while data:
             following = self._read()  # read ahead: the block before the end of the stream is the final one
             buffer = pending + data if pending else data

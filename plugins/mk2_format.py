@@ -28,7 +28,7 @@ from mk2ds.core import CodeInfo, ExitCode, Finding, Report, Severity, UsageError
 from mk2ds.core.atomic import atomic_writer
 from mk2ds.plugins.json_documents import JsonDocumentError, iter_json_documents
 from mk2ds.plugins.mk2_tokenizer import INTEGER_FIELDS, KEY_PATTERN, LineSyntaxError, integer_value, iso_time
-from mk2ds.plugins.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import refuse_output_over_inputs
 
 __all__ = ["QUOTED_KEYS", "FormatError", "format_record"]
 

@@ -28,6 +28,10 @@ their first MiB, the finding gives the full length).
 Encodings (``options.encoding``): ``utf-8`` (a BOM at the start is skipped), ``cp932``, or ``auto`` (the
 default: UTF-8, or CP932 when :class:`~mk2ds.plugins.mk2_blocks.EncodingSniffer` is sure, from the first
 lines with non-ASCII bytes). Bytes that are invalid in the chosen encoding reject only their line.
+A UTF-16 BOM (``FF FE`` or ``FE FF``) at the start of the file, with ``auto`` or ``utf-8``, means UTF-16:
+the file is transcoded to UTF-8 as it is read (:class:`~mk2ds.plugins.mk2_blocks.BlockStream`), line numbers
+are the file's, ``stats["encoding"]`` is ``utf-16-le`` or ``utf-16-be``, and rejected lines are kept in their
+UTF-8 form (byte positions in findings count UTF-8 bytes). A UTF-16 file is read whole, never in byte ranges.
 
 Byte ranges (:mod:`mk2ds.plugins.byte_ranges`): a stream may be one line-aligned part of a larger file.
 ``options.line_offset`` is the number of lines before it (line numbers in findings, rejects and ``_line``
@@ -218,7 +222,7 @@ class LogReader:
 
     def _records(self) -> Iterator[dict[str, Any]]:
         skip_bom = self._encoding != "cp932" and self.at_file_start
-        source = BlockStream(self.stream, skip_bom=skip_bom, on_long_line=self._long_line)
+        source = BlockStream(self.stream, skip_bom=skip_bom, on_long_line=self._long_line, utf16=skip_bom)
         sniffer = EncodingSniffer()
         held = self._held  # blocks (and over-long lines between them) waiting for the encoding to be decided
         for block, end_of_stream in source:
@@ -226,6 +230,11 @@ class LogReader:
             if source.bom and not self.stats["bom"]:
                 self.stats["bom"] = True
                 self._encoding = self._encoding or "utf-8"
+                if source.utf16 is not None:
+                    if not self.whole_file:
+                        raise ValueError(f"{self.name}: a UTF-16 log cannot be read in byte ranges; read the whole file")
+                    self._encoding = "utf-8"  # the blocks are transcoded to UTF-8
+                    self.stats["encoding"] = source.utf16
             if self._encoding is None and (held or not block.isascii()):
                 held.append((block, final, None))
                 verdict = sniffer.feed(block)

@@ -23,7 +23,7 @@ from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
 from mk2ds.plugins import impfuzzy
-from mk2ds.plugins.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import refuse_output_over_inputs
 from mk2ds.plugins.pe_facts import IMPORTS_UNREAD, base_document, tools
 from mk2ds.plugins.pe_guard import (
     DEFAULT_MAX_SIZE_MB,

@@ -22,7 +22,7 @@ from mk2ds.core import hookimpl, registry
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
 from mk2ds.core.report import ExitCode
-from mk2ds.plugins.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import refuse_output_over_inputs
 from mk2ds.plugins.process_model import DEFAULT_MAX_EVENTS, DEFAULT_MAX_PEERS
 from mk2ds.plugins.process_node import epoch_of
 from mk2ds.plugins.tree_inputs import (

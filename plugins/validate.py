@@ -35,7 +35,7 @@ from mk2ds.core import CodeInfo, Finding, Report, Severity, UsageError, hookimpl
 from mk2ds.core.cli import emit_report, tool_description
 from mk2ds.core.schemas import builtin_schemas, validator_for
 from mk2ds.plugins.json_documents import ACCEPTED, JsonDocumentError, iter_json_documents
-from mk2ds.plugins.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import refuse_output_over_inputs
 
 __all__ = ["DEFAULT_MAX_FINDINGS", "RecordChecker", "record_checker", "validate_stream"]
 

@@ -1,4 +1,4 @@
-"""``mk2ds verify -o`` must never write into the dataset it verifies (core/cli.py; known bugs kept as xfail)."""
+"""``mk2ds verify -o`` must never write into the dataset it verifies (core/cli.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 
-
-@pytest.mark.xfail(strict=True, reason="core/cli.py _cmd_verify writes -o without checking that it is inside the dataset")
 def test_verify_refuses_a_report_inside_the_dataset_folder(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     dataset = tmp_path / "ds"
     dataset.mkdir()
@@ -20,7 +17,6 @@ def test_verify_refuses_a_report_inside_the_dataset_folder(run_cli: Callable[...
     assert sorted(path.name for path in dataset.iterdir()) == ["README.txt"]
 
 
-@pytest.mark.xfail(strict=True, reason="core/cli.py _cmd_verify replaces the dataset zip itself with the report when -o names it")
 def test_verify_refuses_to_replace_the_dataset_zip_with_its_report(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     archive = tmp_path / "ds.zip"
     with zipfile.ZipFile(archive, "w") as handle:

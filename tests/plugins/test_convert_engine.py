@@ -362,3 +362,13 @@ def test_a_log_that_cannot_be_cut_is_converted_whole(tmp_path: Path, capsys: pyt
     whole = run(engine_pm, capsys, "convert", source, "-o", tmp_path / "whole.jsonl", "--engine", "here", "--range-size", "4K")
     assert local.code == whole.code == 0 and (tmp_path / "local.jsonl").read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
     assert [label for label, _keys in engine.sessions[0].runs] == ["convert"]
+
+
+def test_a_utf16_log_is_converted_whole_like_the_local_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: InProcessEngine, engine_pm: pluggy.PluginManager) -> None:
+    source = tmp_path / "wide.log"
+    source.write_bytes(((VALID.decode() + "\r\n") * 300).encode("utf-16"))
+    local = run(engine_pm, capsys, "convert", source, "-o", tmp_path / "local.jsonl")
+    ranged = run(engine_pm, capsys, "convert", source, "-o", tmp_path / "ranged.jsonl", "--engine", "here", "--range-size", "4K")
+    assert local.code == ranged.code == 0 and (tmp_path / "local.jsonl").read_bytes() == (tmp_path / "ranged.jsonl").read_bytes()
+    assert len((tmp_path / "ranged.jsonl").read_bytes().splitlines()) == 300
+    assert [label for label, _keys in engine.sessions[0].runs] == ["convert"]  # no scan: not split

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 
 import pluggy
@@ -17,13 +18,13 @@ SAMPLE = "ab" * 32
 LINES = [f'03/01/2018 19:{minute:02d}:00.000 +0900 sn={minute} evt=ps subEvt=start com="PC1" psGUID={{0}} psPath="D:\\{SAMPLE}.exe"' for minute in range(0, 31, 10)]
 
 
-def _codes(tmp_path: Path, pm: pluggy.PluginManager, data: bytes) -> dict[str, str]:
+def _codes(tmp_path: Path, pm: pluggy.PluginManager, data: bytes, **options: str) -> dict[str, str]:
     relative = f"MK2Log/30m/{SAMPLE}.log"
     (tmp_path / "MK2Log" / "30m").mkdir(parents=True)
     (tmp_path / relative).write_bytes(data)
     context = VerifyContext(
         profile=Profile(load()),
-        options=argparse.Namespace(),
+        options=argparse.Namespace(**options),
         shared={"samples": [{"id": SAMPLE, "sha256": SAMPLE, "sha1": None, "md5": None}]},
         pm=pm,
     )
@@ -31,10 +32,23 @@ def _codes(tmp_path: Path, pm: pluggy.PluginManager, data: bytes) -> dict[str, s
     return {item.code: item.message for item in items if hasattr(item, "code")}
 
 
-@pytest.mark.parametrize(("encoding", "name"), [("utf-16", "with BOM"), ("utf-16-le", "little-endian, no BOM"), ("utf-16-be", "big-endian, no BOM")])
-def test_a_utf16_log_gets_one_finding_naming_the_encoding(tmp_path: Path, pm: pluggy.PluginManager, encoding: str, name: str) -> None:
+@pytest.mark.parametrize(("encoding", "name"), [("utf-16-le", "little-endian, no BOM"), ("utf-16-be", "big-endian, no BOM")])
+def test_a_utf16_log_without_bom_gets_one_finding_naming_the_encoding(tmp_path: Path, pm: pluggy.PluginManager, encoding: str, name: str) -> None:
     codes = _codes(tmp_path, pm, "\r\n".join(LINES).encode(encoding))
     assert name in codes["log-utf16"]
+    assert codes["log-utf16"].endswith(f"; {len(LINES)} lines rejected")
+
+
+@pytest.mark.parametrize("bom", [b"\xff\xfe", b"\xfe\xff"])
+def test_a_utf16_log_with_bom_is_read_and_gets_no_finding(tmp_path: Path, pm: pluggy.PluginManager, bom: bytes) -> None:
+    codec = "utf-16-le" if bom == b"\xff\xfe" else "utf-16-be"
+    codes = _codes(tmp_path, pm, bom + "\r\n".join(LINES).encode(codec))
+    assert not {"log-utf16", "log-unparseable", "log-encoding-error", "log-empty"} & set(codes)
+
+
+def test_a_utf16_log_with_bom_read_as_cp932_gets_one_finding(tmp_path: Path, pm: pluggy.PluginManager) -> None:
+    codes = _codes(tmp_path, pm, "\r\n".join(LINES).encode("utf-16"), encoding="cp932")
+    assert "with BOM" in codes["log-utf16"] and "--encoding auto" in codes["log-utf16"]
     assert codes["log-utf16"].endswith(f"; {len(LINES)} lines rejected")
 
 
@@ -54,3 +68,11 @@ def test_the_sniffer_leaves_utf8_and_cp932_alone() -> None:
     assert log_checks.text_layout_problem(japanese.encode("utf-8") * 10) is None
     assert log_checks.text_layout_problem(japanese.encode("cp932") * 10) is None
     assert log_checks.text_layout_problem(b"") is None
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-8"])
+def test_level_fast_reads_the_whole_first_line_also_in_utf16(codec: str) -> None:
+    first = LINES[0].replace("PC1", "上\u0a05") + "\r\n"  # 上 is 0A 4E in UTF-16-LE; U+0A05 has a 0A byte too
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-8": b""}[codec]
+    data = bom + (first + LINES[1]).encode(codec)
+    assert log_checks._first_line(io.BytesIO(data)) == bom + first.encode(codec)

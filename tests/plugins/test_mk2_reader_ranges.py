@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mk2ds.plugins import mk2_blocks
+from mk2ds.plugins.byte_ranges import line_boundaries
 from mk2ds.plugins.mk2_reader import LogReader, encoding_detected_finding, open_log, truncation_findings
 
 VALID = b"03/05/2018 10:12:03.114 +0900 sn=2101 evt=ps"
@@ -71,3 +73,23 @@ def test_an_over_long_line_while_the_encoding_is_undecided_keeps_its_place(monke
     assert [record["_line"] for record in reader.records] == [1, 3]  # type: ignore[attr-defined]
     assert [(finding.code, finding.line) for finding in reader.findings if finding.line] == [("log-line-too-long", 2)]
     assert [number for number, _raw in reader.rejects] == [2]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_log_is_never_split_into_ranges(tmp_path: Path, encoding: str) -> None:
+    text = (VALID.decode() + "\r\n") * 200
+    data = text.encode(encoding) if encoding == "utf-16" else b"\xfe\xff" + text.encode(encoding)
+    path = tmp_path / "a.log"
+    path.write_bytes(data)
+    assert line_boundaries(path, len(data), 1000) == [0, len(data)]
+    utf8 = tmp_path / "b.log"
+    utf8.write_bytes(text.encode())
+    assert len(line_boundaries(utf8, len(text), 1000)) > 2  # the same lines in UTF-8 are split
+
+
+def test_the_reader_refuses_a_range_of_a_utf16_log() -> None:
+    data = ((VALID.decode() + "\r\n") * 3).encode("utf-16")
+    with pytest.raises(ValueError, match="UTF-16 log cannot be read in byte ranges"):
+        read(data, encoding="utf-8", at_file_end=False)
+    whole = read(data, encoding="utf-8")
+    assert whole.stats["records"] == 3 and whole.stats["encoding"] == "utf-16-le"
