@@ -62,13 +62,13 @@ def test_a_file_that_hangs_pefile_times_out_and_the_next_one_works() -> None:
 
 def test_a_file_that_explodes_pefile_hits_the_memory_limit() -> None:
     bomb = relocation_bomb()
-    with GuardedParser(timeout=180, memory_mb=100)  # generous: a loaded CI machine is slow, the limit is what is tested as guarded:
+    with GuardedParser(timeout=180, memory_mb=100) as guarded:  # generous timeout: a loaded machine is slow
         assert guarded.run("dump", NORMAL).status == "ok"  # the limit leaves room for normal work
         result = guarded.run("dump", bomb)
         assert result.status == "memory"
         assert "100 MiB" in result.message
         assert guarded.run("facts", NORMAL).status == "ok"
-    with GuardedParser(timeout=180, memory_mb=100)  # generous: a loaded CI machine is slow, the limit is what is tested as guarded:
+    with GuardedParser(timeout=180, memory_mb=100) as guarded:  # generous timeout: a loaded machine is slow
         assert guarded.run("facts", bomb).status == "ok"  # headers and imports only: relocations unread
 
 
