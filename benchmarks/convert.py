@@ -7,7 +7,7 @@ Usage::
     python benchmarks/convert.py --keep --workdir /tmp/bench
 
 It writes two Mark II logs of half the size each, with the project's log generator
-(``mk2ds.plugins.mk2_generator``: a WannaCry-like scenario over office background activity, 2018-style lines,
+(``mk2ds.plugins.synthetic.generator``: a WannaCry-like scenario over office background activity, 2018-style lines,
 both header forms, CRLF) or, with ``--source synthetic`` or when that generator is not installed, with
 ``benchmarks/synthetic_log.py`` (a realistic mix of event kinds, about 250 bytes per line, quoted values with
 doubled quotes, Japanese text, 10 % zone-less headers). Then it measures, each in its own child process so
@@ -133,9 +133,9 @@ def make_log(path: Path, size: int, seed: int, source: str) -> int:
     """Write a log of at least ``size`` bytes; return its number of lines."""
     if source == "generator":
         try:
-            from mk2ds.plugins.mk2_generator import write_log
+            from mk2ds.plugins.synthetic.generator import write_log
         except ImportError:
-            print("mk2ds.plugins.mk2_generator is not available: using benchmarks/synthetic_log.py")
+            print("mk2ds.plugins.synthetic.generator is not available: using benchmarks/synthetic_log.py")
         else:
             return int(write_log(path, seed=seed, scenario="wannacry", header="mixed", target_bytes=size).lines)
     return write_synthetic_log(path, size, seed=seed)

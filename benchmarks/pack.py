@@ -34,8 +34,8 @@ from mk2ds.core import get_plugin_manager
 from mk2ds.core.cli import main as mk2ds_main
 from mk2ds.core.profile import Profile
 from mk2ds.core.walker import verify
-from mk2ds.plugins.checksum_manifest import format_sums
-from mk2ds.plugins.hashing import FolderSource, hash_files
+from mk2ds.plugins.bagit.hashing import FolderSource, hash_files
+from mk2ds.plugins.bagit.manifests import format_sums
 
 PROFILE = {"name": "bench", "required": []}
 

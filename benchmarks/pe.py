@@ -3,7 +3,7 @@ child-process guard, next to the way pyimpfuzzy does it (full pefile load), meas
 
     python benchmarks/pe.py [--files 200] [--imports typical|many] [--repeat 3] [--workdir DIR] [--keep]
 
-The files are realistic in shape, built by ``mk2ds.plugins.pe_builder`` (never executed): 32- and 64-bit,
+The files are realistic in shape, built by ``mk2ds.plugins.synthetic.pe_builder`` (never executed): 32- and 64-bit,
 40-600 KB, code and data sections of random bytes, some with a resource-like blob, imports named and by
 ordinal. ``--imports typical``: 4-12 DLLs, about 100 functions (an import string of ~2-3 KB, like most
 executables); ``--imports many``: 6-24 DLLs, about 400 functions (~7 KB strings, the heavy end).
@@ -32,9 +32,9 @@ from pathlib import Path
 
 import pefile
 
-from mk2ds.plugins.impfuzzy import fuzzy_hash, import_string, parse_imports_only
-from mk2ds.plugins.pe_builder import SECTION_READONLY, Section, build_pe
-from mk2ds.plugins.pe_guard import GuardedParser
+from mk2ds.plugins.pe.guard import GuardedParser
+from mk2ds.plugins.pe.impfuzzy import fuzzy_hash, import_string, parse_imports_only
+from mk2ds.plugins.synthetic.pe_builder import SECTION_READONLY, Section, build_pe
 
 DLLS = [
     "KERNEL32.dll", "USER32.dll", "ADVAPI32.dll", "GDI32.dll", "SHELL32.dll", "ole32.dll", "OLEAUT32.dll",

@@ -7,7 +7,7 @@ Usage::
     python benchmarks/scale.py --layout one-big   # one log holding half the bytes, plus 7 smaller ones
     python benchmarks/scale.py --keep --workdir /tmp/scale
 
-It generates Mark II logs of a fleet with the project's generator (``mk2ds.plugins.mk2_generator``: each host
+It generates Mark II logs of a fleet with the project's generator (``mk2ds.plugins.synthetic.generator``: each host
 its own seed and scenario, 2018-style lines, mixed headers, CRLF), then converts them to JSON Lines, each run
 in its own child process:
 
@@ -80,7 +80,7 @@ def mk2ds(*arguments: str) -> list[str]:
 
 
 def _write_one(job: tuple[str, int, int, str]) -> int:
-    from mk2ds.plugins.mk2_generator import write_log
+    from mk2ds.plugins.synthetic.generator import write_log
 
     path, size, number, scenario = job
     return int(write_log(path, seed=100 + number, host=f"PC{number + 1}", scenario=scenario, header="mixed", target_bytes=size).lines)
@@ -117,7 +117,7 @@ def _number(text: str) -> float:
 
 
 def parse_summary(err: str) -> dict[str, float]:
-    """The figures of the engine's summary lines on standard error (see mk2ds.plugins.engine_report)."""
+    """The figures of the engine's summary lines on standard error (see mk2ds.plugins.dask.progress)."""
     found: dict[str, float] = {}
     ready = re.search(r"ready in " + NUMBER + " s", err)
     found["ready"] = _number(ready.group(1)) if ready else 0.0
@@ -141,7 +141,7 @@ def task_cost(tasks: int) -> tuple[float, float]:
     from mk2ds.core import get_plugin_manager
     from mk2ds.core.engines import EngineTask
     from mk2ds.core.walker import PluginSettings
-    from mk2ds.plugins.dask_engine import DaskSession
+    from mk2ds.plugins.dask import DaskSession
 
     session = DaskSession(argparse.Namespace(scheduler=None, workers=WORKERS_PER_MACHINE), get_plugin_manager(), PluginSettings())
     try:
@@ -157,7 +157,7 @@ def task_cost(tasks: int) -> tuple[float, float]:
 
 def scan_rate(path: Path) -> float:
     """MB/s of one process scanning a log for its ranges (line count and encoding evidence)."""
-    from mk2ds.plugins.byte_ranges import scan_range
+    from mk2ds.plugins.reader.byte_ranges import scan_range
 
     size = path.stat().st_size
     started = time.perf_counter()
@@ -168,7 +168,7 @@ def scan_rate(path: Path) -> float:
 def merge_rate(outputs: Path, target: Path, limit: int = 1 << 30) -> float:
     """MB/s of the client appending part files into one output, as the merge does (up to ``limit`` bytes)."""
     from mk2ds.core.atomic import atomic_writer
-    from mk2ds.plugins.convert_engine import append_file
+    from mk2ds.plugins.convert.engine import append_file
 
     parts = sorted(path for path in outputs.rglob("*") if path.is_file())
     copied = 0
@@ -202,7 +202,7 @@ def estimate(costs: dict[str, float], total_mb: float, output_mb: float, files: 
 
 
 def main() -> int:
-    from mk2ds.plugins.byte_ranges import parse_size
+    from mk2ds.plugins.reader.byte_ranges import parse_size
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=float, default=2000.0, help="total MB of generated logs (default 2000)")

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from mk2ds.plugins.process_model import build_model
+from mk2ds.plugins.tree.model import build_model
 
 TARGET_RECORDS_PER_SECOND = 100_000
 ZONE = timezone(timedelta(hours=9))
@@ -87,7 +87,7 @@ def run_once(mode: str, records: int, processes: int, seed: int, log: str | None
     """One measurement, meant to run in a fresh subprocess (so ``ru_maxrss`` is this run's peak)."""
     started = time.perf_counter()
     if mode in ("reader", "reader+model"):
-        from mk2ds.plugins.mk2_reader import open_log
+        from mk2ds.plugins.reader import open_log
 
         assert log is not None
         with open(log, "rb") as handle:
@@ -169,7 +169,7 @@ def log_part(lines: int, seed: int) -> None:
     """3. The whole ``mk2ds tree`` pipeline on a generated WannaCry log: the reader alone is the baseline."""
     import tempfile
 
-    from mk2ds.plugins.mk2_generator import write_log
+    from mk2ds.plugins.synthetic.generator import write_log
 
     with tempfile.TemporaryDirectory(prefix="mk2ds-tree-bench-") as folder:
         log = os.path.join(folder, "wannacry.log")

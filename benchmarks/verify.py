@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mk2ds.plugins.sample_dataset import write_sample
+from mk2ds.plugins.synthetic import write_sample
 
 
 def run(command: list[str]) -> tuple[float, int, int]:

@@ -2,7 +2,7 @@
 
 The host itself knows one engine, ``local``: the worker processes of ``-j N`` on this machine, which needs
 nothing. Plugins add others through ``mk2ds_register_engines`` (``dask``, from
-:mod:`mk2ds.plugins.dask_engine`, runs on a Dask cluster). The core never imports an engine's libraries.
+:mod:`mk2ds.plugins.dask`, runs on a Dask cluster). The core never imports an engine's libraries.
 
 An engine runs *tasks*. A task is a module-level function (so that it travels by reference) called on a worker
 as ``function(pm, shared, argument)``: ``pm`` is a plugin manager the worker built with the client's

@@ -36,54 +36,54 @@ BUILTIN_PREFIX = "mk2ds.plugins."
 
 #: Built-in plugin modules, registered under their short name (the part after ``mk2ds.plugins.``).
 BUILTIN_PLUGINS: tuple[str, ...] = (
-    # dataset layout and verification (issue: verify)
-    "mk2ds.plugins.profile_classifier",
-    "mk2ds.plugins.soliton_profile",
-    "mk2ds.plugins.layout",
-    "mk2ds.plugins.sample_list",
-    "mk2ds.plugins.cross_references",
-    "mk2ds.plugins.log_checks",
-    "mk2ds.plugins.sysinfo",
+    # verify checks and the built-in layout profile
+    "mk2ds.plugins.checks.classifier",
+    "mk2ds.plugins.checks.profile",
+    "mk2ds.plugins.checks.layout",
+    "mk2ds.plugins.checks.sample_list",
+    "mk2ds.plugins.checks.cross_references",
+    "mk2ds.plugins.checks.logs",
+    "mk2ds.plugins.checks.sysinfo",
     # reports
-    "mk2ds.plugins.report_text",
-    "mk2ds.plugins.report_json",
-    "mk2ds.plugins.report_junit",
-    "mk2ds.plugins.report_sarif",
-    # Mark II reader, convert, format, validate (issue: convert)
-    "mk2ds.plugins.mk2_reader",
-    "mk2ds.plugins.records_jsonl",
-    "mk2ds.plugins.records_json",
-    "mk2ds.plugins.records_mk2log",
+    "mk2ds.plugins.reports.text",
+    "mk2ds.plugins.reports.json",
+    "mk2ds.plugins.reports.junit",
+    "mk2ds.plugins.reports.sarif",
+    # the Mark II reader; convert, format and validate
+    "mk2ds.plugins.reader",
+    "mk2ds.plugins.records.jsonl",
+    "mk2ds.plugins.records.json",
+    "mk2ds.plugins.records.mk2log",
     "mk2ds.plugins.convert",
-    "mk2ds.plugins.mk2_format",
-    "mk2ds.plugins.validate",
-    # sample logs and the built-in sample distribution
-    "mk2ds.plugins.sample_dataset",
+    "mk2ds.plugins.convert.format",
+    "mk2ds.plugins.convert.validate",
+    # the synthetic sample distribution (mk2ds sample, mk2ds demo)
+    "mk2ds.plugins.synthetic",
     # process trees
-    "mk2ds.plugins.process_model",
-    "mk2ds.plugins.tree_command",
-    "mk2ds.plugins.tree_text",
-    "mk2ds.plugins.tree_json",
-    "mk2ds.plugins.tree_dot",
-    "mk2ds.plugins.tree_html",
+    "mk2ds.plugins.tree.model",
+    "mk2ds.plugins.tree",
+    "mk2ds.plugins.tree.text",
+    "mk2ds.plugins.tree.json",
+    "mk2ds.plugins.tree.dot",
+    "mk2ds.plugins.tree.html",
     # PE and impfuzzy
-    "mk2ds.plugins.pe_command",
-    "mk2ds.plugins.pe_checks",
+    "mk2ds.plugins.pe",
+    "mk2ds.plugins.pe.checks",
     # packaging, checksum manifests, fixity
-    "mk2ds.plugins.fixity",
-    "mk2ds.plugins.bag_payload",
-    "mk2ds.plugins.pack_command",
+    "mk2ds.plugins.bagit.fixity",
+    "mk2ds.plugins.bagit.payload",
+    "mk2ds.plugins.bagit",
     # record outputs for other tools
-    "mk2ds.plugins.records_timesketch",
-    "mk2ds.plugins.records_ecs",
-    "mk2ds.plugins.records_csv",
-    "mk2ds.plugins.records_parquet",
-    # scale-out engines (issue: scale-out)
-    "mk2ds.plugins.dask_engine",
+    "mk2ds.plugins.records.timesketch",
+    "mk2ds.plugins.records.ecs",
+    "mk2ds.plugins.records.csv",
+    "mk2ds.plugins.records.parquet",
+    # scale-out engines
+    "mk2ds.plugins.dask",
 )
 
 #: Plugins that cannot be blocked: without them the host cannot report at all.
-ESSENTIAL_PLUGINS: frozenset[str] = frozenset({"report_text", "report_json"})
+ESSENTIAL_PLUGINS: frozenset[str] = frozenset({"reports.text", "reports.json"})
 
 DISABLE_AUTOLOAD_ENV = "MK2DS_DISABLE_PLUGIN_AUTOLOAD"
 BLOCK_ENV = "MK2DS_BLOCK_PLUGINS"

@@ -1,6 +1,6 @@
 """Access to the JSON Schemas shipped in ``mk2ds.schemas``, and validation of single documents.
 
-Bulk validation of many records uses a compiled validator (see ``mk2ds.plugins.validate``); this module is
+Bulk validation of many records uses a compiled validator (see ``mk2ds.plugins.convert.validate``); this module is
 for documents (reports, profiles, trees) and for error messages, where jsonschema's precise paths matter more
 than speed.
 """

@@ -16,7 +16,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from mk2ds.plugins.sample_dataset import SampleDistribution, write_sample
+from mk2ds.plugins.synthetic import SampleDistribution, write_sample
 
 
 @pytest.fixture(scope="session")

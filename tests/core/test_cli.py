@@ -64,13 +64,13 @@ def test_every_report_format_renders(run_cli: Callable[..., Any], tmp_path: Path
 def test_plugins_json_lists_builtins_with_hooks(run_cli: Callable[..., Any]) -> None:
     result = run_cli("plugins", "--json")
     plugins = {item["name"]: item for item in json.loads(result.out)}
-    assert plugins["layout"]["builtin"] and "mk2ds_check_dataset" in plugins["layout"]["hooks"]
-    blocked = run_cli("-p", "no:layout", "plugins", "--json")
-    assert {item["name"]: item for item in json.loads(blocked.out)}["layout"]["blocked"] is True
+    assert plugins["checks.layout"]["builtin"] and "mk2ds_check_dataset" in plugins["checks.layout"]["hooks"]
+    blocked = run_cli("-p", "no:checks.layout", "plugins", "--json")
+    assert {item["name"]: item for item in json.loads(blocked.out)}["checks.layout"]["blocked"] is True
 
 
 def test_blocked_plugin_does_not_run(run_cli: Callable[..., Any], tmp_path: Path) -> None:
-    result = run_cli("-p", "no:layout", "verify", tmp_path, "--format", "json", "--level", "structure")
+    result = run_cli("-p", "no:checks.layout", "verify", tmp_path, "--format", "json", "--level", "structure")
     assert result.code == 0 and json.loads(result.out)["findings"] == []
 
 

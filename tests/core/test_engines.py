@@ -28,7 +28,7 @@ from mk2ds.core.engines import (
 from mk2ds.core.errors import UsageError
 from mk2ds.core.registry import find_profile
 from mk2ds.core.walker import PluginSettings, verify
-from mk2ds.plugins.sample_dataset import SampleDistribution, write_sample
+from mk2ds.plugins.synthetic import SampleDistribution, write_sample
 
 
 class InProcess:
@@ -119,9 +119,9 @@ def test_pack_tasks_groups_small_items_and_keeps_big_ones_alone() -> None:
 
 def test_resolved_settings_fold_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MK2DS_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.setenv("MK2DS_BLOCK_PLUGINS", "tree_html, pe_checks")
-    resolved = PluginSettings(blocked=("pe_checks", "tree_dot")).resolved()
-    assert resolved == PluginSettings(load_entrypoints=False, blocked=("pe_checks", "tree_dot", "tree_html"))
+    monkeypatch.setenv("MK2DS_BLOCK_PLUGINS", "tree.html, pe.checks")
+    resolved = PluginSettings(blocked=("pe.checks", "tree.dot")).resolved()
+    assert resolved == PluginSettings(load_entrypoints=False, blocked=("pe.checks", "tree.dot", "tree.html"))
     monkeypatch.delenv("MK2DS_DISABLE_PLUGIN_AUTOLOAD")
     assert PluginSettings().resolved().load_entrypoints is True
     assert PluginSettings(load_entrypoints=False).resolved().load_entrypoints is False

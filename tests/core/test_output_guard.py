@@ -12,7 +12,7 @@ import pytest
 
 from mk2ds.core.errors import UsageError
 from mk2ds.core.output_guard import refuse_output_over_inputs
-from mk2ds.plugins.pe_builder import build_pe
+from mk2ds.plugins.synthetic.pe_builder import build_pe
 
 LOG_LINE = b'03/01/2018 19:00:00.000 +0900 sn=1 evt=ps subEvt=start com="PC1" psGUID={A} psPath="C:\\a.exe"\n'
 RECORD = {"time": "2018-03-01T19:00:00.000+09:00", "sn": 1, "evt": "ps", "subEvt": "start", "psGUID": "{A}", "psPath": "C:\\a.exe"}

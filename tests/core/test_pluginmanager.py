@@ -17,25 +17,26 @@ def _plugin(**hooks: object) -> types.SimpleNamespace:
 
 def test_every_builtin_is_registered_under_its_short_name(pm: pluggy.PluginManager) -> None:
     names = {name for name, _ in pm.list_name_plugin()}
-    assert {module.rsplit(".", 1)[1] for module in BUILTIN_PLUGINS} <= names
+    assert {module.removeprefix("mk2ds.plugins.") for module in BUILTIN_PLUGINS} <= names
 
 
 def test_blocking_a_plugin_by_name() -> None:
-    pm = get_plugin_manager(load_entrypoints=False, blocked=["layout"])
-    assert pm.get_plugin("layout") is None
+    pm = get_plugin_manager(load_entrypoints=False, blocked=["checks.layout"])
+    assert pm.get_plugin("checks.layout") is None
     info = {item.name: item for item in plugin_infos(pm)}
-    assert info["layout"].blocked
+    assert info["checks.layout"].blocked
 
 
 def test_blocking_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MK2DS_BLOCK_PLUGINS", "layout, sysinfo")
+    monkeypatch.setenv("MK2DS_BLOCK_PLUGINS", "checks.layout, checks.sysinfo")
     pm = get_plugin_manager(load_entrypoints=False)
-    assert pm.get_plugin("layout") is None and pm.get_plugin("sysinfo") is None
+    assert pm.get_plugin("checks.layout") is None and pm.get_plugin("checks.sysinfo") is None
+    assert pm.get_plugin("checks.logs") is not None
 
 
 def test_essential_plugins_cannot_be_blocked() -> None:
     with pytest.raises(ValueError, match="essential"):
-        get_plugin_manager(load_entrypoints=False, blocked=["report_json"])
+        get_plugin_manager(load_entrypoints=False, blocked=["reports.json"])
 
 
 def test_misspelt_hook_fails_at_start_up() -> None:
@@ -73,5 +74,5 @@ def test_a_plugin_failing_while_its_generator_runs_is_caught() -> None:
 
 
 def test_plugin_infos_list_hooks_and_versions(pm: pluggy.PluginManager) -> None:
-    layout = next(info for info in plugin_infos(pm) if info.name == "layout")
+    layout = next(info for info in plugin_infos(pm) if info.name == "checks.layout")
     assert layout.builtin and layout.version and "mk2ds_check_dataset" in layout.hooks

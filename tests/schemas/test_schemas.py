@@ -33,6 +33,6 @@ def test_every_json_file_in_the_package_is_a_schema() -> None:
 
 def test_builtin_profile_validates() -> None:
     from mk2ds.core.schemas import validate_document
-    from mk2ds.plugins.soliton_profile import load
+    from mk2ds.plugins.checks.profile import load
 
     assert validate_document(load(), "profile") == []

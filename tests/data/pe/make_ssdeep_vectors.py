@@ -15,7 +15,7 @@ import json
 import random
 import sys
 
-from mk2ds.plugins.impfuzzy import impfuzzy_of_bytes, vector_input
+from mk2ds.plugins.pe.impfuzzy import impfuzzy_of_bytes, vector_input
 
 library = ctypes.CDLL("libfuzzy.so.2")
 library.fuzzy_hash_buf.argtypes = [ctypes.c_char_p, ctypes.c_uint32, ctypes.c_char_p]

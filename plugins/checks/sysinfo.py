@@ -1,0 +1,157 @@
+"""Sysinfo files: ``systeminfo.exe`` and ``w32tm.exe`` output captured on each run, in Japanese or English,
+encoded as Windows wrote them (UTF-16 with BOM, UTF-8, or CP932).
+
+A few facts are extracted for the report (host name, OS, time zone, clock offset); a file that is neither
+output is reported, an undecodable one too. Empty files are the cross-reference check's business (malware can
+prevent their collection).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from mk2ds.core import CodeInfo, Dataset, Entry, Fact, Finding, Severity, VerifyContext, hookimpl
+from mk2ds.plugins.checks.cross_references import hashes_in
+
+MAX_SYSINFO_BYTES = 4 * 1024 * 1024
+
+SYSTEMINFO_KEYS = {
+    "hostname": "host_name",
+    "ホスト名": "host_name",
+    "osname": "os_name",
+    "os名": "os_name",
+    "osversion": "os_version",
+    "osバージョン": "os_version",
+    "timezone": "time_zone",
+    "タイムゾーン": "time_zone",
+    "systemboottime": "boot_time",
+    "システム起動時間": "boot_time",
+    "domain": "domain",
+    "ドメイン": "domain",
+    "systemlocale": "system_locale",
+    "システムロケール": "system_locale",
+}
+W32TM_MARKERS = ("w32tm", "stratum", "階層", "leap indicator", "閏インジケーター", "うるう", "tracking", "を追跡しています", "referenceid", "参照id", "d:+", "d:-", "o:+", "o:-")
+OFFSET_SAMPLE = re.compile(r"\bo:\s*([+-]?\d+(?:\.\d+)?)s")
+PHASE_OFFSET = re.compile(r"(?:phase offset|位相オフセット)\s*[:：]\s*([+-]?\d+(?:\.\d+)?)s", re.IGNORECASE)
+SOURCE = re.compile(r"^(?:source|ソース)\s*[:：]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+UTC_OFFSET = re.compile(r"\(UTC([+-]\d{2}:\d{2})?\)")
+
+
+@hookimpl
+def mk2ds_register_codes() -> list[CodeInfo]:
+    return [
+        CodeInfo("sysinfo-undecodable", Severity.WARNING, "A Sysinfo file is in no known text encoding (UTF-16, UTF-8, CP932)"),
+        CodeInfo("sysinfo-unrecognised", Severity.WARNING, "A Sysinfo file is neither systeminfo.exe nor w32tm.exe output"),
+        CodeInfo("sysinfo-too-large", Severity.WARNING, "A Sysinfo file is implausibly large and was not parsed"),
+    ]
+
+
+def decode(data: bytes) -> tuple[str, str] | None:
+    """Text and the encoding used, or ``None`` when no candidate decodes cleanly."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            return None
+    sample = data[:4096]
+    # Without a BOM, UTF-16 text of mostly ASCII characters has a zero in every second byte: odd ones for
+    # little-endian (what Windows writes), even ones for big-endian.
+    for zeros, encoding in ((sample[1::2], "utf-16-le"), (sample[0::2], "utf-16-be")):
+        if len(sample) >= 4 and len(data) % 2 == 0 and zeros.count(0) > len(sample) // 4:
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError:
+                pass
+    for encoding in ("utf-8", "cp932"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def parse_systeminfo(text: str) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for line in text.splitlines():
+        if ":" not in line and "：" not in line:
+            continue
+        key, _, value = re.split(r"([:：])", line, maxsplit=1)
+        name = SYSTEMINFO_KEYS.get(_key(key))
+        if name and value.strip() and name not in facts:
+            facts[name] = value.strip()
+    zone = facts.get("time_zone")
+    if isinstance(zone, str):
+        match = UTC_OFFSET.search(zone)
+        if match:
+            facts["utc_offset"] = match.group(1) or "+00:00"
+    return facts
+
+
+def parse_w32tm(text: str) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    offsets = [float(value) for value in OFFSET_SAMPLE.findall(text)]
+    phase = PHASE_OFFSET.search(text)
+    if phase:
+        offsets.append(float(phase.group(1)))
+    if offsets:
+        ordered = sorted(offsets)
+        facts["clock_offset_seconds"] = ordered[len(ordered) // 2]
+        facts["clock_offset_samples"] = len(offsets)
+    source = SOURCE.search(text)
+    if source:
+        facts["time_source"] = source.group(1).strip()
+    return facts
+
+
+def classify_text(text: str) -> str | None:
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    info = parse_systeminfo(text)
+    if "host_name" in info or "os_name" in info:
+        return "systeminfo"
+    if any(marker in lowered for marker in W32TM_MARKERS):
+        return "w32tm"
+    return None
+
+
+@hookimpl
+def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: VerifyContext) -> Iterator[Finding | Fact]:
+    if kind != "sysinfo" or entry.size == 0:
+        return
+    subjects = sorted(hashes_in(entry.path))
+    subject = _subject(subjects, context)
+    if entry.size > MAX_SYSINFO_BYTES:
+        yield Finding("sysinfo-too-large", Severity.WARNING, f"{entry.size} bytes: not parsed", path=entry.path, subject=subject)
+        return
+    decoded = decode(dataset.read_bytes(entry.path))
+    if decoded is None:
+        yield Finding("sysinfo-undecodable", Severity.WARNING, "not UTF-16, UTF-8 or CP932 text", path=entry.path, subject=subject)
+        return
+    text, encoding = decoded
+    what = classify_text(text)
+    if what is None:
+        yield Finding("sysinfo-unrecognised", Severity.WARNING, f"{encoding} text, but neither systeminfo.exe nor w32tm.exe output", path=entry.path, subject=subject)
+        return
+    facts = parse_systeminfo(text) if what == "systeminfo" else parse_w32tm(text)
+    for key, value in facts.items():
+        yield Fact(f"{what}.{key}", value, subject=subject)
+
+
+def _subject(hashes: list[str], context: VerifyContext) -> str | None:
+    samples = context.shared.get("samples") or []
+    for sample in samples:
+        if any(sample.get(kind) in hashes for kind in ("sha256", "sha1", "md5")):
+            return str(sample["id"])
+    return hashes[0] if hashes else None

@@ -1,0 +1,426 @@
+"""``mk2ds convert INPUT... -o OUT``: Mark II logs to records, one output file per log, written atomically.
+
+Inputs and outputs
+    INPUT is a log file, a directory (every ``*.log`` below it, any case, mirrored under OUT) or ``-``
+    (standard input). With a single file (or ``-``) and an OUT that is not an existing directory, OUT is the
+    output file (``-`` for standard output); otherwise OUT is a directory and each log becomes
+    ``OUT/<its path, suffix replaced by the format's>`` (``a.log`` → ``a.jsonl``). The record output is
+    looked up by name among every registered ``records`` output (``--format``), so outputs added by other
+    plugins work here, with their options.
+
+Atomicity
+    Outputs and rejects files are written under a temporary name and renamed when complete: an interrupted
+    or failed conversion leaves no half file under the final name.
+
+Rejects
+    Every rejected line goes to ``<output>.rejects`` next to its output: for each line, its 1-based line
+    number in decimal, a TAB, the line's raw bytes exactly as read (without its LF and without a CR directly
+    before it), then LF. ``cut -f2-`` gives the lines back. A rejects file is written only when a line was
+    rejected, and a stale one from an earlier run is removed. With ``-o -`` rejected lines go to
+    ``--rejects FILE``, or are counted and reported but not saved.
+
+Summary and exit codes
+    Standard error gets one line per log proving conservation (``lines = records + rejected + blank``) and
+    the first findings; ``--report FILE`` writes the full report (JSON by default). Exit code 0 when every
+    line was converted, 1 when lines were rejected, 2 for a usage error (or an unreadable or unwritable
+    file), 3 for an internal error. ``-j N`` converts N files at a time in worker processes; outputs are the
+    same as with ``-j 1``.
+
+Engines
+    ``--engine dask`` runs the work on a Dask cluster (``--scheduler ADDRESS``, or a local one of
+    ``--workers N`` processes): large logs are split into line-aligned byte ranges of about ``--range-size``
+    and small ones grouped, and the results are merged into exactly what the local engine writes (see
+    :mod:`mk2ds.plugins.convert.engine`). Inputs and outputs must be at the same paths for every worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import multiprocessing
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pluggy
+
+from mk2ds.core import ExitCode, Finding, Report, Severity, UsageError, hookimpl, registry
+from mk2ds.core.atomic import atomic_writer, write_atomic
+from mk2ds.core.cli import tool_description
+from mk2ds.core.engines import LOCAL_ENGINE, add_engine_arguments, open_engine
+from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.outputs import OutputFormat, open_record_writer
+from mk2ds.core.progress import Progress
+from mk2ds.core.walker import PluginSettings
+from mk2ds.plugins.reader import ENCODINGS
+from mk2ds.plugins.reader.byte_ranges import FilePart, RangeStream, parse_size, part_writer
+from mk2ds.plugins.reader.tokenizer import normalize_offset
+
+__all__ = ["ConvertJob", "JobResult", "convert_file", "plan_jobs", "refuse_side_outputs_over_files"]
+
+STDIN_NAME = "<stdin>"
+LISTED_FINDINGS = 20
+DEFAULT_RANGE_SIZE = "64M"
+
+
+@dataclass(frozen=True)
+class ConvertJob:
+    """One log to convert: where it comes from, how findings name it, where its records and rejects go."""
+
+    source: str
+    name: str
+    output: str
+    rejects: str | None
+    size: int = 0
+
+
+@dataclass
+class JobResult:
+    job: ConvertJob
+    stats: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    rejects_written: bool = False
+    error: str | None = None
+    internal: bool = False
+    #: Findings per code, also those only counted (the reader's ``finding_counts``; for merging parts).
+    finding_counts: dict[str, int] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------------ planning
+
+
+def _logs_below(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if path.suffix.lower() == ".log" and path.is_file())
+
+
+def plan_jobs(inputs: list[str], out: str, suffix: str, rejects: str | None = None) -> list[ConvertJob]:
+    """Map inputs to output files (see the module documentation). :raises UsageError: naming the input."""
+    if inputs.count("-") > 1 or ("-" in inputs and len(inputs) > 1):
+        raise UsageError("'-' (standard input) must be the only INPUT")
+    found: list[tuple[str, str, Path, int]] = []  # (source, name, output path relative to OUT, size)
+    from_folder = False
+    for given in inputs:
+        if given == "-":
+            found.append(("-", STDIN_NAME, Path("stdin" + suffix), 0))
+            continue
+        path = Path(given)
+        if path.is_dir():
+            logs = _logs_below(path)
+            if not logs:
+                raise UsageError(f"{given}: no *.log files below this folder")
+            from_folder = True
+            for log in logs:
+                relative = log.relative_to(path)
+                found.append((str(log), f"{given.rstrip('/' + os.sep)}/{relative.as_posix()}", relative.with_suffix(suffix), log.stat().st_size))
+        elif path.is_file():
+            found.append((given, given, Path(path.name).with_suffix(suffix), path.stat().st_size))
+        else:
+            raise UsageError(f"{given}: no such file or folder")
+    single = len(found) == 1 and not from_folder
+    if out == "-" and not single:
+        raise UsageError("-o - (standard output) needs exactly one input file")
+    if rejects is not None and not single:
+        raise UsageError("--rejects FILE needs exactly one input file (otherwise each output gets OUTPUT.rejects)")
+    if single and (out == "-" or not (Path(out).is_dir() or out.endswith(("/", os.sep)))):
+        source, name, _relative, size = found[0]
+        chosen_rejects = rejects if rejects is not None else (None if out == "-" else out + ".rejects")
+        jobs = [ConvertJob(source, name, out, chosen_rejects, size)]
+    else:
+        if Path(out).is_file():
+            raise UsageError(f"{out} is a file; with several inputs or a folder, -o names a folder")
+        jobs = [
+            ConvertJob(source, name, str(Path(out) / relative), str(Path(out) / relative) + ".rejects", size)
+            for source, name, relative, size in found
+        ]
+    outputs: dict[str, str] = {}
+    for job in jobs:
+        if job.output in outputs:
+            raise UsageError(f"{outputs[job.output]} and {job.name} would both be written to {job.output}")
+        outputs[job.output] = job.name
+        if job.source != "-" and job.output != "-" and Path(job.output).resolve() == Path(job.source).resolve():
+            raise UsageError(f"{job.name}: the output would overwrite the input")
+    return jobs
+
+
+def refuse_side_outputs_over_files(jobs: list[ConvertJob], report: str | None) -> None:
+    """Refuse a rejects file or ``--report`` FILE that is an input or another output (written atomically,
+    it would replace that file). Outputs are checked against inputs by :func:`plan_jobs`. :raises UsageError:"""
+    sources = [job.source for job in jobs]
+    outputs = [job.output for job in jobs]
+    for job in jobs:
+        refuse_output_over_inputs(job.output, sources)  # also a hard link to an input
+        refuse_output_over_inputs(job.rejects, sources, option="--rejects")
+        refuse_output_over_inputs(job.rejects, outputs, option="--rejects", role="output")
+    if report is not None:
+        refuse_output_over_inputs(report, sources, option="--report")
+        refuse_output_over_inputs(report, outputs, option="--report", role="output")
+        refuse_output_over_inputs(report, [job.rejects for job in jobs if job.rejects], option="--report", role="rejects file")
+
+
+# ------------------------------------------------------------------------------------------------ one file
+
+
+def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None], part: FilePart | None = None) -> argparse.Namespace:
+    options = argparse.Namespace(
+        encoding=getattr(args, "encoding", "auto"),
+        assume_offset=getattr(args, "assume_offset", None),
+        provenance=bool(getattr(args, "provenance", False)),
+        reject_sink=sink,
+    )
+    if part is not None:
+        vars(options).update(part.reader_options())
+    return options
+
+
+def convert_file(
+    pm: pluggy.PluginManager,
+    job: ConvertJob,
+    output: OutputFormat,
+    args: argparse.Namespace,
+    progress: Progress | None = None,
+    *,
+    part: FilePart | None = None,
+) -> JobResult:
+    """Convert one log (or, with ``part``, one byte range of it); outputs appear only complete.
+
+    OS errors become ``result.error``; bugs ``internal``.
+    """
+    result = JobResult(job)
+    open_output = atomic_writer if part is None else part_writer  # a part is merged into a durable output
+    try:
+        with ExitStack() as stack:
+            source: BinaryIO = sys.stdin.buffer if job.source == "-" else stack.enter_context(open(job.source, "rb"))
+            if part is not None:
+                source = RangeStream(source, part.start, part.end)  # type: ignore[assignment]
+            rejects: list[BinaryIO] = []
+
+            def sink(number: int, raw: bytes) -> None:
+                if job.rejects is None:
+                    return
+                if not rejects:
+                    rejects.append(stack.enter_context(open_output(job.rejects)))
+                rejects[0].write(b"%d\t%s\n" % (number, raw))
+
+            reader = pm.hook.mk2ds_open_log(stream=source, name=job.name, options=_reader_options(args, sink, part))
+            if reader is None:
+                result.error = f"{job.name}: no plugin reads this file as a Mark II log"
+                return result
+            target: BinaryIO = sys.stdout.buffer if job.output == "-" else stack.enter_context(open_output(job.output))
+            writer = open_record_writer(output, target, args)
+            write = writer.write
+            if progress is None or not progress.enabled:
+                for record in reader:
+                    write(record)
+            else:
+                done = 0
+                for count, record in enumerate(reader, 1):
+                    write(record)
+                    if not count & 4095:
+                        now = int(reader.stats.get("bytes", 0))
+                        progress.advance(now - done, items=0)
+                        done = now
+                progress.advance(max(job.size - done, 0), items=0)
+            writer.close()
+            result.rejects_written = bool(rejects)
+        result.stats = dict(reader.stats)
+        result.findings = list(reader.findings)
+        result.finding_counts = dict(getattr(reader, "finding_counts", None) or {})
+        if not result.rejects_written and job.rejects and job.output != "-" and os.path.exists(job.rejects):
+            os.unlink(job.rejects)  # describes an earlier output that was just replaced
+    except OSError as error:
+        where = error.filename or job.name
+        result.error = f"{where}: {error.strerror or error}"
+    except Exception as error:  # noqa: BLE001 - reported as an internal error, the other files go on
+        result.error = f"{job.name}: internal error: {type(error).__name__}: {error}"
+        result.internal = True
+        result.findings.append(
+            Finding("plugin-error", Severity.ERROR, result.error, path=job.name, details={"traceback": traceback.format_exc()[-4000:]})
+        )
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ workers
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(settings: PluginSettings) -> None:
+    pm = _WORKER.get("parent_pm") or settings.build()
+    _WORKER["pm"] = pm
+
+
+def _worker_convert(job: ConvertJob, args: argparse.Namespace) -> JobResult:
+    pm = _WORKER["pm"]
+    return convert_file(pm, job, registry.find_output(pm, "records", args.format), args)
+
+
+def _run_jobs(pm: pluggy.PluginManager, jobs: list[ConvertJob], output: OutputFormat, args: argparse.Namespace) -> list[JobResult]:
+    workers = (os.cpu_count() or 1) if args.jobs == 0 else max(1, args.jobs)
+    progress = Progress(sum(job.size for job in jobs), "convert", enabled=False if args.quiet else None)
+    try:
+        if workers <= 1 or len(jobs) < 2:
+            results = []
+            for job in jobs:
+                results.append(convert_file(pm, job, output, args, progress))
+                progress.advance(0, items=1)
+            return results
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        _WORKER["parent_pm"] = pm if method == "fork" else None
+        settings = getattr(args, "_plugin_settings", None) or PluginSettings()
+        pool_args = argparse.Namespace(**{key: value for key, value in vars(args).items() if key != "handler"})
+        by_job: dict[ConvertJob, JobResult] = {}
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(workers, len(jobs)), mp_context=multiprocessing.get_context(method), initializer=_worker_init, initargs=(settings,)
+        ) as pool:
+            ordered = sorted(jobs, key=lambda job: -job.size)  # biggest first keeps both workers busy to the end
+            futures = {pool.submit(_worker_convert, job, pool_args): job for job in ordered}
+            for future in concurrent.futures.as_completed(futures):
+                job = futures[future]
+                try:
+                    by_job[job] = future.result()
+                except Exception as error:  # noqa: BLE001 - a dead worker must not hide the other results
+                    by_job[job] = JobResult(job, error=f"{job.name}: worker failed: {error}", internal=True)
+                progress.advance(job.size)
+        return [by_job[job] for job in jobs]
+    finally:
+        _WORKER.pop("parent_pm", None)
+        progress.close()
+
+
+# ------------------------------------------------------------------------------------------------ command
+
+
+@hookimpl
+def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:  # type: ignore[type-arg]
+    outputs = registry.outputs(pm, "records")
+    parser = subparsers.add_parser(
+        "convert",
+        help="convert Mark II logs to records (JSON Lines, JSON, mk2log, and other record outputs)",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="log file, folder of *.log files, or - for standard input")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output file, folder, or - for standard output")
+    parser.add_argument("--format", default="jsonl", metavar="NAME", help=f"record output: {', '.join(sorted(outputs))} (default jsonl)")
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="convert N files at a time (0 = one per core)")
+    parser.add_argument("--encoding", choices=ENCODINGS, default="auto", help="log encoding (default auto: UTF-8, or CP932 when sure)")
+    parser.add_argument("--assume-offset", metavar="OFFSET", help="UTC offset for zone-less headers, e.g. +0900")
+    parser.add_argument("--provenance", action="store_true", help="add _file and _line to every record")
+    parser.add_argument("--rejects", metavar="FILE", help="where rejected lines go when there is one input (default OUTPUT.rejects)")
+    parser.add_argument("--report", metavar="FILE", help="write the full report to FILE (atomically)")
+    parser.add_argument("--report-format", default="json", metavar="NAME", help="report output for --report (default json)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-file summary")
+    add_engine_arguments(parser, pm)
+    parser.add_argument(
+        "--range-size",
+        default=DEFAULT_RANGE_SIZE,
+        metavar="SIZE",
+        help=f"with an engine other than local: split logs larger than SIZE into line-aligned byte ranges (default {DEFAULT_RANGE_SIZE}; 0 = never split)",
+    )
+    for output in outputs.values():
+        try:
+            output.add_options(parser)
+        except argparse.ArgumentError:
+            pass  # two outputs offering the same option: the first one's definition serves both
+    parser.set_defaults(handler=run_convert)
+
+
+def _summary_line(result: JobResult) -> str:
+    stats = result.stats
+    target = "standard output" if result.job.output == "-" else result.job.output
+    text = (
+        f"{result.job.name}: {stats['lines']} lines = {stats['records']} records + {stats['rejected']} rejected"
+        f" + {stats['blank']} blank -> {target}"
+    )
+    if result.rejects_written:
+        text += f" (rejected lines: {result.job.rejects})"
+    elif stats["rejected"] and result.job.rejects is None:
+        text += " (rejected lines not saved: use --rejects FILE)"
+    return text
+
+
+def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
+    output = registry.find_output(pm, "records", args.format)
+    if args.assume_offset:
+        try:
+            args.assume_offset = normalize_offset(args.assume_offset)
+        except ValueError as error:
+            raise UsageError(f"--assume-offset: {error}") from None
+    if args.jobs < 0:
+        raise UsageError("-j/--jobs must be 0 (one per core) or more")
+    try:
+        args.range_size = parse_size(str(args.range_size))
+    except ValueError as error:
+        raise UsageError(f"--range-size: {error}") from None
+    jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects)
+    refuse_side_outputs_over_files(jobs, args.report)
+    engine_lines: list[str] = []
+    if getattr(args, "engine", LOCAL_ENGINE) == LOCAL_ENGINE:
+        results = _run_jobs(pm, jobs, output, args)
+    else:
+        from mk2ds.plugins.convert.engine import convert_on_engine, refuse_standard_input
+
+        refuse_standard_input(jobs)  # before a cluster is started for nothing
+        with open_engine(pm, args, getattr(args, "_plugin_settings", None) or PluginSettings()) as engine:
+            assert engine is not None
+            results, engine_lines = convert_on_engine(pm, engine, jobs, output, args)
+
+    report = Report(
+        command="convert",
+        target={"location": ", ".join(args.inputs), "output": args.output, "format": output.name},
+        tool=tool_description(pm),
+    )
+    totals = {"files": len(jobs), "lines": 0, "records": 0, "rejected": 0, "blank": 0, "bytes": 0}
+    messages: list[str] = []
+    failed = internal = False
+    for result in results:
+        report.findings.extend(result.findings)
+        if result.error:
+            failed = True
+            internal = internal or result.internal
+            messages.append(f"mk2ds convert: error: {result.error}")
+            continue
+        stats = result.stats
+        for key in ("lines", "records", "rejected", "blank", "bytes"):
+            totals[key] += int(stats.get(key, 0))
+        if stats["lines"] != stats["records"] + stats["rejected"] + stats["blank"]:
+            internal = True
+            messages.append(f"mk2ds convert: internal error: {result.job.name}: lines are not conserved: {stats}")
+        report.subjects.append(result.job.name)
+        report.facts[result.job.name] = {
+            **{key: stats.get(key) for key in ("lines", "records", "rejected", "blank", "bytes", "encoding")},
+            "output": result.job.output,
+            **({"rejects": result.job.rejects} if result.rejects_written else {}),
+        }
+        if not args.quiet:
+            messages.append(f"mk2ds convert: {_summary_line(result)}")
+    report.stats = totals
+    if len(jobs) > 1 and not args.quiet:
+        messages.append(
+            f"mk2ds convert: {len(jobs)} files: {totals['lines']} lines = {totals['records']} records"
+            f" + {totals['rejected']} rejected + {totals['blank']} blank"
+        )
+    listed = [finding for finding in report.sorted_findings() if finding.severity is not Severity.INFO or not args.quiet]
+    for finding in listed[:LISTED_FINDINGS]:
+        messages.append(f"  {finding.severity.value:7} {finding.code:24} {finding.location()}: {finding.message}")
+    if len(listed) > LISTED_FINDINGS:
+        messages.append(f"  ... {len(listed) - LISTED_FINDINGS} more findings" + ("" if args.report else " (see --report FILE)"))
+    if not args.quiet:
+        messages.extend(f"mk2ds convert: {line}" for line in engine_lines)
+    if messages:
+        print("\n".join(messages), file=sys.stderr)
+    if args.report:
+        rendered = registry.find_output(pm, "report", args.report_format).factory(report.to_dict(), args)
+        write_atomic(args.report, rendered)
+    if internal:
+        return int(ExitCode.INTERNAL_ERROR)
+    if failed:
+        return int(ExitCode.USAGE_ERROR)
+    if totals["rejected"] or not report.valid:
+        return int(ExitCode.FINDINGS)
+    return int(ExitCode.OK)

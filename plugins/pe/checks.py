@@ -1,0 +1,273 @@
+"""``mk2ds verify DATASET --samples DIR``: recompute impfuzzy and pefile results from the samples themselves
+and compare them with the dataset's ``impfuzzy/`` and ``PEfile/`` files.
+
+Samples (plain files or zips, encrypted or not) are matched to List.xlsx rows by their content hashes; a
+file whose *name* is a listed hash but whose content is not that sample is reported, never compared. Each
+sample is parsed in a guarded child process through the ``mk2ds_recompute_pe`` service hook.
+
+Levels: ``structure`` does not look at samples; ``fast`` compares impfuzzy; ``full`` also compares the
+PEfile dumps (a full pefile load per sample).
+
+Runs ``trylast`` so that the sample list (``context.shared["samples"]``) and the sample → artefact mapping
+(``context.shared["sample_files"]``) are there. Without a sample list, samples are matched to result files
+by the hashes in those files' names.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext, hookimpl
+from mk2ds.plugins.pe import (
+    add_pe_options,
+    analyse_all,
+    findings_for,
+    ssdeep_tools,
+    unreadable_finding,
+)
+from mk2ds.plugins.pe.archives import DEFAULT_PASSWORD, SampleFile, iter_samples, name_hashes
+from mk2ds.plugins.pe.guard import DEFAULT_MAX_SIZE_MB
+from mk2ds.plugins.pe.impfuzzy import ssdeep_compare
+from mk2ds.plugins.pe.results import compare_dumps, find_ssdeep_hashes, looks_like_dump
+
+CHECK_CODES = (
+    CodeInfo("impfuzzy-mismatch", Severity.ERROR, "The shipped impfuzzy differs from the one recomputed from the sample"),
+    CodeInfo("impfuzzy-drift", Severity.INFO, "The shipped impfuzzy differs only as older pefile versions make it differ (wsock32 ordinal names)"),
+    CodeInfo("pefile-mismatch", Severity.ERROR, "The shipped PEfile dump differs from the sample in ways pefile versions do not explain"),
+    CodeInfo("pefile-drift", Severity.INFO, "The shipped PEfile dump differs only in ways that come from pefile versions (new or renamed fields and blocks)"),
+    CodeInfo("pe-missing-results", Severity.ERROR, "The sample is a PE file (by content) but its impfuzzy/PEfile result is empty"),
+    CodeInfo("pe-not-pe-but-results", Severity.ERROR, "The sample is not a PE file (by content) but its impfuzzy/PEfile result is not empty"),
+    CodeInfo("pe-extension-mismatch", Severity.WARNING, "The List.xlsx extension says PE or not-PE, the sample's content says otherwise"),
+    CodeInfo("results-unparseable", Severity.ERROR, "A shipped impfuzzy or PEfile file cannot be understood (no ssdeep hash, not dump_info text)"),
+    CodeInfo("sample-not-in-list", Severity.WARNING, "A file given with --samples matches no List.xlsx row by its hashes"),
+    CodeInfo("sample-name-mismatch", Severity.WARNING, "A sample file is named after a listed hash but its content has other hashes"),
+    CodeInfo("sample-duplicate", Severity.INFO, "The same sample was found more than once under --samples (checked once)"),
+    CodeInfo("samples-not-provided", Severity.INFO, "Listed samples that were not found under --samples (their results were not recomputed)"),
+)
+
+RESULT_ARTEFACTS = ("impfuzzy", "pefile")
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+
+
+@hookimpl
+def mk2ds_register_codes() -> list[CodeInfo]:
+    return list(CHECK_CODES)  # the analysis codes (pe-timeout, ...) are registered by pe_command
+
+
+@hookimpl
+def mk2ds_add_verify_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--samples",
+        metavar="DIR",
+        help="folder (or zip) of the samples themselves: recompute impfuzzy/PEfile results and compare "
+        f"(zips may be encrypted, password --sample-password, default {DEFAULT_PASSWORD!r}); never executed",
+    )
+    add_pe_options(group.add_argument)
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _samples_from_result_names(context: VerifyContext) -> tuple[list[dict[str, Any]], dict[str, dict[str, list[str]]]]:
+    """Without a sample list: one pseudo-sample per hash in the names of impfuzzy/PEfile result files."""
+    folders = {
+        str(rule["name"]): str(rule["folder"]).strip("/").lower() + "/"
+        for rule in context.profile.per_sample
+        if str(rule["name"]) in RESULT_ARTEFACTS
+    }
+    samples: dict[str, dict[str, Any]] = {}
+    files: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(context.entries):
+        for artefact, folder in folders.items():
+            if not path.lower().startswith(folder):
+                continue
+            for value in name_hashes(path):
+                kind = {64: "sha256", 40: "sha1", 32: "md5"}[len(value)]
+                samples.setdefault(value, {"id": value, "sha256": None, "sha1": None, "md5": None, "is_pe": None, kind: value})
+                files.setdefault(value, {}).setdefault(artefact, []).append(path)
+    return list(samples.values()), files
+
+
+def _index(samples: list[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    index: dict[str, Mapping[str, Any]] = {}
+    for sample in samples:
+        for kind in ("sha256", "sha1", "md5"):
+            value = sample.get(kind)
+            if value:
+                index.setdefault(str(value).lower(), sample)
+    return index
+
+
+@hookimpl(trylast=True)
+def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Finding | Fact]:
+    location = context.option("samples")
+    if not location or not context.at_least("fast"):
+        return
+    root = Path(location)
+    if not root.exists():
+        yield Finding("sample-unreadable", Severity.ERROR, "--samples: no such file or folder", path=str(location))
+        return
+    recorded, problems = ssdeep_tools()
+    yield Fact("pe-tools", recorded)
+    if problems:
+        yield Finding("ssdeep-self-test-failed", Severity.ERROR, "; ".join(problems))
+    shared_samples: list[Mapping[str, Any]] | None = context.shared.get("samples")
+    sample_files: Mapping[str, Mapping[str, list[str]]] = context.shared.get("sample_files") or {}
+    samples: list[Mapping[str, Any]]
+    if shared_samples is None:
+        derived, sample_files = _samples_from_result_names(context)
+        samples = list(derived)
+    else:
+        samples = shared_samples
+    index = _index(samples)
+    options = argparse.Namespace(**vars(context.options))
+    options.pe_dump_info = context.at_least("full")
+    max_bytes = int(context.option("pe_max_size", DEFAULT_MAX_SIZE_MB)) * 1024 * 1024
+    password = str(context.option("sample_password", DEFAULT_PASSWORD))
+
+    def is_listed(candidate: SampleFile) -> bool:
+        return any(value in index for value in candidate.hashes.values())
+
+    def wanted() -> Iterator[SampleFile]:
+        seen: set[str] = set()
+        for candidate in iter_samples(root, password=password, max_size=max_bytes, is_listed=is_listed):
+            named = [index[value] for value in candidate.name_hashes if value in index]
+            if candidate.data is None:
+                problems_out.append(unreadable_finding(candidate, str(named[0]["id"]) if named else None))
+                continue
+            sample = next((index[value] for value in candidate.hashes.values() if value in index), None)
+            if sample is None:
+                if named:
+                    problems_out.append(Finding("sample-name-mismatch", Severity.WARNING, f"named after listed sample {named[0]['id']}, but the content is another file (sha256 {candidate.hashes['sha256']})", path=candidate.origin, subject=str(named[0]["id"])))
+                else:
+                    problems_out.append(Finding("sample-not-in-list", Severity.WARNING, f"no List.xlsx row has this file's hashes (sha256 {candidate.hashes['sha256']})", path=candidate.origin, details=dict(candidate.hashes)))
+                continue
+            sample_id = str(sample["id"])
+            if sample_id in seen:
+                problems_out.append(Finding("sample-duplicate", Severity.INFO, "this sample was already found under --samples", path=candidate.origin, subject=sample_id))
+                continue
+            seen.add(sample_id)
+            matched[sample_id] = sample
+            yield candidate
+
+    problems_out: list[Finding] = []
+    matched: dict[str, Mapping[str, Any]] = {}
+    jobs = max(1, int(context.option("jobs", 1) or 1))
+    for candidate, document in analyse_all(context.pm, wanted(), options, jobs):
+        yield from problems_out
+        problems_out.clear()
+        if document is None:
+            continue
+        sample = next(index[value] for value in candidate.hashes.values() if value in index)
+        yield from check_sample(dataset, context, sample, document, sample_files.get(str(sample["id"]), {}))
+    yield from problems_out
+    missing = sorted(str(sample["id"]) for sample in samples if str(sample["id"]) not in matched)
+    yield Fact("samples-checked", len(matched))
+    if missing:
+        yield Finding(
+            "samples-not-provided",
+            Severity.INFO,
+            f"{len(missing)} of {len(samples)} listed samples were not found under --samples",
+            path=str(location),
+            details={"samples": missing},
+        )
+
+
+def check_sample(
+    dataset: Dataset,
+    context: VerifyContext,
+    sample: Mapping[str, Any],
+    document: Mapping[str, Any],
+    files: Mapping[str, list[str]],
+) -> Iterator[Finding | Fact]:
+    """Compare one sample's recomputed document with its shipped result files."""
+    subject = str(sample["id"])
+    origin = str(document["name"])
+    yield from findings_for(document, subject=subject, path=origin)
+    status = document["status"]
+    yield Fact("pe-status", status, subject)
+    if status == "error":
+        return
+    is_pe = status == "pe"
+    listed_pe = sample.get("is_pe")
+    if listed_pe is not None and listed_pe != is_pe:
+        content = "a PE file" if is_pe else "not a PE file"
+        yield Finding("pe-extension-mismatch", Severity.WARNING, f"List.xlsx extension {sample.get('extension')!r} disagrees with the content: {content}", path=origin, subject=subject)
+    if is_pe:
+        yield Fact("impfuzzy", document["impfuzzy"], subject)
+        yield Fact("imphash", document["imphash"], subject)
+    for artefact in RESULT_ARTEFACTS:
+        if artefact == "pefile" and not context.at_least("full"):
+            continue
+        for path in files.get(artefact, []):
+            size = context.entries.get(path, 0)
+            if not is_pe:
+                if size and listed_pe is not False:  # the extension-based check reports the other case
+                    yield Finding("pe-not-pe-but-results", Severity.ERROR, f"not empty ({size} bytes), but the sample is not a PE file ({document.get('not_pe_reason')})", path=path, subject=subject)
+                continue
+            if size == 0:
+                if listed_pe is not True:
+                    yield Finding("pe-missing-results", Severity.ERROR, "empty, but the sample is a PE file", path=path, subject=subject)
+                continue
+            if size > MAX_RESULT_BYTES:
+                yield Finding("results-unparseable", Severity.ERROR, f"{size} bytes: too large to be a {artefact} result", path=path, subject=subject)
+                continue
+            text = _decode(dataset.read_bytes(path))
+            if artefact == "impfuzzy":
+                yield from _compare_impfuzzy(text, document, path, subject)
+            else:
+                yield from _compare_pefile(text, document, path, subject)
+
+
+def _compare_impfuzzy(text: str, document: Mapping[str, Any], path: str, subject: str) -> Iterator[Finding | Fact]:
+    shipped = find_ssdeep_hashes(text)
+    if not shipped:
+        yield Finding("results-unparseable", Severity.ERROR, "no ssdeep hash (blocksize:hash:hash) in this impfuzzy file", path=path, subject=subject)
+        return
+    recomputed = str(document["impfuzzy"])
+    if recomputed in shipped:
+        return
+    legacy = document.get("impfuzzy_pefile_2023")
+    if legacy and legacy in shipped:
+        yield Finding(
+            "impfuzzy-drift",
+            Severity.INFO,
+            f"shipped {legacy} is what pefile <= 2023.2.7 gives; today's pefile names wsock32 ordinals differently ({recomputed})",
+            path=path,
+            subject=subject,
+            details={"shipped": legacy, "recomputed": recomputed, "import_string": document["import_string"]},
+        )
+        return
+    score = max(ssdeep_compare(value, recomputed) for value in shipped)
+    yield Finding(
+        "impfuzzy-mismatch",
+        Severity.ERROR,
+        f"shipped {', '.join(shipped)}, recomputed {recomputed} (similarity {score})",
+        path=path,
+        subject=subject,
+        details={"shipped": shipped, "recomputed": recomputed, "similarity": score, "import_string": document["import_string"]},
+    )
+
+
+def _compare_pefile(text: str, document: Mapping[str, Any], path: str, subject: str) -> Iterator[Finding | Fact]:
+    if not looks_like_dump(text):
+        yield Finding("results-unparseable", Severity.ERROR, "not pefile dump_info text (no ----------TITLE---------- blocks with field lines)", path=path, subject=subject)
+        return
+    comparison = compare_dumps(text, str(document.get("dump_info", "")))
+    details = {**comparison.to_details(), "pefile": document["tools"]["pefile"]}
+    if comparison.verdict == "mismatch":
+        blocks = ", ".join(sorted(comparison.mismatches))
+        yield Finding("pefile-mismatch", Severity.ERROR, f"differs from a dump of the sample in: {blocks}", path=path, subject=subject, details=details)
+    elif comparison.verdict == "drift":
+        blocks = ", ".join(sorted(comparison.drift))
+        yield Finding("pefile-drift", Severity.INFO, f"differs only as pefile versions differ, in: {blocks}", path=path, subject=subject, details=details)
+    yield Fact("pefile-comparison", comparison.verdict, subject)

@@ -1,0 +1,455 @@
+"""The Mark II reader: bytes → lines → records, with findings, rejects and statistics, streaming.
+
+``open_log(stream, name, options)`` (and the ``mk2ds_open_log`` hook, which returns the same object) reads a
+binary stream in 1 MiB chunks, so memory stays bounded whatever the file size. Iterating the reader yields
+records in file order: ``{"time": …, <every key of the line in line order>}`` as pinned by
+``schemas/record.schema.json``. After iteration:
+
+``findings``
+    :class:`~mk2ds.core.findings.Finding` objects with ``path=name``, ``line`` and ``column``. Every rejected
+    line has exactly one *error* finding; kept records may carry warnings (``log-not-integer``) or info
+    (``log-extra-space``). After :data:`MAX_FINDINGS_PER_CODE` findings of one code, the rest are only
+    counted (``log-findings-truncated`` says how many), so a broken multi-GB file cannot exhaust memory.
+``rejects``
+    ``(line_number, raw_bytes)`` of every rejected line (raw bytes without the line terminator). A caller
+    that must not hold them all (``mk2ds convert``) passes ``options.reject_sink``, a callable that receives
+    each pair instead; ``rejects`` then stays empty. Without a sink, at most 64 MiB of rejected lines are
+    kept (a ``log-findings-truncated`` finding says when more were rejected; ``stats`` counts them all).
+``stats``
+    ``lines``, ``records``, ``rejected``, ``blank`` (conservation: ``lines == records + rejected + blank``),
+    ``bytes``, ``encoding``, ``bom``, ``eof_marker``.
+
+Line handling: LF or CR LF (a CR is removed only directly before LF); a last line without terminator; a DOS
+end-of-file byte 0x1A at the physical end of the file (alone on the last line it counts as a blank line, glued
+to the end of the last record it is removed). Lines longer than 1 MiB
+(:data:`mk2ds.plugins.reader.blocks.MAX_LINE_BYTES`) are rejected without being held in memory (the rejects keep
+their first MiB, the finding gives the full length).
+
+Encodings (``options.encoding``): ``utf-8`` (a BOM at the start is skipped), ``cp932``, or ``auto`` (the
+default: UTF-8, or CP932 when :class:`~mk2ds.plugins.reader.blocks.EncodingSniffer` is sure, from the first
+lines with non-ASCII bytes). Bytes that are invalid in the chosen encoding reject only their line.
+A UTF-16 BOM (``FF FE`` or ``FE FF``) at the start of the file, with ``auto`` or ``utf-8``, means UTF-16:
+the file is transcoded to UTF-8 as it is read (:class:`~mk2ds.plugins.reader.blocks.BlockStream`), line numbers
+are the file's, ``stats["encoding"]`` is ``utf-16-le`` or ``utf-16-be``, and rejected lines are kept in their
+UTF-8 form (byte positions in findings count UTF-8 bytes). A UTF-16 file is read whole, never in byte ranges.
+
+Byte ranges (:mod:`mk2ds.plugins.reader.byte_ranges`): a stream may be one line-aligned part of a larger file.
+``options.line_offset`` is the number of lines before it (line numbers in findings, rejects and ``_line``
+stay those of the file; ``stats["lines"]`` counts the part's own); ``options.at_file_start`` (a BOM is
+skipped only there) and ``options.at_file_end`` (the 0x1A rule applies only there) say where the part lies.
+A part needs the file's encoding decided beforehand (``auto`` is refused: each part would otherwise decide
+on its own lines), and its per-file summary (``log-findings-truncated``) is left to the caller, who merges
+the parts with :func:`truncation_findings` over the parts' :attr:`LogReader.finding_counts`.
+
+Speed: each chunk is decoded at once and split on ``\\n``; every line first goes through a regular-expression
+fast path (:data:`~mk2ds.plugins.reader.tokenizer.FIELD_PATTERN`); anything unusual (a malformed line, an
+impossible date, a repeated key, a non-integer in an integer field, extra spaces) is handled by the reference
+path (:func:`mk2ds.plugins.reader.record.record_from_line`), which explains the problem with a column. The tests
+check with hypothesis that both paths give the same records and findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, BinaryIO
+
+from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
+from mk2ds.plugins.reader import blocks as mk2_blocks
+from mk2ds.plugins.reader.blocks import BlockStream, EncodingSniffer, detect_encoding
+from mk2ds.plugins.reader.blocks import raw_lines as raw_lines_of
+from mk2ds.plugins.reader.record import record_from_line
+from mk2ds.plugins.reader.tokenizer import (
+    FIELD_PATTERN,
+    HEADER_PATTERN,
+    INTEGER_FIELDS,
+    MAX_INTEGER_DIGITS,
+    NO_VALUE_MARKERS,
+    iso_date,
+    iso_offset,
+    normalize_offset,
+)
+
+__all__ = [
+    "ENCODINGS",
+    "MAX_FINDINGS_PER_CODE",
+    "REJECTING_CODES",
+    "LogReader",
+    "detect_encoding",
+    "encoding_detected_finding",
+    "open_log",
+    "truncation_findings",
+]
+
+MAX_FINDINGS_PER_CODE = 100
+#: Without a ``reject_sink``, rejected lines kept in memory are capped at this many bytes in total.
+MAX_KEPT_REJECT_BYTES = 64 << 20
+ENCODINGS = ("auto", "utf-8", "cp932")
+REJECTING_CODES = (
+    "log-unparseable",
+    "log-invalid-time",
+    "log-duplicate-key",
+    "log-reserved-key",
+    "log-encoding-error",
+    "log-line-too-long",
+)
+
+
+@hookimpl
+def mk2ds_register_codes() -> list[CodeInfo]:
+    return [
+        CodeInfo("log-unparseable", Severity.ERROR, "A log line does not follow the Mark II line grammar; it is rejected"),
+        CodeInfo("log-invalid-time", Severity.ERROR, "A line header names a date, time or offset that cannot exist; it is rejected"),
+        CodeInfo("log-duplicate-key", Severity.ERROR, "A key occurs more than once in a line; it is rejected (all values in the details)"),
+        CodeInfo("log-reserved-key", Severity.ERROR, "A line has a key the record itself uses (time; _file/_line with --provenance); rejected"),
+        CodeInfo("log-encoding-error", Severity.ERROR, "A line's bytes are not valid in the file's encoding; it is rejected"),
+        CodeInfo("log-line-too-long", Severity.ERROR, "A line longer than 1 MiB; it is rejected"),
+        CodeInfo("log-not-integer", Severity.WARNING, "An integer field holds text that is not a decimal integer; kept as text"),
+        CodeInfo("log-extra-space", Severity.INFO, "More than one space between fields (the grammar has one); tolerated, record kept"),
+        CodeInfo("log-encoding-detected", Severity.INFO, "A log was decoded as CP932 because auto-detection was sure it is not UTF-8"),
+        CodeInfo("log-findings-truncated", Severity.INFO, "More findings of one code in one log than listed; the rest are counted"),
+    ]
+
+
+def encoding_detected_finding(name: str) -> Finding:
+    """The info finding of a log that auto-detection decoded as CP932."""
+    message = "decoded as CP932: the first non-ASCII lines are not UTF-8 but valid CP932 (use --encoding to force one)"
+    return Finding("log-encoding-detected", Severity.INFO, message, path=name, details={"encoding": "cp932"})
+
+
+def truncation_findings(name: str, counts: Mapping[str, int], listed: int) -> list[Finding]:
+    """``log-findings-truncated`` for every code with more than ``listed`` findings in the log ``name``."""
+    return [
+        Finding(
+            "log-findings-truncated",
+            Severity.INFO,
+            f"{count} {code} findings in this log; the first {listed} are listed",
+            path=name,
+            details={"code": code, "count": count, "listed": listed},
+        )
+        for code, count in sorted(counts.items())
+        if count > listed
+    ]
+
+
+@hookimpl
+def mk2ds_open_log(stream: Any, name: str, options: argparse.Namespace) -> LogReader:
+    return LogReader(stream, name, options)
+
+
+def open_log(stream: BinaryIO, name: str, options: Any = None) -> LogReader:
+    """Open a Mark II log for reading records (library use; the same as the ``mk2ds_open_log`` hook)."""
+    return LogReader(stream, name, options)
+
+
+class _DateCache(dict):  # type: ignore[type-arg]
+    """``MM/DD/YYYY`` → ``YYYY-MM-DD`` (``""`` for impossible dates), computed once per distinct date."""
+
+    def __missing__(self, key: str) -> str:
+        if len(self) > 100_000:
+            self.clear()
+        value = iso_date(key) or ""
+        self[key] = value
+        return value
+
+
+class _ZoneCache(dict):  # type: ignore[type-arg]
+    """Header zone (``+0900`` or ``None``) → the offset text of ``time`` (``None`` for impossible offsets)."""
+
+    def __init__(self, assumed: str) -> None:
+        super().__init__({None: assumed})
+        self.assumed = assumed
+
+    def __missing__(self, key: str) -> str | None:
+        if len(self) > 10_000:
+            self.clear()
+            self[None] = self.assumed  # type: ignore[index]
+        value = iso_offset(key)
+        self[key] = value
+        return value
+
+
+class LogReader:
+    """Records of one Mark II log, read once, streaming. See the module documentation for the contract."""
+
+    def __init__(self, stream: BinaryIO, name: str, options: Any = None) -> None:
+        encoding = getattr(options, "encoding", None) or "auto"
+        if encoding not in ENCODINGS:
+            raise ValueError(f"unknown log encoding {encoding!r} (known: {', '.join(ENCODINGS)})")
+        assume = getattr(options, "assume_offset", None)
+        self.stream = stream
+        self.name = name
+        self.assume_offset: str | None = normalize_offset(assume) if assume else None
+        self.provenance = bool(getattr(options, "provenance", False))
+        self.reject_sink: Callable[[int, bytes], None] | None = getattr(options, "reject_sink", None)
+        self.max_findings = int(getattr(options, "max_findings_per_code", None) or MAX_FINDINGS_PER_CODE)
+        self.line_offset = int(getattr(options, "line_offset", None) or 0)
+        self.at_file_start = bool(getattr(options, "at_file_start", True))
+        self.at_file_end = bool(getattr(options, "at_file_end", True))
+        self.whole_file = self.at_file_start and self.at_file_end and not self.line_offset
+        if not self.whole_file and encoding == "auto":
+            raise ValueError(f"{name}: a byte range of a log needs the file's encoding, decided once for the file, not 'auto'")
+        self.findings: list[Finding] = []
+        self.rejects: list[tuple[int, bytes]] = []
+        self.stats: dict[str, Any] = {
+            "lines": 0,
+            "records": 0,
+            "rejected": 0,
+            "blank": 0,
+            "bytes": 0,
+            "encoding": encoding if encoding != "auto" else None,
+            "bom": False,
+            "eof_marker": False,
+        }
+        self._encoding: str | None = None if encoding == "auto" else encoding
+        #: Findings per code, also those beyond ``max_findings`` that are only counted (merging parts needs it).
+        self.finding_counts: Counter[str] = Counter()
+        self._kept_reject_bytes = 0
+        self._dates = _DateCache()
+        self._zones = _ZoneCache(self.assume_offset or "")
+        self._started = False
+        self._detected = False
+        self._held: list[tuple[bytes, bool, tuple[bytes, int] | None]] = []
+
+    # ---------------------------------------------------------------------------------------------- reading
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._started:
+            raise RuntimeError(f"{self.name}: a log reader can be iterated only once")
+        self._started = True
+        return self._records()
+
+    def _records(self) -> Iterator[dict[str, Any]]:
+        skip_bom = self._encoding != "cp932" and self.at_file_start
+        source = BlockStream(self.stream, skip_bom=skip_bom, on_long_line=self._long_line, utf16=skip_bom)
+        sniffer = EncodingSniffer()
+        held = self._held  # blocks (and over-long lines between them) waiting for the encoding to be decided
+        for block, end_of_stream in source:
+            final = end_of_stream and self.at_file_end  # the 0x1A rule holds at the end of the file only
+            if source.bom and not self.stats["bom"]:
+                self.stats["bom"] = True
+                self._encoding = self._encoding or "utf-8"
+                if source.utf16 is not None:
+                    if not self.whole_file:
+                        raise ValueError(f"{self.name}: a UTF-16 log cannot be read in byte ranges; read the whole file")
+                    self._encoding = "utf-8"  # the blocks are transcoded to UTF-8
+                    self.stats["encoding"] = source.utf16
+            if self._encoding is None and (held or not block.isascii()):
+                held.append((block, final, None))
+                verdict = sniffer.feed(block)
+                if verdict is None and not end_of_stream:
+                    continue
+                self._set_encoding(verdict or sniffer.finish())
+                for waiting, last, long_line in held:
+                    if long_line is not None:
+                        self._count_long_line(*long_line)
+                    else:
+                        yield from self._convert_block(waiting, last)
+                held.clear()
+            else:
+                yield from self._convert_block(block, final)
+            self.stats["bytes"] = source.bytes_read
+        self._finish()
+
+    def _set_encoding(self, encoding: str) -> None:
+        self._encoding = encoding
+        self._detected = encoding == "cp932"  # reported at the end, so findings keep line order
+
+    def _long_line(self, head: bytes, length: int) -> None:
+        if self._held:  # earlier lines wait for the encoding: this one waits with them, to keep line numbers
+            self._held.append((b"", False, (head, length)))
+            return
+        self._count_long_line(head, length)
+
+    def _count_long_line(self, head: bytes, length: int) -> None:
+        self.stats["lines"] += 1
+        self._reject_too_long(self.line_offset + self.stats["lines"], head, length)
+
+    def _reject_too_long(self, number: int, head: bytes, length: int) -> None:
+        limit = mk2_blocks.MAX_LINE_BYTES
+        message = f"line of {length} bytes is longer than {limit} bytes; rejected (the rejects keep its first {len(head)} bytes)"
+        self._finding("log-line-too-long", Severity.ERROR, message, number, None, {"bytes": length})
+        self._reject(number, head)
+
+    # ---------------------------------------------------------------------------------------------- blocks
+
+    def _convert_block(self, block: bytes, final: bool) -> list[dict[str, Any]]:
+        if not block:
+            return []
+        encoding = self._encoding or "utf-8"  # still undecided only while every line is ASCII
+        try:
+            text = block.decode(encoding)
+        except UnicodeDecodeError:
+            return self._convert_block_carefully(block, final, encoding)
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        eof_marker = False
+        if final and lines and lines[-1].removesuffix("\r").endswith("\x1a"):
+            lines[-1] = lines[-1].removesuffix("\r")[:-1]
+            eof_marker = self.stats["eof_marker"] = True
+        limit = mk2_blocks.MAX_LINE_BYTES
+        if len(block) > limit and max(map(len, lines), default=0) > limit // 4:
+            return self._convert_block_carefully(block, final, encoding)
+        return self._convert_lines(lines, block, eof_marker)
+
+    def _convert_lines(self, lines: list[str], block: bytes, eof_marker: bool) -> list[dict[str, Any]]:
+        """The hot loop: the fast path inline, everything unusual through :meth:`_slow_line`.
+
+        ``eof_marker`` says that a 0x1A byte was removed from the end of the last line (of the file).
+        """
+        records: list[dict[str, Any]] = []
+        append = records.append
+        header_match = HEADER_PATTERN.match
+        findall = FIELD_PATTERN.findall
+        dates = self._dates
+        zones = self._zones
+        integer_fields = INTEGER_FIELDS
+        provenance = self.provenance
+        name = self.name
+        counted = self.stats["lines"]
+        base = self.line_offset + counted
+        blank = 0
+        raw_lines: list[bytes] | None = None
+        for index, line in enumerate(lines):
+            if not line:
+                blank += 1
+                continue
+            record: dict[str, Any] | None = None
+            match = header_match(line)
+            if match is not None:
+                day = dates[line[:10]]
+                offset = zones[match.group(1)]
+                if day and offset is not None:
+                    section = line[match.end() :]
+                    pairs = findall(section)
+                    record = {"time": day + "T" + line[11:23] + offset}
+                    total = 0
+                    for key, raw in pairs:
+                        total += len(key) + len(raw)
+                        if raw[:1] == '"':
+                            raw = raw[1:-1]
+                            if '""' in raw:
+                                raw = raw.replace('""', '"')
+                        record[key] = raw
+                    if total + 2 * len(pairs) != len(section) or len(record) != len(pairs) + 1:
+                        record = None
+                    else:
+                        for key in integer_fields.intersection(record):
+                            value = record[key]
+                            if value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1) and len(value) <= MAX_INTEGER_DIGITS:
+                                record[key] = int(value)
+                            elif value not in NO_VALUE_MARKERS:
+                                record = None
+                                break
+                        if provenance and record is not None:
+                            if "_file" in record or "_line" in record:
+                                record = None
+                            else:
+                                record["_file"] = name
+                                record["_line"] = base + index + 1
+            if record is None:
+                record = self._slow_line(base + index + 1, line)
+                if record is None:
+                    if raw_lines is None:
+                        raw_lines = raw_lines_of(block)
+                        if eof_marker:
+                            raw_lines[-1] = raw_lines[-1].removesuffix(b"\r")[:-1]
+                    self._reject(base + index + 1, raw_lines[index])
+                    continue
+            append(record)
+        stats = self.stats
+        stats["lines"] = counted + len(lines)
+        stats["blank"] += blank
+        stats["records"] += len(records)
+        return records
+
+    def _convert_block_carefully(self, block: bytes, final: bool, encoding: str) -> list[dict[str, Any]]:
+        """Line by line, for blocks with undecodable bytes or over-long lines."""
+        records: list[dict[str, Any]] = []
+        raw_lines = raw_lines_of(block)
+        last = len(raw_lines) - 1
+        for index, raw in enumerate(raw_lines):
+            self.stats["lines"] += 1
+            number = self.line_offset + self.stats["lines"]
+            if final and index == last and raw.removesuffix(b"\r").endswith(b"\x1a"):
+                self.stats["eof_marker"] = True
+                raw = raw.removesuffix(b"\r")[:-1]
+            if not raw:
+                self.stats["blank"] += 1
+                continue
+            if len(raw) > mk2_blocks.MAX_LINE_BYTES:
+                self._reject_too_long(number, raw[: mk2_blocks.MAX_LINE_BYTES], len(raw))
+                continue
+            try:
+                line = raw.decode(encoding)
+            except UnicodeDecodeError as error:
+                column = len(raw[: error.start].decode(encoding)) + 1
+                bad = raw[error.start : error.end].hex(" ")
+                self._finding(
+                    "log-encoding-error",
+                    Severity.ERROR,
+                    f"bytes not valid {encoding.upper()} at byte {error.start + 1} ({bad}); line rejected",
+                    number,
+                    column,
+                    {"byte_offset": error.start, "encoding": encoding},
+                )
+                self._reject(number, raw)
+                continue
+            record = self._slow_line(number, line)
+            if record is None:
+                self._reject(number, raw)
+            else:
+                records.append(record)
+        self.stats["records"] += len(records)
+        return records
+
+    # ---------------------------------------------------------------------------------------------- lines
+
+    def _slow_line(self, number: int, line: str) -> dict[str, Any] | None:
+        """Convert one line by the reference path (:mod:`mk2ds.plugins.reader.record`); ``None``: rejected."""
+        record, problems = record_from_line(line, number, assume_offset=self.assume_offset, provenance=self.provenance, name=self.name)
+        for problem in problems:
+            self._finding(problem.code, problem.severity, problem.message, number, problem.column, problem.details)
+        return record
+
+    # ---------------------------------------------------------------------------------------------- results
+
+    def _finding(self, code: str, severity: Severity, message: str, line: int | None, column: int | None, details: dict[str, Any] | None = None) -> None:
+        self.finding_counts[code] += 1
+        if self.finding_counts[code] > self.max_findings:
+            return
+        self.findings.append(Finding(code, severity, message, path=self.name, line=line, column=column, details=details or {}))
+
+    def _reject(self, number: int, raw: bytes) -> None:
+        self.stats["rejected"] += 1
+        if self.reject_sink is not None:
+            self.reject_sink(number, raw)
+            return
+        self._kept_reject_bytes += len(raw)
+        if self._kept_reject_bytes <= MAX_KEPT_REJECT_BYTES:
+            self.rejects.append((number, raw))
+
+    def _finish(self) -> None:
+        stats = self.stats
+        if stats["encoding"] is None:
+            stats["encoding"] = self._encoding or "utf-8"
+        if self._detected:
+            detected = encoding_detected_finding(self.name)
+            self._finding(detected.code, detected.severity, detected.message, None, None, detected.details)
+        if self.whole_file:  # a part's counts are merged over the whole file by the caller
+            self.findings.extend(truncation_findings(self.name, self.finding_counts, self.max_findings))
+        if self._kept_reject_bytes > MAX_KEPT_REJECT_BYTES:
+            kept = len(self.rejects)
+            self.findings.append(
+                Finding(
+                    "log-findings-truncated",
+                    Severity.INFO,
+                    f"{stats['rejected']} rejected lines; only the first {kept} are kept in memory (pass a reject sink)",
+                    path=self.name,
+                    details={"code": "rejects", "count": stats["rejected"], "listed": kept},
+                )
+            )

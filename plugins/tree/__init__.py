@@ -1,0 +1,163 @@
+"""``mk2ds tree``: process trees that answer "where did this process come from and what did it do".
+
+Inputs are Mark II logs, mk2ds JSON/JSONL records, or a dataset sample (``mk2ds tree DATASET --sample
+HASH``). Several inputs are read as one stream (several files of one host). The model comes from the
+``mk2ds_build_process_tree`` hook, the page or text from a ``tree`` output plugin (``--format``).
+
+Exit codes: 0 the tree was written; 1 it was written but input lines were rejected (listed on stderr);
+2 usage error (unknown file, a ``--focus`` that matches nothing, a bad time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pluggy
+
+from mk2ds.core import hookimpl, registry
+from mk2ds.core.atomic import write_atomic
+from mk2ds.core.errors import UsageError
+from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.report import ExitCode
+from mk2ds.plugins.tree.inputs import (
+    REJECTS_SHOWN,
+    InputTally,
+    Source,
+    file_sources,
+    read_source,
+    sample_sources,
+)
+from mk2ds.plugins.tree.model import DEFAULT_MAX_EVENTS, DEFAULT_MAX_PEERS
+from mk2ds.plugins.tree.node import epoch_of
+
+__all__ = ["run_tree"]
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+@hookimpl
+def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:
+    outputs = registry.outputs(pm, "tree")
+    parser = subparsers.add_parser(
+        "tree",
+        help="process trees with activity and relations (injection, wrote-then-ran, service)",
+        description="Process trees that answer 'where did this process come from and what did it do': "
+        "parent/child links by GUID, activity per process, and relations (injection, wrote-then-ran, service).",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="Mark II .log files, .json/.jsonl records, or a dataset with --sample")
+    parser.add_argument("--sample", metavar="HASH", help="INPUT is a dataset: use the logs under MK2Log/ whose name contains HASH")
+    parser.add_argument("--log-folder", metavar="NAME", help="with --sample: the MK2Log sub-folder to use (default 30m)")
+    parser.add_argument(
+        "--focus",
+        action="append",
+        default=[],
+        metavar="HASH|GUID|PATH-GLOB",
+        help="show these processes, their ancestors and descendants, and processes related to them (repeatable); "
+        "--sample focuses on the sample hash unless --focus is given",
+    )
+    window = "ISO 8601 time with its offset (2018-03-01T19:55:00+09:00; without one it is read as UTC)"
+    parser.add_argument("--since", metavar="TIME", help=f"leave out processes and activity before TIME, an {window}")
+    parser.add_argument("--until", metavar="TIME", help=f"leave out processes and activity after TIME, an {window}")
+    parser.add_argument("--depth", type=_non_negative, metavar="N", help="show N levels of child processes (below the focus)")
+    parser.add_argument("--all", dest="all_events", action="store_true", help="include subEvt=open events (left out by default)")
+    parser.add_argument(
+        "--max-events",
+        type=_non_negative,
+        default=DEFAULT_MAX_EVENTS,
+        metavar="N",
+        help=f"activity events listed per process (default {DEFAULT_MAX_EVENTS}; 0 = all, memory then grows with the log); "
+        "counts by kind are always complete and the rest is counted",
+    )
+    parser.add_argument(
+        "--max-peers", type=_non_negative, default=DEFAULT_MAX_PEERS, metavar="N", help=f"network peers listed per process (default {DEFAULT_MAX_PEERS}; 0 = all)"
+    )
+    parser.add_argument("--format", default="text", choices=sorted(outputs), help="output format (default text)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
+    for output in outputs.values():
+        output.add_options(parser)
+    parser.set_defaults(handler=run_tree)
+
+
+def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
+    for name in ("since", "until"):
+        value = getattr(args, name, None)
+        if value is not None and epoch_of(value) is None:
+            raise UsageError(f"--{name} {value!r}: not an ISO 8601 time (e.g. 2018-03-01T19:55:00+09:00)")
+    if args.sample:
+        refuse_output_over_inputs(args.output, [], datasets=args.inputs)
+    else:
+        refuse_output_over_inputs(args.output, args.inputs)
+    sources = _sources(args)
+    implicit_focus = bool(args.sample) and not args.focus
+    if implicit_focus:
+        args.focus = [args.sample]
+    tallies = [InputTally(source.name) for source in sources]
+    model = pm.hook.mk2ds_build_process_tree(records=_records(sources, tallies, pm, args), options=args)
+    if model is None:
+        raise UsageError("no plugin builds process trees (is process_model blocked?)")
+    document: dict[str, Any] = model.to_document(args)
+    if args.focus and document["stats"]["focus_matched"] == 0:
+        if not implicit_focus:
+            raise UsageError(f"--focus {' '.join(args.focus)}: matches none of the {document['stats']['processes']} processes")
+        print(f"mk2ds tree: no process path, command line or sha256 names {args.sample}; showing the whole tree", file=sys.stderr)
+        args.focus = []
+        document = model.to_document(args)
+    document["inputs"] = [tally.to_dict() for tally in tallies]
+    output = registry.find_output(pm, "tree", args.format)
+    rendered = output.factory(document, args)
+    if args.output:
+        write_atomic(args.output, rendered)
+    elif isinstance(rendered, bytes):
+        sys.stdout.buffer.write(rendered)
+    else:
+        sys.stdout.write(rendered)
+    sys.stdout.flush()
+    return int(_report_inputs(tallies))
+
+
+def _sources(args: argparse.Namespace) -> list[Source]:
+    if args.sample:
+        if len(args.inputs) != 1:
+            raise UsageError("--sample takes exactly one INPUT: the dataset folder or zip")
+
+        def note(text: str) -> None:
+            print(f"mk2ds tree: {text}", file=sys.stderr)
+
+        return sample_sources(args.inputs[0], args.sample, args.log_folder, note)
+    if args.log_folder:
+        raise UsageError("--log-folder only goes with --sample")
+    return file_sources(args.inputs)
+
+
+def _records(sources: list[Source], tallies: list[InputTally], pm: pluggy.PluginManager, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    return itertools.chain.from_iterable(read_source(source, tally, pm, args) for source, tally in zip(sources, tallies))
+
+
+def _report_inputs(tallies: list[InputTally]) -> ExitCode:
+    """Rejected lines go to stderr (the first few per input, all counted); they make the exit code 1."""
+    failed = False
+    for tally in tallies:
+        explained = [
+            f"{finding.location()}: {finding.code}: {finding.message}"
+            for finding in tally.findings
+            if getattr(getattr(finding, "severity", None), "value", "") == "error"
+        ]
+        problems = (tally.problems + explained)[:REJECTS_SHOWN]
+        if tally.rejected or explained:
+            failed = True
+            print(f"mk2ds tree: {tally.name}: {tally.rejected} lines rejected, {tally.records} records used", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+    return ExitCode.FINDINGS if failed else ExitCode.OK

@@ -1,0 +1,400 @@
+"""The process model behind ``mk2ds tree``: processes, their activity and the relations between them.
+
+Built in one streaming pass over records (dicts pinned by ``schemas/record.schema.json``). Memory grows with
+the number of *processes*, not of records:
+
+* a process node keeps its facts, activity counts by kind (always complete), the first ``max_events``
+  activity events in stream order (the rest are counted in ``omitted``, never dropped silently) and at most
+  ``max_peers`` aggregated network peers (the rest counted in ``peers_omitted``);
+* relation evidence keeps at most :data:`mk2ds.plugins.tree.relations.EVIDENCE_CAP` record numbers per edge;
+* written paths are remembered for the wrote-then-ran relation as described in
+  :mod:`mk2ds.plugins.tree.relations`.
+
+Processes are keyed by ``(com, psGUID)``: the same GUID on two hosts is two processes. Parents are resolved
+*after* the last record, so a child whose ``ps/start`` line comes before its parent's still links. A parent
+that never starts becomes a *placeholder* node (``observed: false``) built from ``parentGUID``/``parentPath``.
+``--since``/``--until`` limit the activity that is counted and listed; relations use every record.
+
+The ``mk2ds_build_process_tree`` hook returns a finished :class:`ProcessModel`; ``mk2ds tree`` only calls its
+``to_document(options)`` (the document of ``schemas/tree.schema.json``), so a plugin replacing the model needs
+just that method. :func:`summarise` is what ``mk2ds verify`` reports per sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from mk2ds.core import hookimpl
+from mk2ds.plugins.tree.linking import link_parents, merge_hostless, observed_by_path, order_tree, preorder
+from mk2ds.plugins.tree.node import (
+    SERVICE_BY_PORT,
+    ProcessNode,
+    epoch_of,
+    guid_of,
+    integer_of,
+    text_of,
+    zone_of,
+)
+from mk2ds.plugins.tree.relations import RelationTracker
+
+__all__ = [
+    "DEFAULT_MAX_EVENTS",
+    "DEFAULT_MAX_PEERS",
+    "SERVICE_BY_PORT",
+    "ProcessModel",
+    "ProcessNode",
+    "build_model",
+    "epoch_of",
+    "summarise",
+]
+
+#: Activity events kept in order per process (``--max-events``); counts by kind are always complete.
+DEFAULT_MAX_EVENTS = 200
+#: Distinct network peers kept per process (``--max-peers``).
+DEFAULT_MAX_PEERS = 100
+#: Anomalies (duplicate starts, parent cycles) listed in the document; more are only counted.
+ANOMALY_CAP = 200
+
+#: Record keys copied onto an activity event (the keys mk2tree showed, plus a few the V3 format adds); the
+#: values are the canonical key objects, so that kept events share them.
+_COPIED = (
+    "path", "dstPath", "read", "write", "size", "new", "hide", "entry", "valType", "valStr", "valNum", "srcIP",
+    "srcPort", "dstIP", "dstPort", "dstHost", "port", "recv", "send", "url", "decode", "winTitle", "api", "tpsGUID",
+    "tpsPath", "shCmd", "cmdType", "clipData", "sha256",
+)
+EVENT_KEYS: dict[str, str] = {key: key for key in _COPIED}
+#: Net sub-events that open a connection (counted once per connection; ``dcon`` only adds byte counts).
+_CONNECTS = frozenset({"con", "acpt"})
+
+
+class ProcessModel:
+    """Streaming builder and, after :meth:`finish`, the finished model (nodes, roots, relations).
+
+    ``since``/``until`` (epoch seconds) limit which *activity* is counted and kept; processes are always
+    modelled in full so that the tree stays correct. Views (focus, depth, window) are chosen later by
+    :func:`mk2ds.plugins.tree.view.build_document`.
+    """
+
+    def __init__(
+        self,
+        *,
+        all_events: bool = False,
+        max_events: int = DEFAULT_MAX_EVENTS,
+        max_peers: int = DEFAULT_MAX_PEERS,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> None:
+        self.all_events = all_events
+        self.max_events = max_events if max_events > 0 else None
+        self.max_peers = max_peers if max_peers > 0 else None
+        self.since = since
+        self.until = until
+        self.nodes: dict[tuple[str, str], ProcessNode] = {}
+        self.relations = RelationTracker()
+        self.records = 0
+        self.without_process: dict[str, int] = {}
+        self.anomalies: list[dict[str, Any]] = []
+        self.anomaly_count = 0
+        self.roots: list[ProcessNode] = []
+        self.finished = False
+        self.zones: dict[str, float] = {}
+        self._shared: dict[Any, Any] = {}  # one object per distinct time or kind text among kept events
+        self._time_cache: dict[tuple[Any, str], float | None] = {}
+
+    # ---------------------------------------------------------------------------------------------- ingest
+
+    def add_all(self, records: Iterable[Mapping[str, Any]]) -> ProcessModel:
+        add = self.add
+        for record in records:
+            add(record)
+        return self
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Take one record into the model (records may come in any order)."""
+        self.records += 1
+        evt = record.get("evt")
+        sub = record.get("subEvt")
+        host = record.get("com") or ""
+        if host not in self.zones:
+            self._learn_zone(host, record.get("time"))
+        if evt == "ps" and (sub == "start" or sub == "stop"):
+            self._lifecycle(record, sub, host)
+            return
+        guid = guid_of(record.get("psGUID"))
+        if guid is None:
+            label = f"{evt}/{sub}"
+            self.without_process[label] = self.without_process.get(label, 0) + 1
+            return
+        node = self._node(host, guid, record)
+        if sub == "open" and not self.all_events:
+            node.open_skipped += 1
+            return
+        if evt == "file" or evt == "reg" or evt == "ps":
+            # Relations use every record, also those outside --since/--until: they explain what is shown.
+            self._relation_evidence(node, evt, sub, record)
+        if (self.since is not None or self.until is not None) and not self._in_window(record.get("time"), host):
+            node.outside_window += 1
+            return
+        kind = f"{evt}/{sub}"
+        counts = node.counts
+        counts[kind] = counts.get(kind, 0) + 1
+        if self.max_events is None or len(node.events) < self.max_events:
+            # A flat tuple (sn, time, kind, key, value, ...): about a third of a dict's size.
+            time = record.get("time")
+            event: list[Any] = [record.get("sn"), self._shared.setdefault(time, time), self._shared.setdefault(kind, kind)]
+            for key, value in record.items():
+                canonical = EVENT_KEYS.get(key)
+                if canonical is not None:
+                    event.append(canonical)
+                    event.append(value)
+            node.events.append(tuple(event))
+            if len(self._shared) > 65536:
+                self._shared.clear()
+        else:
+            node.omitted += 1
+        if evt == "net":
+            self._peer(node, sub, record)
+
+    def _relation_evidence(self, node: ProcessNode, evt: Any, sub: Any, record: Mapping[str, Any]) -> None:
+        if evt == "file":
+            self.relations.file_event(node, sub, record)
+        elif evt == "reg":
+            if sub == "setVal":
+                self.relations.registry_value(node, record)
+        elif sub == "inject" or sub == "guardInject":
+            target = guid_of(record.get("tpsGUID"))
+            if target:
+                path = text_of(record.get("tpsPath"))
+                target_node = self._node(node.host, target, None, path=path, reason="injection-target")
+                self.relations.injection(node, target_node, sub, record)
+
+    def _node(
+        self,
+        host: str,
+        guid: str,
+        record: Mapping[str, Any] | None,
+        *,
+        path: str | None = None,
+        reason: str = "activity-only",
+    ) -> ProcessNode:
+        """The node of ``(host, guid)`` (``guid`` already normalised), created as a placeholder if new."""
+        key = (host, guid)
+        node = self.nodes.get(key)
+        if node is None:
+            node = ProcessNode(host, guid, placeholder=reason, order=len(self.nodes))
+            if record is not None:
+                node.path = text_of(record.get("psPath"))
+                node.first_sn = record.get("sn")
+            else:
+                node.path = path
+            self.nodes[key] = node
+        elif node.path is None:
+            node.path = text_of(record.get("psPath")) if record is not None else path
+        return node
+
+    def _learn_zone(self, host: str, time: Any) -> None:
+        """Remember the UTC offset a host's lines carry (for its zone-less lines)."""
+        zone = zone_of(time)
+        if zone is not None:
+            self.zones[host] = zone
+            self._time_cache.clear()
+
+    def _lifecycle(self, record: Mapping[str, Any], sub: str, host: str) -> None:
+        guid = guid_of(record.get("psGUID"))
+        if guid is None:
+            self.without_process[f"ps/{sub}"] = self.without_process.get(f"ps/{sub}", 0) + 1
+            self._anomaly("no-guid", f"ps/{sub} record without psGUID", record.get("sn"), None)
+            return
+        node = self._node(host, guid, record)
+        if sub == "stop":
+            if node.stop is None:
+                node.stop, node.stop_sn = text_of(record.get("time")), record.get("sn")
+            else:
+                self._anomaly("duplicate-stop", "a second ps/stop for this process", record.get("sn"), node)
+            return
+        if node.observed:
+            message = "a second ps/start for this process (the first is kept)"
+            self._anomaly("duplicate-start", message, record.get("sn"), node)
+            return
+        node.observed, node.placeholder = True, None
+        node.start, node.start_sn = text_of(record.get("time")), record.get("sn")
+        node.path = text_of(record.get("psPath")) or node.path
+        node.cmd = text_of(record.get("cmd"))
+        node.sha256 = text_of(record.get("sha256"))
+        node.signer = text_of(record.get("signer"))
+        user, domain = text_of(record.get("psUser")), text_of(record.get("psDomain"))
+        node.user = f"{domain}\\{user}" if user and domain else user
+        node.pid = integer_of(record.get("psID"))
+        node.parent_guid = guid_of(record.get("parentGUID"))
+        node.parent_path = text_of(record.get("parentPath"))
+
+    def _peer(self, node: ProcessNode, sub: Any, record: Mapping[str, Any]) -> None:
+        if sub == "acpt":
+            key: tuple[str, str | None, Any] = ("in", text_of(record.get("srcIP")), record.get("dstPort"))
+        elif sub in ("con", "dcon", "est"):
+            key = ("out", text_of(record.get("dstIP")), record.get("dstPort"))
+        elif sub in ("lsn", "openUDP"):
+            key = ("listen", None, record.get("port"))
+        else:
+            return
+        peer = node.peers.get(key)
+        if peer is None:
+            if self.max_peers is not None and len(node.peers) >= self.max_peers:
+                node.peers_omitted += 1
+                return
+            port = integer_of(key[2])
+            peer = {"direction": key[0], "ip": key[1], "port": key[2], "service": SERVICE_BY_PORT.get(port or -1)}
+            peer.update(connections=0, recv=0, send=0, first_sn=record.get("sn"))
+            node.peers[key] = peer
+        if sub in _CONNECTS or sub in ("lsn", "openUDP"):
+            peer["connections"] += 1
+        elif sub == "dcon":
+            peer["recv"] += integer_of(record.get("recv")) or 0
+            peer["send"] += integer_of(record.get("send")) or 0
+
+    def _in_window(self, time: Any, host: str) -> bool:
+        cache = self._time_cache
+        key = (time, host)
+        if key in cache:
+            epoch = cache[key]
+        else:
+            epoch = epoch_of(time, self.zones.get(host))
+            if len(cache) > 65536:
+                cache.clear()
+            cache[key] = epoch
+        if epoch is None:
+            return True  # an unreadable time is kept rather than hidden
+        if self.since is not None and epoch < self.since:
+            return False
+        return self.until is None or epoch <= self.until
+
+    def _anomaly(self, kind: str, message: str, sn: Any, node: ProcessNode | None) -> None:
+        self.anomaly_count += 1
+        if len(self.anomalies) < ANOMALY_CAP:
+            process = node.id if node else None
+            self.anomalies.append({"kind": kind, "message": message, "sn": sn, "process": process})
+
+    # ---------------------------------------------------------------------------------------------- finish
+
+    def finish(self) -> ProcessModel:
+        """Resolve parents (placeholders where needed), break loops, count descendants, resolve relations."""
+        if self.finished:
+            return self
+        self.finished = True
+        for node in self.nodes.values():
+            node.zone = self.zones.get(node.host)
+        merge_hostless(self.nodes, self.relations, self.max_events, self.max_peers)
+        by_path = observed_by_path(self.nodes)
+        link_parents(self.nodes, by_path)
+        self.roots = order_tree(self.nodes, self._anomaly)
+        self.relations.resolve(self.nodes.values(), by_path)
+        return self
+
+    def preorder(self) -> list[ProcessNode]:
+        """Every node, depth-first from the roots, children by start time."""
+        return preorder(self.roots)
+
+    # ---------------------------------------------------------------------------------------------- results
+
+    def missing_parents(self) -> list[ProcessNode]:
+        """Observed processes whose parent's start is not in the input (placeholder or no parent reference)."""
+        return [
+            node for node in self.preorder() if node.observed and (node.parent is None or not node.parent.observed)
+        ]
+
+    def to_document(self, options: argparse.Namespace | None = None) -> dict[str, Any]:
+        """The tree document (``schemas/tree.schema.json``) for the view chosen in ``options``."""
+        from mk2ds.plugins.tree.view import build_document
+
+        return build_document(self, options or argparse.Namespace())
+
+    def summary(self, focus: Sequence[str] = ()) -> dict[str, Any]:
+        from mk2ds.plugins.tree.view import select_view
+
+        nodes = self.preorder()
+        summary: dict[str, Any] = {
+            "records": self.records,
+            "processes": len(nodes),
+            "observed": sum(1 for node in nodes if node.observed),
+            "placeholders": sum(1 for node in nodes if not node.observed),
+            "hosts": sorted({node.host for node in nodes}),
+            "roots": len(self.roots),
+            "max_depth": _max_depth(self.roots),
+            "missing_parents": [
+                {
+                    "id": node.id,
+                    "host": node.host,
+                    "guid": node.guid,
+                    "path": node.path,
+                    "sn": node.start_sn,
+                    "parent_guid": node.parent_guid,
+                    "parent_path": node.parent_path,
+                }
+                for node in self.missing_parents()
+            ],
+            "relations": self.relations.counts(),
+            "anomalies": self.anomaly_count,
+        }
+        if focus:
+            view = select_view(self, argparse.Namespace(focus=list(focus)))
+            summary["focus"] = {"matched": len(view.focus), "processes": len(view.roles)}
+        return summary
+
+
+def _max_depth(roots: Sequence[ProcessNode]) -> int:
+    deepest, stack = -1, [(root, 0) for root in roots]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children)
+    return deepest
+
+
+def build_model(records: Iterable[Mapping[str, Any]], options: argparse.Namespace | None = None) -> ProcessModel:
+    """Build and finish a model from records, with the tree options in ``options`` (missing = defaults)."""
+    options = options or argparse.Namespace()
+    model = ProcessModel(
+        all_events=bool(getattr(options, "all_events", False)),
+        max_events=_option_int(options, "max_events", DEFAULT_MAX_EVENTS),
+        max_peers=_option_int(options, "max_peers", DEFAULT_MAX_PEERS),
+        since=_option_time(options, "since"),
+        until=_option_time(options, "until"),
+    )
+    return model.add_all(records).finish()
+
+
+def _option_int(options: argparse.Namespace, name: str, default: int) -> int:
+    value = getattr(options, name, None)
+    return default if value is None else int(value)
+
+
+def _option_time(options: argparse.Namespace, name: str) -> float | None:
+    value = getattr(options, name, None)
+    if value is None or isinstance(value, float):
+        return value
+    epoch = epoch_of(value)
+    if epoch is None:
+        raise ValueError(f"--{name}: not an ISO 8601 time: {value!r}")
+    return epoch
+
+
+def summarise(
+    records: Iterable[Mapping[str, Any]], options: argparse.Namespace | None = None, *, focus: Sequence[str] = ()
+) -> dict[str, Any]:
+    """What ``mk2ds verify`` reports about one sample's log(s).
+
+    :param records: record dicts of one sample (several files of one host may be chained).
+    :param options: tree options (see :func:`build_model`); ``None`` for the defaults.
+    :param focus: ``--focus`` values (e.g. the sample hash); adds ``focus: {matched, processes}``.
+    :return: ``{"records", "processes", "observed", "placeholders", "hosts", "roots", "max_depth",
+        "missing_parents": [{"id", "host", "guid", "path", "sn", "parent_guid", "parent_path"}],
+        "relations": {kind: count}, "anomalies"}`` (plus ``focus`` when asked).
+    """
+    return build_model(records, options).summary(focus)
+
+
+@hookimpl
+def mk2ds_build_process_tree(records: Iterable[Mapping[str, Any]], options: argparse.Namespace) -> ProcessModel:
+    return build_model(records, options)

@@ -1,0 +1,114 @@
+"""Samples are read from plain files and from (encrypted) zips in memory; nothing is extracted to disk."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+import pyzipper
+
+from mk2ds.plugins.pe.archives import SampleFile, iter_samples, name_hashes
+from mk2ds.plugins.synthetic.pe_builder import build_pe
+
+DATA = Path(__file__).parents[2] / "data" / "pe"
+COMMITTED_SHA256 = "dbfde53035ad612ff7ea6caec011a7bef051e1eb74d1258ed2c1b2b050d04d37"
+LIMIT = 1 << 20
+
+
+def aes_zip(path: Path, members: dict[str, bytes], password: bytes = b"infected") -> None:
+    with pyzipper.AESZipFile(path, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as archive:
+        archive.setpassword(password)
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def listing(root: Path, **kwargs: object) -> list[SampleFile]:
+    return list(iter_samples(root, max_size=kwargs.pop("max_size", LIMIT), **kwargs))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("archive", ["zipcrypto-infected.zip", "aes256-infected.zip"])
+def test_committed_password_zips_from_real_tools(archive: str, tmp_path: Path) -> None:
+    samples = listing(DATA / archive)
+    assert [sample.origin for sample in samples] == [f"{archive}!{COMMITTED_SHA256}.exe"]
+    sample = samples[0]
+    assert sample.problem is None and sample.data is not None
+    assert sample.hashes["sha256"] == COMMITTED_SHA256 == hashlib.sha256(sample.data).hexdigest()
+    assert sample.data[:2] == b"MZ"
+    assert sample.name_hashes == [COMMITTED_SHA256]
+
+
+@pytest.mark.parametrize("archive", ["zipcrypto-infected.zip", "aes256-infected.zip"])
+def test_wrong_password_is_a_problem_not_an_exception(archive: str) -> None:
+    (sample,) = listing(DATA / archive, password="not-it")
+    assert sample.data is None and not sample.too_large
+    assert "'not-it'" in str(sample.problem)
+
+
+def test_plain_files_and_folders_in_name_order(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "two.bin").write_bytes(b"two")
+    (tmp_path / "a.exe").write_bytes(build_pe())
+    aes_zip(tmp_path / "c.zip", {"inner/x.exe": build_pe(timestamp=1), "y.txt": b"y"})
+    os.symlink(tmp_path / "a.exe", tmp_path / "link.exe")
+    origins = [sample.origin for sample in listing(tmp_path)]
+    assert origins == ["a.exe", "b/two.bin", "c.zip!inner/x.exe", "c.zip!y.txt"]  # links are not followed
+
+
+def test_unencrypted_zip_and_a_zip_that_is_itself_a_sample(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("doc.js", b"WScript.Echo(1)")
+    (tmp_path / "sample.zip").write_bytes(buffer.getvalue())
+    assert [sample.origin for sample in listing(tmp_path)] == ["sample.zip!doc.js"]
+    listed = hashlib.sha256(buffer.getvalue()).hexdigest()
+    samples = listing(tmp_path, is_listed=lambda sample: sample.hashes["sha256"] == listed)
+    assert [(sample.origin, sample.hashes["sha256"]) for sample in samples] == [("sample.zip", listed)]
+    assert [sample.origin for sample in listing(tmp_path, open_archives=False)] == ["sample.zip"]
+
+
+def test_size_limits_for_files_and_members(tmp_path: Path) -> None:
+    (tmp_path / "big.bin").write_bytes(b"x" * 2000)
+    aes_zip(tmp_path / "bomb.zip", {"zeros.bin": b"\0" * 5000, "small.bin": b"ok"})
+    samples = {sample.origin: sample for sample in listing(tmp_path, max_size=1000)}
+    assert samples["big.bin"].too_large and samples["big.bin"].data is None
+    assert samples["bomb.zip!zeros.bin"].too_large
+    assert samples["bomb.zip!small.bin"].data == b"ok"
+
+
+def test_member_inflating_beyond_its_declared_size_is_stopped(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("liar.bin", b"\0" * 50_000)
+    data = bytearray(buffer.getvalue())
+    # declare a tiny uncompressed size in the central directory (a classic zip-bomb trick)
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (100).to_bytes(4, "little")
+    (tmp_path / "liar.zip").write_bytes(bytes(data))
+    (sample,) = listing(tmp_path, max_size=1000)
+    assert sample.data is None
+    assert sample.too_large or "cannot read" in str(sample.problem)
+
+
+def test_damaged_zip_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    (sample,) = listing(tmp_path)
+    assert sample.data is None and "damaged zip" in str(sample.problem)
+
+
+def test_nothing_is_written_to_disk(tmp_path: Path) -> None:
+    aes_zip(tmp_path / "s.zip", {"a.exe": build_pe()})
+    before = sorted(path.name for path in tmp_path.rglob("*"))
+    assert listing(tmp_path)[0].data == build_pe()
+    assert sorted(path.name for path in tmp_path.rglob("*")) == before
+
+
+def test_name_hashes() -> None:
+    sha256 = "A" * 64
+    assert name_hashes(f"dir/{sha256}.exe") == ["a" * 64]
+    assert name_hashes("x/" + "b" * 32 + "_" + "c" * 40) == ["b" * 32, "c" * 40]
+    assert name_hashes("d" * 63) == []
+    assert name_hashes("e" * 65) == []
