@@ -38,7 +38,7 @@ from mk2ds.plugins.reader.tokenizer import (
 
 __all__ = ["QUOTED_KEYS", "FormatError", "format_record"]
 
-#: Keys whose values the product writes in quotes (``mk2-format.md`` §1.3 and the seed lines).
+#: Keys whose values the product writes in quotes (``docs/format.md`` §1.2 and the dataset's example lines).
 QUOTED_KEYS: frozenset[str] = frozenset(
     ["com", "domain", "profile", "psPath", "parentPath", "tpsPath", "psUser", "psDomain", "cmd", "path", "dstPath", "entry", "valStr", "url", "decode", "url_hostname", "dstHost", "winTitle", "clipData", "usr", "usrDomain", "srcCom", "channel", "evtSrc", "evtUsr", "evtDomain", "evtMsg", "evtLogonID", "logonType", "wsName", "wsIp", "sTime", "crTime", "acTime", "moTime", "shCmd", "cmdType", "failReason", "company", "copyright", "fileDesc", "fileVer", "product", "productVer", "signer", "issuer", "cerSN", "validFrom", "validTo"]
 )

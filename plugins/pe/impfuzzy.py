@@ -1,7 +1,7 @@
 """impfuzzy: the ssdeep of a PE file's import string, built exactly as JPCERT's pyimpfuzzy builds it.
 
 pyimpfuzzy (GPL-2.0, unmaintained, breaks with the next pefile) is not used; the rules are reimplemented from
-their description (``docs/anchors.md`` B1):
+their description (``docs/impfuzzy.md``):
 
 1. Imports come from pefile's ``DIRECTORY_ENTRY_IMPORT``, descriptors in file order. No import directory
    gives the empty string (whose ssdeep is ``3::``).

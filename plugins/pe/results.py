@@ -7,7 +7,7 @@ Neither format is documented, so reading is liberal:
 * a PEfile file is pefile ``dump_info()`` text: ``----------TITLE----------`` blocks of
   ``file_offset struct_offset Field: value`` lines and free text lines.
 
-The PEfile comparison is version-aware (``docs/anchors.md`` C): a field is identified by its *file offset* and
+The PEfile comparison is version-aware (``docs/impfuzzy.md``): a field is identified by its *file offset* and
 name, so a field pefile renamed between versions (``Reserved1`` → ``DependentLoadFlags``) or added
 (``GuardEHContinuationTable``), a whole block added later ("Unwind data for exception handling") or a value
 merely printed differently (``CvSignature`` as text rather than hex) is *drift*. A different value for the

@@ -1,4 +1,4 @@
-"""The Mark II line grammar (``../shared/docs/mk2-format.md`` §1–§2), as a small library.
+"""The Mark II line grammar (``docs/format.md`` §1), as a small library.
 
 One line is ``HEADER SP FIELD *(SP FIELD)`` where the header is ``MM/DD/YYYY HH:MM:SS.mmm`` optionally
 followed by `` ±HHMM``, and a field is ``key=value``. A value is either *quoted* (``"..."``, where ``""``
@@ -9,7 +9,7 @@ Two implementations of the same grammar live here, on purpose:
 
 * :func:`tokenize_line` is the *reference*: a left-to-right scanner that knows the column of every field
   and explains a failure with a column and a one-line reason (:class:`LineSyntaxError`). It also tolerates
-  one deviation seen in real data (the seed slides show ``com="PC1"  psGUID=…``): a run of several spaces
+  one deviation seen in real data (the dataset's presentation slides show ``com="PC1"  psGUID=…``): a run of several spaces
   between fields is accepted and its column recorded in :attr:`ParsedLine.extra_spaces`, so the reader can
   keep the record and say so. A trailing space is still an error (nothing in real data shows it).
 * :data:`HEADER_PATTERN` and :data:`FIELD_PATTERN` are the *fast path* used by the reader: one regular

@@ -1,6 +1,6 @@
 """The ``mk2log`` record output: the JSON shape of the dataset's original ``mk2log`` tool, for old scripts.
 
-As the format notes describe it (``mk2-format.md`` §5.1, from the tool's TypeScript port): one flat object
+As ``docs/format.md`` §5 describes it: one flat object
 per line whose values are all strings, with two added keys in front:
 
 ``date``

@@ -7,7 +7,7 @@ opening, saving and printing documents, browsing, window switches, clipboard use
 registry housekeeping, Defender updates and so on.
 
 The first bursts come from a shuffled *deck* holding every activity once, so even a short log contains every
-event kind of the format notes (``docs/mk2-format.md`` §4) and every lexical edge case (doubled quotes, a title that is one
+event kind of the format notes (``docs/format.md`` §4) and every lexical edge case (doubled quotes, a title that is one
 double quote, a backslash before a closing quote, ``key=value`` text inside a quoted command line, ``"-"`` and ``""``
 values, zeros). After the deck, activities are drawn by weight.
 """

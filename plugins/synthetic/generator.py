@@ -13,7 +13,7 @@ A library, not a plugin (it implements no hook). The public API, stable for othe
     ``sn``) and the relations the scenario created (:class:`RelationTruth`: ``inject``, ``guard-inject``,
     ``wrote-then-ran``, ``service``), for process-tree tests.
 
-What the logs contain (see ``docs/mk2-format.md``): every event kind of §4 including ``subEvt=open`` for
+What the logs contain (see ``docs/format.md``): every event kind of §4 including ``subEvt=open`` for
 file/reg/net/win; Japanese paths, titles and messages; both header forms (``header="offset"``, ``"plain"``,
 or ``"mixed"`` per line); the lexical edge cases of the format (doubled quotes, a value that is one double quote, a backslash before a
 closing quote, ``key=value`` text inside a quoted command line, ``"-"`` and ``""`` values, zeros, varied key

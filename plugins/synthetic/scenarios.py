@@ -6,7 +6,7 @@ injections). Stories declare the relations they create (``wrote-then-ran``, ``se
 ``guard-inject``) so that the generator can hand tests the ground truth.
 
 The stories follow public descriptions of the families (WannaCry, Olympic Destroyer, NotPetya, StoneDrill)
-and the log excerpts of the seed slides; every name, address, hash and GUID is invented except PsExec's
+and the log excerpts of the dataset's presentation slides; every name, address, hash and GUID is invented except PsExec's
 public file properties.
 """
 

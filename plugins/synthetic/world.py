@@ -57,7 +57,7 @@ def short_user_name(user: str) -> str:
 
 @dataclass(frozen=True)
 class Host:
-    """The terminal a log is recorded on. ``PCn`` gets the address ``172.24.1.n`` (as in the seed slides)."""
+    """The terminal a log is recorded on. ``PCn`` gets the address ``172.24.1.n`` (as in the dataset's presentation slides)."""
 
     name: str
     index: int

@@ -8,7 +8,7 @@ from typing import Any
 
 __all__ = ["SERVICE_BY_PORT", "ProcessNode", "epoch_of", "event_dict", "guid_of", "integer_of", "normalise_path", "split_epoch", "text_of", "zone_of"]
 
-#: Well-known ports and their IANA service names (the table mk2tree used; mk2-format.md §5.2).
+#: Well-known ports and their IANA service names (the table the dataset's mk2tree tool used).
 SERVICE_BY_PORT: dict[int, str] = {
     7: "echo", 9: "discard", 13: "daytime", 19: "chargen", 20: "ftp-data", 21: "ftp", 22: "ssh", 23: "telnet",
     25: "smtp", 53: "domain", 67: "bootps", 68: "bootpc", 69: "tftp", 80: "http", 110: "pop3", 113: "auth",

@@ -1,5 +1,5 @@
-"""Writes wannacry_like.jsonl and wannacry_like.log (the same records): a hand-made WannaCry-like run after the
-seed slides. Run ``python make_wannacry_like.py`` here to regenerate; the tests read the committed files."""
+"""Writes wannacry_like.jsonl and wannacry_like.log (the same records): a hand-made WannaCry-like run after
+the dataset's presentation slides. Run ``python make_wannacry_like.py`` here to regenerate; the tests read the committed files."""
 
 import json
 from pathlib import Path

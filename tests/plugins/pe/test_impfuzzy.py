@@ -1,4 +1,4 @@
-"""impfuzzy: the import-string rules of pyimpfuzzy (docs/anchors.md B1) and libfuzzy-identical ssdeep."""
+"""impfuzzy: the import-string rules of pyimpfuzzy (docs/impfuzzy.md) and libfuzzy-identical ssdeep."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Mark II line grammar: every rule and edge case of mk2-format.md §1–§2, and the composed lines C01–C45."""
+"""The Mark II line grammar: every rule and edge case of docs/format.md §1–§2, and the composed lines C01–C45 of tests/data/mk2log/composed.log."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Views of the model: --focus (hash, GUID, path glob), --depth, --since/--until; roles and hidden counts.
 
-Data: ``tests/data/tree/wannacry_like.jsonl``, a hand-made WannaCry-like run after the seed slides (dropper →
+Data: ``tests/data/tree/wannacry_like.jsonl``, a hand-made WannaCry-like run after the dataset's presentation slides (dropper →
 mssecsvc2.0 service → 445 scans; tasksche.exe copied and started by services.exe through cmd.exe; encryption
 renames; injection into lsass; a second host reusing a GUID).
 """
