@@ -171,8 +171,29 @@ def _base_title(title: str) -> str:
 
 
 def _compare_block(name: str, shipped: DumpBlock, fresh: DumpBlock, result: DumpComparison) -> None:
-    base = _base_title(name)
-    drift_only = base in VERSION_DEPENDENT_BLOCKS
+    """Compare one block of two dumps: its fields by file offset, its structures, ordinal names and other lines."""
+    drift_only = _base_title(name) in VERSION_DEPENDENT_BLOCKS
+    _compare_fields(name, shipped, fresh, result, drift_only)
+    if not drift_only:
+        for structure, offset in sorted(shipped.structures - fresh.structures, key=lambda item: item[1]):
+            result.mismatch(name, f"0x{offset:X}: structure [{structure}] is not in a dump of the sample")
+        for structure, offset in sorted(fresh.structures - shipped.structures, key=lambda item: item[1]):
+            result.mismatch(name, f"0x{offset:X}: structure [{structure}] is missing from the shipped dump")
+    for key, function in shipped.ordinal_names.items():
+        fresh_function = fresh.ordinal_names.get(key)
+        if fresh_function is not None and fresh_function != function:
+            result.drifted(
+                name,
+                f"{key[0]} ordinal {key[1]}: named {function} in the shipped dump, {fresh_function} by this pefile "
+                "(pefile's ordinal tables changed)",
+            )
+    identity = _base_title(name) in IDENTITY_BLOCKS and not drift_only
+    _compare_lines(name, sorted(shipped.text - fresh.text), "shipped line not recomputed", identity, result)
+    _compare_lines(name, sorted(fresh.text - shipped.text), "recomputed line not shipped", identity, result)
+
+
+def _compare_fields(name: str, shipped: DumpBlock, fresh: DumpBlock, result: DumpComparison, drift_only: bool) -> None:
+    """Fields are matched by (file offset, name); a renamed, dropped or new field is drift, not a mismatch."""
     shipped_offsets = {offset: key for (offset, key) in shipped.fields}
     fresh_offsets = {offset: key for (offset, key) in fresh.fields}
     for (offset, field_name), value in shipped.fields.items():
@@ -194,31 +215,15 @@ def _compare_block(name: str, shipped: DumpBlock, fresh: DumpBlock, result: Dump
     for offset, field_name in fresh.fields:
         if offset not in shipped_offsets:
             result.drifted(name, f"0x{offset:X}: field {field_name} is new in this pefile")
-    if not drift_only:
-        for structure, offset in sorted(shipped.structures - fresh.structures, key=lambda item: item[1]):
-            result.mismatch(name, f"0x{offset:X}: structure [{structure}] is not in a dump of the sample")
-        for structure, offset in sorted(fresh.structures - shipped.structures, key=lambda item: item[1]):
-            result.mismatch(name, f"0x{offset:X}: structure [{structure}] is missing from the shipped dump")
-    for key, function in shipped.ordinal_names.items():
-        fresh_function = fresh.ordinal_names.get(key)
-        if fresh_function is not None and fresh_function != function:
-            result.drifted(
-                name,
-                f"{key[0]} ordinal {key[1]}: named {function} in the shipped dump, {fresh_function} by this pefile "
-                "(pefile's ordinal tables changed)",
-            )
-    only_shipped = shipped.text - fresh.text
-    only_fresh = fresh.text - shipped.text
-    for line in sorted(only_shipped):
-        if base in IDENTITY_BLOCKS and not drift_only and not PRESENTATION_LINE.match(line) and CONTENT_LINE.search(line):
-            result.mismatch(name, f"shipped line not recomputed: {line}")
+
+
+def _compare_lines(name: str, lines: list[str], what: str, identity: bool, result: DumpComparison) -> None:
+    """Lines found on one side only: a mismatch when they carry content of an identity block, else drift."""
+    for line in lines:
+        if identity and not PRESENTATION_LINE.match(line) and CONTENT_LINE.search(line):
+            result.mismatch(name, f"{what}: {line}")
         else:
-            result.drifted(name, f"shipped line not recomputed: {line}")
-    for line in sorted(only_fresh):
-        if base in IDENTITY_BLOCKS and not drift_only and not PRESENTATION_LINE.match(line) and CONTENT_LINE.search(line):
-            result.mismatch(name, f"recomputed line not shipped: {line}")
-        else:
-            result.drifted(name, f"recomputed line not shipped: {line}")
+            result.drifted(name, f"{what}: {line}")
 
 
 def compare_dumps(shipped_text: str, fresh_text: str) -> DumpComparison:

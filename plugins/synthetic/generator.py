@@ -207,10 +207,51 @@ def _validate(options: dict[str, Any]) -> None:
 
 
 def _lines(options: dict[str, Any], endless: bool) -> Iterator[str]:
-    seed, scenario, truth = options["seed"], options["scenario"], options["truth"]
+    truth = options["truth"]
+    plan = _plan(options)
+    window, office, queue, gap = plan.window, plan.office, plan.queue, plan.gap
+    next_burst = plan.boot_end
+    render = _Renderer(plan.world, options, plan.rng)
+    tally = _Tally()
+    while True:
+        while (endless or next_burst <= window) and (not queue or next_burst <= queue[0][0]):
+            for event in office.activity(next_burst):
+                if endless or event.time <= window:
+                    heapq.heappush(queue, (event.time, event.order, event))
+            next_burst += gap * (0.2 + 1.6 * plan.rng.random())
+        if not queue:
+            break
+        event = heapq.heappop(queue)[2]
+        if not endless and event.time > window:
+            continue
+        tally.lines += 1
+        yield render(event)
+        if truth is not None:
+            tally.add(event)
+    if truth is not None:
+        _fill_truth(truth, plan.world, options, plan.sample, tally.lines, tally.emitted, tally.kinds)
+
+
+@dataclass
+class _Plan:
+    """Everything a generator run starts from: the world, the office, the sample's story and the event queue."""
+
+    rng: random.Random
+    world: World
+    office: Office
+    sample: Sample
+    window: float
+    boot_end: float
+    queue: list[tuple[float, int, Event]]
+    gap: float
+
+
+def _plan(options: dict[str, Any]) -> _Plan:
+    """Set up a run. The order of the random draws is part of the output: keep it when changing this."""
+    seed, scenario = options["seed"], options["scenario"]
     rng = random.Random(f"mk2-generator:{seed}:{options['host']}:{scenario}")
     start: datetime = options["start"] if options["start"].tzinfo else options["start"].replace(tzinfo=JST)
-    world = World(rng, Host.create(options["host"], options["user"]), start, track=truth is not None)
+    world = World(rng, Host.create(options["host"], options["user"]), start, track=options["truth"] is not None)
     office = Office(world, boot=options["boot"], verbose=options["level"] == "verbose")
     window = options["minutes"] * 60.0
     sample = _sample(world, options)
@@ -222,32 +263,23 @@ def _lines(options: dict[str, Any], endless: bool) -> Iterator[str]:
     heapq.heapify(queue)
     wanted = options["events"] if options["events"] is not None else int(window * DEFAULT_DENSITY)
     gap = window / max(1.0, (wanted - len(queue)) / MEAN_BURST[options["level"]])
-    next_burst = boot_end
-    render = _Renderer(world, options, rng)
-    emitted: set[str] = set()
-    kinds: Counter[str] = Counter()
-    lines = 0
-    while True:
-        while (endless or next_burst <= window) and (not queue or next_burst <= queue[0][0]):
-            for event in office.activity(next_burst):
-                if endless or event.time <= window:
-                    heapq.heappush(queue, (event.time, event.order, event))
-            next_burst += gap * (0.2 + 1.6 * rng.random())
-        if not queue:
-            break
-        event = heapq.heappop(queue)[2]
-        if not endless and event.time > window:
-            continue
-        lines += 1
-        yield render(event)
-        if truth is not None:
-            kinds[f"{event.evt}/{event.sub}"] += 1
-            if event.process is not None:
-                emitted.add(event.process.guid)
-            if event.evt == "ps":
-                emitted.update(value for key, value in event.fields if key in ("parentGUID", "tpsGUID"))
-    if truth is not None:
-        _fill_truth(truth, world, options, sample, lines, emitted, kinds)
+    return _Plan(rng, world, office, sample, window, boot_end, queue, gap)
+
+
+@dataclass
+class _Tally:
+    """What the truth needs to know about the lines written: their count, kinds and the processes named."""
+
+    lines: int = 0
+    emitted: set[str] = field(default_factory=set)
+    kinds: Counter[str] = field(default_factory=Counter)
+
+    def add(self, event: Event) -> None:
+        self.kinds[f"{event.evt}/{event.sub}"] += 1
+        if event.process is not None:
+            self.emitted.add(event.process.guid)
+        if event.evt == "ps":
+            self.emitted.update(value for key, value in event.fields if key in ("parentGUID", "tpsGUID"))
 
 
 def _sample(world: World, options: dict[str, Any]) -> Sample:

@@ -229,9 +229,52 @@ def build_pe(
         headers_end += len(bound_directory)
     size_of_headers = _align(headers_end, FILE_ALIGNMENT)
 
-    # Place sections: raw data aligned to FILE_ALIGNMENT, RVAs to SECTION_ALIGNMENT.
-    placements: list[tuple[Section, int, int, int]] = []  # section, rva, raw offset, raw size
-    raw_places: dict[str, tuple[int, int, int]] = {}  # name: raw offset, raw size, data length
+    layout = _place_sections(section_plan, size_of_headers)
+    if tables is not None:
+        assert layout.placements[1][1] == rdata_rva
+
+    directories = _data_directories(layout, tables, bound_offset, len(bound_directory), data_directories)
+    certificate_blob = b""
+    if certificate is not None:
+        certificate_blob = _win_certificate(certificate)
+        certificate_offset = _align(layout.end_of_sections + len(extra), 8)
+        directories[SECURITY_DIRECTORY] = (certificate_offset, len(certificate_blob))
+
+    characteristics = 0x0002 | (0x0020 if pe32_plus else 0x0100) | (0x2000 if dll else 0)
+    file_header = struct.pack(
+        "<HHIIIHH", MACHINES[machine], len(section_plan), timestamp & 0xFFFFFFFF, 0, 0, optional_header_size, characteristics
+    )
+    optional = _optional_header(pe32_plus, layout, rdata_rva, size_of_headers, subsystem, directories)
+    assert len(optional) == optional_header_size
+
+    image = bytearray(_dos_header())
+    image += b"PE\0\0" + file_header + optional + _section_table(layout) + bound_directory
+    image += bytes(size_of_headers - len(image))
+    for section, _, raw_offset, raw_size in layout.placements:
+        if section.alias_of is not None:
+            continue
+        assert len(image) == raw_offset
+        image += section.data + bytes(raw_size - len(section.data))
+    image += extra
+    if certificate_blob:
+        image += bytes(_align(len(image), 8) - len(image)) + certificate_blob
+    return bytes(image)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each section lies: ``placements`` are (section, rva, raw offset, raw size) in table order."""
+
+    placements: list[tuple[Section, int, int, int]]
+    raw_places: dict[str, tuple[int, int, int]]  # name: raw offset, raw size, data length
+    size_of_image: int
+    end_of_sections: int  # file offset after the last section's raw data
+
+
+def _place_sections(section_plan: Sequence[Section], size_of_headers: int) -> _Layout:
+    """Raw data aligned to FILE_ALIGNMENT, RVAs to SECTION_ALIGNMENT; an alias shares its target's bytes."""
+    placements: list[tuple[Section, int, int, int]] = []
+    raw_places: dict[str, tuple[int, int, int]] = {}
     rva = SECTION_ALIGNMENT
     offset = size_of_headers
     for section in section_plan:
@@ -248,78 +291,81 @@ def build_pe(
         virtual = max(section.virtual_size or 0, len(section.data), 1)
         rva += _align(virtual, SECTION_ALIGNMENT)
         offset += raw_size
-    size_of_image = rva
-    if tables is not None:
-        assert placements[1][1] == rdata_rva
+    return _Layout(placements, raw_places, rva, offset)
 
+
+def _data_directories(
+    layout: _Layout,
+    tables: _ImportTables | None,
+    bound_offset: int,
+    bound_size: int,
+    data_directories: Mapping[int, str] | None,
+) -> list[tuple[int, int]]:
+    """The 16 (address, size) data directory entries: imports, IAT, bound imports, and the asked-for ones."""
     directories = [(0, 0)] * 16
     if tables is not None:
         directories[IMPORT_DIRECTORY] = (tables.import_rva, tables.import_size)
         directories[IAT_DIRECTORY] = (tables.iat_rva, tables.iat_size)
-        if bound_directory:
-            directories[BOUND_IMPORT_DIRECTORY] = (bound_offset, len(bound_directory))
+        if bound_size:
+            directories[BOUND_IMPORT_DIRECTORY] = (bound_offset, bound_size)
     for index, section_name in (data_directories or {}).items():
-        matches = [(section_rva, section) for section, section_rva, _, _ in placements if section.name == section_name]
+        matches = [(rva, section) for section, rva, _, _ in layout.placements if section.name == section_name]
         if not matches:
             raise ValueError(f"data directory {index} names unknown section {section_name!r}")
         directories[index] = (matches[0][0], len(matches[0][1].data))
-    certificate_blob = b""
-    if certificate is not None:
-        length = 8 + len(certificate)
-        certificate_blob = struct.pack("<IHH", length, 0x0200, 0x0002) + certificate
-        certificate_blob += bytes(_align(length, 8) - length)
-        certificate_offset = _align(offset + len(extra), 8)
-        directories[SECURITY_DIRECTORY] = (certificate_offset, len(certificate_blob))
+    return directories
 
-    code_size = sum(raw for section, _, _, raw in placements if section.characteristics & 0x20)
-    data_size = sum(raw for section, _, _, raw in placements if section.characteristics & 0x40)
-    characteristics = 0x0002 | (0x0020 if pe32_plus else 0x0100) | (0x2000 if dll else 0)
-    file_header = struct.pack(
-        "<HHIIIHH", MACHINES[machine], len(section_plan), timestamp & 0xFFFFFFFF, 0, 0, optional_header_size, characteristics
-    )
-    image_base = 0x140000000 if pe32_plus else 0x400000
+
+def _win_certificate(certificate: bytes) -> bytes:
+    """A WIN_CERTIFICATE (revision 2, PKCS#7) around ``certificate``, padded to 8 bytes."""
+    length = 8 + len(certificate)
+    blob = struct.pack("<IHH", length, 0x0200, 0x0002) + certificate
+    return blob + bytes(_align(length, 8) - length)
+
+
+def _optional_header(
+    pe32_plus: bool,
+    layout: _Layout,
+    rdata_rva: int,
+    size_of_headers: int,
+    subsystem: int,
+    directories: Sequence[tuple[int, int]],
+) -> bytes:
+    """IMAGE_OPTIONAL_HEADER32 or IMAGE_OPTIONAL_HEADER64, data directories included."""
+    code_size = sum(raw for section, _, _, raw in layout.placements if section.characteristics & 0x20)
+    data_size = sum(raw for section, _, _, raw in layout.placements if section.characteristics & 0x40)
     if pe32_plus:
         optional = struct.pack(
             "<HBBIIIIIQIIHHHHHHIIIIHHQQQQII",
             0x20B, 14, 0, code_size, data_size, 0, SECTION_ALIGNMENT, SECTION_ALIGNMENT,
-            image_base, SECTION_ALIGNMENT, FILE_ALIGNMENT, 6, 0, 0, 0, 6, 0, 0,
-            size_of_image, size_of_headers, 0, subsystem, 0x8160,
+            0x140000000, SECTION_ALIGNMENT, FILE_ALIGNMENT, 6, 0, 0, 0, 6, 0, 0,
+            layout.size_of_image, size_of_headers, 0, subsystem, 0x8160,
             0x100000, 0x1000, 0x100000, 0x1000, 0, 16,
         )  # fmt: skip
     else:
         optional = struct.pack(
             "<HBBIIIIIIIIIHHHHHHIIIIHHIIIIII",
             0x10B, 14, 0, code_size, data_size, 0, SECTION_ALIGNMENT, SECTION_ALIGNMENT, rdata_rva,
-            image_base, SECTION_ALIGNMENT, FILE_ALIGNMENT, 6, 0, 0, 0, 6, 0, 0,
-            size_of_image, size_of_headers, 0, subsystem, 0x8140,
+            0x400000, SECTION_ALIGNMENT, FILE_ALIGNMENT, 6, 0, 0, 0, 6, 0, 0,
+            layout.size_of_image, size_of_headers, 0, subsystem, 0x8140,
             0x100000, 0x1000, 0x100000, 0x1000, 0, 16,
         )  # fmt: skip
-    optional += b"".join(struct.pack("<II", address, size) for address, size in directories)
-    assert len(optional) == optional_header_size
+    return optional + b"".join(struct.pack("<II", address, size) for address, size in directories)
 
-    section_table = bytearray()
-    for section, section_rva, raw_offset, raw_size in placements:
+
+def _section_table(layout: _Layout) -> bytes:
+    """One IMAGE_SECTION_HEADER per placed section."""
+    table = bytearray()
+    for section, section_rva, raw_offset, raw_size in layout.placements:
         name = section.name.encode("ascii")
         if len(name) > 8:
             raise ValueError(f"section name {section.name!r} is longer than 8 bytes")
-        length = raw_places[section.alias_of][2] if section.alias_of else len(section.data)
+        length = layout.raw_places[section.alias_of][2] if section.alias_of else len(section.data)
         virtual = section.virtual_size if section.virtual_size is not None else max(length, 1)
-        section_table += struct.pack(
+        table += struct.pack(
             "<8sIIIIIIHHI", name, virtual, section_rva, raw_size, raw_offset, 0, 0, 0, 0, section.characteristics
         )
-
-    image = bytearray(_dos_header())
-    image += b"PE\0\0" + file_header + optional + section_table + bound_directory
-    image += bytes(size_of_headers - len(image))
-    for section, _, raw_offset, raw_size in placements:
-        if section.alias_of is not None:
-            continue
-        assert len(image) == raw_offset
-        image += section.data + bytes(raw_size - len(section.data))
-    image += extra
-    if certificate_blob:
-        image += bytes(_align(len(image), 8) - len(image)) + certificate_blob
-    return bytes(image)
+    return bytes(table)
 
 
 # --------------------------------------------------------------------------------------------------------------
