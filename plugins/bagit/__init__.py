@@ -1,5 +1,11 @@
 """``mk2ds pack SRC OUT``: a release anyone can verify (BagIt 1.0), and ``mk2ds manifest DIR``: a sidecar manifest.
 
+Feature package ``bagit``. Plugins: ``bagit`` (this module: ``mk2ds_add_commands`` for ``mk2ds pack`` and
+``mk2ds manifest``), ``bagit.fixity`` (checksums of a plain distribution: ``mk2ds_add_verify_options``,
+``mk2ds_check_dataset``) and ``bagit.payload`` (verifying a bag: ``mk2ds_locate_payload``,
+``mk2ds_check_container``), each also ``mk2ds_register_codes``. Libraries: ``writer``, ``tagfiles``,
+``manifests``, ``hashing`` and ``audit`` (manifests against the files that are there).
+
 ``pack`` verifies SRC first and refuses on errors unless ``--force`` (saying why), checks every name for
 portability, then writes OUT as a BagIt 1.0 bag, a folder or (``--zip``) one zip, atomically. SRC is only
 read: never moved, never modified (bagit-python's ``make_bag`` moves the folder into ``data/`` in place).

@@ -1,5 +1,10 @@
 """``mk2ds convert INPUT... -o OUT``: Mark II logs to records, one output file per log, written atomically.
 
+Feature package ``convert``: the commands that turn logs into records and back. Plugins: ``convert`` (this
+module: ``mk2ds_add_commands`` for ``mk2ds convert``), ``convert.format`` (``mk2ds format``: records back to
+Mark II lines) and ``convert.validate`` (``mk2ds validate``), each also ``mk2ds_register_codes``. Libraries:
+``engine`` (convert's units of work on an engine) and ``json_documents`` (reading JSON back with line numbers).
+
 Inputs and outputs
     INPUT is a log file, a directory (every ``*.log`` below it, any case, mirrored under OUT) or ``-``
     (standard input). With a single file (or ``-``) and an OUT that is not an existing directory, OUT is the

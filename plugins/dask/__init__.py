@@ -1,5 +1,8 @@
 """The ``dask`` engine: ``mk2ds verify|convert --engine dask`` runs the work on a Dask cluster.
 
+Feature package ``dask`` (plugin ``dask``: ``mk2ds_register_engines``), with ``progress`` (what the client shows
+while and after work runs) as its library. ``docs/scale-out.md`` explains the design.
+
 Cluster
     ``--scheduler ADDRESS`` (``tcp://host:8786``) uses an existing cluster. Without it a ``LocalCluster`` is
     started for the run and stopped after it: ``--workers N`` worker processes (default one per core), one

@@ -1,5 +1,11 @@
 """The Mark II reader: bytes → lines → records, with findings, rejects and statistics, streaming.
 
+Feature package ``reader`` (plugin ``reader``: ``mk2ds_open_log``, ``mk2ds_register_codes``). Its modules:
+``tokenizer`` (the line grammar), ``blocks`` (bytes, encodings, bounded-memory blocks of lines), ``record`` (one line
+to one record, every problem explained), ``byte_ranges`` (line-aligned parts of a large log for parallel
+readers), ``timestamps`` (a record's instant for outputs that need one) and ``event_summary`` (a one-line human
+summary of a record). The format itself is described in ``docs/format.md``.
+
 ``open_log(stream, name, options)`` (and the ``mk2ds_open_log`` hook, which returns the same object) reads a
 binary stream in 1 MiB chunks, so memory stays bounded whatever the file size. Iterating the reader yields
 records in file order: ``{"time": …, <every key of the line in line order>}`` as pinned by

@@ -1,5 +1,10 @@
 """The built-in sample distribution: ``mk2ds sample DIR`` writes it, ``mk2ds demo`` writes and verifies it.
 
+Feature package ``synthetic`` (plugin ``synthetic``: ``mk2ds_add_commands`` for ``mk2ds sample`` and
+``mk2ds demo``). Libraries: ``world``, ``background``, ``scenarios`` and ``generator`` (realistic Mark II logs),
+``pe_builder`` (harmless valid PE files), ``artefacts`` and ``texts`` (the other files of the distribution).
+Nothing here is used to read real data.
+
 The distribution has the layout of the Soliton Dataset 2018 (the ``soliton-2018`` profile) and is small
 (about 2 MB with the default six samples) but realistic: a WannaCry-like, an Olympic-Destroyer-like, a
 script (non-PE) sample and benign-ish droppers, each with its 30-minute log from the log generator
