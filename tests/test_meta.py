@@ -78,3 +78,49 @@ def test_codes_are_unique_across_plugins(pm: pluggy.PluginManager) -> None:
         for info in results:
             assert info.code not in seen, f"{info.code} registered by {seen.get(info.code)} and {result_plugin}"
             seen[info.code] = str(result_plugin)
+
+
+def _pyproject() -> dict[str, object]:
+    import tomllib  # Python 3.11+; the meta tests need it only here
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib is Python 3.11+")
+def test_every_feature_package_is_in_the_wheel() -> None:
+    """setuptools leaves an unlisted sub-package out of the wheel silently; the list must name every one."""
+    setuptools = _pyproject()["tool"]["setuptools"]  # type: ignore[index]
+    listed = set(setuptools["packages"])
+    on_disk = {
+        "mk2ds.plugins." + ".".join(init.parent.relative_to(ROOT / "plugins").parts)
+        for init in (ROOT / "plugins").rglob("__init__.py")
+        if init.parent != ROOT / "plugins"
+    }
+    assert on_disk <= listed, f"add to [tool.setuptools] packages: {sorted(on_disk - listed)}"
+    data_patterns = setuptools["package-data"]
+    for path in (ROOT / "plugins").rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".html", ".js", ".css"):
+            package = "mk2ds.plugins." + ".".join(path.parent.relative_to(ROOT / "plugins").parts)
+            assert any(path.match(pattern) for pattern in data_patterns.get(package, ())), f"{path} is not package data"
+
+
+def test_every_feature_package_says_what_it_holds() -> None:
+    """A newcomer reads the folder listing, then each package's docstring: what the feature is, which hooks."""
+    for init in (ROOT / "plugins").glob("*/__init__.py"):
+        module = importlib.import_module("mk2ds.plugins." + init.parent.name)
+        doc = inspect.getdoc(module) or ""
+        assert len(doc) > 120 and "mk2ds_" in doc, f"{init.parent.name}/__init__.py needs a docstring naming its hooks"
+
+
+def test_the_repository_cites_nothing_outside_itself() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    pattern = re.compile(r"\.\./shared|anchors\.md|mk2-format\.md")
+    offenders = []
+    for name in tracked:
+        path = ROOT / name
+        if path.suffix in (".py", ".md", ".toml", ".ini", ".txt", ".json", ".html", ".js", ".css") and path.is_file():
+            if pattern.search(path.read_text(encoding="utf-8", errors="replace")):
+                offenders.append(name)
+    assert offenders == []
