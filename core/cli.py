@@ -27,6 +27,7 @@ from mk2ds.core.pluginmanager import (
     plugin_infos,
 )
 from mk2ds.core.report import ExitCode, Report
+from mk2ds.core.terminal import escape_text
 from mk2ds.core.verify_context import LEVELS
 from mk2ds.core.walker import PluginSettings, default_jobs, verify
 
@@ -176,7 +177,7 @@ def _cmd_verify(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     except FileNotFoundError as error:
         raise UsageError(str(error)) from None
     if summary and not args.quiet:
-        print("\n".join(f"mk2ds verify: {line}" for line in summary), file=sys.stderr)
+        print("\n".join(f"mk2ds verify: {escape_text(line)}" for line in summary), file=sys.stderr)
     return int(emit_report(pm, report, args))
 
 
@@ -252,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(ExitCode.USAGE_ERROR)
         return int(handler(args, pm))
     except UsageError as error:
-        print(f"mk2ds: error: {error}", file=sys.stderr)
+        print(f"mk2ds: error: {escape_text(error)}", file=sys.stderr)
         return int(ExitCode.USAGE_ERROR)
     except KeyboardInterrupt:
         print("mk2ds: interrupted", file=sys.stderr)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from mk2ds.core.terminal import unsafe_character
+
 __all__ = ["Dataset", "Entry", "FolderDataset", "NameNotice", "SubDataset", "UnsafeName", "ZipDataset", "is_unsafe_name", "open_dataset"]
 
 
@@ -68,7 +70,8 @@ def is_unsafe_name(name: str) -> str | None:
     """Return why a dataset-relative name is unsafe, or ``None`` when it is fine.
 
     Unsafe: absolute names, drive letters, ``..`` components, backslashes (a separator on Windows, a character
-    elsewhere), control characters, and Windows reserved device names.
+    elsewhere), control characters (C0, DEL, C1), bidirectional controls (an override can make
+    ``invoice\u202egpj.exe`` look like a picture), and Windows reserved device names.
     """
     if not name:
         return "empty name"
@@ -78,8 +81,9 @@ def is_unsafe_name(name: str) -> str | None:
         return "drive-letter name"
     if "\\" in name:
         return "backslash in name (a path separator on Windows)"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        return "control character in name"
+    unsafe = unsafe_character(name)
+    if unsafe is not None:
+        return f"{unsafe} in name"
     for part in name.split("/"):
         if part == "..":
             return "'..' component"

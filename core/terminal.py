@@ -1,5 +1,12 @@
 """Terminal helpers: colour only on a TTY (and never with NO_COLOR), display width that counts East Asian
-wide characters as two columns so that Japanese paths line up."""
+wide characters as two columns so that Japanese paths line up, and :func:`escape_text`, the one escaping
+helper for every untrusted string (a file name, a host name, a command line) on its way to a terminal.
+
+Why escape: mk2ds prints names that come from malware datasets. A file named
+``x\x1b]0;…\x1b[2J\nOK: 0 errors.log`` would otherwise retitle the window, clear the screen and print a forged
+``OK:`` line; ``invoice\u202egpj.exe`` would show as ``invoiceexe.jpg``. Every character that can move the
+cursor, start an escape sequence, end a line or reorder text is shown as a visible escape instead.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,16 @@ import sys
 import unicodedata
 from typing import TextIO
 
-__all__ = ["colour", "display_width", "pad", "truncate", "use_colour"]
+__all__ = ["UNSAFE_CHARACTERS", "colour", "display_width", "escape_text", "pad", "truncate", "unsafe_character", "use_colour"]
+
+#: Bidirectional formatting characters: marks (LRM, RLM, ALM), embeddings and overrides, isolates.
+BIDI_CONTROLS = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+#: Code points never printed raw: C0 controls (TAB and LF included), DEL, C1 controls (U+009B is a one-byte
+#: CSI on some terminals), the bidi controls, and the line and paragraph separators.
+UNSAFE_CHARACTERS = frozenset([*range(0x20), *range(0x7F, 0xA0), *BIDI_CONTROLS, 0x2028, 0x2029])
+
+_ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in UNSAFE_CHARACTERS}
 
 _CODES = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2", "bold": "1"}
 
@@ -55,3 +71,24 @@ def truncate(text: str, width: int) -> str:
         out.append(char)
         used += step
     return "".join(out) + "…"
+
+
+def escape_text(text: object) -> str:
+    """``text`` (``str()`` of it) with every unsafe character shown as a visible escape (``\\x1b``,
+    ``\\u202e``); lone surrogates (undecodable bytes of a file name) become ``\\udcff`` and never make printing
+    fail. Safe text comes back unchanged. Use it on every untrusted string printed to a terminal."""
+    value = text if isinstance(text, str) else str(text)
+    escaped = value.translate(_ESCAPES)
+    if not escaped.isascii():
+        escaped = "".join(f"\\u{ord(char):04x}" if 0xD800 <= ord(char) <= 0xDFFF else char for char in escaped)
+    return escaped
+
+
+def unsafe_character(text: str) -> str | None:
+    """Describe the first character of ``text`` that :func:`escape_text` would escape, or ``None``."""
+    for char in text:
+        code = ord(char)
+        if code in UNSAFE_CHARACTERS:
+            kind = "bidirectional control" if code in BIDI_CONTROLS else "control character"
+            return f"{kind} {escape_text(char)}"
+    return None

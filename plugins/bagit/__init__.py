@@ -26,6 +26,7 @@ from mk2ds.core.atomic import write_atomic
 from mk2ds.core.dataset import Dataset, Entry, FolderDataset, UnsafeName, open_dataset
 from mk2ds.core.report import Report, finding_sort_key
 from mk2ds.core.schemas import validate_document
+from mk2ds.core.terminal import escape_text
 from mk2ds.core.walker import default_jobs, verify
 from mk2ds.plugins.bagit.hashing import FolderSource, hash_files, source_for
 from mk2ds.plugins.bagit.manifests import (
@@ -169,10 +170,10 @@ def _listing(dataset: Dataset) -> tuple[list[Entry], list[str], list[UnsafeName]
 
 
 def _print_findings(title: str, findings: Sequence[Finding]) -> None:
-    print(title, file=sys.stderr)
+    print(escape_text(title), file=sys.stderr)
     ordered = sorted(findings, key=lambda finding: (-finding.severity.rank, *finding_sort_key(finding)))
     for finding in ordered[:SHOWN_FINDINGS]:
-        print(f"  {finding.severity.value:7} {finding.location()}: {finding.code}: {finding.message}", file=sys.stderr)
+        print(escape_text(f"  {finding.severity.value:7} {finding.location()}: {finding.code}: {finding.message}"), file=sys.stderr)
     if len(ordered) > SHOWN_FINDINGS:
         print(f"  ... and {len(ordered) - SHOWN_FINDINGS} more (run 'mk2ds verify' for the full report)", file=sys.stderr)
 
@@ -249,7 +250,7 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         if not _accept(src, problems, args.force):
             return 1
         for item in unsafe:
-            print(f"mk2ds pack: left out {item.path}: {item.reason}", file=sys.stderr)
+            print(escape_text(f"mk2ds pack: left out {item.path}: {item.reason}"), file=sys.stderr)
         plan = BagPlan(
             files=[(entry.path, entry.size) for entry in files],
             folders=folders,
@@ -263,12 +264,12 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             else:
                 summary = write_bag_folder(source_for(dataset), plan, out, jobs=jobs, show_progress=_progress(args))
         except PackError as error:
-            print(f"mk2ds pack: error: {error}", file=sys.stderr)
+            print(f"mk2ds pack: error: {escape_text(error)}", file=sys.stderr)
             return 1
-    print(
+    print(escape_text(
         f"packed {summary.files} files ({summary.total_bytes:,} bytes) from {src} into {summary.path}: BagIt 1.0"
         f"{' zip' if args.zip else ''}, {', '.join(plan.algorithms)}, Payload-Oxum {summary.payload_oxum}"
-    )
+    ))
     return 0
 
 
@@ -347,16 +348,16 @@ def _print_manifest_summary(document: dict[str, object]) -> None:
     assert isinstance(changes, dict)
     files = document["files"]
     assert isinstance(files, list)
-    print(f"wrote {document['written']}: {len(files)} files, {document['total_bytes']:,} bytes, {document['algorithm']}")
+    print(escape_text(f"wrote {document['written']}: {len(files)} files, {document['total_bytes']:,} bytes, {document['algorithm']}"))
     if changes["previous"]:
         print(f"since the previous manifest: {len(changes['added'])} added, {len(changes['removed'])} removed, "
               f"{len(changes['changed'])} changed")
         for label in ("added", "removed", "changed"):
             for name in changes[label]:
-                print(f"  {label:7} {name}")
+                print(f"  {label:7} {escape_text(name)}")
         if changes["changed"]:
             print("note: a changed digest means the file's content changed since the previous manifest was written")
     skipped = document["skipped"]
     assert isinstance(skipped, list)
     for item in skipped:
-        print(f"mk2ds manifest: not listed: {item['path']}: {item['reason']}", file=sys.stderr)
+        print(escape_text(f"mk2ds manifest: not listed: {item['path']}: {item['reason']}"), file=sys.stderr)

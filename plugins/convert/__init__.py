@@ -56,6 +56,7 @@ from mk2ds.core.engines import LOCAL_ENGINE, add_engine_arguments, open_engine
 from mk2ds.core.output_guard import refuse_output_over_inputs
 from mk2ds.core.outputs import OutputFormat, open_record_writer
 from mk2ds.core.progress import Progress
+from mk2ds.core.terminal import escape_text
 from mk2ds.core.walker import PluginSettings
 from mk2ds.plugins.reader import ENCODINGS
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeStream, parse_size, part_writer
@@ -413,7 +414,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     if not args.quiet:
         messages.extend(f"mk2ds convert: {line}" for line in engine_lines)
     if messages:
-        print("\n".join(messages), file=sys.stderr)
+        print("\n".join(escape_text(message) for message in messages), file=sys.stderr)
     if args.report:
         rendered = registry.find_output(pm, "report", args.report_format).factory(report.to_dict(), args)
         write_atomic(args.report, rendered)
