@@ -381,6 +381,21 @@ def _is_within(target: Path, root: Path) -> bool:
     return True
 
 
+#: Signatures a zip file starts with: a local file header, an empty archive, a spanned archive.
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+
+
+def _looks_like_zip(path: Path) -> bool:
+    """A regular file named ``*.zip`` or starting like one (zipfile wants its end, which a truncated one lacks)."""
+    if path.suffix.lower() == ".zip":
+        return True
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) in _ZIP_SIGNATURES
+    except OSError:
+        return False
+
+
 def open_dataset(location: str | os.PathLike[str]) -> Dataset:
     """Open a folder or a ``.zip`` file as a :class:`Dataset`. Raises ``FileNotFoundError`` if neither."""
     path = Path(location)
@@ -391,6 +406,10 @@ def open_dataset(location: str | os.PathLike[str]) -> Dataset:
             return ZipDataset(path)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
             raise FileNotFoundError(f"{location}: a damaged zip file ({error})") from None
+    if path.is_file() and _looks_like_zip(path):
+        raise FileNotFoundError(
+            f"{location}: a damaged zip file (no end-of-central-directory record: truncated or incomplete download?)"
+        )
     if path.exists():
         raise FileNotFoundError(f"{location}: not a folder or a zip file")
     raise FileNotFoundError(f"{location}: no such file or folder")
