@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import dataclasses
 import multiprocessing
 import os
 import sys
@@ -380,7 +381,10 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     messages: list[str] = []
     failed = internal = False
     for result in results:
-        report.findings.extend(result.findings)
+        # Each finding belongs to its file: the report's per-file counts (``samples``) come from the subject.
+        report.findings.extend(
+            finding if finding.subject else dataclasses.replace(finding, subject=result.job.name) for finding in result.findings
+        )
         if result.error:
             failed = True
             internal = internal or result.internal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,3 +73,19 @@ def test_separate_side_outputs_still_work(run_cli: Callable[..., Any], tmp_path:
     result = run_cli("convert", source, "-o", tmp_path / "a.jsonl", "--rejects", tmp_path / "r.txt", "--report", tmp_path / "report.json")
     assert result.code == 1 and (tmp_path / "r.txt").read_bytes() == b"2\t" + LOG.splitlines()[1] + b"\n"
     assert (tmp_path / "report.json").exists() and source.read_bytes() == LOG
+
+
+def test_the_json_report_counts_errors_per_file(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    """Issue 13 item 25: a file with rejected lines shows its errors in the report's per-file counts."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    good = b"03/05/2018 10:12:03.114 +0900 sn=1 evt=ps subEvt=start cmd=abc\r\n"
+    (folder / "bad.log").write_bytes(good + b"bad line\r\nworse line\r\n")
+    (folder / "good.log").write_bytes(good)
+    report = tmp_path / "report.json"
+    result = run_cli("convert", folder, "-o", tmp_path / "out", "--report", report, "--quiet")
+    assert result.code == 1
+    document = json.loads(report.read_text(encoding="utf-8"))
+    counts = {sample["id"]: sample["findings"]["error"] for sample in document["samples"]}
+    assert counts == {f"{folder}/bad.log": 2, f"{folder}/good.log": 0}
+    assert sum(counts.values()) == document["summary"]["error"]
