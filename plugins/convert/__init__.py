@@ -7,6 +7,8 @@ Inputs and outputs
     ``OUT/<its path, suffix replaced by the format's>`` (``a.log`` → ``a.jsonl``). The record output is
     looked up by name among every registered ``records`` output (``--format``), so outputs added by other
     plugins work here, with their options.
+    Below a folder, symbolic links that leave it are never followed (like ``verify``): each is an
+    ``unsafe-path`` finding naming the link (exit 1), and the other logs are converted.
 
 Atomicity
     Outputs and rejects files are written under a temporary name and renamed when complete: an interrupted
@@ -96,12 +98,61 @@ class JobResult:
 # ------------------------------------------------------------------------------------------------ planning
 
 
-def _logs_below(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.rglob("*") if path.suffix.lower() == ".log" and path.is_file())
+def _link_problem(link: Path, root: Path) -> tuple[str | None, Path | None]:
+    """``(why the link is refused, None)``, or ``(None, its target)`` when it stays inside ``root``."""
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a loop of links
+        return "broken symbolic link or a loop of links", None
+    try:
+        target.relative_to(root)
+    except ValueError:
+        return "symbolic link pointing outside the input folder", None
+    return None, target
 
 
-def plan_jobs(inputs: list[str], out: str, suffix: str, rejects: str | None = None) -> list[ConvertJob]:
-    """Map inputs to output files (see the module documentation). :raises UsageError: naming the input."""
+def _logs_below(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Every ``*.log`` regular file below ``folder`` (sorted), and the links refused on the way with the reason.
+
+    Like ``verify``, never leaves the input tree: a link (to a log or a folder) that points outside it is
+    refused, not followed (``leak.log -> /etc/passwd`` would copy a system file into the rejects). A link to
+    a folder inside the tree is not descended into (its logs are converted under their real path; no loops).
+    """
+    root = folder.resolve()
+    logs: list[Path] = []
+    refused: list[tuple[Path, str]] = []
+    pending = [folder]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                children = [Path(entry.path) for entry in entries]
+        except OSError:
+            continue
+        for child in children:
+            is_log = child.suffix.lower() == ".log"
+            if child.is_symlink():
+                reason, target = _link_problem(child, root)
+                if reason is not None:
+                    if is_log or child.is_dir():
+                        refused.append((child, reason))
+                    continue
+                if target is not None and target.is_file() and is_log:
+                    logs.append(child)
+            elif child.is_dir():
+                pending.append(child)
+            elif is_log and child.is_file():
+                logs.append(child)
+    return sorted(logs), sorted(refused)
+
+
+def plan_jobs(
+    inputs: list[str], out: str, suffix: str, rejects: str | None = None, refused: list[Finding] | None = None
+) -> list[ConvertJob]:
+    """Map inputs to output files (see the module documentation). :raises UsageError: naming the input.
+
+    Links below a folder INPUT that leave it are not converted: each becomes an ``unsafe-path`` finding
+    appended to ``refused`` (when given).
+    """
     if inputs.count("-") > 1 or ("-" in inputs and len(inputs) > 1):
         raise UsageError("'-' (standard input) must be the only INPUT")
     found: list[tuple[str, str, Path, int]] = []  # (source, name, output path relative to OUT, size)
@@ -112,13 +163,20 @@ def plan_jobs(inputs: list[str], out: str, suffix: str, rejects: str | None = No
             continue
         path = Path(given)
         if path.is_dir():
-            logs = _logs_below(path)
+            logs, links = _logs_below(path)
+            display = given.rstrip("/" + os.sep)
+            for link, reason in links:
+                name = f"{display}/{link.relative_to(path).as_posix()}"
+                message = f"{reason}; not converted (mk2ds never reads outside the input folder {display})"
+                if refused is not None:
+                    refused.append(Finding("unsafe-path", Severity.ERROR, message, path=name, subject=name))
             if not logs:
-                raise UsageError(f"{given}: no *.log files below this folder")
+                named = "".join(f"; refused {display}/{link.relative_to(path).as_posix()}: {reason}" for link, reason in links)
+                raise UsageError(f"{given}: no *.log files below this folder{named}")
             from_folder = True
             for log in logs:
                 relative = log.relative_to(path)
-                found.append((str(log), f"{given.rstrip('/' + os.sep)}/{relative.as_posix()}", relative.with_suffix(suffix), log.stat().st_size))
+                found.append((str(log), f"{display}/{relative.as_posix()}", relative.with_suffix(suffix), log.stat().st_size))
         elif path.is_file():
             found.append((given, given, Path(path.name).with_suffix(suffix), path.stat().st_size))
         else:
@@ -359,7 +417,8 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         args.range_size = parse_size(str(args.range_size))
     except ValueError as error:
         raise UsageError(f"--range-size: {error}") from None
-    jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects)
+    refused: list[Finding] = []
+    jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects, refused)
     refuse_side_outputs_over_files(jobs, args.report)
     engine_lines: list[str] = []
     if getattr(args, "engine", LOCAL_ENGINE) == LOCAL_ENGINE:
@@ -377,6 +436,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         target={"location": ", ".join(args.inputs), "output": args.output, "format": output.name},
         tool=tool_description(pm),
     )
+    report.findings.extend(refused)
     totals = {"files": len(jobs), "lines": 0, "records": 0, "rejected": 0, "blank": 0, "bytes": 0}
     messages: list[str] = []
     failed = internal = False

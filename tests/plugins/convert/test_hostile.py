@@ -89,3 +89,41 @@ def test_the_json_report_counts_errors_per_file(run_cli: Callable[..., Any], tmp
     counts = {sample["id"]: sample["findings"]["error"] for sample in document["samples"]}
     assert counts == {f"{folder}/bad.log": 2, f"{folder}/good.log": 0}
     assert sum(counts.values()) == document["summary"]["error"]
+
+
+def test_convert_dir_refuses_links_leaving_the_input_tree(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    """Issue 13 item 3: ``leak.log -> a system file`` is refused with a finding naming the link, not copied."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:secret line\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "other.log").write_text("other:secret\n")
+    folder = tmp_path / "logs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "good.log").write_bytes(b"03/05/2018 10:12:03.114 +0900 sn=1 evt=ps subEvt=start cmd=abc\r\n")
+    (folder / "leak.log").symlink_to(secret)
+    (folder / "sub" / "away").symlink_to(outside, target_is_directory=True)
+    (folder / "inside.log").symlink_to(folder / "good.log")
+    out = tmp_path / "out"
+    report = tmp_path / "report.json"
+    result = run_cli("convert", folder, "-o", out, "--report", report)
+    assert result.code == 1
+    assert f"{folder}/leak.log" in result.err and "outside the input folder" in result.err
+    written = {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    assert sorted(written) == ["good.jsonl", "inside.jsonl"]
+    assert not any(b"secret" in data for data in written.values())
+    findings = json.loads(report.read_text(encoding="utf-8"))["findings"]
+    assert sorted((finding["code"], finding["path"]) for finding in findings) == [
+        ("unsafe-path", f"{folder}/leak.log"),
+        ("unsafe-path", f"{folder}/sub/away"),
+    ]
+
+
+def test_convert_dir_with_only_a_leaving_link_names_it(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "leak.log").symlink_to("/etc/passwd")
+    result = run_cli("convert", folder, "-o", tmp_path / "out")
+    assert result.code == 2
+    assert "leak.log" in result.err and "outside the input folder" in result.err
+    assert not (tmp_path / "out").exists()
