@@ -18,8 +18,10 @@ Rejects
     Every rejected line goes to ``<output>.rejects`` next to its output: for each line, its 1-based line
     number in decimal, a TAB, the line's raw bytes exactly as read (without its LF and without a CR directly
     before it), then LF. ``cut -f2-`` gives the lines back. A rejects file is written only when a line was
-    rejected, and a stale one from an earlier run is removed. With ``-o -`` rejected lines go to
-    ``--rejects FILE``, or are counted and reported but not saved.
+    rejected; a stale ``<output>.rejects`` from an earlier run is removed, but only when it looks like one
+    (its first line is a line number and a TAB). With ``-o -`` rejected lines go to ``--rejects FILE``, or
+    are counted and reported but not saved. A ``--rejects FILE`` you name is written when a line is
+    rejected and otherwise left exactly as it was: mk2ds only ever removes a file it wrote.
 
 Summary and exit codes
     Standard error gets one line per log proving conservation (``lines = records + rejected + blank``) and
@@ -42,6 +44,7 @@ import concurrent.futures
 import dataclasses
 import multiprocessing
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -65,7 +68,7 @@ from mk2ds.plugins.reader import ENCODINGS
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeStream, parse_size, part_writer
 from mk2ds.plugins.reader.tokenizer import normalize_offset
 
-__all__ = ["ConvertJob", "JobResult", "convert_file", "plan_jobs", "refuse_side_outputs_over_files"]
+__all__ = ["ConvertJob", "JobResult", "convert_file", "plan_jobs", "refuse_side_outputs_over_files", "remove_stale_rejects"]
 
 STDIN_NAME = "<stdin>"
 LISTED_FINDINGS = 20
@@ -81,6 +84,8 @@ class ConvertJob:
     output: str
     rejects: str | None
     size: int = 0
+    #: ``rejects`` was named by the user (``--rejects FILE``): it is never removed, whatever it holds.
+    rejects_given: bool = False
 
 
 @dataclass
@@ -189,7 +194,7 @@ def plan_jobs(
     if single and (out == "-" or not (Path(out).is_dir() or out.endswith(("/", os.sep)))):
         source, name, _relative, size = found[0]
         chosen_rejects = rejects if rejects is not None else (None if out == "-" else out + ".rejects")
-        jobs = [ConvertJob(source, name, out, chosen_rejects, size)]
+        jobs = [ConvertJob(source, name, out, chosen_rejects, size, rejects_given=rejects is not None)]
     else:
         if Path(out).is_file():
             raise UsageError(f"{out} is a file; with several inputs or a folder, -o names a folder")
@@ -223,6 +228,28 @@ def refuse_side_outputs_over_files(jobs: list[ConvertJob], report: str | None) -
 
 
 # ------------------------------------------------------------------------------------------------ one file
+
+_REJECTS_START = re.compile(rb"[1-9][0-9]{0,19}\t")
+
+
+def remove_stale_rejects(job: ConvertJob) -> None:
+    """Remove ``job``'s default rejects file left by an earlier run (it describes an output just replaced).
+
+    Only ever a file mk2ds wrote: never a ``--rejects FILE`` the user named (``SHA256SUMS``, ``notes.txt``),
+    and only a regular file that starts like a rejects file (a line number, a TAB).
+    """
+    if job.rejects is None or job.rejects_given or job.output == "-":
+        return
+    if os.path.islink(job.rejects) or not os.path.isfile(job.rejects):  # never open a FIFO or a device
+        return
+    try:
+        with open(job.rejects, "rb") as handle:
+            if not _REJECTS_START.match(handle.read(24)):
+                return
+    except OSError:
+        return
+    os.unlink(job.rejects)
+
 
 
 def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None], part: FilePart | None = None) -> argparse.Namespace:
@@ -290,8 +317,8 @@ def convert_file(
         result.stats = dict(reader.stats)
         result.findings = list(reader.findings)
         result.finding_counts = dict(getattr(reader, "finding_counts", None) or {})
-        if not result.rejects_written and job.rejects and job.output != "-" and os.path.exists(job.rejects):
-            os.unlink(job.rejects)  # describes an earlier output that was just replaced
+        if not result.rejects_written and part is None:
+            remove_stale_rejects(job)
     except OSError as error:
         where = error.filename or job.name
         result.error = f"{where}: {error.strerror or error}"
@@ -401,6 +428,8 @@ def _summary_line(result: JobResult) -> str:
         text += f" (rejected lines: {result.job.rejects})"
     elif stats["rejected"] and result.job.rejects is None:
         text += " (rejected lines not saved: use --rejects FILE)"
+    elif result.job.rejects_given and os.path.lexists(result.job.rejects):
+        text += f" (nothing rejected; {result.job.rejects} left as it was)"
     return text
 
 

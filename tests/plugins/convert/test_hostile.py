@@ -127,3 +127,32 @@ def test_convert_dir_with_only_a_leaving_link_names_it(run_cli: Callable[..., An
     assert result.code == 2
     assert "leak.log" in result.err and "outside the input folder" in result.err
     assert not (tmp_path / "out").exists()
+
+
+GOOD_LINE = b"03/05/2018 10:12:03.114 +0900 sn=1 evt=ps subEvt=start cmd=abc\r\n"
+
+
+@pytest.mark.parametrize("name", ["SHA256SUMS", "notes.txt"])
+def test_a_named_rejects_file_is_never_removed(run_cli: Callable[..., Any], tmp_path: Path, name: str) -> None:
+    """Issue 13 item 1: with nothing rejected, ``--rejects FILE`` used to be deleted (exit 0)."""
+    log = tmp_path / "a.log"
+    log.write_bytes(GOOD_LINE)
+    kept = tmp_path / "elsewhere" / name
+    kept.parent.mkdir()
+    kept.write_bytes(b"1\tlooks like rejects but is the user's\n")
+    for output in (tmp_path / "out.jsonl", "-"):
+        result = run_cli("convert", log, "-o", output, "--rejects", kept)
+        assert result.code == 0
+        assert kept.read_bytes() == b"1\tlooks like rejects but is the user's\n"
+
+
+def test_a_default_rejects_name_is_removed_only_when_it_holds_rejects(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_bytes(GOOD_LINE)
+    notes = tmp_path / "out.jsonl.rejects"
+    notes.write_text("my notes, not rejected lines\n")
+    assert run_cli("convert", log, "-o", tmp_path / "out.jsonl").code == 0
+    assert notes.read_text() == "my notes, not rejected lines\n"
+    notes.write_bytes(b"12\tan old rejected line\n")
+    assert run_cli("convert", log, "-o", tmp_path / "out.jsonl").code == 0
+    assert not notes.exists()
