@@ -428,7 +428,7 @@ def _summary_line(result: JobResult) -> str:
         text += f" (rejected lines: {result.job.rejects})"
     elif stats["rejected"] and result.job.rejects is None:
         text += " (rejected lines not saved: use --rejects FILE)"
-    elif result.job.rejects_given and os.path.lexists(result.job.rejects):
+    elif result.job.rejects_given and result.job.rejects and os.path.lexists(result.job.rejects):
         text += f" (nothing rejected; {result.job.rejects} left as it was)"
     return text
 
