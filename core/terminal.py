@@ -11,11 +11,23 @@ cursor, start an escape sequence, end a line or reorder text is shown as a visib
 from __future__ import annotations
 
 import os
+import re
 import sys
 import unicodedata
 from typing import TextIO
 
-__all__ = ["UNSAFE_CHARACTERS", "colour", "display_width", "escape_text", "pad", "truncate", "unsafe_character", "use_colour"]
+__all__ = [
+    "UNSAFE_CHARACTERS",
+    "colour",
+    "display_width",
+    "escape_surrogates",
+    "escape_text",
+    "pad",
+    "truncate",
+    "unsafe_character",
+    "use_colour",
+    "xml_text",
+]
 
 #: Bidirectional formatting characters: marks (LRM, RLM, ALM), embeddings and overrides, isolates.
 BIDI_CONTROLS = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
@@ -92,3 +104,25 @@ def unsafe_character(text: str) -> str | None:
             kind = "bidirectional control" if code in BIDI_CONTROLS else "control character"
             return f"{kind} {escape_text(char)}"
     return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Text that report files can carry (the same visible escapes, for XML and JSON documents)
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def xml_text(text: object) -> str:
+    """:func:`escape_text`, plus U+FFFE and U+FFFF: what an XML 1.0 document (JUnit) can carry, readable.
+
+    XML 1.0 cannot hold most C0 controls or lone surrogates at all, not even as character references; a file
+    name with an ESC would make the whole report ill-formed.
+    """
+    return escape_text(text).replace("\ufffe", "\\ufffe").replace("\uffff", "\\uffff")
+
+
+def escape_surrogates(json_text: str) -> str:
+    """A ``json.dumps(..., ensure_ascii=False)`` result with each lone surrogate (an undecodable byte of a file
+    name) written as its ``\\udcXX`` JSON escape: the document stays valid JSON, encodes to UTF-8, and
+    parses back to the same string."""
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", json_text)

@@ -26,7 +26,7 @@ from mk2ds.core.atomic import write_atomic
 from mk2ds.core.dataset import Dataset, Entry, FolderDataset, UnsafeName, open_dataset
 from mk2ds.core.report import Report, finding_sort_key
 from mk2ds.core.schemas import validate_document
-from mk2ds.core.terminal import escape_text
+from mk2ds.core.terminal import escape_surrogates, escape_text
 from mk2ds.core.walker import default_jobs, verify
 from mk2ds.plugins.bagit.hashing import FolderSource, hash_files, source_for
 from mk2ds.plugins.bagit.manifests import (
@@ -329,7 +329,7 @@ def _cmd_manifest(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     if args.format == "json":
         problems = validate_document(document, "manifest")
         assert not problems, problems
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        print(escape_surrogates(json.dumps(document, indent=2, ensure_ascii=False)))
     else:
         _print_manifest_summary(document)
     return 1 if skipped else 0

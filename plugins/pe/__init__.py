@@ -25,7 +25,7 @@ from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
 from mk2ds.core.output_guard import refuse_output_over_inputs
-from mk2ds.core.terminal import escape_text
+from mk2ds.core.terminal import escape_surrogates, escape_text
 from mk2ds.plugins.pe import impfuzzy
 from mk2ds.plugins.pe.archives import DEFAULT_PASSWORD, SampleFile, iter_samples
 from mk2ds.plugins.pe.facts import IMPORTS_UNREAD, base_document, tools
@@ -261,7 +261,7 @@ def _cmd_pe(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     refuse_output_over_inputs(args.output, args.paths)
     document = build_document(pm, args)
     if args.format == "json":
-        rendered = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        rendered = escape_surrogates(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
     elif args.format == "csv":
         rendered = render_csv(document)
     elif args.format == "graphml":

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
+
+import pytest
 
 from mk2ds.core.findings import Fact, Finding, Severity
 from mk2ds.core.report import Report
@@ -62,3 +67,37 @@ def test_pe_text_output_and_errors_escape_names(run_cli: Callable[..., Any], tmp
     missing = run_cli("pe", tmp_path / f"missing{FORGED}")
     assert missing.code == 2
     assert_inert(missing.err)
+
+
+def _hostile_dataset(root: Path) -> Path:
+    dataset = root / "ds"
+    dataset.mkdir()
+    for name in (f"{FORGED}.log", "form\x0cfeed\x01.txt", "bom\ufeff\ufffe.txt"):
+        (dataset / name).write_text("x")
+    os.close(os.open(os.fsencode(dataset) + b"/undecodable\xff\xfe.log", os.O_CREAT | os.O_WRONLY, 0o644))
+    return dataset
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "sarif"])
+def test_every_report_format_parses_back_with_hostile_names(run_cli: Callable[..., Any], tmp_path: Path, fmt: str) -> None:
+    """Issue 13 item 14: ESC, other XML-illegal characters and undecodable bytes in names; every format is
+    written, is valid UTF-8, parses back, and names each hostile file (escaped) instead of breaking."""
+    dataset = _hostile_dataset(tmp_path)
+    output = tmp_path / f"report.{fmt}"
+    result = run_cli("verify", dataset, "--quiet", "--show-info", "--format", fmt, "-o", output)
+    assert result.code == 1, result.err
+    text = output.read_bytes().decode("utf-8")  # strict: no lone surrogate, no invalid byte
+    if fmt == "junit":
+        root = ElementTree.fromstring(output.read_bytes())
+        shown = "\n".join(element.text or "" for element in root.iter())
+        assert "x\\x1b]0;pwned\\x07" in shown and "undecodable\\udcff\\udcfe.log" in shown
+    elif fmt in ("json", "sarif"):
+        document = json.loads(text)
+        paths = json.dumps(document, ensure_ascii=False)
+        assert FORGED.replace("\n", "\\n").replace("\x1b", "\\u001b").replace("\x07", "\\u0007") in paths
+        if fmt == "json":
+            names = {finding.get("path") for finding in document["findings"]}
+            assert "undecodable\udcff\udcfe.log" in names  # the JSON report keeps the exact name
+    else:
+        assert_inert(text)
+        assert "undecodable\\udcff\\udcfe.log" in text
