@@ -20,7 +20,7 @@ from mk2ds.core.atomic import write_atomic
 from mk2ds.core.engines import add_engine_arguments, open_engine
 from mk2ds.core.errors import UsageError
 from mk2ds.core.findings import Severity
-from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.pluginmanager import (
     BLOCK_ENV,
     DISABLE_AUTOLOAD_ENV,
@@ -152,7 +152,7 @@ def emit_report(pm: pluggy.PluginManager, report: Report, args: argparse.Namespa
 
 def _cmd_verify(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     # The dataset is only ever read: a report may not land inside it, nor replace a zipped one.
-    refuse_output_over_inputs(args.output, [args.path], datasets=[args.path])
+    guard_outputs([("-o", args.output)], [args.path], pm=pm)
     profile = registry.find_profile(pm, args.profile)
     jobs = default_jobs() if args.jobs == 0 else max(1, args.jobs)
     summary: list[str] = []

@@ -24,6 +24,7 @@ import pluggy
 from mk2ds.core import CodeInfo, Finding, Severity, UsageError, hookimpl
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.dataset import Dataset, Entry, FolderDataset, UnsafeName, open_dataset
+from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.report import Report, finding_sort_key
 from mk2ds.core.schemas import validate_document
 from mk2ds.core.terminal import escape_surrogates, escape_text
@@ -231,6 +232,7 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     src, out = Path(args.src), Path(args.out)
     fields = info_fields(args.info)
     date = bagging_date(args.date)
+    guard_outputs([("OUT", out)], [src], pm=pm)
     _check_target(src, out)
     profile = registry.find_profile(pm, args.profile)
     jobs = _jobs(args.jobs)
@@ -289,6 +291,8 @@ def _cmd_manifest(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     if not root.is_dir():
         raise UsageError(f"{root}: not a folder (mk2ds manifest lists the files of a folder)")
     target, inside = _manifest_target(args, root)
+    if inside is None or not is_checksum_file(inside):  # DIR's own checksum file is the point of the command
+        guard_outputs([("-o", target)], [root], pm=pm)
     dataset = FolderDataset(root)
     files, _folders, unsafe = _listing(dataset)
     skipped = [{"path": item.path, "reason": item.reason} for item in unsafe]

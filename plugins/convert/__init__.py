@@ -59,7 +59,7 @@ from mk2ds.core import ExitCode, Finding, Report, Severity, UsageError, hookimpl
 from mk2ds.core.atomic import atomic_writer, write_atomic
 from mk2ds.core.cli import tool_description
 from mk2ds.core.engines import LOCAL_ENGINE, add_engine_arguments, open_engine
-from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import guard_outputs, refuse_output_over_inputs
 from mk2ds.core.outputs import OutputFormat, open_record_writer
 from mk2ds.core.progress import Progress
 from mk2ds.core.terminal import escape_text
@@ -449,6 +449,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     refused: list[Finding] = []
     jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects, refused)
     refuse_side_outputs_over_files(jobs, args.report)
+    guard_outputs([("-o", args.output), ("--rejects", args.rejects), ("--report", args.report)], args.inputs, pm=pm)
     engine_lines: list[str] = []
     if getattr(args, "engine", LOCAL_ENGINE) == LOCAL_ENGINE:
         results = _run_jobs(pm, jobs, output, args)

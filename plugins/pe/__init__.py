@@ -24,7 +24,7 @@ import pluggy
 from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
-from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.terminal import escape_surrogates, escape_text
 from mk2ds.plugins.pe import impfuzzy
 from mk2ds.plugins.pe.archives import DEFAULT_PASSWORD, SampleFile, iter_samples
@@ -258,7 +258,7 @@ def _cmd_pe(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         raise UsageError(f"--threshold must be between 0 and 100, not {args.threshold}")
     if args.pe_timeout <= 0:
         raise UsageError(f"--pe-timeout must be positive, not {args.pe_timeout:g}")
-    refuse_output_over_inputs(args.output, args.paths)
+    guard_outputs([("-o", args.output)], args.paths, pm=pm)
     document = build_document(pm, args)
     if args.format == "json":
         rendered = escape_surrogates(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

@@ -21,7 +21,7 @@ import pluggy
 from mk2ds.core import hookimpl, registry
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
-from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.report import ExitCode
 from mk2ds.core.terminal import escape_text
 from mk2ds.plugins.tree.inputs import (
@@ -96,10 +96,7 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         value = getattr(args, name, None)
         if value is not None and epoch_of(value) is None:
             raise UsageError(f"--{name} {value!r}: not an ISO 8601 time (e.g. 2018-03-01T19:55:00+09:00)")
-    if args.sample:
-        refuse_output_over_inputs(args.output, [], datasets=args.inputs)
-    else:
-        refuse_output_over_inputs(args.output, args.inputs)
+    guard_outputs([("-o", args.output)], args.inputs, pm=pm)  # with --sample, INPUT is a dataset folder
     sources = _sources(args)
     implicit_focus = bool(args.sample) and not args.focus
     if implicit_focus:
