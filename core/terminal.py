@@ -21,6 +21,7 @@ __all__ = [
     "colour",
     "display_width",
     "escape_surrogates",
+    "escape_lines",
     "escape_text",
     "pad",
     "truncate",
@@ -94,6 +95,11 @@ def escape_text(text: object) -> str:
     if not escaped.isascii():
         escaped = "".join(f"\\u{ord(char):04x}" if 0xD800 <= ord(char) <= 0xDFFF else char for char in escaped)
     return escaped
+
+
+def escape_lines(text: object) -> str:
+    """:func:`escape_text` line by line: a message of several lines keeps its line ends (only LF), nothing else."""
+    return "\n".join(escape_text(line) for line in str(text).split("\n"))
 
 
 def unsafe_character(text: str) -> str | None:

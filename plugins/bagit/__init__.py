@@ -27,7 +27,7 @@ from mk2ds.core.dataset import Dataset, Entry, FolderDataset, UnsafeName, open_d
 from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.report import Report, finding_sort_key
 from mk2ds.core.schemas import validate_document
-from mk2ds.core.terminal import escape_surrogates, escape_text
+from mk2ds.core.terminal import escape_lines, escape_surrogates, escape_text
 from mk2ds.core.walker import default_jobs, verify
 from mk2ds.plugins.bagit.hashing import FolderSource, hash_files, source_for
 from mk2ds.plugins.bagit.manifests import (
@@ -266,7 +266,7 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             else:
                 summary = write_bag_folder(source_for(dataset), plan, out, jobs=jobs, show_progress=_progress(args))
         except PackError as error:
-            print(f"mk2ds pack: error: {escape_text(error)}", file=sys.stderr)
+            print(f"mk2ds pack: error: {escape_lines(error)}", file=sys.stderr)
             return 1
     print(escape_text(
         f"packed {summary.files} files ({summary.total_bytes:,} bytes) from {src} into {summary.path}: BagIt 1.0"
