@@ -44,7 +44,7 @@ class _FullDisk:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> _FullDisk:
+    def __enter__(self) -> _FullDisk:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self
 
     def __exit__(self, *exc: object) -> None:
