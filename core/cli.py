@@ -7,16 +7,19 @@ The host owns ``verify``, ``plugins``, ``codes``, ``schemas`` and ``profile``; e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pluggy
 
 from mk2ds.core import registry
-from mk2ds.core.atomic import write_atomic
+from mk2ds.core.atomic import forget_cleaned_folders, write_atomic
 from mk2ds.core.engines import add_engine_arguments, open_engine
 from mk2ds.core.errors import UsageError
 from mk2ds.core.findings import Severity
@@ -238,9 +241,39 @@ def _cmd_profile_list(args: argparse.Namespace, pm: pluggy.PluginManager) -> int
     return 0
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a CI timeout, a container stop) is handled like Ctrl-C: ``KeyboardInterrupt``, so that
+    every atomic output removes its part and the run ends with exit 130. A forked worker that gets SIGTERM
+    dies as it always did (its parent cleans up)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if os.getpid() != owner:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mk2ds`` console script; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    forget_cleaned_folders()
+    with _terminate_as_interrupt():
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         settings = _plugin_settings(argv)
         pm = settings.build()

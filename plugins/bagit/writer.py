@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mk2ds.core.atomic import PART_SUFFIX, part_prefix, remove_stale_parts
 from mk2ds.core.dataset import is_unsafe_name
 from mk2ds.core.errors import OutputNotWritable
 from mk2ds.core.progress import Progress
@@ -96,7 +97,8 @@ def write_bag_folder(
     _refuse_existing(target)
     with _writing(target):
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
+        remove_stale_parts(target.parent)  # left by a run that was killed (its process is gone)
+        temporary = Path(tempfile.mkdtemp(dir=target.parent, prefix=part_prefix(target), suffix=PART_SUFFIX))
     try:
         payload = temporary / PAYLOAD_FOLDER
         payload.mkdir()
@@ -156,7 +158,8 @@ def top_folder_name(out: Path) -> str:
 
 @contextlib.contextmanager
 def _temporary_file(target: Path) -> Iterator[Path]:
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    remove_stale_parts(target.parent)  # left by a run that was killed (its process is gone)
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=part_prefix(target), suffix=PART_SUFFIX)
     os.close(handle)
     path = Path(name)
     try:
