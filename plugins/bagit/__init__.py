@@ -275,14 +275,20 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     return 0
 
 
-def _manifest_target(args: argparse.Namespace, root: Path) -> tuple[Path, str | None]:
-    """Where the manifest goes, and its path relative to the root when it lies inside (so it is not listed)."""
+def _manifest_target(args: argparse.Namespace, root: Path, pm: pluggy.PluginManager) -> tuple[Path, str | None]:
+    """Where the manifest goes, and its path relative to the root when it lies inside (so it is not listed).
+
+    Only DIR's own checksum file may be written inside DIR (that is the point of the command); any other
+    ``-o`` goes through the output guard. :raises UsageError:
+    """
     default = f"manifest-{args.algorithm}.txt" if args.bagit else f"{args.algorithm.upper()}SUMS"
     target = Path(args.output) if args.output else root / default
     try:
         inside = target.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         inside = None
+    if inside is None or not is_checksum_file(inside):
+        guard_outputs([("-o", target)], [root], pm=pm)
     return target, inside
 
 
@@ -290,9 +296,7 @@ def _cmd_manifest(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     root = Path(args.dir)
     if not root.is_dir():
         raise UsageError(f"{root}: not a folder (mk2ds manifest lists the files of a folder)")
-    target, inside = _manifest_target(args, root)
-    if inside is None or not is_checksum_file(inside):  # DIR's own checksum file is the point of the command
-        guard_outputs([("-o", target)], [root], pm=pm)
+    target, inside = _manifest_target(args, root, pm)
     dataset = FolderDataset(root)
     files, _folders, unsafe = _listing(dataset)
     skipped = [{"path": item.path, "reason": item.reason} for item in unsafe]

@@ -150,6 +150,27 @@ def _logs_below(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
     return sorted(logs), sorted(refused)
 
 
+def _folder_inputs(given: str, suffix: str, refused: list[Finding] | None) -> list[tuple[str, str, Path, int]]:
+    """``(source, name, output path relative to OUT, size)`` of every log below the folder ``given``; links
+    leaving it become ``unsafe-path`` findings in ``refused``. :raises UsageError: no log below it."""
+    path = Path(given)
+    logs, links = _logs_below(path)
+    display = given.rstrip("/" + os.sep)
+    for link, reason in links:
+        name = f"{display}/{link.relative_to(path).as_posix()}"
+        message = f"{reason}; not converted (mk2ds never reads outside the input folder {display})"
+        if refused is not None:
+            refused.append(Finding("unsafe-path", Severity.ERROR, message, path=name, subject=name))
+    if not logs:
+        named = "".join(f"; refused {display}/{link.relative_to(path).as_posix()}: {reason}" for link, reason in links)
+        raise UsageError(f"{given}: no *.log files below this folder{named}")
+    found = []
+    for log in logs:
+        relative = log.relative_to(path)
+        found.append((str(log), f"{display}/{relative.as_posix()}", relative.with_suffix(suffix), log.stat().st_size))
+    return found
+
+
 def plan_jobs(
     inputs: list[str], out: str, suffix: str, rejects: str | None = None, refused: list[Finding] | None = None
 ) -> list[ConvertJob]:
@@ -168,20 +189,8 @@ def plan_jobs(
             continue
         path = Path(given)
         if path.is_dir():
-            logs, links = _logs_below(path)
-            display = given.rstrip("/" + os.sep)
-            for link, reason in links:
-                name = f"{display}/{link.relative_to(path).as_posix()}"
-                message = f"{reason}; not converted (mk2ds never reads outside the input folder {display})"
-                if refused is not None:
-                    refused.append(Finding("unsafe-path", Severity.ERROR, message, path=name, subject=name))
-            if not logs:
-                named = "".join(f"; refused {display}/{link.relative_to(path).as_posix()}: {reason}" for link, reason in links)
-                raise UsageError(f"{given}: no *.log files below this folder{named}")
+            found.extend(_folder_inputs(given, suffix, refused))
             from_folder = True
-            for log in logs:
-                relative = log.relative_to(path)
-                found.append((str(log), f"{display}/{relative.as_posix()}", relative.with_suffix(suffix), log.stat().st_size))
         elif path.is_file():
             found.append((given, given, Path(path.name).with_suffix(suffix), path.stat().st_size))
         else:
@@ -433,6 +442,11 @@ def _summary_line(result: JobResult) -> str:
     return text
 
 
+def _with_subject(result: JobResult) -> list[Finding]:
+    """Each finding belongs to its file: the report's per-file counts (``samples``) come from the subject."""
+    return [finding if finding.subject else dataclasses.replace(finding, subject=result.job.name) for finding in result.findings]
+
+
 def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     output = registry.find_output(pm, "records", args.format)
     if args.assume_offset:
@@ -471,10 +485,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     messages: list[str] = []
     failed = internal = False
     for result in results:
-        # Each finding belongs to its file: the report's per-file counts (``samples``) come from the subject.
-        report.findings.extend(
-            finding if finding.subject else dataclasses.replace(finding, subject=result.job.name) for finding in result.findings
-        )
+        report.findings.extend(_with_subject(result))
         if result.error:
             failed = True
             internal = internal or result.internal
