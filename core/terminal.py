@@ -38,6 +38,10 @@ BIDI_CONTROLS = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *rang
 UNSAFE_CHARACTERS = frozenset([*range(0x20), *range(0x7F, 0xA0), *BIDI_CONTROLS, 0x2028, 0x2029])
 
 _ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in UNSAFE_CHARACTERS}
+#: Everything :func:`escape_text` changes (the unsafe characters and lone surrogates), for a fast "nothing to do".
+_NEEDS_ESCAPE = re.compile(
+    "[" + "".join(re.escape(chr(code)) for code in sorted(UNSAFE_CHARACTERS)) + "\ud800-\udfff]"
+)
 
 _CODES = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2", "bold": "1"}
 
@@ -91,10 +95,14 @@ def escape_text(text: object) -> str:
     ``\\u202e``); lone surrogates (undecodable bytes of a file name) become ``\\udcff`` and never make printing
     fail. Safe text comes back unchanged. Use it on every untrusted string printed to a terminal."""
     value = text if isinstance(text, str) else str(text)
-    escaped = value.translate(_ESCAPES)
-    if not escaped.isascii():
-        escaped = "".join(f"\\u{ord(char):04x}" if 0xD800 <= ord(char) <= 0xDFFF else char for char in escaped)
-    return escaped
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value  # the usual case, at the speed of one regular-expression scan
+    return _NEEDS_ESCAPE.sub(_escape_one, value)
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return _ESCAPES.get(code) or f"\\u{code:04x}"
 
 
 def escape_lines(text: object) -> str:
