@@ -7,26 +7,30 @@ The host owns ``verify``, ``plugins``, ``codes``, ``schemas`` and ``profile``; e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pluggy
 
 from mk2ds.core import registry
-from mk2ds.core.atomic import write_atomic
+from mk2ds.core.atomic import forget_cleaned_folders, write_atomic
 from mk2ds.core.engines import add_engine_arguments, open_engine
 from mk2ds.core.errors import UsageError
 from mk2ds.core.findings import Severity
-from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.pluginmanager import (
     BLOCK_ENV,
     DISABLE_AUTOLOAD_ENV,
     plugin_infos,
 )
 from mk2ds.core.report import ExitCode, Report
+from mk2ds.core.terminal import escape_text
 from mk2ds.core.verify_context import LEVELS
 from mk2ds.core.walker import PluginSettings, default_jobs, verify
 
@@ -151,7 +155,7 @@ def emit_report(pm: pluggy.PluginManager, report: Report, args: argparse.Namespa
 
 def _cmd_verify(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     # The dataset is only ever read: a report may not land inside it, nor replace a zipped one.
-    refuse_output_over_inputs(args.output, [args.path], datasets=[args.path])
+    guard_outputs([("-o", args.output)], [args.path], pm=pm)
     profile = registry.find_profile(pm, args.profile)
     jobs = default_jobs() if args.jobs == 0 else max(1, args.jobs)
     summary: list[str] = []
@@ -176,7 +180,7 @@ def _cmd_verify(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     except FileNotFoundError as error:
         raise UsageError(str(error)) from None
     if summary and not args.quiet:
-        print("\n".join(f"mk2ds verify: {line}" for line in summary), file=sys.stderr)
+        print("\n".join(f"mk2ds verify: {escape_text(line)}" for line in summary), file=sys.stderr)
     return int(emit_report(pm, report, args))
 
 
@@ -237,9 +241,39 @@ def _cmd_profile_list(args: argparse.Namespace, pm: pluggy.PluginManager) -> int
     return 0
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a CI timeout, a container stop) is handled like Ctrl-C: ``KeyboardInterrupt``, so that
+    every atomic output removes its part and the run ends with exit 130. A forked worker that gets SIGTERM
+    dies as it always did (its parent cleans up)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if os.getpid() != owner:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mk2ds`` console script; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    forget_cleaned_folders()
+    with _terminate_as_interrupt():
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         settings = _plugin_settings(argv)
         pm = settings.build()
@@ -252,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(ExitCode.USAGE_ERROR)
         return int(handler(args, pm))
     except UsageError as error:
-        print(f"mk2ds: error: {error}", file=sys.stderr)
+        print(f"mk2ds: error: {escape_text(error)}", file=sys.stderr)
         return int(ExitCode.USAGE_ERROR)
     except KeyboardInterrupt:
         print("mk2ds: interrupted", file=sys.stderr)

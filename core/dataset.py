@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from mk2ds.core.terminal import unsafe_character
+
 __all__ = ["Dataset", "Entry", "FolderDataset", "NameNotice", "SubDataset", "UnsafeName", "ZipDataset", "is_unsafe_name", "open_dataset"]
 
 
@@ -68,7 +70,8 @@ def is_unsafe_name(name: str) -> str | None:
     """Return why a dataset-relative name is unsafe, or ``None`` when it is fine.
 
     Unsafe: absolute names, drive letters, ``..`` components, backslashes (a separator on Windows, a character
-    elsewhere), control characters, and Windows reserved device names.
+    elsewhere), control characters (C0, DEL, C1), bidirectional controls (an override can make
+    ``invoice\u202egpj.exe`` look like a picture), and Windows reserved device names.
     """
     if not name:
         return "empty name"
@@ -78,8 +81,9 @@ def is_unsafe_name(name: str) -> str | None:
         return "drive-letter name"
     if "\\" in name:
         return "backslash in name (a path separator on Windows)"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        return "control character in name"
+    unsafe = unsafe_character(name)
+    if unsafe is not None:
+        return f"{unsafe} in name"
     for part in name.split("/"):
         if part == "..":
             return "'..' component"
@@ -377,6 +381,21 @@ def _is_within(target: Path, root: Path) -> bool:
     return True
 
 
+#: Signatures a zip file starts with: a local file header, an empty archive, a spanned archive.
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+
+
+def _looks_like_zip(path: Path) -> bool:
+    """A regular file named ``*.zip`` or starting like one (zipfile wants its end, which a truncated one lacks)."""
+    if path.suffix.lower() == ".zip":
+        return True
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) in _ZIP_SIGNATURES
+    except OSError:
+        return False
+
+
 def open_dataset(location: str | os.PathLike[str]) -> Dataset:
     """Open a folder or a ``.zip`` file as a :class:`Dataset`. Raises ``FileNotFoundError`` if neither."""
     path = Path(location)
@@ -387,6 +406,10 @@ def open_dataset(location: str | os.PathLike[str]) -> Dataset:
             return ZipDataset(path)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
             raise FileNotFoundError(f"{location}: a damaged zip file ({error})") from None
+    if path.is_file() and _looks_like_zip(path):
+        raise FileNotFoundError(
+            f"{location}: a damaged zip file (no end-of-central-directory record: truncated or incomplete download?)"
+        )
     if path.exists():
         raise FileNotFoundError(f"{location}: not a folder or a zip file")
     raise FileNotFoundError(f"{location}: no such file or folder")

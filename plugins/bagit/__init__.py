@@ -30,8 +30,10 @@ import pluggy
 from mk2ds.core import CodeInfo, Finding, Severity, UsageError, hookimpl
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.dataset import Dataset, Entry, FolderDataset, UnsafeName, open_dataset
+from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.report import Report, finding_sort_key
 from mk2ds.core.schemas import validate_document
+from mk2ds.core.terminal import escape_lines, escape_surrogates, escape_text
 from mk2ds.core.walker import default_jobs, verify
 from mk2ds.plugins.bagit.hashing import FolderSource, hash_files, source_for
 from mk2ds.plugins.bagit.manifests import (
@@ -175,10 +177,10 @@ def _listing(dataset: Dataset) -> tuple[list[Entry], list[str], list[UnsafeName]
 
 
 def _print_findings(title: str, findings: Sequence[Finding]) -> None:
-    print(title, file=sys.stderr)
+    print(escape_text(title), file=sys.stderr)
     ordered = sorted(findings, key=lambda finding: (-finding.severity.rank, *finding_sort_key(finding)))
     for finding in ordered[:SHOWN_FINDINGS]:
-        print(f"  {finding.severity.value:7} {finding.location()}: {finding.code}: {finding.message}", file=sys.stderr)
+        print(escape_text(f"  {finding.severity.value:7} {finding.location()}: {finding.code}: {finding.message}"), file=sys.stderr)
     if len(ordered) > SHOWN_FINDINGS:
         print(f"  ... and {len(ordered) - SHOWN_FINDINGS} more (run 'mk2ds verify' for the full report)", file=sys.stderr)
 
@@ -236,6 +238,7 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     src, out = Path(args.src), Path(args.out)
     fields = info_fields(args.info)
     date = bagging_date(args.date)
+    guard_outputs([("OUT", out)], [src], pm=pm)
     _check_target(src, out)
     profile = registry.find_profile(pm, args.profile)
     jobs = _jobs(args.jobs)
@@ -255,7 +258,7 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         if not _accept(src, problems, args.force):
             return 1
         for item in unsafe:
-            print(f"mk2ds pack: left out {item.path}: {item.reason}", file=sys.stderr)
+            print(escape_text(f"mk2ds pack: left out {item.path}: {item.reason}"), file=sys.stderr)
         plan = BagPlan(
             files=[(entry.path, entry.size) for entry in files],
             folders=folders,
@@ -269,23 +272,29 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             else:
                 summary = write_bag_folder(source_for(dataset), plan, out, jobs=jobs, show_progress=_progress(args))
         except PackError as error:
-            print(f"mk2ds pack: error: {error}", file=sys.stderr)
+            print(f"mk2ds pack: error: {escape_lines(error)}", file=sys.stderr)
             return 1
-    print(
+    print(escape_text(
         f"packed {summary.files} files ({summary.total_bytes:,} bytes) from {src} into {summary.path}: BagIt 1.0"
         f"{' zip' if args.zip else ''}, {', '.join(plan.algorithms)}, Payload-Oxum {summary.payload_oxum}"
-    )
+    ))
     return 0
 
 
-def _manifest_target(args: argparse.Namespace, root: Path) -> tuple[Path, str | None]:
-    """Where the manifest goes, and its path relative to the root when it lies inside (so it is not listed)."""
+def _manifest_target(args: argparse.Namespace, root: Path, pm: pluggy.PluginManager) -> tuple[Path, str | None]:
+    """Where the manifest goes, and its path relative to the root when it lies inside (so it is not listed).
+
+    Only DIR's own checksum file may be written inside DIR (that is the point of the command); any other
+    ``-o`` goes through the output guard. :raises UsageError:
+    """
     default = f"manifest-{args.algorithm}.txt" if args.bagit else f"{args.algorithm.upper()}SUMS"
     target = Path(args.output) if args.output else root / default
     try:
         inside = target.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         inside = None
+    if inside is None or not is_checksum_file(inside):
+        guard_outputs([("-o", target)], [root], pm=pm)
     return target, inside
 
 
@@ -293,7 +302,7 @@ def _cmd_manifest(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     root = Path(args.dir)
     if not root.is_dir():
         raise UsageError(f"{root}: not a folder (mk2ds manifest lists the files of a folder)")
-    target, inside = _manifest_target(args, root)
+    target, inside = _manifest_target(args, root, pm)
     dataset = FolderDataset(root)
     files, _folders, unsafe = _listing(dataset)
     skipped = [{"path": item.path, "reason": item.reason} for item in unsafe]
@@ -334,7 +343,7 @@ def _cmd_manifest(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     if args.format == "json":
         problems = validate_document(document, "manifest")
         assert not problems, problems
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        print(escape_surrogates(json.dumps(document, indent=2, ensure_ascii=False)))
     else:
         _print_manifest_summary(document)
     return 1 if skipped else 0
@@ -353,16 +362,16 @@ def _print_manifest_summary(document: dict[str, object]) -> None:
     assert isinstance(changes, dict)
     files = document["files"]
     assert isinstance(files, list)
-    print(f"wrote {document['written']}: {len(files)} files, {document['total_bytes']:,} bytes, {document['algorithm']}")
+    print(escape_text(f"wrote {document['written']}: {len(files)} files, {document['total_bytes']:,} bytes, {document['algorithm']}"))
     if changes["previous"]:
         print(f"since the previous manifest: {len(changes['added'])} added, {len(changes['removed'])} removed, "
               f"{len(changes['changed'])} changed")
         for label in ("added", "removed", "changed"):
             for name in changes[label]:
-                print(f"  {label:7} {name}")
+                print(f"  {label:7} {escape_text(name)}")
         if changes["changed"]:
             print("note: a changed digest means the file's content changed since the previous manifest was written")
     skipped = document["skipped"]
     assert isinstance(skipped, list)
     for item in skipped:
-        print(f"mk2ds manifest: not listed: {item['path']}: {item['reason']}", file=sys.stderr)
+        print(escape_text(f"mk2ds manifest: not listed: {item['path']}: {item['reason']}"), file=sys.stderr)

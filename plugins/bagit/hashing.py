@@ -157,6 +157,23 @@ def hash_stream(
     return total, {algorithm: hasher.hexdigest() for algorithm, hasher in zip(algorithms, hashers)}
 
 
+class _Sink:
+    """Passes writes on, remembering a write error (so that a full disk is not taken for an unreadable source)."""
+
+    __slots__ = ("error", "handle")
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.error: OSError | None = None
+
+    def write(self, data: bytes | memoryview) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as error:
+            self.error = error
+            raise
+
+
 def hash_source_file(
     source: Source,
     name: str,
@@ -164,11 +181,18 @@ def hash_source_file(
     sink: IO[bytes] | None = None,
     advance: Callable[[int], None] | None = None,
 ) -> HashResult:
-    """Hash one file of ``source``; a read error gives a result with ``error`` set instead of raising."""
+    """Hash one file of ``source``; a read error gives a result with ``error`` set instead of raising.
+
+    :raises OSError: writing to ``sink`` failed (a full disk, a read-only folder): the output's fault, not the
+        source's, so it is not turned into an unreadable-file result.
+    """
+    guarded = _Sink(sink) if sink is not None else None
     try:
         with source.open(name) as handle:
-            size, digests = hash_stream(handle, algorithms, sink, advance)
+            size, digests = hash_stream(handle, algorithms, guarded, advance)  # type: ignore[arg-type]
     except OSError as error:
+        if guarded is not None and guarded.error is not None:
+            raise guarded.error from None
         return HashResult(name, 0, error=f"{type(error).__name__}: {error.strerror or error}")
     except Exception as error:  # noqa: BLE001 - zip CRC errors, corrupt members: a finding, not a crash
         return HashResult(name, 0, error=f"{type(error).__name__}: {error}")
@@ -256,6 +280,8 @@ def hash_files(
                 names, size = futures[future]
                 try:
                     batch = future.result()
+                except OSError:
+                    raise  # writing a copy failed (hash_source_file): the output's fault, the run stops
                 except Exception as error:  # noqa: BLE001 - a dead worker: report its files, keep the rest
                     batch = [HashResult(name, 0, error=f"worker failed: {error}") for name in names]
                 for result in batch:

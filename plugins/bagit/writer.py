@@ -22,7 +22,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mk2ds.core.atomic import PART_SUFFIX, part_prefix, remove_stale_parts
 from mk2ds.core.dataset import is_unsafe_name
+from mk2ds.core.errors import OutputNotWritable
 from mk2ds.core.progress import Progress
 from mk2ds.plugins.bagit.hashing import HashResult, Source, hash_bytes, hash_files, hash_source_file
 from mk2ds.plugins.bagit.manifests import format_bagit_manifest
@@ -87,11 +89,16 @@ def _refuse_existing(out: Path) -> None:
 def write_bag_folder(
     source: Source, plan: BagPlan, out: str | os.PathLike[str], *, jobs: int = 1, show_progress: bool | None = None
 ) -> BagSummary:
-    """Build the bag in a temporary folder next to ``out``, then rename it to ``out``."""
+    """Build the bag in a temporary folder next to ``out``, then rename it to ``out``.
+
+    :raises OutputNotWritable: the bag cannot be written (a read-only folder, a full disk): exit 2.
+    """
     target = Path(out)
     _refuse_existing(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
+    with _writing(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_parts(target.parent)  # left by a run that was killed (its process is gone)
+        temporary = Path(tempfile.mkdtemp(dir=target.parent, prefix=part_prefix(target), suffix=PART_SUFFIX))
     try:
         payload = temporary / PAYLOAD_FOLDER
         payload.mkdir()
@@ -107,10 +114,23 @@ def write_bag_folder(
         os.chmod(temporary, 0o755)
         _refuse_existing(target)
         os.rename(temporary, target)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(temporary, ignore_errors=True)
+        if isinstance(error, OSError) and not isinstance(error, OutputNotWritable):
+            raise OutputNotWritable(error.errno, error.strerror or str(error), str(target)) from error
         raise
     return BagSummary(str(target), len(results), sum(r.size for r in results.values()), oxum, dict(written[2:]))
+
+
+@contextlib.contextmanager
+def _writing(target: Path) -> Iterator[None]:
+    """Turn an ``OSError`` of the block into :class:`OutputNotWritable` naming the bag (exit 2, no traceback)."""
+    try:
+        yield
+    except OutputNotWritable:
+        raise
+    except OSError as error:
+        raise OutputNotWritable(error.errno, error.strerror or str(error), str(target)) from error
 
 
 def _zip_time(date: datetime.date) -> tuple[int, int, int, int, int, int]:
@@ -138,7 +158,8 @@ def top_folder_name(out: Path) -> str:
 
 @contextlib.contextmanager
 def _temporary_file(target: Path) -> Iterator[Path]:
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    remove_stale_parts(target.parent)  # left by a run that was killed (its process is gone)
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=part_prefix(target), suffix=PART_SUFFIX)
     os.close(handle)
     path = Path(name)
     try:
@@ -151,16 +172,20 @@ def _temporary_file(target: Path) -> Iterator[Path]:
 def write_bag_zip(
     source: Source, plan: BagPlan, out: str | os.PathLike[str], *, show_progress: bool | None = None
 ) -> BagSummary:
-    """Write the bag as one zip (inside a single top folder), hashing each file while it is compressed."""
+    """Write the bag as one zip (inside a single top folder), hashing each file while it is compressed.
+
+    :raises OutputNotWritable: the zip cannot be written (a read-only folder, a full disk): exit 2.
+    """
     target = Path(out)
     _refuse_existing(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with _writing(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
     top = top_folder_name(target)
     folders = sorted({PAYLOAD_FOLDER, *(f"{PAYLOAD_FOLDER}/{folder}" for folder in plan.folders)})
     progress = Progress(sum(size for _name, size in plan.files), "pack", enabled=show_progress)
     results: dict[str, HashResult] = {}
     try:
-        with _temporary_file(target) as temporary:
+        with _writing(target), _temporary_file(target) as temporary:
             with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
                 archive.writestr(_zip_info(f"{top}/", plan.date, folder=True), b"")
                 for folder in folders:

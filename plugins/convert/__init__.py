@@ -12,6 +12,8 @@ Inputs and outputs
     ``OUT/<its path, suffix replaced by the format's>`` (``a.log`` → ``a.jsonl``). The record output is
     looked up by name among every registered ``records`` output (``--format``), so outputs added by other
     plugins work here, with their options.
+    Below a folder, symbolic links that leave it are never followed (like ``verify``): each is an
+    ``unsafe-path`` finding naming the link (exit 1), and the other logs are converted.
 
 Atomicity
     Outputs and rejects files are written under a temporary name and renamed when complete: an interrupted
@@ -21,8 +23,10 @@ Rejects
     Every rejected line goes to ``<output>.rejects`` next to its output: for each line, its 1-based line
     number in decimal, a TAB, the line's raw bytes exactly as read (without its LF and without a CR directly
     before it), then LF. ``cut -f2-`` gives the lines back. A rejects file is written only when a line was
-    rejected, and a stale one from an earlier run is removed. With ``-o -`` rejected lines go to
-    ``--rejects FILE``, or are counted and reported but not saved.
+    rejected; a stale ``<output>.rejects`` from an earlier run is removed, but only when it looks like one
+    (its first line is a line number and a TAB). With ``-o -`` rejected lines go to ``--rejects FILE``, or
+    are counted and reported but not saved. A ``--rejects FILE`` you name is written when a line is
+    rejected and otherwise left exactly as it was: mk2ds only ever removes a file it wrote.
 
 Summary and exit codes
     Standard error gets one line per log proving conservation (``lines = records + rejected + blank``) and
@@ -42,8 +46,10 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import dataclasses
 import multiprocessing
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -58,15 +64,16 @@ from mk2ds.core import ExitCode, Finding, Report, Severity, UsageError, hookimpl
 from mk2ds.core.atomic import atomic_writer, write_atomic
 from mk2ds.core.cli import tool_description
 from mk2ds.core.engines import LOCAL_ENGINE, add_engine_arguments, open_engine
-from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import guard_outputs, refuse_output_over_inputs
 from mk2ds.core.outputs import OutputFormat, open_record_writer
 from mk2ds.core.progress import Progress
+from mk2ds.core.terminal import escape_text
 from mk2ds.core.walker import PluginSettings
 from mk2ds.plugins.reader import ENCODINGS
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeStream, parse_size, part_writer
 from mk2ds.plugins.reader.tokenizer import normalize_offset
 
-__all__ = ["ConvertJob", "JobResult", "convert_file", "plan_jobs", "refuse_side_outputs_over_files"]
+__all__ = ["ConvertJob", "JobResult", "convert_file", "plan_jobs", "refuse_side_outputs_over_files", "remove_stale_rejects"]
 
 STDIN_NAME = "<stdin>"
 LISTED_FINDINGS = 20
@@ -82,6 +89,8 @@ class ConvertJob:
     output: str
     rejects: str | None
     size: int = 0
+    #: ``rejects`` was named by the user (``--rejects FILE``): it is never removed, whatever it holds.
+    rejects_given: bool = False
 
 
 @dataclass
@@ -99,12 +108,82 @@ class JobResult:
 # ------------------------------------------------------------------------------------------------ planning
 
 
-def _logs_below(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.rglob("*") if path.suffix.lower() == ".log" and path.is_file())
+def _link_problem(link: Path, root: Path) -> tuple[str | None, Path | None]:
+    """``(why the link is refused, None)``, or ``(None, its target)`` when it stays inside ``root``."""
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a loop of links
+        return "broken symbolic link or a loop of links", None
+    try:
+        target.relative_to(root)
+    except ValueError:
+        return "symbolic link pointing outside the input folder", None
+    return None, target
 
 
-def plan_jobs(inputs: list[str], out: str, suffix: str, rejects: str | None = None) -> list[ConvertJob]:
-    """Map inputs to output files (see the module documentation). :raises UsageError: naming the input."""
+def _logs_below(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Every ``*.log`` regular file below ``folder`` (sorted), and the links refused on the way with the reason.
+
+    Like ``verify``, never leaves the input tree: a link (to a log or a folder) that points outside it is
+    refused, not followed (``leak.log -> /etc/passwd`` would copy a system file into the rejects). A link to
+    a folder inside the tree is not descended into (its logs are converted under their real path; no loops).
+    """
+    root = folder.resolve()
+    logs: list[Path] = []
+    refused: list[tuple[Path, str]] = []
+    pending = [folder]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                children = [Path(entry.path) for entry in entries]
+        except OSError:
+            continue
+        for child in children:
+            is_log = child.suffix.lower() == ".log"
+            if child.is_symlink():
+                reason, target = _link_problem(child, root)
+                if reason is not None:
+                    if is_log or child.is_dir():
+                        refused.append((child, reason))
+                    continue
+                if target is not None and target.is_file() and is_log:
+                    logs.append(child)
+            elif child.is_dir():
+                pending.append(child)
+            elif is_log and child.is_file():
+                logs.append(child)
+    return sorted(logs), sorted(refused)
+
+
+def _folder_inputs(given: str, suffix: str, refused: list[Finding] | None) -> list[tuple[str, str, Path, int]]:
+    """``(source, name, output path relative to OUT, size)`` of every log below the folder ``given``; links
+    leaving it become ``unsafe-path`` findings in ``refused``. :raises UsageError: no log below it."""
+    path = Path(given)
+    logs, links = _logs_below(path)
+    display = given.rstrip("/" + os.sep)
+    for link, reason in links:
+        name = f"{display}/{link.relative_to(path).as_posix()}"
+        message = f"{reason}; not converted (mk2ds never reads outside the input folder {display})"
+        if refused is not None:
+            refused.append(Finding("unsafe-path", Severity.ERROR, message, path=name, subject=name))
+    if not logs:
+        named = "".join(f"; refused {display}/{link.relative_to(path).as_posix()}: {reason}" for link, reason in links)
+        raise UsageError(f"{given}: no *.log files below this folder{named}")
+    found = []
+    for log in logs:
+        relative = log.relative_to(path)
+        found.append((str(log), f"{display}/{relative.as_posix()}", relative.with_suffix(suffix), log.stat().st_size))
+    return found
+
+
+def plan_jobs(
+    inputs: list[str], out: str, suffix: str, rejects: str | None = None, refused: list[Finding] | None = None
+) -> list[ConvertJob]:
+    """Map inputs to output files (see the module documentation). :raises UsageError: naming the input.
+
+    Links below a folder INPUT that leave it are not converted: each becomes an ``unsafe-path`` finding
+    appended to ``refused`` (when given).
+    """
     if inputs.count("-") > 1 or ("-" in inputs and len(inputs) > 1):
         raise UsageError("'-' (standard input) must be the only INPUT")
     found: list[tuple[str, str, Path, int]] = []  # (source, name, output path relative to OUT, size)
@@ -115,13 +194,8 @@ def plan_jobs(inputs: list[str], out: str, suffix: str, rejects: str | None = No
             continue
         path = Path(given)
         if path.is_dir():
-            logs = _logs_below(path)
-            if not logs:
-                raise UsageError(f"{given}: no *.log files below this folder")
+            found.extend(_folder_inputs(given, suffix, refused))
             from_folder = True
-            for log in logs:
-                relative = log.relative_to(path)
-                found.append((str(log), f"{given.rstrip('/' + os.sep)}/{relative.as_posix()}", relative.with_suffix(suffix), log.stat().st_size))
         elif path.is_file():
             found.append((given, given, Path(path.name).with_suffix(suffix), path.stat().st_size))
         else:
@@ -134,7 +208,7 @@ def plan_jobs(inputs: list[str], out: str, suffix: str, rejects: str | None = No
     if single and (out == "-" or not (Path(out).is_dir() or out.endswith(("/", os.sep)))):
         source, name, _relative, size = found[0]
         chosen_rejects = rejects if rejects is not None else (None if out == "-" else out + ".rejects")
-        jobs = [ConvertJob(source, name, out, chosen_rejects, size)]
+        jobs = [ConvertJob(source, name, out, chosen_rejects, size, rejects_given=rejects is not None)]
     else:
         if Path(out).is_file():
             raise UsageError(f"{out} is a file; with several inputs or a folder, -o names a folder")
@@ -168,6 +242,28 @@ def refuse_side_outputs_over_files(jobs: list[ConvertJob], report: str | None) -
 
 
 # ------------------------------------------------------------------------------------------------ one file
+
+_REJECTS_START = re.compile(rb"[1-9][0-9]{0,19}\t")
+
+
+def remove_stale_rejects(job: ConvertJob) -> None:
+    """Remove ``job``'s default rejects file left by an earlier run (it describes an output just replaced).
+
+    Only ever a file mk2ds wrote: never a ``--rejects FILE`` the user named (``SHA256SUMS``, ``notes.txt``),
+    and only a regular file that starts like a rejects file (a line number, a TAB).
+    """
+    if job.rejects is None or job.rejects_given or job.output == "-":
+        return
+    if os.path.islink(job.rejects) or not os.path.isfile(job.rejects):  # never open a FIFO or a device
+        return
+    try:
+        with open(job.rejects, "rb") as handle:
+            if not _REJECTS_START.match(handle.read(24)):
+                return
+    except OSError:
+        return
+    os.unlink(job.rejects)
+
 
 
 def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None], part: FilePart | None = None) -> argparse.Namespace:
@@ -235,8 +331,8 @@ def convert_file(
         result.stats = dict(reader.stats)
         result.findings = list(reader.findings)
         result.finding_counts = dict(getattr(reader, "finding_counts", None) or {})
-        if not result.rejects_written and job.rejects and job.output != "-" and os.path.exists(job.rejects):
-            os.unlink(job.rejects)  # describes an earlier output that was just replaced
+        if not result.rejects_written and part is None:
+            remove_stale_rejects(job)
     except OSError as error:
         where = error.filename or job.name
         result.error = f"{where}: {error.strerror or error}"
@@ -346,7 +442,14 @@ def _summary_line(result: JobResult) -> str:
         text += f" (rejected lines: {result.job.rejects})"
     elif stats["rejected"] and result.job.rejects is None:
         text += " (rejected lines not saved: use --rejects FILE)"
+    elif result.job.rejects_given and result.job.rejects and os.path.lexists(result.job.rejects):
+        text += f" (nothing rejected; {result.job.rejects} left as it was)"
     return text
+
+
+def _with_subject(result: JobResult) -> list[Finding]:
+    """Each finding belongs to its file: the report's per-file counts (``samples``) come from the subject."""
+    return [finding if finding.subject else dataclasses.replace(finding, subject=result.job.name) for finding in result.findings]
 
 
 def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
@@ -362,8 +465,10 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         args.range_size = parse_size(str(args.range_size))
     except ValueError as error:
         raise UsageError(f"--range-size: {error}") from None
-    jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects)
+    refused: list[Finding] = []
+    jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects, refused)
     refuse_side_outputs_over_files(jobs, args.report)
+    guard_outputs([("-o", args.output), ("--rejects", args.rejects), ("--report", args.report)], args.inputs, pm=pm)
     engine_lines: list[str] = []
     if getattr(args, "engine", LOCAL_ENGINE) == LOCAL_ENGINE:
         results = _run_jobs(pm, jobs, output, args)
@@ -380,11 +485,12 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         target={"location": ", ".join(args.inputs), "output": args.output, "format": output.name},
         tool=tool_description(pm),
     )
+    report.findings.extend(refused)
     totals = {"files": len(jobs), "lines": 0, "records": 0, "rejected": 0, "blank": 0, "bytes": 0}
     messages: list[str] = []
     failed = internal = False
     for result in results:
-        report.findings.extend(result.findings)
+        report.findings.extend(_with_subject(result))
         if result.error:
             failed = True
             internal = internal or result.internal
@@ -418,7 +524,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     if not args.quiet:
         messages.extend(f"mk2ds convert: {line}" for line in engine_lines)
     if messages:
-        print("\n".join(messages), file=sys.stderr)
+        print("\n".join(escape_text(message) for message in messages), file=sys.stderr)
     if args.report:
         rendered = registry.find_output(pm, "report", args.report_format).factory(report.to_dict(), args)
         write_atomic(args.report, rendered)

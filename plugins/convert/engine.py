@@ -52,7 +52,7 @@ from mk2ds.core import Finding, UsageError, registry
 from mk2ds.core.atomic import atomic_writer
 from mk2ds.core.engines import EngineSession, EngineTask, pack_tasks
 from mk2ds.core.outputs import OutputFormat, open_record_writer
-from mk2ds.plugins.convert import ConvertJob, JobResult, convert_file
+from mk2ds.plugins.convert import ConvertJob, JobResult, convert_file, remove_stale_rejects
 from mk2ds.plugins.reader import MAX_FINDINGS_PER_CODE, encoding_detected_finding, truncation_findings
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeScan, line_boundaries, plan_parts, scan_range
 
@@ -258,8 +258,8 @@ class _EngineConvert:
             try:
                 if rejects and job.rejects:
                     self._concatenate(rejects, job.rejects)
-                elif job.rejects and job.output != "-" and os.path.exists(job.rejects):
-                    os.unlink(job.rejects)  # describes an earlier output that is being replaced
+                else:
+                    remove_stale_rejects(job)  # only ever one an earlier run wrote
                 self._concatenate([str(outcome.job.output) for outcome in outcomes], job.output)
             except OSError as error:
                 return JobResult(job, error=f"{error.filename or job.name}: {error.strerror or error}")

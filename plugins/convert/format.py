@@ -26,7 +26,8 @@ import pluggy
 
 from mk2ds.core import CodeInfo, ExitCode, Finding, Report, Severity, UsageError, hookimpl
 from mk2ds.core.atomic import atomic_writer
-from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import guard_outputs
+from mk2ds.core.terminal import escape_text
 from mk2ds.plugins.convert.json_documents import JsonDocumentError, iter_json_documents
 from mk2ds.plugins.reader.tokenizer import (
     INTEGER_FIELDS,
@@ -153,7 +154,7 @@ def _lines(sources: list[str], report: Report) -> Iterator[str]:
 
 def run_format(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     report = Report(command="format", target={"location": ", ".join(args.records)})
-    refuse_output_over_inputs(args.output, args.records)
+    guard_outputs([("-o", args.output)], args.records, pm=pm)
     with ExitStack() as stack:
         if args.output and args.output != "-":
             stream: BinaryIO = stack.enter_context(atomic_writer(args.output))
@@ -171,5 +172,5 @@ def run_format(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             stream.write("\n".join(batch).encode("utf-8"))
         stream.flush()
     for finding in report.sorted_findings():
-        print(f"mk2ds format: {finding.location()}: {finding.message}", file=sys.stderr)
+        print(escape_text(f"mk2ds format: {finding.location()}: {finding.message}"), file=sys.stderr)
     return int(ExitCode.FINDINGS if report.findings else ExitCode.OK)

@@ -33,7 +33,7 @@ import pluggy
 
 from mk2ds.core import CodeInfo, Finding, Report, Severity, UsageError, hookimpl, registry
 from mk2ds.core.cli import emit_report, tool_description
-from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.schemas import builtin_schemas, validator_for
 from mk2ds.plugins.convert.json_documents import ACCEPTED, JsonDocumentError, iter_json_documents
 
@@ -282,7 +282,7 @@ def validate_stream(
 
 def run_validate(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     validator = _validator(pm, args.schema)
-    refuse_output_over_inputs(getattr(args, "output", None), args.files)
+    guard_outputs([("-o", getattr(args, "output", None))], args.files, pm=pm)
     fast = record_checker() if args.schema == "record" and args.schema in builtin_schemas() else None
     report = Report(command="validate", target={"location": ", ".join(args.files), "schema": args.schema}, tool=tool_description(pm))
     totals = {"files": 0, "documents": 0, "valid": 0, "invalid": 0}

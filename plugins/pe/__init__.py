@@ -17,6 +17,8 @@ import argparse
 import atexit
 import concurrent.futures
 import json
+import os
+import stat
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,7 +30,8 @@ import pluggy
 from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
-from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import guard_outputs
+from mk2ds.core.terminal import escape_surrogates, escape_text
 from mk2ds.plugins.pe import impfuzzy
 from mk2ds.plugins.pe.archives import DEFAULT_PASSWORD, SampleFile, iter_samples
 from mk2ds.plugins.pe.facts import IMPORTS_UNREAD, base_document, tools
@@ -168,12 +171,27 @@ def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.Plugin
     parser.set_defaults(handler=_cmd_pe)
 
 
+def check_input_paths(paths: Iterable[str]) -> None:
+    """Refuse inputs that are neither a folder nor a regular file (a FIFO would block, a device never ends).
+
+    :raises UsageError: naming the input.
+    """
+    for raw in paths:
+        try:
+            mode = os.stat(raw).st_mode
+        except FileNotFoundError:
+            raise UsageError(f"{escape_text(raw)}: no such file or folder") from None
+        except OSError as error:
+            raise UsageError(f"{escape_text(raw)}: cannot read: {error.strerror or error}") from None
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            raise UsageError(f"{escape_text(raw)}: not a regular file or a folder (a pipe, device or socket is not read)")
+
+
 def _inputs(args: argparse.Namespace) -> Iterator[SampleFile]:
     max_bytes = args.pe_max_size * 1024 * 1024
+    check_input_paths(args.paths)
     for raw in args.paths:
         path = Path(raw)
-        if not path.exists():
-            raise UsageError(f"{raw}: no such file or folder")
         for sample in iter_samples(path, password=args.sample_password, max_size=max_bytes):
             if path.is_dir():
                 sample = SampleFile((path / sample.origin).as_posix(), sample.data, sample.problem, sample.too_large, sample.hashes)
@@ -246,10 +264,10 @@ def _cmd_pe(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         raise UsageError(f"--threshold must be between 0 and 100, not {args.threshold}")
     if args.pe_timeout <= 0:
         raise UsageError(f"--pe-timeout must be positive, not {args.pe_timeout:g}")
-    refuse_output_over_inputs(args.output, args.paths)
+    guard_outputs([("-o", args.output)], args.paths, pm=pm)
     document = build_document(pm, args)
     if args.format == "json":
-        rendered = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        rendered = escape_surrogates(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
     elif args.format == "csv":
         rendered = render_csv(document)
     elif args.format == "graphml":

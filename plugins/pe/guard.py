@@ -1,13 +1,19 @@
 """Parse hostile files in a child process with a time limit and a memory limit.
 
 pefile has hung and exhausted memory on malformed samples (pefile #15, #44, #302, #312). A sample must not
-take the run down, so parsing happens in a long-lived child process (``python -m mk2ds.plugins.pe.guard``):
+take the run down, so parsing happens in a long-lived child process (``python -I``, running
+:func:`child_main` of this module):
 
 * the child sets ``RLIMIT_AS`` on itself before it reads any input, so an allocation beyond the limit raises
   ``MemoryError`` there (reported as ``memory``) instead of swapping the machine;
 * the parent waits for each answer at most ``timeout`` seconds; a child that does not answer in time is
   killed and replaced (reported as ``timeout``);
 * a child that dies (a crash in a C extension, the kernel's OOM killer) is reported as ``crashed``.
+
+The child starts isolated (``-I``: no current folder, no ``PYTHONPATH``, no user site-packages on
+``sys.path``) in a fixed working folder: ``mk2ds verify .`` run inside a dataset that holds an
+``argparse.py`` or ``pefile.py`` must not import it. The folder holding ``mk2ds`` is appended to the end of
+the child's ``sys.path`` (after the standard library and site-packages), so a source checkout works too.
 
 The child is reused across files (starting Python and importing pefile costs ~100 ms; parsing a typical
 executable ~5 ms), and replaced only after a timeout, a memory error or a crash.
@@ -144,11 +150,13 @@ class GuardedParser:
             return self._process
         if self._process is not None:
             self._kill()
-        command = [sys.executable, "-m", "mk2ds.plugins.pe.guard", "--child"]
-        if self.memory_mb:
-            command += ["--memory-mb", str(self.memory_mb)]
         self._process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0
+            child_command(self.memory_mb),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
+            cwd=_CHILD_CWD,
         )
         self.restarts += 1
         return self._process
@@ -166,6 +174,24 @@ class GuardedParser:
                     stream.close()
                 except OSError:
                     pass
+
+
+#: The child's working folder: fixed, never the user's (which may be a dataset full of hostile files).
+_CHILD_CWD = os.path.abspath(os.sep)
+
+
+def child_command(memory_mb: int | None) -> list[str]:
+    """The isolated command line of the parser child (see the module documentation)."""
+    # This file is <root>/mk2ds/plugins/pe/guard.py.
+    package_root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 3))
+    code = (
+        "import sys; sys.path.append(sys.argv[1]); "
+        "from mk2ds.plugins.pe.guard import main; sys.exit(main(sys.argv[2:]))"
+    )
+    command = [sys.executable, "-I", "-c", code, package_root, "--child"]
+    if memory_mb:
+        command += ["--memory-mb", str(memory_mb)]
+    return command
 
 
 def _describe_exit(code: int | None) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from mk2ds.core.terminal import escape_text
 from mk2ds.plugins.pe.impfuzzy import ssdeep_compare
 
 __all__ = ["DEFAULT_THRESHOLD", "compare_files", "render_csv", "render_graphml", "render_text"]
@@ -130,7 +131,8 @@ def render_text(document: Mapping[str, Any]) -> str:
     for finding in document["findings"]:
         where = finding.get("path", "-")
         out.append(f"{where}: {finding['severity']}: {finding['code']}: {finding['message']}")
-    return "\n".join(out).rstrip("\n") + "\n"
+    # Names, section names, DLL names and signers come from hostile files: every line is escaped.
+    return "\n".join(escape_text(line) for line in out).rstrip("\n") + "\n"
 
 
 FILE_COLUMNS = ("name", "sha256", "status", "machine", "pe_type", "timestamp", "imports_count", "imphash", "impfuzzy")

@@ -26,8 +26,9 @@ records in file order: ``{"time": …, <every key of the line in line order>}`` 
     ``bytes``, ``encoding``, ``bom``, ``eof_marker``.
 
 Line handling: LF or CR LF (a CR is removed only directly before LF); a last line without terminator; a DOS
-end-of-file byte 0x1A at the physical end of the file (alone on the last line it counts as a blank line, glued
-to the end of the last record it is removed). Lines longer than 1 MiB
+end-of-file byte 0x1A that is the file's very last byte (or a run of them: the end of the file; alone on the last
+line it counts as a blank line, glued to the end of the last record it is removed). A 0x1A anywhere else, even
+one followed only by CR LF, is an ordinary byte of its line (never silently stripped). Lines longer than 1 MiB
 (:data:`mk2ds.plugins.reader.blocks.MAX_LINE_BYTES`) are rejected without being held in memory (the rejects keep
 their first MiB, the finding gives the full length).
 
@@ -176,6 +177,17 @@ class _ZoneCache(dict):  # type: ignore[type-arg]
         return value
 
 
+def _eof_marker_length(block: bytes, final: bool) -> int:
+    """How many 0x1A bytes end ``block`` when it is the last block of the file (the DOS end-of-file marker).
+
+    Only the file's very last bytes count: ``cmd=abc\x1a\r\n`` keeps its 0x1A (the line is then judged like
+    any other), so that nothing is stripped silently.
+    """
+    if not final or not block.endswith(b"\x1a"):
+        return 0
+    return len(block) - len(block.rstrip(b"\x1a"))
+
+
 class LogReader:
     """Records of one Mark II log, read once, streaming. See the module documentation for the contract."""
 
@@ -293,19 +305,19 @@ class LogReader:
         lines = text.split("\n")
         if lines[-1] == "":
             lines.pop()
-        eof_marker = False
-        if final and lines and lines[-1].removesuffix("\r").endswith("\x1a"):
-            lines[-1] = lines[-1].removesuffix("\r")[:-1]
-            eof_marker = self.stats["eof_marker"] = True
+        eof_marker = _eof_marker_length(block, final)
+        if eof_marker:
+            lines[-1] = lines[-1][:-eof_marker]
+            self.stats["eof_marker"] = True
         limit = mk2_blocks.MAX_LINE_BYTES
         if len(block) > limit and max(map(len, lines), default=0) > limit // 4:
             return self._convert_block_carefully(block, final, encoding)
         return self._convert_lines(lines, block, eof_marker)
 
-    def _convert_lines(self, lines: list[str], block: bytes, eof_marker: bool) -> list[dict[str, Any]]:
+    def _convert_lines(self, lines: list[str], block: bytes, eof_marker: int) -> list[dict[str, Any]]:
         """The hot loop: the fast path inline, everything unusual through :meth:`_slow_line`.
 
-        ``eof_marker`` says that a 0x1A byte was removed from the end of the last line (of the file).
+        ``eof_marker`` is the number of 0x1A bytes removed from the end of the last line (of the file).
         """
         records: list[dict[str, Any]] = []
         append = records.append
@@ -363,7 +375,7 @@ class LogReader:
                     if raw_lines is None:
                         raw_lines = raw_lines_of(block)
                         if eof_marker:
-                            raw_lines[-1] = raw_lines[-1].removesuffix(b"\r")[:-1]
+                            raw_lines[-1] = raw_lines[-1][:-eof_marker]
                     self._reject(base + index + 1, raw_lines[index])
                     continue
             append(record)
@@ -378,12 +390,13 @@ class LogReader:
         records: list[dict[str, Any]] = []
         raw_lines = raw_lines_of(block)
         last = len(raw_lines) - 1
+        eof_marker = _eof_marker_length(block, final)
         for index, raw in enumerate(raw_lines):
             self.stats["lines"] += 1
             number = self.line_offset + self.stats["lines"]
-            if final and index == last and raw.removesuffix(b"\r").endswith(b"\x1a"):
+            if eof_marker and index == last:
                 self.stats["eof_marker"] = True
-                raw = raw.removesuffix(b"\r")[:-1]
+                raw = raw[:-eof_marker]
             if not raw:
                 self.stats["blank"] += 1
                 continue

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from mk2ds.core import OutputFormat, hookimpl
+from mk2ds.core.terminal import escape_surrogates
 
 
 def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
-    return json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return escape_surrogates(json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False)) + "\n"  # undecodable names
 
 
 @hookimpl

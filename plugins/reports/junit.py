@@ -12,6 +12,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from mk2ds.core import OutputFormat, hookimpl
+from mk2ds.core.terminal import xml_text
 
 RANK = {"error": 2, "warning": 1, "info": 0}
 
@@ -20,7 +21,7 @@ def _describe(finding: Mapping[str, Any]) -> str:
     where = str(finding.get("path", "-"))
     if "line" in finding:
         where += f":{finding['line']}"
-    return f"[{finding['severity']}] {finding['code']} {where}: {finding['message']}"
+    return xml_text(f"[{finding['severity']}] {finding['code']} {where}: {finding['message']}")  # XML 1.0 safe
 
 
 def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
@@ -34,10 +35,10 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
     target = report.get("target", {})
     suite_name = f"mk2ds {report['command']} {target.get('location', '')}".strip()
     suites = ElementTree.Element("testsuites", name="mk2ds")
-    suite = ElementTree.SubElement(suites, "testsuite", name=suite_name)
+    suite = ElementTree.SubElement(suites, "testsuite", name=xml_text(suite_name))
     failures = errors = 0
     for name, findings in groups.items():
-        case = ElementTree.SubElement(suite, "testcase", classname=f"mk2ds.{report['command']}", name=name)
+        case = ElementTree.SubElement(suite, "testcase", classname=f"mk2ds.{report['command']}", name=xml_text(name))
         failing = [finding for finding in findings if RANK[finding["severity"]] >= fail_rank]
         crashed = [finding for finding in findings if finding["code"] == "plugin-error"]
         if crashed:
@@ -46,7 +47,7 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
             element.text = "\n".join(_describe(finding) for finding in crashed)
         elif failing:
             failures += 1
-            element = ElementTree.SubElement(case, "failure", message=f"{len(failing)} finding(s)", type=failing[0]["code"])
+            element = ElementTree.SubElement(case, "failure", message=f"{len(failing)} finding(s)", type=xml_text(failing[0]["code"]))
             element.text = "\n".join(_describe(finding) for finding in failing)
         others = [finding for finding in findings if finding not in failing and finding not in crashed]
         if others:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mk2ds.core import OutputFormat, hookimpl
+from mk2ds.core.terminal import escape_surrogates
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -61,7 +62,7 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return escape_surrogates(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"  # undecodable names
 
 
 @hookimpl

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mk2ds.core import OutputFormat, hookimpl
-from mk2ds.core.terminal import colour, display_width, pad, use_colour
+from mk2ds.core.terminal import colour, display_width, escape_text, pad, use_colour
 
 SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
 WRAP_WIDTH = 110
@@ -31,11 +31,11 @@ def _wrap(items: list[str], width: int) -> list[str]:
 
 
 def _location(finding: Mapping[str, Any]) -> str:
-    parts = [str(finding.get("path", "-"))]
+    parts = [escape_text(finding.get("path", "-"))]
     if "line" in finding:
-        parts.append(str(finding["line"]))
+        parts.append(escape_text(finding["line"]))
         if "column" in finding:
-            parts.append(str(finding["column"]))
+            parts.append(escape_text(finding["column"]))
     return ":".join(parts)
 
 
@@ -46,8 +46,8 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
     target = report.get("target", {})
     title = f"mk2ds {report['command']}"
     if target.get("location"):
-        title += f" {target['location']}"
-    extras = [f"{key} {target[key]}" for key in ("profile", "level") if key in target]
+        title += f" {escape_text(target['location'])}"
+    extras = [f"{key} {escape_text(target[key])}" for key in ("profile", "level") if key in target]
     if extras:
         title += f" ({', '.join(extras)})"
     lines.append(colour(title, "bold", enabled))
@@ -55,11 +55,11 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
     stats = report.get("stats", {})
     if stats:
         shown = {key: value for key, value in stats.items() if not isinstance(value, (dict, list))}
-        lines.append("  " + ", ".join(f"{key}: {value}" for key, value in shown.items()))
+        lines.append("  " + ", ".join(f"{escape_text(key)}: {escape_text(value)}" for key, value in shown.items()))
     facts = report.get("facts", {})
     for key, value in facts.items():
         if not isinstance(value, (dict, list)):
-            lines.append(f"  {key}: {value}")
+            lines.append(f"  {escape_text(key)}: {escape_text(value)}")
 
     samples = report.get("samples", [])
     if samples:
@@ -68,9 +68,9 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
         for sample in samples:
             counts = sample["findings"]
             mark = colour("✗", "red", enabled) if counts["error"] else colour("✓", "green", enabled)
-            lines.append(f"{mark} {pad(sample['id'], 66)} {counts['error']:>6} {counts['warning']:>8} {counts['info']:>5}")
+            lines.append(f"{mark} {pad(escape_text(sample['id']), 66)} {counts['error']:>6} {counts['warning']:>8} {counts['info']:>5}")
             facts_shown = [
-                f"{key}={value}" for key, value in sample.get("facts", {}).items() if not isinstance(value, (dict, list))
+                f"{escape_text(key)}={escape_text(value)}" for key, value in sample.get("facts", {}).items() if not isinstance(value, (dict, list))
             ]
             for wrapped in _wrap(facts_shown, WRAP_WIDTH - 4):
                 lines.append(colour(f"    {wrapped}", "dim", enabled))
@@ -86,11 +86,12 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
             groups.setdefault(finding.get("subject") or "", []).append(finding)
         for subject in sorted(groups, key=lambda key: (key != "", key)):
             lines.append("")
-            lines.append(colour(f"[{subject}]" if subject else "[dataset]", "bold", enabled))
+            lines.append(colour(f"[{escape_text(subject)}]" if subject else "[dataset]", "bold", enabled))
             for finding in groups[subject]:
                 severity = finding["severity"]
-                label = colour(f"{severity:7}", SEVERITY_COLOURS.get(severity, "dim"), enabled)
-                lines.append(f"  {label} {finding['code']:28} {_location(finding)}: {finding['message']}")
+                label = colour(f"{escape_text(severity):7}", SEVERITY_COLOURS.get(severity, "dim"), enabled)
+                code, message = escape_text(finding["code"]), escape_text(finding["message"])
+                lines.append(f"  {label} {code:28} {_location(finding)}: {message}")
 
     summary = report["summary"]
     verdict = "OK" if report["valid"] else "FAILED"

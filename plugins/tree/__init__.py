@@ -26,8 +26,9 @@ import pluggy
 from mk2ds.core import hookimpl, registry
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
-from mk2ds.core.output_guard import refuse_output_over_inputs
+from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.report import ExitCode
+from mk2ds.core.terminal import escape_text
 from mk2ds.plugins.tree.inputs import (
     REJECTS_SHOWN,
     InputTally,
@@ -100,10 +101,7 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         value = getattr(args, name, None)
         if value is not None and epoch_of(value) is None:
             raise UsageError(f"--{name} {value!r}: not an ISO 8601 time (e.g. 2018-03-01T19:55:00+09:00)")
-    if args.sample:
-        refuse_output_over_inputs(args.output, [], datasets=args.inputs)
-    else:
-        refuse_output_over_inputs(args.output, args.inputs)
+    guard_outputs([("-o", args.output)], args.inputs, pm=pm)  # with --sample, INPUT is a dataset folder
     sources = _sources(args)
     implicit_focus = bool(args.sample) and not args.focus
     if implicit_focus:
@@ -116,7 +114,7 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     if args.focus and document["stats"]["focus_matched"] == 0:
         if not implicit_focus:
             raise UsageError(f"--focus {' '.join(args.focus)}: matches none of the {document['stats']['processes']} processes")
-        print(f"mk2ds tree: no process path, command line or sha256 names {args.sample}; showing the whole tree", file=sys.stderr)
+        print(f"mk2ds tree: no process path, command line or sha256 names {escape_text(args.sample)}; showing the whole tree", file=sys.stderr)
         args.focus = []
         document = model.to_document(args)
     document["inputs"] = [tally.to_dict() for tally in tallies]
@@ -138,7 +136,7 @@ def _sources(args: argparse.Namespace) -> list[Source]:
             raise UsageError("--sample takes exactly one INPUT: the dataset folder or zip")
 
         def note(text: str) -> None:
-            print(f"mk2ds tree: {text}", file=sys.stderr)
+            print(f"mk2ds tree: {escape_text(text)}", file=sys.stderr)
 
         return sample_sources(args.inputs[0], args.sample, args.log_folder, note)
     if args.log_folder:
@@ -162,7 +160,7 @@ def _report_inputs(tallies: list[InputTally]) -> ExitCode:
         problems = (tally.problems + explained)[:REJECTS_SHOWN]
         if tally.rejected or explained:
             failed = True
-            print(f"mk2ds tree: {tally.name}: {tally.rejected} lines rejected, {tally.records} records used", file=sys.stderr)
+            print(f"mk2ds tree: {escape_text(tally.name)}: {tally.rejected} lines rejected, {tally.records} records used", file=sys.stderr)
             for problem in problems:
-                print(f"  {problem}", file=sys.stderr)
+                print(f"  {escape_text(problem)}", file=sys.stderr)
     return ExitCode.FINDINGS if failed else ExitCode.OK

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mk2ds.core import OutputFormat, hookimpl
-from mk2ds.core.terminal import colour, display_width, pad, truncate, use_colour
+from mk2ds.core.terminal import colour, display_width, escape_text, pad, truncate, use_colour
 
 __all__ = ["event_summary", "render"]
 
@@ -27,17 +27,10 @@ COMMAND_WIDTH = 160
 _EVT_ORDER = ("file", "reg", "net", "win", "ps")
 
 
-#: Control characters (C0, DEL, C1) and bidirectional overrides, shown as escapes: a process name must not be
-#: able to move the cursor, recolour the terminal or reverse its own extension ("invoice\u202egpj.exe").
-_INVISIBLE = {
-    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-    for code in [*range(0x20), *range(0x7F, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-}
-
-
 def visible(text: str) -> str:
-    """``text`` with control and bidi-override characters replaced by visible escapes."""
-    return text.translate(_INVISIBLE)
+    """``text`` with control and bidi characters replaced by visible escapes (:func:`mk2ds.core.terminal.escape_text`):
+    a process name must not be able to move the cursor, recolour the terminal or reverse its own extension."""
+    return escape_text(text)
 
 
 def _visible_document(value: Any) -> Any:

@@ -136,3 +136,25 @@ def test_zip_from_a_japanese_windows_tool_is_read_as_meant(tmp_path: Path) -> No
     assert "README.txt" in entries and any(path.startswith("Reports/解析") for path in entries)
     assert len(notices) == 2
     assert dataset.read_bytes("README.txt") == b"r"
+
+
+@pytest.mark.parametrize("name", ["ds.zip", "ds.bin"])
+def test_a_truncated_zip_is_called_a_damaged_zip(tmp_path: Path, name: str) -> None:
+    """Issue 13 item 26: not "not a folder or a zip file"."""
+    whole = tmp_path / "whole.zip"
+    with zipfile.ZipFile(whole, "w") as archive:
+        archive.writestr("ds/README.txt", "readme " * 200)
+        archive.writestr("ds/List.xlsx", b"x" * 4000)
+    truncated = tmp_path / name
+    truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(FileNotFoundError, match="damaged zip") as raised:
+        open_dataset(truncated)
+    assert name in str(raised.value) and "not a folder or a zip" not in str(raised.value)
+
+
+def test_verify_says_a_truncated_zip_is_damaged(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    truncated = tmp_path / "ds.zip"
+    truncated.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    result = run_cli("verify", truncated, "--quiet")
+    assert result.code == 2
+    assert "damaged zip" in result.err

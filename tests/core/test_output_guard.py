@@ -71,3 +71,69 @@ def test_tree_of_a_dataset_sample_refuses_an_output_inside_the_dataset(run_cli: 
     assert "inside the dataset" in result.err
     assert sorted(path.name for path in logs.iterdir()) == [f"{sample}.log"]
     assert run_cli("tree", tmp_path / "ds", "--sample", sample, "-o", tmp_path / "tree.txt").code == 0
+
+
+# ---------------------------------------------------------------------------------------------- issue 13 item 6
+
+
+def _dataset(root: Path) -> Path:
+    """A small dataset (the top-level names of the soliton-2018 profile) with a log and a sample."""
+    dataset = root / "ds"
+    (dataset / "MK2Log" / "30m").mkdir(parents=True)
+    (dataset / "samples").mkdir()
+    (dataset / "README.txt").write_text("readme")
+    (dataset / "List.xlsx").write_bytes(b"PK original list")
+    (dataset / "SHA256SUMS").write_text("0" * 64 + "  README.txt\n")
+    (dataset / "MK2Log" / "30m" / "a.log").write_bytes(LOG_LINE)
+    (dataset / "samples" / "a.exe").write_bytes(build_pe())
+    (dataset / "records.jsonl").write_text(json.dumps(RECORD) + "\n")
+    return dataset
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["convert", "{ds}/MK2Log/30m/a.log", "-o", "{out}/a.jsonl", "--report", "{ds}/List.xlsx"],
+        ["convert", "{ds}/MK2Log/30m/a.log", "-o", "{out}/a.jsonl", "--rejects", "{ds}/SHA256SUMS"],
+        ["convert", "{ds}/MK2Log/30m/a.log", "-o", "{ds}/a.jsonl"],
+        ["convert", "{ds}/MK2Log", "-o", "{ds}/MK2Log"],
+        ["convert", "{ds}/MK2Log", "-o", "{ds}/MK2Log/out"],
+        ["manifest", "{ds}", "-o", "{ds}/List.xlsx"],
+        ["manifest", "{ds}/MK2Log", "-o", "{ds}/MK2Log/30m/a.log"],
+        ["pe", "{ds}/samples", "-o", "{ds}/samples/x.json"],
+        ["pe", "{ds}/samples/a.exe", "-o", "{ds}/List.xlsx"],
+        ["tree", "{ds}/MK2Log/30m/a.log", "-o", "{ds}/tree.txt"],
+        ["verify", "{ds}", "-o", "{ds}/List.xlsx"],
+        ["validate", "{ds}/records.jsonl", "--schema", "record", "-o", "{ds}/report.txt"],
+        ["format", "{ds}/records.jsonl", "-o", "{ds}/MK2Log/30m/b.log"],
+        ["pack", "{ds}", "{ds}/MK2Log/bag"],
+    ],
+    ids=lambda command: " ".join(command).replace("{", "").replace("}", ""),
+)
+def test_no_command_writes_into_a_dataset_it_reads(run_cli: Callable[..., Any], tmp_path: Path, command: list[str]) -> None:
+    dataset = _dataset(tmp_path)
+    before = _snapshot(dataset)
+    out = tmp_path / "out"
+    result = run_cli(*(part.format(ds=dataset, out=out) for part in command))
+    assert result.code == 2, result.err
+    assert any(reason in result.err for reason in ("mk2ds never writes into a dataset", "which mk2ds only reads", "would destroy it"))
+    assert _snapshot(dataset) == before
+    assert not [path for path in dataset.rglob("*") if path.relative_to(dataset).as_posix() not in {*before, "MK2Log", "MK2Log/30m", "samples"}]
+
+
+def test_outputs_next_to_a_plain_folder_of_logs_are_fine(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    """Not a dataset (no profile names): writing next to the input is allowed, as before."""
+    (tmp_path / "a.log").write_bytes(LOG_LINE)
+    result = run_cli("convert", tmp_path / "a.log", "-o", tmp_path / "a.jsonl", "--report", tmp_path / "r.json")
+    assert result.code == 0, result.err
+
+
+def test_manifest_still_writes_its_own_checksum_file_into_the_folder(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    dataset = _dataset(tmp_path)
+    assert run_cli("manifest", dataset).code == 0
+    assert run_cli("manifest", dataset, "-o", dataset / "SHA256SUMS").code == 0
+    assert "List.xlsx" in (dataset / "SHA256SUMS").read_text()

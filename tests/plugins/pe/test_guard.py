@@ -7,6 +7,7 @@ import signal
 import struct
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +98,18 @@ def test_close_is_idempotent_and_restarts_lazily() -> None:
     guarded.close()
     assert guarded.run("facts", NORMAL).status == "ok"
     guarded.close()
+
+
+def test_the_child_starts_isolated_from_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13 item 2: planted ``argparse.py``/``pefile.py`` in the current folder (a dataset) never run."""
+    marker = tmp_path / "marker"
+    planted = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    for name in ("argparse", "pefile", "json", "mk2ds"):
+        (tmp_path / f"{name}.py").write_text(planted)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    with GuardedParser(timeout=20, memory_mb=512) as guarded:
+        result = guarded.run("facts", NORMAL)
+    assert result.status == "ok", result
+    assert result.value["import_string"] == "kernel32.exitprocess"
+    assert not marker.exists(), marker.read_text()

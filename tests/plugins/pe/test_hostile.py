@@ -4,6 +4,7 @@ sections. Nothing may crash, and a dropped import table must not pass for a file
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,3 +55,17 @@ def test_odd_but_harmless_images_give_no_unread_imports_warning(image: bytes) ->
 def test_a_dll_name_without_extension_is_named_like_pefile_does() -> None:
     document = analyse(build_pe(imports=[("KERNEL32", ["ExitProcess"]), ("user32.dll", ["MessageBoxA"])]))
     assert document["import_string"] == "kernel32.exitprocess,user32.messageboxa"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_pe_refuses_a_fifo_or_a_device(run_cli: Callable[..., Any], tmp_path: Path, kind: str) -> None:
+    """Issue 13 item 24: not a regular file -> exit 2 with a message (it used to print nothing, exit 0)."""
+    if kind == "fifo":
+        target = tmp_path / "pipe.exe"
+        os.mkfifo(target)
+    else:
+        target = Path(os.devnull)
+    result = run_cli("pe", target)
+    assert result.code == 2
+    assert "not a regular file" in result.err
+    assert str(target) in result.err

@@ -148,11 +148,30 @@ def test_lone_cr_is_not_a_line_end() -> None:
     assert record["a"] == "x\ry"
 
 
-@pytest.mark.parametrize("ending", [b"\x1a", b"\x1a\r\n", b"\x1a\n", b"\r\n\x1a"])
+@pytest.mark.parametrize("ending", [b"\x1a", b"\r\n\x1a", b"\n\x1a", b"\r\n\x1a\x1a"])
 def test_eof_marker_at_the_physical_end(ending: bytes) -> None:
-    data = LINE.encode() + (b"\r\n" if not ending.startswith(b"\r") and ending != b"\x1a" else b"") + ending
-    records, reader = read(data)
+    records, reader = read(LINE.encode() + ending)
     assert len(records) == 1 and reader.stats["eof_marker"] is True and reader.stats["rejected"] == 0
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\n", b"\r\n" + LINE.encode() + b"\r\n"])
+def test_a_0x1a_followed_by_a_line_end_is_kept(ending: bytes) -> None:
+    """Issue 13 item 27: only the file's very last byte(s) are the end-of-file marker; ``cmd=abc\\x1a\\r\\n`` keeps
+    its 0x1A (here an unquoted value with a control byte: rejected byte-exactly, never silently changed)."""
+    line = f"{HEADER} sn=1 evt=ps subEvt=start cmd=abc".encode() + b"\x1a"
+    records, reader = read(line + ending)
+    assert reader.stats["eof_marker"] is False
+    assert all(record.get("cmd") != "abc" for record in records)
+    kept = [record for record in records if record.get("cmd") == "abc\x1a"]
+    assert len(kept) + reader.stats["rejected"] == 1
+    if reader.stats["rejected"]:
+        assert reader.rejects[0] == (1, line)
+
+
+@pytest.mark.parametrize("ending", [b"\x1a\r\n", b"\x1a\n"])
+def test_a_0x1a_line_before_the_final_line_end_is_an_ordinary_line(ending: bytes) -> None:
+    records, reader = read(LINE.encode() + b"\r\n" + ending)
+    assert len(records) == 1 and reader.stats["eof_marker"] is False and reader.stats["rejected"] == 1
 
 
 def test_eof_marker_glued_to_the_last_record() -> None:
