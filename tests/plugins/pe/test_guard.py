@@ -97,3 +97,12 @@ def test_close_is_idempotent_and_restarts_lazily() -> None:
     guarded.close()
     assert guarded.run("facts", NORMAL).status == "ok"
     guarded.close()
+
+
+def test_a_file_too_big_for_the_memory_limit_is_memory_not_a_crash() -> None:
+    """The child runs out of memory while it is still receiving the file (before pefile sees it)."""
+    with GuardedParser(timeout=60, memory_mb=100) as guarded:
+        result = guarded.run("facts", b"MZ" + bytes(80 << 20))
+        assert result.status == "memory", result.message
+        assert "100 MiB" in result.message
+        assert guarded.run("facts", NORMAL).status == "ok"
