@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, BinaryIO
 
-import pyzipper
-from pyzipper.zipfile import BadZipFile as PyzipperBadZipFile
+from mk2ds.plugins.pe.aes import BadZipFile as PyzipperBadZipFile
+from mk2ds.plugins.pe.aes import pyzipper
 
 __all__ = ["DEFAULT_PASSWORD", "SampleFile", "hashes_of", "iter_samples", "name_hashes"]
 

@@ -112,3 +112,25 @@ def test_name_hashes() -> None:
     assert name_hashes("x/" + "b" * 32 + "_" + "c" * 40) == ["b" * 32, "c" * 40]
     assert name_hashes("d" * 63) == []
     assert name_hashes("e" * 65) == []
+
+
+def test_reading_an_aes_zip_runs_no_program(tmp_path: Path) -> None:
+    """pycryptodomex's loader would run ``file -b <python>`` through PATH: a stub ``file`` proves it does not."""
+    import subprocess
+    import sys
+
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    marker = tmp_path / "ran"
+    stub = stubs / "file"
+    stub.write_text(f"#!/bin/sh\necho \"$0 $*\" >> '{marker}'\n", encoding="utf-8")
+    stub.chmod(0o755)
+    environment = {**os.environ, "PATH": f"{stubs}{os.pathsep}{os.environ.get('PATH', '')}"}
+    script = "import sys; from mk2ds.core.cli import main; sys.exit(main(['pe', sys.argv[1]]))"
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(DATA / "aes256-infected.zip")],
+        env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert COMMITTED_SHA256 in result.stdout
+    assert not marker.exists(), marker.read_text(encoding="utf-8")
