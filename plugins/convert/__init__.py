@@ -52,6 +52,7 @@ import pluggy
 from mk2ds.core import ExitCode, Finding, Report, Severity, UsageError, hookimpl, registry
 from mk2ds.core.atomic import atomic_writer, write_atomic
 from mk2ds.core.cli import tool_description
+from mk2ds.core.dataset import FolderDataset, UnsafeName
 from mk2ds.core.engines import LOCAL_ENGINE, add_engine_arguments, open_engine
 from mk2ds.core.output_guard import refuse_output_over_inputs
 from mk2ds.core.outputs import OutputFormat, open_record_writer
@@ -95,7 +96,15 @@ class JobResult:
 
 
 def _logs_below(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.rglob("*") if path.suffix.lower() == ".log" and path.is_file())
+    """The ``*.log`` files below ``folder``, walked as a dataset is (iteratively, with the depth and path-length
+    limits and the link rules of :class:`~mk2ds.core.dataset.FolderDataset`); what is not read is said on stderr."""
+    logs: list[Path] = []
+    for item in FolderDataset(folder).walk():
+        if isinstance(item, UnsafeName):
+            print(f"mk2ds convert: warning: {folder / item.path}: {item.reason}; not converted", file=sys.stderr)
+        elif not item.is_dir and item.path.lower().endswith(".log"):
+            logs.append(folder / item.path)
+    return sorted(logs)
 
 
 def plan_jobs(inputs: list[str], out: str, suffix: str, rejects: str | None = None) -> list[ConvertJob]:
