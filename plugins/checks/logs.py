@@ -248,8 +248,11 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
         return
     stats = dict(getattr(reader, "stats", {}) or {})
     if stats.get("rejected") and not str(stats.get("encoding") or "").startswith("utf-16"):
-        with dataset.open(entry.path) as stream:
-            layout = text_layout_problem(stream.read(SNIFF_BYTES))
+        try:
+            with dataset.open(entry.path) as stream:
+                layout = text_layout_problem(stream.read(SNIFF_BYTES))
+        except OSError:  # a damaged zip member (the first pass may not have read to its end): no layout hint
+            layout = None
         if layout is not None:
             yield Finding(layout[0], Severity.ERROR, f"{layout[1]}; {stats['rejected']} lines rejected", path=entry.path, subject=subject)
     for finding in reader.findings:
