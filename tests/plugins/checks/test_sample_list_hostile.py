@@ -101,10 +101,14 @@ def _list(rows: int) -> bytes:
     "sheet_xml",
     [
         b"<worksheet xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'><sheetData><row r='1'><c r='A1'",
-        b"<worksheet xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'><sheetData>"
-        b"<row r='1'><c r='A1' t='s'><v>not-a-number</v></c></row></sheetData></worksheet>",
-        b"<worksheet xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'><sheetData>"
-        b"<row r='x'><c r='?!'><v>1</v></c></row></sheetData></worksheet>",
+        (
+            b"<worksheet xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'><sheetData>"
+            b"<row r='1'><c r='A1' t='s'><v>not-a-number</v></c></row></sheetData></worksheet>"
+        ),
+        (
+            b"<worksheet xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'><sheetData>"
+            b"<row r='x'><c r='?!'><v>1</v></c></row></sheetData></worksheet>"
+        ),
     ],
     ids=["truncated-xml", "bad-shared-string-index", "bad-cell-reference"],
 )
