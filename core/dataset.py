@@ -321,18 +321,9 @@ class ZipDataset(Dataset):
                     seen_dirs.add(name)
                     items.append(Entry(name, 0, is_dir=True))
                 continue
-            if _zip_is_symlink(info):
-                items.append(UnsafeName(name, "symbolic link inside the zip (not followed)"))
-                continue
-            if info.flag_bits & 0x1:
-                items.append(UnsafeName(name, "encrypted zip member (a password is needed to read it)"))
-                continue
-            if info.file_size > BOMB_MIN_BYTES and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
-                ratio = info.file_size // max(info.compress_size, 1)
-                items.append(UnsafeName(name, f"decompression bomb ({info.file_size} bytes from {info.compress_size}, {ratio}x)"))
-                continue
-            if not info.is_dir() and inflated + info.file_size > budget:
-                items.append(UnsafeName(name, f"decompression bomb (the zip would inflate beyond {budget} bytes, {BOMB_RATIO}x its size; this member is not read)"))
+            refusal = _member_refusal(info, inflated, budget)
+            if refusal:
+                items.append(UnsafeName(name, refusal))
                 continue
             inflated += info.file_size
             if copies[name] > 1:
@@ -361,6 +352,20 @@ class ZipDataset(Dataset):
 
     def close(self) -> None:
         self._zip.close()
+
+
+def _member_refusal(info: zipfile.ZipInfo, inflated: int, budget: int) -> str | None:
+    """Why a file member is not read (a link, encrypted, a bomb alone or with the members before it), or ``None``."""
+    if _zip_is_symlink(info):
+        return "symbolic link inside the zip (not followed)"
+    if info.flag_bits & 0x1:
+        return "encrypted zip member (a password is needed to read it)"
+    if info.file_size > BOMB_MIN_BYTES and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
+        ratio = info.file_size // max(info.compress_size, 1)
+        return f"decompression bomb ({info.file_size} bytes from {info.compress_size}, {ratio}x)"
+    if inflated + info.file_size > budget:
+        return f"decompression bomb (the zip would inflate beyond {budget} bytes, {BOMB_RATIO}x its size; this member is not read)"
+    return None
 
 
 def _member_name(info: zipfile.ZipInfo) -> tuple[str, bool, bool]:
