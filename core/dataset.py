@@ -21,8 +21,12 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from mk2ds.core.terminal import unsafe_character
+from mk2ds.core.zipmembers import MEMBER_ERRORS, MemberStream, UnreadableEntry, inflation_budget
 
-__all__ = ["Dataset", "Entry", "FolderDataset", "NameNotice", "SubDataset", "UnsafeName", "ZipDataset", "is_unsafe_name", "open_dataset"]
+__all__ = [
+    "Dataset", "Entry", "FolderDataset", "NameNotice", "SubDataset", "UnreadableEntry", "UnsafeName", "ZipDataset",
+    "is_unsafe_name", "limit_reason", "open_dataset", "open_regular_file",
+]
 
 
 @dataclass(frozen=True)
@@ -134,52 +138,68 @@ class FolderDataset(Dataset):
         self._real_root = self.root.resolve()
 
     def walk(self) -> Iterator[Entry | UnsafeName]:
-        yield from self._walk_folder("")
-
-    def _walk_folder(self, relative: str) -> Iterator[Entry | UnsafeName]:
-        folder = self.root / relative if relative else self.root
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError as error:
-            yield UnsafeName(relative or ".", f"cannot list folder: {error.strerror or error}")
+        # Iterative (a stack of folders being listed), never recursive: a hostile tree may nest 1,000 deep.
+        stack: list[tuple[str, Iterator[str]]] = []
+        listed = self._list("")
+        if isinstance(listed, UnsafeName):
+            yield listed
             return
-        for name in names:
+        stack.append(("", iter(listed)))
+        while stack:
+            relative, names = stack[-1]
+            name = next(names, None)
+            if name is None:
+                stack.pop()
+                continue
             child = f"{relative}/{name}" if relative else name
-            full = folder / name
-            reason = is_unsafe_name(name)
-            if reason:
-                yield UnsafeName(child, reason)
-                continue
+            item = self._entry(relative, name, child)
+            yield item
+            if isinstance(item, Entry) and item.is_dir:
+                reason = limit_reason(child)
+                if reason:
+                    yield UnsafeName(child, f"{reason}; its contents are not read")
+                    continue
+                listed = self._list(child)
+                if isinstance(listed, UnsafeName):
+                    yield listed
+                else:
+                    stack.append((child, iter(listed)))
+
+    def _list(self, relative: str) -> list[str] | UnsafeName:
+        try:
+            return sorted(os.listdir(self.root / relative if relative else self.root))
+        except OSError as error:
+            return UnsafeName(relative or ".", f"cannot list folder: {error.strerror or error}")
+
+    def _entry(self, relative: str, name: str, child: str) -> Entry | UnsafeName:
+        """What one name in a folder is: a folder, a regular file, or an unsafe name with the reason."""
+        full = self.root / child
+        reason = is_unsafe_name(name)
+        if reason:
+            return UnsafeName(child, reason)
+        try:
+            info = full.lstat()
+        except OSError as error:
+            return UnsafeName(child, f"cannot stat: {error.strerror or error}")
+        if stat.S_ISLNK(info.st_mode):
             try:
-                info = full.lstat()
-            except OSError as error:
-                yield UnsafeName(child, f"cannot stat: {error.strerror or error}")
-                continue
-            if stat.S_ISLNK(info.st_mode):
-                try:
-                    resolved = full.resolve()
-                except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links
-                    yield UnsafeName(child, "symbolic link loop")
-                    continue
-                if not _is_within(resolved, self._real_root):
-                    yield UnsafeName(child, "symbolic link pointing outside the dataset")
-                    continue
-                try:
-                    info = full.stat()
-                except OSError:
-                    yield UnsafeName(child, "broken symbolic link")
-                    continue
-                if stat.S_ISDIR(info.st_mode):
-                    # A link to a folder inside the root is reported, not descended into: no loops.
-                    yield UnsafeName(child, "symbolic link to a folder (not followed)")
-                    continue
+                resolved = full.resolve()
+            except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links
+                return UnsafeName(child, "symbolic link loop")
+            if not _is_within(resolved, self._real_root):
+                return UnsafeName(child, "symbolic link pointing outside the dataset")
+            try:
+                info = full.stat()
+            except OSError:
+                return UnsafeName(child, "broken symbolic link")
             if stat.S_ISDIR(info.st_mode):
-                yield Entry(child, 0, is_dir=True)
-                yield from self._walk_folder(child)
-            elif stat.S_ISREG(info.st_mode):
-                yield Entry(child, info.st_size)
-            else:
-                yield UnsafeName(child, "not a regular file or folder")
+                # A link to a folder inside the root is reported, not descended into: no loops.
+                return UnsafeName(child, "symbolic link to a folder (not followed)")
+        if stat.S_ISDIR(info.st_mode):
+            return Entry(child, 0, is_dir=True)
+        if stat.S_ISREG(info.st_mode):
+            return Entry(child, info.st_size)
+        return UnsafeName(child, "not a regular file or folder")
 
     def open(self, path: str) -> BinaryIO:
         reason = is_unsafe_name(path)
@@ -192,11 +212,45 @@ class FolderDataset(Dataset):
             raise FileNotFoundError(f"{path}: refused (symbolic link loop)") from None
         if not _is_within(resolved, self._real_root):
             raise FileNotFoundError(f"{path}: refused (resolves outside the dataset)")
-        return open(full, "rb")
+        return open_regular_file(full, path)
 
     def local_path(self, path: str) -> Path:
         """The on-disk path of an entry (folder datasets only; used for fast hashing)."""
         return self.root / path
+
+
+def open_regular_file(full: str | os.PathLike[str], shown: str, buffering: int = -1) -> BinaryIO:
+    """Open ``full`` for reading only if it is a regular file; raise ``FileNotFoundError`` naming ``shown`` if not.
+
+    Opened with ``O_NONBLOCK`` and checked on the open descriptor: a FIFO (or a device) put in the file's place
+    after it was listed must neither block the run in ``open()`` nor be read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(full, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise FileNotFoundError(f"{shown}: refused (not a regular file)")
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb", buffering=buffering)
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+#: Folders nested deeper than this, or dataset paths longer than this many characters, are not descended
+#: into (an ``unsafe-path`` finding says so): real datasets are a few levels deep, and hostile ones must not
+#: exhaust the stack or the platform's path length.
+MAX_DEPTH = 64
+MAX_PATH_CHARS = 1024
+
+
+def limit_reason(path: str) -> str | None:
+    """Why the folder (or zip name) ``path`` is beyond the depth or path-length limit, or ``None``."""
+    if path.count("/") + 1 > MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} folders (limit)"
+    if len(path) > MAX_PATH_CHARS:
+        return f"path longer than {MAX_PATH_CHARS} characters (limit)"
+    return None
 
 
 #: A zip member that inflates more than this many times and to more than :data:`BOMB_MIN_BYTES` is refused as a
@@ -243,6 +297,8 @@ class ZipDataset(Dataset):
             if not info.is_dir()
         )
         yield from self.notices
+        budget = inflation_budget(_file_size(self.location), BOMB_RATIO, BOMB_MIN_BYTES)
+        inflated = 0
         for index, info in enumerate(self._zip.infolist()):
             raw = self._names[index]
             reason = is_unsafe_name(raw.rstrip("/")) if raw.rstrip("/") else "empty name"
@@ -252,6 +308,10 @@ class ZipDataset(Dataset):
             name = raw[len(self.prefix):] if self.prefix and raw.startswith(self.prefix) else raw
             name = name.rstrip("/")
             if not name:
+                continue
+            reason = limit_reason(name)
+            if reason:
+                items.append(UnsafeName(name, f"{reason}; not read"))
                 continue
             parts = name.split("/")
             for depth in range(1, len(parts)):
@@ -264,16 +324,11 @@ class ZipDataset(Dataset):
                     seen_dirs.add(name)
                     items.append(Entry(name, 0, is_dir=True))
                 continue
-            if _zip_is_symlink(info):
-                items.append(UnsafeName(name, "symbolic link inside the zip (not followed)"))
+            refusal = _member_refusal(info, inflated, budget)
+            if refusal:
+                items.append(UnsafeName(name, refusal))
                 continue
-            if info.flag_bits & 0x1:
-                items.append(UnsafeName(name, "encrypted zip member (a password is needed to read it)"))
-                continue
-            if info.file_size > BOMB_MIN_BYTES and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
-                ratio = info.file_size // max(info.compress_size, 1)
-                items.append(UnsafeName(name, f"decompression bomb ({info.file_size} bytes from {info.compress_size}, {ratio}x)"))
-                continue
+            inflated += info.file_size
             if copies[name] > 1:
                 if name not in infos:
                     infos[name] = info  # reported once, never opened
@@ -292,10 +347,28 @@ class ZipDataset(Dataset):
         info = self._infos.get(path)
         if info is None:
             raise FileNotFoundError(f"{path}: not in {self.location}")
-        return self._zip.open(info)  # type: ignore[return-value]
+        try:
+            stream = self._zip.open(info)
+        except MEMBER_ERRORS as error:  # a damaged local header
+            raise UnreadableEntry(f"{path}: damaged zip member ({type(error).__name__}: {error})") from error
+        return io.BufferedReader(MemberStream(stream, path))  # type: ignore[return-value]
 
     def close(self) -> None:
         self._zip.close()
+
+
+def _member_refusal(info: zipfile.ZipInfo, inflated: int, budget: int) -> str | None:
+    """Why a file member is not read (a link, encrypted, a bomb alone or with the members before it), or ``None``."""
+    if _zip_is_symlink(info):
+        return "symbolic link inside the zip (not followed)"
+    if info.flag_bits & 0x1:
+        return "encrypted zip member (a password is needed to read it)"
+    if info.file_size > BOMB_MIN_BYTES and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
+        ratio = info.file_size // max(info.compress_size, 1)
+        return f"decompression bomb ({info.file_size} bytes from {info.compress_size}, {ratio}x)"
+    if inflated + info.file_size > budget:
+        return f"decompression bomb (the zip would inflate beyond {budget} bytes, {BOMB_RATIO}x its size; this member is not read)"
+    return None
 
 
 def _member_name(info: zipfile.ZipInfo) -> tuple[str, bool, bool]:
@@ -371,6 +444,13 @@ def _single_top_folder(names: list[str]) -> str:
     if all(name == top + "/" or name.startswith(top + "/") for name in names) and is_unsafe_name(top) is None:
         return top + "/"
     return ""
+
+
+def _file_size(location: str) -> int:
+    try:
+        return os.path.getsize(location)
+    except OSError:
+        return 0
 
 
 def _is_within(target: Path, root: Path) -> bool:

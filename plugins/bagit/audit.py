@@ -26,6 +26,7 @@ CODES: tuple[CodeInfo, ...] = (
     CodeInfo("checksum-file-unlisted", Severity.ERROR, "A file is there but its checksum manifest does not list it"),
     CodeInfo("checksum-manifest-malformed", Severity.ERROR, "A checksum manifest line cannot be read (or the file has a BOM)"),
     CodeInfo("checksum-manifest-duplicate", Severity.WARNING, "A checksum manifest lists a path twice (an error when the digests differ)"),
+    CodeInfo("checksum-manifest-too-large", Severity.ERROR, "A checksum manifest goes beyond what mk2ds reads (a line, entries or problems); the rest is not read"),
     CodeInfo("checksum-unsafe-path", Severity.ERROR, "A checksum manifest names a path outside the dataset ('..', absolute); never opened"),
     CodeInfo("name-normalization-differs", Severity.WARNING, "A listed name matches a file only after Unicode NFC/NFD normalisation"),
     CodeInfo("name-normalization-conflict", Severity.ERROR, "Two file names differ only in Unicode normalisation (NFC/NFD)"),
@@ -37,6 +38,7 @@ _PROBLEM_CODES = {
     "duplicate": ("checksum-manifest-duplicate", Severity.WARNING),
     "conflict": ("checksum-manifest-duplicate", Severity.ERROR),
     "unsafe": ("checksum-unsafe-path", Severity.ERROR),
+    "limit": ("checksum-manifest-too-large", Severity.ERROR),
 }
 
 

@@ -18,9 +18,10 @@ A BagIt bag's own manifests are checked by :mod:`mk2ds.plugins.bagit.payload`, n
 from __future__ import annotations
 
 import argparse
+import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
+from typing import BinaryIO, cast
 
 from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext, hookimpl
 from mk2ds.plugins.bagit.audit import CODES, ManifestCheck, audit, jobs_option, progress_option
@@ -54,19 +55,45 @@ def mk2ds_add_verify_options(group: argparse._ArgumentGroup) -> None:
     )
 
 
-def read_manifest(name: str, data: bytes) -> tuple[Manifest, str]:
-    """Parse a manifest file found at ``name`` in the dataset; returns it and the folder its paths start from."""
+#: A sidecar (``x.zip.sha256``) holding just a digest is this small; a bigger one is read as a manifest.
+SIDECAR_HEAD_BYTES = 4096
+
+
+def read_manifest(name: str, data: bytes | BinaryIO) -> tuple[Manifest, str]:
+    """Parse a manifest file found at ``name`` in the dataset (its bytes, or a stream read line by line);
+    returns it and the folder its paths start from."""
     base_name = name.rsplit("/", 1)[-1]
     base = name.rsplit("/", 1)[0] if "/" in name else ""
     algorithm = algorithm_from_name(name)
     if "/" not in name and _BAGIT_STYLE.match(base_name):
         return parse_bagit_manifest(data, name, algorithm or "sha256"), base
-    bare = _BARE_DIGEST.match(data)
-    if _SIDECAR.match(base_name) and bare:
-        target = base_name[: base_name.rindex(".")]
-        digest = bare.group(1).decode("ascii").lower()
-        return Manifest(name, algorithm or "sha256", entries=[ManifestEntry(target, digest, 1)]), base
+    if _SIDECAR.match(base_name):
+        head = data if isinstance(data, bytes) else data.read(SIDECAR_HEAD_BYTES)
+        bare = _BARE_DIGEST.match(head)
+        if bare:
+            target = base_name[: base_name.rindex(".")]
+            digest = bare.group(1).decode("ascii").lower()
+            return Manifest(name, algorithm or "sha256", entries=[ManifestEntry(target, digest, 1)]), base
+        if not isinstance(data, bytes):
+            data = cast(BinaryIO, _Rejoined(head, data))
     return parse_sums(data, name, algorithm), base
+
+
+class _Rejoined(io.RawIOBase):
+    """``head`` (already read) followed by the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        super().__init__()
+        self._head, self._stream = head, stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            return head
+        return self._stream.read(size)
 
 
 def _is_complete(name: str) -> bool:
@@ -83,20 +110,21 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
         if not (_is_complete(name) or _SIDECAR.match(name.rsplit("/", 1)[-1])):
             continue  # a signature or a tag manifest: nothing to compare here
         try:
-            data = dataset.read_bytes(name)
+            with dataset.open(name) as stream:  # streamed line by line: a manifest may be huge
+                manifest, base = read_manifest(name, stream)
         except OSError as error:
             yield Finding("unreadable-file", Severity.ERROR, f"checksum manifest cannot be read: {error}", path=name)
             continue
-        manifest, base = read_manifest(name, data)
         checks.append(ManifestCheck(manifest, base, covered if _is_complete(name) else None))
     external = context.option("checksums")
     if external:
         try:
-            data = Path(external).read_bytes()
+            with open(external, "rb") as stream:  # the user's own file: a pipe (<(...)) is fine here
+                external_manifest = parse_sums(stream, str(external))
         except OSError as error:
             yield Finding("unreadable-file", Severity.ERROR, f"--checksums file cannot be read: {error.strerror or error}", path=str(external))
         else:
-            checks.append(ManifestCheck(parse_sums(data, str(external)), "", covered))
+            checks.append(ManifestCheck(external_manifest, "", covered))
     if not checks:
         return
     yield from audit(

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO
 
-from mk2ds.core.dataset import Dataset, FolderDataset, SubDataset, open_dataset
+from mk2ds.core.dataset import Dataset, FolderDataset, SubDataset, open_dataset, open_regular_file
 from mk2ds.core.progress import Progress
 
 __all__ = [
@@ -54,7 +54,8 @@ class FolderSource:
     preserve_times: bool = True
 
     def open(self, name: str) -> BinaryIO:
-        return open(os.path.join(self.root, name), "rb", buffering=0)
+        # a regular file only (a FIFO put in a listed file's place would block the run in open())
+        return open_regular_file(os.path.join(self.root, name), name, buffering=0)
 
     def modification_time(self, name: str) -> float | None:
         if not self.preserve_times:

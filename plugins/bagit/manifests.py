@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from mk2ds.core.dataset import is_unsafe_name
 
@@ -63,7 +64,8 @@ class ManifestEntry:
 
 @dataclass(frozen=True)
 class ManifestProblem:
-    """Something wrong in the manifest itself, at a line. ``kind``: malformed, duplicate, conflict, unsafe, bom."""
+    """Something wrong in the manifest itself, at a line. ``kind``: malformed, duplicate, conflict, unsafe, bom,
+    limit (a streaming bound was reached: the rest is not read or not listed)."""
 
     line: int
     kind: str
@@ -115,12 +117,71 @@ def is_checksum_file(path: str) -> bool:
     return bool(_SIDECAR_NAME.match(base))
 
 
-def _lines(data: bytes, name: str, problems: list[ManifestProblem], bom_is_problem: bool) -> Iterable[tuple[int, str]]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-        if bom_is_problem:
-            problems.append(ManifestProblem(1, "bom", "starts with a UTF-8 byte-order mark (not allowed by RFC 8493)"))
-    for number, raw in enumerate(data.split(b"\n"), start=1):
+#: Streaming bounds: a line longer than this is malformed (and not kept); after this many entries or problems a
+#: manifest is not read further (one ``limit`` problem says so). A real manifest: thousands of short lines.
+MAX_LINE_BYTES = 64 * 1024
+MAX_ENTRIES = 2_000_000
+MAX_PROBLEMS = 10_000
+READ_CHUNK = 1 << 20
+
+#: What the parsers read: the whole file, or a binary stream read line by line in bounded memory.
+Source = bytes | BinaryIO
+
+
+class ProblemList(list[ManifestProblem]):
+    """Problems of one manifest, at most :data:`MAX_PROBLEMS` (then one ``limit`` problem)."""
+
+    def append(self, problem: ManifestProblem) -> None:
+        if len(self) < MAX_PROBLEMS:
+            super().append(problem)
+        elif len(self) == MAX_PROBLEMS:
+            super().append(ManifestProblem(problem.line, "limit", f"more than {MAX_PROBLEMS} problems: the rest are not listed"))
+
+
+def _chunks(source: Source) -> Iterator[bytes]:
+    if isinstance(source, (bytes, bytearray)):
+        yield bytes(source)
+        return
+    while chunk := source.read(READ_CHUNK):
+        yield chunk
+
+
+def _split_lines(chunks: Iterable[bytes]) -> Iterator[bytes | None]:
+    """The lines of the chunks (without LF); ``None`` for a line longer than :data:`MAX_LINE_BYTES` (dropped)."""
+    pending = bytearray()
+    overlong = False
+    for chunk in chunks:
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            if end < 0:
+                if not overlong:
+                    pending += chunk[start:]
+                    if len(pending) > MAX_LINE_BYTES:
+                        overlong = True
+                        pending.clear()
+                break
+            if not overlong:
+                pending += chunk[start:end]
+            yield None if overlong or len(pending) > MAX_LINE_BYTES else bytes(pending)
+            pending.clear()
+            overlong = False
+            start = end + 1
+    if overlong:
+        yield None
+    elif pending:
+        yield bytes(pending)
+
+
+def _lines(data: Source, name: str, problems: list[ManifestProblem], bom_is_problem: bool) -> Iterable[tuple[int, str]]:
+    for number, raw in enumerate(_split_lines(_chunks(data)), start=1):
+        if raw is None:
+            problems.append(ManifestProblem(number, "malformed", f"line longer than {MAX_LINE_BYTES} bytes; not read"))
+            continue
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+            if bom_is_problem:
+                problems.append(ManifestProblem(1, "bom", "starts with a UTF-8 byte-order mark (not allowed by RFC 8493)"))
         raw = raw.removesuffix(b"\r")
         try:
             text = raw.decode("utf-8")
@@ -130,6 +191,14 @@ def _lines(data: bytes, name: str, problems: list[ManifestProblem], bom_is_probl
         if not text.strip() or text.lstrip().startswith("#"):
             continue
         yield number, text
+
+
+def _full(manifest: Manifest, number: int) -> bool:
+    """True once the manifest holds :data:`MAX_ENTRIES` entries, with a ``limit`` problem (parsing stops)."""
+    if len(manifest.entries) < MAX_ENTRIES:
+        return False
+    manifest.problems.append(ManifestProblem(number, "limit", f"more than {MAX_ENTRIES} entries: lines from {number} on are not read"))
+    return True
 
 
 def _add(manifest: Manifest, seen: dict[str, ManifestEntry], path: str, digest: str, number: int) -> None:
@@ -166,20 +235,23 @@ def _gnu_unescape(text: str) -> str:
     return re.sub(r"\\(.)", lambda match: {"n": "\n", "r": "\r", "\\": "\\"}.get(match.group(1), "\\" + match.group(1)), text)
 
 
-def parse_sums(data: bytes, name: str, algorithm: str | None = None) -> Manifest:
-    """Read a ``sha256sum``-style manifest. ``algorithm`` defaults to what the name or first digest says."""
-    problems: list[ManifestProblem] = []
-    lines = list(_lines(data, name, problems, bom_is_problem=False))
-    algorithm = algorithm or algorithm_from_name(name)
-    if algorithm is None:
-        for _number, text in lines:
-            first = text.lstrip("\\").split(None, 1)[0]
-            tagged = _TAGGED.match(text.lstrip("\\"))
-            algorithm = tagged.group("tag").lower() if tagged else algorithm_for_digest(first)
-            break
-    manifest = Manifest(name, algorithm or "sha256", problems=problems)
+def _algorithm_of_line(text: str) -> str:
+    first = text.lstrip("\\").split(None, 1)[0]
+    tagged = _TAGGED.match(text.lstrip("\\"))
+    return (tagged.group("tag").lower() if tagged else algorithm_for_digest(first)) or "sha256"
+
+
+def parse_sums(data: Source, name: str, algorithm: str | None = None) -> Manifest:
+    """Read a ``sha256sum``-style manifest (bytes, or a stream read line by line). ``algorithm`` defaults to what
+    the name or the first digest says."""
+    problems = ProblemList()
+    manifest = Manifest(name, algorithm or algorithm_from_name(name) or "", problems=problems)
     seen: dict[str, ManifestEntry] = {}
-    for number, text in lines:
+    for number, text in _lines(data, name, problems, bom_is_problem=False):
+        if not manifest.algorithm:
+            manifest.algorithm = _algorithm_of_line(text)
+        if _full(manifest, number):
+            break
         escaped = text.startswith("\\")
         body = text[1:] if escaped else text
         tagged = _TAGGED.match(body)
@@ -197,6 +269,7 @@ def parse_sums(data: bytes, name: str, algorithm: str | None = None) -> Manifest
         if not _digest_ok(manifest, digest, number):
             continue
         _add(manifest, seen, _gnu_unescape(path) if escaped else path, digest, number)
+    manifest.algorithm = manifest.algorithm or "sha256"
     return manifest
 
 
@@ -206,12 +279,15 @@ def _percent_decode(path: str, version: tuple[int, int]) -> str:
     return re.sub(r"%0[dD]", "\r", re.sub(r"%0[aA]", "\n", path))
 
 
-def parse_bagit_manifest(data: bytes, name: str, algorithm: str, version: tuple[int, int] = (1, 0)) -> Manifest:
-    """Read a BagIt (tag) manifest. Paths are percent-decoded as the bag's ``version`` prescribes."""
-    problems: list[ManifestProblem] = []
+def parse_bagit_manifest(data: Source, name: str, algorithm: str, version: tuple[int, int] = (1, 0)) -> Manifest:
+    """Read a BagIt (tag) manifest (bytes, or a UTF-8 stream read line by line). Paths are percent-decoded as
+    the bag's ``version`` prescribes."""
+    problems = ProblemList()
     manifest = Manifest(name, algorithm, problems=problems)
     seen: dict[str, ManifestEntry] = {}
     for number, text in _lines(data, name, problems, bom_is_problem=True):
+        if _full(manifest, number):
+            break
         parts = text.strip(" \t").split(None, 1)
         if len(parts) != 2:
             manifest.problems.append(ManifestProblem(number, "malformed", "expected '<digest> <path>'"))

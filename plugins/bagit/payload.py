@@ -125,6 +125,19 @@ def _to_utf8(data: bytes, encoding: str) -> bytes:
     return data.decode(encoding, errors="replace").encode("utf-8")
 
 
+def _read_manifest(
+    container: Dataset, name: str, algorithm: str, version: tuple[int, int], encoding: str, findings: list[Finding]
+) -> Manifest | None:
+    """A bag manifest, streamed line by line (recoded to UTF-8 on the way when the bag declares another encoding)."""
+    try:
+        with container.open(name) as stream:
+            source = stream if encoding in ("utf-8", "utf-8-sig") else codecs.EncodedFile(stream, "utf-8", encoding, "replace")
+            return parse_bagit_manifest(source, name, algorithm, version)  # type: ignore[arg-type]
+    except OSError as error:
+        findings.append(Finding("unreadable-file", Severity.ERROR, f"cannot be read: {error}", path=name))
+        return None
+
+
 def _fetch_paths(container: Dataset, files: dict[str, int], encoding: str, findings: list[Finding]) -> set[str]:
     if "fetch.txt" not in files:
         return set()
@@ -190,10 +203,9 @@ def mk2ds_check_container(container: Dataset, payload: str, context: VerifyConte
         if algorithm not in hashlib.algorithms_available:
             findings.append(Finding("bag-algorithm-unsupported", Severity.WARNING, f"cannot compute {algorithm}; manifest not checked", path=name))
             continue
-        data = _read(container, name, findings)
-        if data is None:
+        manifest = _read_manifest(container, name, algorithm, version, encoding, findings)
+        if manifest is None:
             continue
-        manifest = parse_bagit_manifest(_to_utf8(data, encoding), name, algorithm, version)
         if is_tag:
             checks.append(ManifestCheck(manifest))
             continue

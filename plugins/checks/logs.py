@@ -223,29 +223,36 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
         return
     if context.pm is None:
         raise RuntimeError("log checks need the plugin manager in the verification context")
-    with dataset.open(entry.path) as stream:
-        source = stream if context.at_least("full") else io.BytesIO(_first_line(stream))
-        reader = context.pm.hook.mk2ds_open_log(stream=source, name=entry.path, options=_reader_options(context))
-        if reader is None:
-            yield Finding("log-no-reader", Severity.ERROR, "no plugin reads this file as a Mark II log", path=entry.path, subject=subject)
-            return
-        sample = next((item for item in context.shared.get("samples") or [] if item["id"] == subject), None)
-        hashes = {str(sample[key]) for key in ("sha256", "sha1", "md5") if sample and sample.get(key)} if rule and rule.get("name") == "30m-log" else set()
-        observer = _LogObserver(entry.path, subject, hashes)
-        tree_summary = None
-        if context.at_least("full"):
-            # The process model of the tree plugin consumes the same single pass over the records.
-            # Only counts are needed here: keep one activity event per process and few peers.
-            tree_options = argparse.Namespace(max_events=1, max_peers=1)
-            model = context.pm.hook.mk2ds_build_process_tree(records=observer.watch(reader), options=tree_options)
-            if model is not None and hasattr(model, "summary"):
-                tree_summary = model.summary(tuple(sorted(hashes)))
-        for _record in observer.watch(reader) if tree_summary is None else ():
-            pass
+    try:
+        with dataset.open(entry.path) as stream:
+            source = stream if context.at_least("full") else io.BytesIO(_first_line(stream))
+            reader = context.pm.hook.mk2ds_open_log(stream=source, name=entry.path, options=_reader_options(context))
+            if reader is None:
+                yield Finding("log-no-reader", Severity.ERROR, "no plugin reads this file as a Mark II log", path=entry.path, subject=subject)
+                return
+            sample = next((item for item in context.shared.get("samples") or [] if item["id"] == subject), None)
+            hashes = {str(sample[key]) for key in ("sha256", "sha1", "md5") if sample and sample.get(key)} if rule and rule.get("name") == "30m-log" else set()
+            observer = _LogObserver(entry.path, subject, hashes)
+            tree_summary = None
+            if context.at_least("full"):
+                # The process model of the tree plugin consumes the same single pass over the records.
+                # Only counts are needed here: keep one activity event per process and few peers.
+                tree_options = argparse.Namespace(max_events=1, max_peers=1)
+                model = context.pm.hook.mk2ds_build_process_tree(records=observer.watch(reader), options=tree_options)
+                if model is not None and hasattr(model, "summary"):
+                    tree_summary = model.summary(tuple(sorted(hashes)))
+            for _record in observer.watch(reader) if tree_summary is None else ():
+                pass
+    except OSError as error:  # a damaged zip member: a finding about the file, not a plugin failure
+        yield Finding("unreadable-file", Severity.ERROR, f"cannot be read: {error}", path=entry.path, subject=subject)
+        return
     stats = dict(getattr(reader, "stats", {}) or {})
     if stats.get("rejected") and not str(stats.get("encoding") or "").startswith("utf-16"):
-        with dataset.open(entry.path) as stream:
-            layout = text_layout_problem(stream.read(SNIFF_BYTES))
+        try:
+            with dataset.open(entry.path) as stream:
+                layout = text_layout_problem(stream.read(SNIFF_BYTES))
+        except OSError:  # a damaged zip member (the first pass may not have read to its end): no layout hint
+            layout = None
         if layout is not None:
             yield Finding(layout[0], Severity.ERROR, f"{layout[1]}; {stats['rejected']} lines rejected", path=entry.path, subject=subject)
     for finding in reader.findings:

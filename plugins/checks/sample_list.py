@@ -32,6 +32,12 @@ from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 HEADER_SEARCH_ROWS = 30
+#: Bounds that keep reading a hostile list cheap (the Soliton list: 117 rows, tens of KB). Rows beyond
+#: :data:`MAX_ROWS` are not read; a larger file or shared-string table is not opened (``list-too-large``).
+MAX_LIST_BYTES = 32 * 1024 * 1024
+MAX_ROWS = 20_000
+MAX_SHARED_STRINGS_BYTES = 8 * 1024 * 1024
+SHARED_STRINGS = "xl/sharedStrings.xml"
 
 PE_EXTENSIONS = frozenset({"exe", "dll", "sys", "ocx", "scr", "cpl", "drv", "efi", "mui", "ax", "acm", "tsp", "pe"})
 NON_PE_EXTENSIONS = frozenset(
@@ -138,6 +144,9 @@ def check_zip_container(data: bytes, path: str) -> Finding | None:
                 total += info.file_size
                 if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO and info.file_size > 10_000_000:
                     return Finding("list-unreadable", Severity.ERROR, f"{info.filename} inflates {info.file_size // info.compress_size}x: refused as a decompression bomb", path=path)
+                if info.filename.lower() == SHARED_STRINGS.lower() and info.file_size > MAX_SHARED_STRINGS_BYTES:
+                    message = f"its shared-string table inflates to {info.file_size} bytes (limit {MAX_SHARED_STRINGS_BYTES}): not read"
+                    return Finding("list-too-large", Severity.ERROR, message, path=path)
             if total > MAX_UNCOMPRESSED_BYTES:
                 return Finding("list-unreadable", Severity.ERROR, f"parts inflate to {total} bytes (limit {MAX_UNCOMPRESSED_BYTES}): refused", path=path)
     except zipfile.BadZipFile:
@@ -162,20 +171,27 @@ def read_sample_list(data: bytes, path: str) -> SampleList:
         result.findings.append(Finding("list-unreadable", Severity.ERROR, f"cannot read workbook: {reason}", path=path))
         return result
     try:
-        for sheet in workbook.worksheets:
-            if _read_sheet(sheet.title, _rows(sheet), path, result):
-                break
-        else:
-            result.findings.append(
-                Finding("list-no-header", Severity.ERROR, "no sheet has a header row naming a hash column (SHA256, MD5, ハッシュ, ...)", path=path)
-            )
-        for sheet in workbook.worksheets:
-            if sheet.title != result.sheet and _header_row(_rows(sheet)) is not None:
-                message = f"sheet {sheet.title!r} also has a header row naming a hash column; only sheet {result.sheet!r} is read"
-                result.findings.append(Finding("list-sheet-ignored", Severity.WARNING, message, path=path, details={"sheet": sheet.title}))
+        _read_sheets(workbook, path, result)
+    except Exception as error:  # noqa: BLE001 - malformed sheet XML: ParseError, TypeError, ValueError, ...
+        reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        result.findings.append(Finding("list-unreadable", Severity.ERROR, f"cannot read sheet: {reason}", path=path))
     finally:
         workbook.close()
     return result
+
+
+def _read_sheets(workbook: Any, path: str, result: SampleList) -> None:
+    for sheet in workbook.worksheets:
+        if _read_sheet(sheet.title, _rows(sheet), path, result):
+            break
+    else:
+        result.findings.append(
+            Finding("list-no-header", Severity.ERROR, "no sheet has a header row naming a hash column (SHA256, MD5, ハッシュ, ...)", path=path)
+        )
+    for sheet in workbook.worksheets:
+        if sheet.title != result.sheet and _header_row(_rows(sheet)) is not None:
+            message = f"sheet {sheet.title!r} also has a header row naming a hash column; only sheet {result.sheet!r} is read"
+            result.findings.append(Finding("list-sheet-ignored", Severity.WARNING, message, path=path, details={"sheet": sheet.title}))
 
 
 def _rows(sheet: Any) -> Iterator[tuple[Any, ...]]:
@@ -216,6 +232,10 @@ def _read_sheet(title: str, rows: Iterator[tuple[Any, ...]], path: str, result: 
                     if role not in result.roles:
                         result.findings.append(Finding("list-missing-column", Severity.WARNING, f"no {role} flag column: its cross-reference is skipped", path=path, line=number))
             continue
+        if number - result.header_row > MAX_ROWS:
+            message = f"more than {MAX_ROWS} rows below the header: rows from {number} on are not read"
+            result.findings.append(Finding("list-too-large", Severity.ERROR, message, path=path, line=number))
+            break
         _read_row(number, row, path, result)
     return header is not None
 
@@ -316,6 +336,7 @@ def duplicate_findings(samples: list[dict[str, Any]], path: str) -> Iterator[Fin
 def mk2ds_register_codes() -> list[CodeInfo]:
     return [
         CodeInfo("list-unreadable", Severity.ERROR, "List.xlsx cannot be read (not xlsx, broken, or a decompression bomb)"),
+        CodeInfo("list-too-large", Severity.ERROR, "List.xlsx has more rows, or a larger file or shared-string table, than mk2ds reads"),
         CodeInfo("list-no-header", Severity.ERROR, "No header row naming a hash column was found in List.xlsx"),
         CodeInfo("list-missing-column", Severity.WARNING, "List.xlsx lacks a column a cross-reference needs (extension, flags)"),
         CodeInfo("list-bad-hash", Severity.ERROR, "A hash cell is not a well-formed MD5/SHA-1/SHA-256 hex digest"),
@@ -336,6 +357,10 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
     path = next((name for name in context.entries if name.lower() == index.lower()), None)
     if path is None:
         return  # the layout check reports the missing file
+    size = context.entries.get(path, 0)
+    if size > MAX_LIST_BYTES:
+        yield Finding("list-too-large", Severity.ERROR, f"{size} bytes (limit {MAX_LIST_BYTES}): not read", path=path)
+        return
     try:
         data = dataset.read_bytes(path)
     except OSError as error:

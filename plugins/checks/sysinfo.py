@@ -135,7 +135,12 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
     if entry.size > MAX_SYSINFO_BYTES:
         yield Finding("sysinfo-too-large", Severity.WARNING, f"{entry.size} bytes: not parsed", path=entry.path, subject=subject)
         return
-    decoded = decode(dataset.read_bytes(entry.path))
+    try:
+        data = dataset.read_bytes(entry.path)
+    except OSError as error:  # a damaged zip member: a finding about the file, not a plugin failure
+        yield Finding("unreadable-file", Severity.ERROR, f"cannot be read: {error}", path=entry.path, subject=subject)
+        return
+    decoded = decode(data)
     if decoded is None:
         yield Finding("sysinfo-undecodable", Severity.WARNING, "not UTF-16, UTF-8 or CP932 text", path=entry.path, subject=subject)
         return

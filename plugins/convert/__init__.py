@@ -63,6 +63,7 @@ import pluggy
 from mk2ds.core import ExitCode, Finding, Report, Severity, UsageError, hookimpl, registry
 from mk2ds.core.atomic import atomic_writer, write_atomic
 from mk2ds.core.cli import tool_description
+from mk2ds.core.dataset import FolderDataset, UnsafeName
 from mk2ds.core.engines import LOCAL_ENGINE, add_engine_arguments, open_engine
 from mk2ds.core.output_guard import guard_outputs, refuse_output_over_inputs
 from mk2ds.core.outputs import OutputFormat, open_record_writer
@@ -108,50 +109,21 @@ class JobResult:
 # ------------------------------------------------------------------------------------------------ planning
 
 
-def _link_problem(link: Path, root: Path) -> tuple[str | None, Path | None]:
-    """``(why the link is refused, None)``, or ``(None, its target)`` when it stays inside ``root``."""
-    try:
-        target = link.resolve(strict=True)
-    except (OSError, RuntimeError):  # RuntimeError: a loop of links
-        return "broken symbolic link or a loop of links", None
-    try:
-        target.relative_to(root)
-    except ValueError:
-        return "symbolic link pointing outside the input folder", None
-    return None, target
-
-
 def _logs_below(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Every ``*.log`` regular file below ``folder`` (sorted), and the links refused on the way with the reason.
+    """Every ``*.log`` regular file below ``folder`` (sorted), and what was refused on the way with the reason.
 
-    Like ``verify``, never leaves the input tree: a link (to a log or a folder) that points outside it is
-    refused, not followed (``leak.log -> /etc/passwd`` would copy a system file into the rejects). A link to
-    a folder inside the tree is not descended into (its logs are converted under their real path; no loops).
+    The folder is walked as ``verify`` walks a dataset (:class:`~mk2ds.core.dataset.FolderDataset`): iteratively,
+    within its depth and path-length limits, never leaving the input tree. A link that points outside it is
+    refused, not followed (``leak.log -> /etc/passwd`` would copy a system file into the rejects); a link to a
+    folder is not descended into (its logs are converted under their real path; no loops).
     """
-    root = folder.resolve()
     logs: list[Path] = []
     refused: list[tuple[Path, str]] = []
-    pending = [folder]
-    while pending:
-        try:
-            with os.scandir(pending.pop()) as entries:
-                children = [Path(entry.path) for entry in entries]
-        except OSError:
-            continue
-        for child in children:
-            is_log = child.suffix.lower() == ".log"
-            if child.is_symlink():
-                reason, target = _link_problem(child, root)
-                if reason is not None:
-                    if is_log or child.is_dir():
-                        refused.append((child, reason))
-                    continue
-                if target is not None and target.is_file() and is_log:
-                    logs.append(child)
-            elif child.is_dir():
-                pending.append(child)
-            elif is_log and child.is_file():
-                logs.append(child)
+    for item in FolderDataset(folder).walk():
+        if isinstance(item, UnsafeName):
+            refused.append((folder / item.path, item.reason.replace("outside the dataset", "outside the input folder")))
+        elif not item.is_dir and item.path.lower().endswith(".log"):
+            logs.append(folder / item.path)
     return sorted(logs), sorted(refused)
 
 

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, BinaryIO
 
-import pyzipper
-from pyzipper.zipfile import BadZipFile as PyzipperBadZipFile
+from mk2ds.core.dataset import FolderDataset, UnsafeName, open_regular_file
+from mk2ds.plugins.pe.aes import BadZipFile as PyzipperBadZipFile
+from mk2ds.plugins.pe.aes import pyzipper
 
 __all__ = ["DEFAULT_PASSWORD", "SampleFile", "hashes_of", "iter_samples", "name_hashes"]
 
@@ -81,25 +82,47 @@ def _read_limited(stream: BinaryIO | IO[bytes], limit: int) -> bytes | None:
             return None
 
 
-def _files_below(root: Path) -> Iterator[Path]:
+def _files_below(root: Path) -> Iterator[Path | tuple[str, str]]:
+    """Regular files below ``root`` in name order; ``(name, reason)`` for what cannot be read (too deep, not a
+    regular file). Walked iteratively, as a dataset is; symbolic links are not followed (and not reported)."""
     if root.is_file():
         yield root
         return
-    found: list[Path] = []
-    for folder, _folders, files in os.walk(root, followlinks=False):
-        for name in files:
-            path = Path(folder) / name
-            if path.is_file() and not path.is_symlink():
-                found.append(path)
-    yield from sorted(found, key=lambda path: path.relative_to(root).as_posix())
+    for item in FolderDataset(root).walk():
+        if isinstance(item, UnsafeName):
+            if "symbolic link" not in item.reason:
+                yield item.path, item.reason
+        elif not item.is_dir and not (root / item.path).is_symlink():
+            yield root / item.path
 
 
-def _members(origin: str, data: bytes, password: bytes, max_size: int) -> Iterator[SampleFile]:
+@dataclass
+class InflationBudget:
+    """The aggregate zip-bomb guard: what sample zips may still inflate to, in this run.
+
+    Each archive may inflate to at most ``ratio`` times its size (at least ``max_size``, so one sample of the
+    allowed size always fits), and all archives of the run together to at most ``run_bytes``.
+    """
+
+    run_bytes: int
+    ratio: int = 200
+    used: int = 0
+
+    def for_archive(self, archive_bytes: int, max_size: int) -> int:
+        return min(max(max_size, self.ratio * archive_bytes), self.run_bytes - self.used)
+
+
+#: All sample zips of one run together inflate to at most this much (a real sample set: a few GB of samples).
+RUN_INFLATION_BYTES = 64 << 30
+
+
+def _members(origin: str, data: bytes, password: bytes, max_size: int, budget: InflationBudget) -> Iterator[SampleFile]:
     try:
         archive = pyzipper.AESZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, PyzipperBadZipFile, OSError, ValueError) as error:
         yield SampleFile(origin, None, f"damaged zip file: {error}")
         return
+    allowed = archive_allowed = budget.for_archive(len(data), max_size)
     with archive:
         archive.setpassword(password)
         for info in archive.infolist():
@@ -109,9 +132,13 @@ def _members(origin: str, data: bytes, password: bytes, max_size: int) -> Iterat
             if info.file_size > max_size:
                 yield SampleFile(member, None, f"{info.file_size} bytes, more than the {max_size}-byte limit", too_large=True)
                 continue
+            limit = min(max_size, allowed)
+            if info.file_size > limit:
+                yield SampleFile(member, None, f"not inflated: with it, the zip's members would inflate to more than {archive_allowed} bytes (decompression bomb guard)", too_large=True)
+                continue
             try:
                 with archive.open(info) as stream:
-                    content = _read_limited(stream, max_size)
+                    content = _read_limited(stream, limit)
             except RuntimeError as error:  # wrong or missing password
                 yield SampleFile(member, None, f"cannot decrypt ({error}); password given: {password.decode(errors='replace')!r}")
                 continue
@@ -119,8 +146,10 @@ def _members(origin: str, data: bytes, password: bytes, max_size: int) -> Iterat
                 yield SampleFile(member, None, f"cannot read zip member: {type(error).__name__}: {error}")
                 continue
             if content is None:
-                yield SampleFile(member, None, f"inflates beyond the {max_size}-byte limit", too_large=True)
+                yield SampleFile(member, None, f"inflates beyond the {limit}-byte limit", too_large=True)
                 continue
+            allowed -= len(content)
+            budget.used += len(content)
             yield _sample(member, content)
 
 
@@ -141,19 +170,24 @@ def iter_samples(
     """
     base = Path(root)
     secret = password.encode("utf-8")
+    budget = InflationBudget(RUN_INFLATION_BYTES)
     for path in _files_below(base):
+        if isinstance(path, tuple):
+            yield SampleFile(path[0], None, f"not read: {path[1]}")
+            continue
         origin = path.name if base.is_file() else path.relative_to(base).as_posix()
         try:
-            size = path.stat().st_size
-            if size > max_size:
-                yield SampleFile(origin, None, f"{size} bytes, more than the {max_size}-byte limit", too_large=True)
-                continue
-            data = path.read_bytes()
+            with open_regular_file(path, origin) as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > max_size:
+                    yield SampleFile(origin, None, f"{size} bytes, more than the {max_size}-byte limit", too_large=True)
+                    continue
+                data = handle.read()
         except OSError as error:
             yield SampleFile(origin, None, f"cannot read: {error.strerror or error}")
             continue
         sample = _sample(origin, data)
         if open_archives and data[:4] in (b"PK\x03\x04", b"PK\x05\x06") and not (is_listed and is_listed(sample)):
-            yield from _members(origin, data, secret, max_size)
+            yield from _members(origin, data, secret, max_size, budget)
         else:
             yield sample

@@ -221,7 +221,11 @@ def check_sample(
             if size > MAX_RESULT_BYTES:
                 yield Finding("results-unparseable", Severity.ERROR, f"{size} bytes: too large to be a {artefact} result", path=path, subject=subject)
                 continue
-            text = _decode(dataset.read_bytes(path))
+            try:
+                text = _decode(dataset.read_bytes(path))
+            except OSError as error:  # a damaged zip member: a finding about the file, not a plugin failure
+                yield Finding("unreadable-file", Severity.ERROR, f"cannot be read: {error}", path=path, subject=subject)
+                continue
             if artefact == "impfuzzy":
                 yield from _compare_impfuzzy(text, document, path, subject)
             else:

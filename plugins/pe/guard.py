@@ -43,6 +43,10 @@ DEFAULT_MEMORY_MB = 1024
 DEFAULT_MAX_SIZE_MB = 256  # pefile's own max_offset default
 
 Status = Literal["ok", "timeout", "memory", "crashed", "error"]
+
+#: The child's answer, and then its exit status, when the memory limit was hit (also while reading the file).
+MEMORY_ANSWER = b'{"status": "memory"}'
+MEMORY_EXIT = 86
 Task = Literal["facts", "dump", "impfuzzy"]
 
 
@@ -121,9 +125,12 @@ class GuardedParser:
         assert process.stdin is not None and process.stdout is not None
         deadline = time.monotonic() + self.timeout
         try:
-            _write_message(process.stdin, json.dumps({"task": task}).encode())
-            _write_message(process.stdin, data)
-            process.stdin.flush()
+            try:
+                _write_message(process.stdin, json.dumps({"task": task}).encode())
+                _write_message(process.stdin, data)
+                process.stdin.flush()
+            except BrokenPipeError:
+                pass  # the child stopped reading (the file did not fit its memory limit): its answer says why
             answer = _read_message(process.stdout, deadline)
         except TimeoutError:
             self._kill()
@@ -134,16 +141,21 @@ class GuardedParser:
             except subprocess.TimeoutExpired:
                 code = None
             self._kill()
+            if code == MEMORY_EXIT:
+                return self._memory_result()
             return GuardResult("crashed", message=f"parser process died ({_describe_exit(code)}): {error}")
         result = json.loads(answer)
         status = result.get("status")
         if status == "memory":
             self._kill()  # the heap may be in a poor state; start afresh
-            limit = f"{self.memory_mb} MiB" if self.memory_mb else "the system"
-            return GuardResult("memory", message=f"parsing needed more memory than {limit} allows")
+            return self._memory_result()
         if status == "error":
             return GuardResult("error", message=str(result.get("message", "")))
         return GuardResult("ok", result.get("value"))
+
+    def _memory_result(self) -> GuardResult:
+        limit = f"{self.memory_mb} MiB" if self.memory_mb else "the system"
+        return GuardResult("memory", message=f"parsing needed more memory than {limit} allows")
 
     def _ensure_process(self) -> subprocess.Popen[bytes]:
         if self._process is not None and self._process.poll() is None:
@@ -262,18 +274,22 @@ def child_main(memory_mb: int | None) -> int:
             data = _read_message(stdin)
         except EOFError:
             return 0
+        except MemoryError:  # the file itself does not fit the limit: say so, then let the parent restart us
+            _write_message(stdout, MEMORY_ANSWER)
+            stdout.flush()
+            return MEMORY_EXIT
         try:
             answer: dict[str, Any] = {"status": "ok", "value": run_task(str(header.get("task")), data)}
             payload = json.dumps(answer).encode()
         except MemoryError:
             del data
-            payload = b'{"status": "memory"}'
+            payload = MEMORY_ANSWER
         except Exception as error:  # noqa: BLE001 - reported to the parent, the child carries on
             payload = json.dumps({"status": "error", "message": f"{type(error).__name__}: {error}"}).encode()
         _write_message(stdout, payload)
         stdout.flush()
-        if payload == b'{"status": "memory"}':
-            return 1
+        if payload == MEMORY_ANSWER:
+            return MEMORY_EXIT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,7 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", action="store_true", required=True)
     parser.add_argument("--memory-mb", type=int, default=None)
     args = parser.parse_args(argv)
-    return child_main(args.memory_mb)
+    try:
+        return child_main(args.memory_mb)
+    except MemoryError:  # anywhere else (answering, say): the exit status tells the parent why
+        return MEMORY_EXIT
 
 
 if __name__ == "__main__":

@@ -18,9 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import pefile
-import pyzipper
-from pyzipper import zipfile_aes
 
+from mk2ds.plugins.pe.aes import pyzipper, zipfile_aes
 from mk2ds.plugins.pe.impfuzzy import impfuzzy_of_bytes
 from mk2ds.plugins.synthetic.pe_builder import SECTION_READONLY, Section, build_pe
 from mk2ds.plugins.synthetic.world import Host

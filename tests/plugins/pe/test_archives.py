@@ -112,3 +112,71 @@ def test_name_hashes() -> None:
     assert name_hashes("x/" + "b" * 32 + "_" + "c" * 40) == ["b" * 32, "c" * 40]
     assert name_hashes("d" * 63) == []
     assert name_hashes("e" * 65) == []
+
+
+def test_reading_an_aes_zip_runs_no_program(tmp_path: Path) -> None:
+    """pycryptodomex's loader would run ``file -b <python>`` through PATH: a stub ``file`` proves it does not."""
+    import subprocess
+    import sys
+
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    marker = tmp_path / "ran"
+    stub = stubs / "file"
+    stub.write_text(f"#!/bin/sh\necho \"$0 $*\" >> '{marker}'\n", encoding="utf-8")
+    stub.chmod(0o755)
+    environment = {**os.environ, "PATH": f"{stubs}{os.pathsep}{os.environ.get('PATH', '')}"}
+    script = "import sys; from mk2ds.core.cli import main; sys.exit(main(['pe', sys.argv[1]]))"
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(DATA / "aes256-infected.zip")],
+        env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert COMMITTED_SHA256 in result.stdout
+    assert not marker.exists(), marker.read_text(encoding="utf-8")
+
+
+def test_sample_zips_have_an_aggregate_inflation_budget(tmp_path: Path) -> None:
+    """8 members each under the per-file limit, together far beyond what a zip of this size may inflate to."""
+    archive = tmp_path / "set.zip"
+    member = 1 << 20
+    aes_zip(archive, {f"m{index}.bin": bytes(member) for index in range(8)})
+    allowed = max(2 * member, 200 * archive.stat().st_size)  # one sample of the allowed size always fits
+    samples = listing(tmp_path, max_size=2 * member)
+    read = [sample for sample in samples if sample.data is not None]
+    refused = [sample for sample in samples if sample.data is None]
+    assert read and refused
+    assert sum(len(sample.data or b"") for sample in read) <= allowed
+    assert all(sample.too_large and "decompression bomb" in str(sample.problem) for sample in refused)
+
+
+def test_the_run_budget_is_shared_by_every_sample_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mk2ds.plugins.pe import archives
+
+    monkeypatch.setattr(archives, "RUN_INFLATION_BYTES", 3 * 1000)
+    for index in range(3):
+        aes_zip(tmp_path / f"z{index}.zip", {"a.bin": deterministic(index, 1000), "b.bin": deterministic(index + 10, 1000)})
+    samples = listing(tmp_path)
+    assert sum(sample.data is not None for sample in samples) == 3
+    assert sum(sample.too_large for sample in samples) == 3
+
+
+def test_a_sample_folder_nested_a_thousand_deep_is_walked(tmp_path: Path) -> None:
+    path = str(tmp_path / "samples")
+    os.mkdir(path)
+    (tmp_path / "samples" / "a.exe").write_bytes(b"MZ")
+    for _ in range(1000):
+        path += "/d"
+        os.mkdir(path)
+    try:
+        samples = listing(tmp_path / "samples")
+        assert samples[0].origin == "a.exe" and samples[0].data == b"MZ"
+        assert [sample.problem for sample in samples[1:]] == ["not read: nested deeper than 64 folders (limit); its contents are not read"]
+    finally:
+        while path.endswith("/d"):
+            os.rmdir(path)
+            path = path[:-2]
+
+
+def deterministic(seed: int, size: int) -> bytes:
+    return hashlib.sha256(str(seed).encode()).digest() * (size // 32) + bytes(size % 32)

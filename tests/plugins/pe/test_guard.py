@@ -113,3 +113,12 @@ def test_the_child_starts_isolated_from_the_current_folder(tmp_path: Path, monke
     assert result.status == "ok", result
     assert result.value["import_string"] == "kernel32.exitprocess"
     assert not marker.exists(), marker.read_text()
+
+
+def test_a_file_too_big_for_the_memory_limit_is_memory_not_a_crash() -> None:
+    """The child runs out of memory while it is still receiving the file (before pefile sees it)."""
+    with GuardedParser(timeout=60, memory_mb=100) as guarded:
+        result = guarded.run("facts", b"MZ" + bytes(80 << 20))
+        assert result.status == "memory", result.message
+        assert "100 MiB" in result.message
+        assert guarded.run("facts", NORMAL).status == "ok"
