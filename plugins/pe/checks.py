@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext, hookimpl
+from mk2ds.core import CodeInfo, Dataset, Fact, Finding, OptionGroup, Severity, VerifyContext, hookimpl
 from mk2ds.plugins.pe import (
     add_pe_options,
     analyse_all,
@@ -58,7 +58,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 
 
 @hookimpl
-def mk2ds_add_verify_options(group: argparse._ArgumentGroup) -> None:
+def mk2ds_add_verify_options(group: OptionGroup) -> None:
     group.add_argument(
         "--samples",
         metavar="DIR",
