@@ -278,26 +278,24 @@ def _register_third_party(pm: Mk2dsPluginManager, name: str, plugin: object, ent
 
 def _check_pending(pm: Mk2dsPluginManager) -> None:
     """``check_pending``, leaving out each third-party plugin that implements an unknown ``mk2ds_*`` hook."""
-    builtin = _builtin_short_names()
     while True:
         try:
             pm.check_pending()
             return
         except pluggy.PluginValidationError as error:
             name = pm.get_name(error.plugin)
-            if name is None or name in builtin:
+            if name is None or _is_builtin(error.plugin):
                 raise
             pm.fail(name, str(error))
 
 
 def _probe_registrations(pm: Mk2dsPluginManager) -> None:
     """Call every ``mk2ds_register_*`` implementation once; leave out third-party plugins that fail."""
-    builtin = _builtin_short_names()
     for hook_name in REGISTRATION_HOOKS:
         guard_hook(pm, hook_name)
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             name = pm.get_name(impl.plugin) or impl.plugin_name
-            if name in builtin or impl.wrapper or impl.hookwrapper:
+            if _is_builtin(impl.plugin) or impl.wrapper or impl.hookwrapper:
                 continue
             try:
                 impl.function()
@@ -350,8 +348,7 @@ def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
             infos.append(PluginInfo(name, None, None, (), builtin=name in _builtin_short_names(), blocked=True))
             continue
         hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or []))
-        module_name = getattr(plugin, "__name__", "")
-        builtin = isinstance(module_name, str) and module_name.startswith(BUILTIN_PREFIX)
+        builtin = _is_builtin(plugin)
         dist = distinfo.get(id(plugin)) or own.get(name)
         if builtin:
             version: str | None = mk2ds_version()
@@ -366,6 +363,12 @@ def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
         infos.append(PluginInfo(name, version, failure.distribution, (), builtin=False, failed=failure.error))
     infos.sort(key=lambda info: (not info.builtin, info.name))
     return infos
+
+
+def _is_builtin(plugin: object) -> bool:
+    """A module of mk2ds itself (its failures are mk2ds bugs, not a third party's: they stop the run)."""
+    module_name = getattr(plugin, "__name__", "")
+    return isinstance(module_name, str) and module_name.startswith(BUILTIN_PREFIX)
 
 
 def _builtin_short_names() -> set[str]:

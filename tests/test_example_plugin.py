@@ -99,6 +99,7 @@ def test_listed_with_version_and_hooks(mk2ds: Callable[..., subprocess.Completed
         "hooks": ["mk2ds_check_entry", "mk2ds_register_codes", "mk2ds_register_outputs"],
         "builtin": False,
         "blocked": False,
+        "failed": None,
     }
     codes = json.loads(mk2ds("codes", "--json").stdout)
     assert {
@@ -176,6 +177,7 @@ def test_its_check_works_and_blocking_works(
         "hooks": [],
         "builtin": False,
         "blocked": True,
+        "failed": None,
     }
     by_environment = _plugin(mk2ds("plugins", "--json", MK2DS_BLOCK_PLUGINS="example").stdout)
     assert by_environment is not None and by_environment["blocked"] is True
