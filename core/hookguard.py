@@ -22,7 +22,6 @@ the wrapper's plugin.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import signal
 import threading
@@ -34,7 +33,7 @@ from typing import Any
 import pluggy
 
 from mk2ds.core.contract import reader_problem, reader_stats_problem, tree_problem
-from mk2ds.core.findings import Fact, Finding, Severity
+from mk2ds.core.findings import Fact, Finding, Severity, finding_problem
 
 __all__ = [
     "CHECK_HOOKS",
@@ -129,40 +128,6 @@ def plugin_timeout(plugin: str, hook: str, seconds: float, path: str | None) -> 
         details={"plugin": plugin, "hook": hook, "seconds": seconds},
         plugin=plugin,
     )
-
-
-def _json_problem(value: object) -> str | None:
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        return str(error)
-    return None
-
-
-_OPTIONAL_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (
-    ("path", str), ("line", int), ("column", int), ("subject", str), ("plugin", str)
-)
-
-
-def finding_problem(item: object) -> str | None:
-    """Why a yielded item cannot enter a report (wrong type, wrong field types, non-JSON data), or ``None``."""
-    if isinstance(item, Fact):
-        if not isinstance(item.key, str) or not (item.subject is None or isinstance(item.subject, str)):
-            return "a fact with a key or subject that is not a string"
-        problem = _json_problem(item.value)
-        return f"fact {item.key!r} has a value that is not JSON data ({problem})" if problem else None
-    if not isinstance(item, Finding):
-        return f"yielded {type(item).__name__}, expected Finding or Fact"
-    if not isinstance(item.message, str):
-        return f"finding {item.code!r} has a message of type {type(item.message).__name__}"
-    for name, kind in _OPTIONAL_TYPES:
-        value = getattr(item, name)
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-            return f"finding {item.code!r} has a {name} of type {type(value).__name__}"
-    if not isinstance(item.details, dict):
-        return f"finding {item.code!r} has details of type {type(item.details).__name__}, not a dict"
-    problem = _json_problem(item.details)
-    return f"finding {item.code!r} has details that are not JSON data ({problem})" if problem else None
 
 
 # -- time limit of entry checks ---------------------------------------------------------------------------------

@@ -310,4 +310,5 @@ def _filter(
 
 
 def default_jobs() -> int:
+    """Worker processes for ``-j 0``: one per core, at most 8."""
     return max(1, min(os.cpu_count() or 1, 8))

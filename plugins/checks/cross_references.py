@@ -13,7 +13,7 @@ dataset has a sample list, nothing is cross-referenced and ``check-not-run`` say
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext, check_not_run, hookimpl
@@ -46,7 +46,7 @@ def _under(path: str, folder: str) -> bool:
 
 
 def map_files(
-    samples: list[Mapping[str, Any]], entries: Mapping[str, int], folder: str
+    samples: Sequence[Mapping[str, Any]], entries: Mapping[str, int], folder: str
 ) -> tuple[dict[str, list[str]], list[str], list[tuple[str, list[str]]]]:
     """Files under ``folder`` by sample id, files that match no sample, and files matching several."""
     by_hash: dict[str, str] = {}

@@ -137,7 +137,8 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
         yield check_not_run("impfuzzy/PEfile results against the samples (--samples)", "mk2ds_recompute_pe", "pe", path=str(location))
         return
     shared_samples: list[dict[str, Any]] | None = context.get(SAMPLES)
-    sample_files: Mapping[str, Mapping[str, list[str]]] = context.get(SAMPLE_FILES) or {}
+    shared_files = context.get(SAMPLE_FILES)
+    sample_files: Mapping[str, Mapping[str, list[str]]] = shared_files or {}
     samples: list[Mapping[str, Any]]
     if shared_samples is None:
         derived, sample_files = _samples_from_result_names(context)
