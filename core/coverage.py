@@ -60,8 +60,9 @@ def coverage_findings(pm: pluggy.PluginManager) -> Iterator[Finding]:
             details={"plugin": failure.name, "distribution": failure.distribution, "entry_point": failure.entry_point},
             plugin=failure.name,
         )
+    unknown = set(getattr(pm, "unknown_blocked", ()))
     for name, plugin in pm.list_name_plugin():
-        if plugin is not None:
+        if plugin is not None or name in unknown:
             continue
         hooks = _builtin_verify_hooks(name)
         if hooks == []:

@@ -244,6 +244,11 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             str(src), pm, profile, level=args.level, options=args, jobs=jobs, settings=plugin_settings(pm),
             show_progress=_progress(args), tool=tool_description(pm),
         )
+        if report.internal_error:  # a plugin failed: the verification is incomplete, so never pack on it
+            for finding in report.findings:
+                if finding.code in ("plugin-error", "plugin-timeout"):
+                    print(f"mk2ds pack: {finding.location()}: {finding.message}", file=sys.stderr)
+            return 3
         problems = [*name_findings([entry.path for entry in files], folders), *report.findings]
         if not _accept(src, problems, args.force):
             return 1

@@ -102,3 +102,18 @@ def test_blocking_an_unknown_name_warns(run_cli: Callable[..., Any]) -> None:
     result = run_cli("-p", "no:report_text", "codes")
     assert result.code == 0
     assert "warning: -p no:report_text / MK2DS_BLOCK_PLUGINS names no known plugin" in result.err
+
+
+@pytest.mark.parametrize("error", [SystemExit(0), KeyboardInterrupt(), RuntimeError("bug")], ids=repr)
+def test_pack_refuses_to_pack_when_a_check_fails(run_cli: Callable[..., Any], install: Callable[..., None], tmp_path: Path, error: BaseException) -> None:
+    def mk2ds_check_dataset(dataset: object, context: object) -> None:
+        raise error
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "README.txt").write_text("x\n")
+    install("exits", types.SimpleNamespace(mk2ds_check_dataset=hookimpl(mk2ds_check_dataset)))
+    result = run_cli("pack", source, tmp_path / "bag", "--force")
+    assert result.code == 3
+    assert "plugin 'exits' failed in mk2ds_check_dataset" in result.err
+    assert not (tmp_path / "bag").exists()
