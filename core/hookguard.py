@@ -249,6 +249,10 @@ class _WatchedReader:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._reader, name)
 
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance() sees the plugin's reader class, as without the watch
+        return type(self._reader)
+
 
 def _checked_open_log(result: Any, plugin: str) -> Any:
     problem = reader_problem(result)
