@@ -52,8 +52,11 @@ def test_misspelt_hook_leaves_the_plugin_out_loudly() -> None:
 
 
 def test_a_misspelt_hook_in_a_builtin_is_a_start_up_error() -> None:
+    def mk2ds_register_codez() -> list[CodeInfo]:
+        return []
+
     module = types.ModuleType("mk2ds.plugins.typo")
-    module.mk2ds_register_codez = hookimpl(list)  # type: ignore[attr-defined]
+    module.mk2ds_register_codez = hookimpl(mk2ds_register_codez)  # type: ignore[attr-defined]
     pm = get_plugin_manager(load_entrypoints=False, builtins=())
     pm.register(module, name="typo")
     with pytest.raises(pluggy.PluginValidationError, match="mk2ds_register_codez"):
