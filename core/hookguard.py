@@ -291,12 +291,31 @@ class Registered(list):  # type: ignore[type-arg]
         self.plugin = plugin
 
 
+def _registered_type(hook: str) -> type | tuple[type, ...]:
+    """What each item of a registration hook must be (imported late: those modules use this one)."""
+    from mk2ds.core.engines import Engine
+    from mk2ds.core.findings import CodeInfo
+    from mk2ds.core.outputs import OutputFormat
+
+    return {
+        "mk2ds_register_codes": CodeInfo,
+        "mk2ds_register_outputs": OutputFormat,
+        "mk2ds_register_engines": Engine,
+    }.get(hook, Mapping)
+
+
 def _checked_iterable(hook: str) -> Callable[[Any, str], Any]:
     def check(result: Any, plugin: str) -> Any:
         try:
-            return Registered(_iterable(result), plugin)
+            items = Registered(_iterable(result), plugin)
         except TypeError as error:
             raise HookFailed(plugin, hook, problem=str(error)) from None
+        expected = _registered_type(hook)
+        wrong = [type(item).__name__ for item in items if not isinstance(item, expected)]
+        if wrong:
+            name = expected.__name__ if isinstance(expected, type) else "/".join(kind.__name__ for kind in expected)
+            raise HookFailed(plugin, hook, problem=f"registered {', '.join(wrong)} where {name} belongs")
+        return items
 
     return check
 

@@ -200,6 +200,10 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
     """Check one file. Called for every file, possibly in a worker process (``-j``), never at level
     ``structure``.
 
+    Each call (one plugin, one file, the iteration of its result included) has a time limit
+    (``verify --check-timeout``, generous by default): past it, the plugin's results for the file are
+    replaced by a ``plugin-timeout`` finding and the run goes on.
+
     :param entry: the file.
     :param kind: what :func:`mk2ds_classify_entry` said it is (``"other"`` if nobody knew).
     :param dataset: read-only access to the files.

@@ -117,3 +117,12 @@ def test_pack_refuses_to_pack_when_a_check_fails(run_cli: Callable[..., Any], in
     assert result.code == 3
     assert "plugin 'exits' failed in mk2ds_check_dataset" in result.err
     assert not (tmp_path / "bag").exists()
+
+
+@pytest.mark.parametrize("hook", ["mk2ds_register_codes", "mk2ds_register_outputs", "mk2ds_register_engines", "mk2ds_register_profiles"])
+def test_a_registration_of_the_wrong_type_is_left_out_naming_the_hook(run_cli: Callable[..., Any], install: Callable[..., None], hook: str) -> None:
+    install("wrong", types.SimpleNamespace(**{hook: hookimpl(lambda: ["a string"])}))
+    result = run_cli("plugins", "--json")
+    failed = next(item for item in json.loads(result.out) if item["name"] == "wrong")["failed"]
+    assert result.code == 0 and failed.startswith(f"{hook}: registered str where ")
+    assert run_cli("codes").code == 0
