@@ -204,8 +204,8 @@ def _iterable(result: object) -> Iterable[object]:
 
 def _guard_check(function: Callable[..., Any], plugin: str, hook: str, argnames: tuple[str, ...]) -> Callable[..., Any]:
     @functools.wraps(function)
-    def guarded(*args: Any) -> list[Finding | Fact]:
-        kwargs = dict(zip(argnames, args))
+    def guarded(*args: Any, **options: Any) -> list[Finding | Fact]:
+        kwargs = {**dict(zip(argnames, args, strict=False)), **options}
         path = _path_of(kwargs)
         seconds = getattr(_LIMIT, "seconds", None) if hook == TIMED_HOOK else None
         if seconds:
@@ -214,7 +214,7 @@ def _guard_check(function: Callable[..., Any], plugin: str, hook: str, argnames:
         items: list[Finding | Fact] = []
         try:
             with _alarm(seconds):
-                return _collect(items, plugin, hook, function(*args), path)
+                return _collect(items, plugin, hook, function(*args, **options), path)
         except PluginTimeout:
             return [*items, plugin_timeout(plugin, hook, math.ceil(seconds or 0), path)]
         except BaseException as error:
@@ -338,9 +338,9 @@ def _guard_call(function: Callable[..., Any], plugin: str, hook: str) -> Callabl
     check = RESULT_CHECKS.get(hook)
 
     @functools.wraps(function)
-    def guarded(*args: Any) -> Any:
+    def guarded(*args: Any, **options: Any) -> Any:
         try:
-            result = function(*args)
+            result = function(*args, **options)
         except HookFailed:
             raise
         except BaseException as error:
@@ -354,9 +354,9 @@ def _guard_call(function: Callable[..., Any], plugin: str, hook: str) -> Callabl
 
 def _guard_wrapper(function: Callable[..., Any], plugin: str, hook: str) -> Callable[..., Any]:
     @functools.wraps(function)
-    def guarded(*args: Any) -> Generator[Any, Any, Any]:
+    def guarded(*args: Any, **options: Any) -> Generator[Any, Any, Any]:
         try:
-            return (yield from function(*args))
+            return (yield from function(*args, **options))
         except (HookFailed, GeneratorExit):
             raise
         except BaseException as error:

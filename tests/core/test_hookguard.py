@@ -247,3 +247,12 @@ def test_a_guarded_call_is_transparent_for_correct_plugins(pm: pluggy.PluginMana
 def test_the_hook_contract_names_no_private_argparse_type() -> None:
     source = Path(sys.modules["mk2ds.core.hookspecs"].__file__ or "").read_text(encoding="utf-8")
     assert "argparse._" not in source and "-> Any" not in source
+
+
+def test_an_implementation_with_a_defaulted_argument_is_called_through_the_guard() -> None:
+    def mk2ds_check_dataset(dataset: object, context: object = None) -> list[Finding]:
+        return [Finding("x-defaulted", Severity.INFO, f"context={context!r}")]
+
+    pm = _pm(("defaults", _plugin(mk2ds_check_dataset=hookimpl(mk2ds_check_dataset))))
+    [finding] = collect_results(pm, "mk2ds_check_dataset", dataset=None, context="given")
+    assert finding.code == "x-defaulted"
