@@ -35,6 +35,17 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _interrupting(handler: Callable[[int, FrameType | None], Any]) -> Callable[[int, FrameType | None], Any]:
+    """A signal handler of someone else's (SIGTERM handled like Ctrl-C, say), that first marks what it may
+    raise as the user's interrupt, not a plugin's ``KeyboardInterrupt``."""
+
+    def handle(signum: int, frame: FrameType | None) -> Any:
+        note_user_interrupt()
+        return handler(signum, frame)
+
+    return handle
+
+
 def announce_plugin_problems(pm: pluggy.PluginManager) -> None:
     """Say once, on standard error, which plugins failed to load and which blocked names match no plugin."""
     for failure in plugin_failures(pm):
@@ -86,8 +97,11 @@ def run_guarded(run: Callable[[dict[str, Any]], int], argv: Sequence[str]) -> in
     state: dict[str, Any] = {}
     previous = signal.getsignal(signal.SIGINT)
     installed = previous is signal.default_int_handler and threading.current_thread() is threading.main_thread()
+    previous_term = signal.getsignal(signal.SIGTERM) if installed else None
     if installed:
         signal.signal(signal.SIGINT, _on_sigint)
+        if callable(previous_term):
+            signal.signal(signal.SIGTERM, _interrupting(previous_term))
     try:
         return run(state)
     except (UsageError, DatasetUnreadable) as error:
@@ -112,4 +126,6 @@ def run_guarded(run: Callable[[dict[str, Any]], int], argv: Sequence[str]) -> in
     finally:
         if installed:
             signal.signal(signal.SIGINT, previous)
+            if callable(previous_term):
+                signal.signal(signal.SIGTERM, previous_term)
         reset_user_interrupt()

@@ -256,3 +256,22 @@ def test_an_implementation_with_a_defaulted_argument_is_called_through_the_guard
     pm = _pm(("defaults", _plugin(mk2ds_check_dataset=hookimpl(mk2ds_check_dataset))))
     [finding] = collect_results(pm, "mk2ds_check_dataset", dataset=None, context="given")
     assert finding.code == "x-defaulted"
+
+
+def test_a_sigterm_handled_like_ctrl_c_is_the_users_interrupt_too(
+    run_cli: Callable[..., Any], tmp_path: Path, install: Callable[..., None]
+) -> None:
+    def as_interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def mk2ds_check_dataset(dataset: object, context: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)  # the signal arrives long before
+
+    install("slow", _plugin(mk2ds_check_dataset=hookimpl(mk2ds_check_dataset)))
+    previous = signal.signal(signal.SIGTERM, as_interrupt)
+    try:
+        result = run_cli("verify", tmp_path, "--level", "structure")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.code == 130 and "interrupted" in result.err
