@@ -19,34 +19,27 @@ from typing import Any
 import pluggy
 
 from mk2ds.core import registry
-from mk2ds.core.atomic import forget_cleaned_folders, write_atomic
+from mk2ds.core.atomic import forget_cleaned_folders
+from mk2ds.core.commands import emit_report, tool_description
 from mk2ds.core.engines import add_engine_arguments, open_engine
 from mk2ds.core.errors import UsageError
+from mk2ds.core.failures import announce_plugin_problems, run_guarded
 from mk2ds.core.findings import Severity
 from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.pluginmanager import (
     BLOCK_ENV,
     DISABLE_AUTOLOAD_ENV,
+    PluginSettings,
+    mk2ds_version,
     plugin_infos,
+    plugin_settings,
 )
-from mk2ds.core.report import ExitCode, Report
+from mk2ds.core.report import ExitCode
 from mk2ds.core.terminal import escape_text
 from mk2ds.core.verify_context import LEVELS
-from mk2ds.core.walker import PluginSettings, default_jobs, verify
+from mk2ds.core.walker import DEFAULT_CHECK_TIMEOUT, default_jobs, verify
 
-__all__ = ["build_parser", "emit_report", "main", "tool_description"]
-
-
-def tool_description(pm: pluggy.PluginManager) -> dict[str, Any]:
-    """Name and versions of mk2ds and of the plugins that took part (recorded in every report)."""
-    from mk2ds.core.pluginmanager import _mk2ds_version
-
-    return {
-        "name": "mk2ds",
-        "version": _mk2ds_version(),
-        "python": sys.version.split()[0],
-        "plugins": {info.name: info.version for info in plugin_infos(pm) if not info.blocked},
-    }
+__all__ = ["build_parser", "emit_report", "main", "tool_description"]  # the last two moved to mk2ds.core.commands
 
 
 def _global_options(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +50,11 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="no:NAME",
         help=f"block a plugin by name (repeatable); also {BLOCK_ENV}=a,b",
+    )
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="on an internal error, print the whole traceback (also MK2DS_DEBUG=1)",
     )
     parser.add_argument(
         "--disable-plugin-autoload",
@@ -78,14 +76,12 @@ def _plugin_settings(argv: Sequence[str]) -> PluginSettings:
 
 
 def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
-    from mk2ds.core.pluginmanager import _mk2ds_version
-
     parser = argparse.ArgumentParser(
         prog="mk2ds",
         description="Verify, convert and package InfoTrace Mark II malware-behaviour datasets.",
         epilog="Exit codes: 0 ok, 1 findings at the failing severity, 2 usage error, 3 internal error.",
     )
-    parser.add_argument("--version", action="version", version=f"mk2ds {_mk2ds_version()}")
+    parser.add_argument("--version", action="version", version=f"mk2ds {mk2ds_version()}")
     _global_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -105,6 +101,14 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
         "--fail-on", choices=[s.value for s in Severity], default="error", help="lowest severity that fails the run"
     )
     verify_parser.add_argument("--quiet", action="store_true", help="no progress bar (and no engine summary)")
+    verify_parser.add_argument(
+        "--check-timeout",
+        type=float,
+        default=DEFAULT_CHECK_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time limit of each plugin's check of one file, plus 1 s per MiB of the file (default {DEFAULT_CHECK_TIMEOUT:g}; "
+        "0: none); past it the check is a plugin-timeout finding",
+    )
     add_engine_arguments(verify_parser, pm)
     group = verify_parser.add_argument_group("plugin options")
     pm.hook.mk2ds_add_verify_options(group=group)
@@ -137,22 +141,6 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     return parser
 
 
-def emit_report(pm: pluggy.PluginManager, report: Report, args: argparse.Namespace) -> ExitCode:
-    """Render a report with the chosen report output; print it or write it to ``--output``."""
-    output = registry.find_output(pm, "report", getattr(args, "format", "text"))
-    document = report.to_dict()
-    rendered = output.factory(document, args)
-    if getattr(args, "output", None):
-        write_atomic(args.output, rendered)
-    else:
-        if isinstance(rendered, bytes):
-            sys.stdout.buffer.write(rendered)
-        else:
-            sys.stdout.write(rendered)
-        sys.stdout.flush()
-    return report.exit_code()
-
-
 def _cmd_verify(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     # The dataset is only ever read: a report may not land inside it, nor replace a zipped one.
     guard_outputs([("-o", args.output)], [args.path], pm=pm)
@@ -160,7 +148,8 @@ def _cmd_verify(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     jobs = default_jobs() if args.jobs == 0 else max(1, args.jobs)
     summary: list[str] = []
     try:
-        with open_engine(pm, args, args._plugin_settings) as engine:
+        settings = plugin_settings(pm)
+        with open_engine(pm, args, settings) as engine:
             report = verify(
                 args.path,
                 pm,
@@ -168,7 +157,7 @@ def _cmd_verify(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
                 level=args.level,
                 options=args,
                 jobs=jobs,
-                settings=args._plugin_settings,
+                settings=settings,
                 select=args.select,
                 ignore=args.ignore,
                 fail_on=Severity(args.fail_on),
@@ -191,7 +180,7 @@ def _cmd_plugins(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         return 0
     for info in infos:
         origin = "built-in" if info.builtin else (info.distribution or "external")
-        state = " (blocked)" if info.blocked else ""
+        state = " (blocked)" if info.blocked else f" (FAILED: {info.failed})" if info.failed else ""
         print(f"{info.name:22} {info.version or '-':10} {origin}{state}")
         if info.hooks:
             print(f"{'':22} hooks: {', '.join(info.hooks)}")
@@ -266,36 +255,31 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``mk2ds`` console script; returns the exit code."""
+    """Entry point of the ``mk2ds`` console script; returns the exit code.
+
+    Exit codes (:class:`~mk2ds.core.report.ExitCode`): a usage error is 2, the user's Ctrl-C 130, and any
+    other exception, from mk2ds or a plugin, 3 with a one-line message naming the plugin and hook when known
+    (``--traceback`` or ``MK2DS_DEBUG=1`` print the traceback).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     forget_cleaned_folders()
     with _terminate_as_interrupt():
-        return _main(argv)
+        return run_guarded(lambda state: _run(argv, state), argv)
 
 
-def _main(argv: list[str]) -> int:
-    try:
-        settings = _plugin_settings(argv)
-        pm = settings.build()
-        parser = build_parser(pm)
-        args = parser.parse_args(argv)
-        args._plugin_settings = settings
-        handler = getattr(args, "handler", None)
-        if handler is None:
-            parser.print_help()
-            return int(ExitCode.USAGE_ERROR)
-        return int(handler(args, pm))
-    except UsageError as error:
-        print(f"mk2ds: error: {escape_text(error)}", file=sys.stderr)
+def _run(argv: list[str], state: dict[str, Any]) -> int:
+    settings = _plugin_settings(argv)
+    pm = settings.build()
+    state["pm"] = pm
+    announce_plugin_problems(pm)
+    parser = build_parser(pm)
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
         return int(ExitCode.USAGE_ERROR)
-    except KeyboardInterrupt:
-        print("mk2ds: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:
-        # Output piped into `head` and closed: not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return int(ExitCode.OK)
+    state["handler"] = handler
+    return int(handler(args, pm))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,7 @@ nothing. Plugins add others through ``mk2ds_register_engines`` (``dask``, from
 
 An engine runs *tasks*. A task is a module-level function (so that it travels by reference) called on a worker
 as ``function(pm, shared, argument)``: ``pm`` is a plugin manager the worker built with the client's
-:class:`~mk2ds.core.walker.PluginSettings` (the same built-in and third-party plugins, the same blocked
+:class:`~mk2ds.core.pluginmanager.PluginSettings` (the same built-in and third-party plugins, the same blocked
 ones), ``shared`` is one object sent once to every worker for the whole run (a verification context, the
 command's options), and ``argument`` is the task's own (picklable) data. Results come back in completion
 order as :class:`TaskOutcome` objects; the caller puts them in a deterministic order, so that every engine
@@ -27,7 +27,7 @@ from mk2ds.core.errors import UsageError
 from mk2ds.core.hookcalls import collect_registrations
 
 if TYPE_CHECKING:
-    from mk2ds.core.walker import PluginSettings
+    from mk2ds.core.pluginmanager import PluginSettings
 
 __all__ = [
     "LOCAL_ENGINE",

@@ -12,11 +12,12 @@ Facts are the other thing a check may yield: small pieces of information about a
 from __future__ import annotations
 
 import enum
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CODE_PATTERN", "CodeInfo", "Fact", "Finding", "Severity"]
+__all__ = ["CODE_PATTERN", "CodeInfo", "Fact", "Finding", "Severity", "finding_problem"]
 
 #: Codes are kebab-case; third-party codes are namespaced ``plugin/slug``.
 CODE_PATTERN = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*/)?[a-z0-9]+(-[a-z0-9]+)*$")
@@ -136,3 +137,37 @@ class CodeInfo:
             raise ValueError(f"finding code {self.code!r} is not kebab-case (optionally 'plugin/slug')")
         if not isinstance(self.severity, Severity):
             object.__setattr__(self, "severity", Severity(self.severity))
+
+
+def _json_problem(value: object) -> str | None:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        return str(error)
+    return None
+
+
+_OPTIONAL_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+    ("path", str), ("line", int), ("column", int), ("subject", str), ("plugin", str)
+)
+
+
+def finding_problem(item: object) -> str | None:
+    """Why a yielded item cannot enter a report (wrong type, wrong field types, non-JSON data), or ``None``."""
+    if isinstance(item, Fact):
+        if not isinstance(item.key, str) or not (item.subject is None or isinstance(item.subject, str)):
+            return "a fact with a key or subject that is not a string"
+        problem = _json_problem(item.value)
+        return f"fact {item.key!r} has a value that is not JSON data ({problem})" if problem else None
+    if not isinstance(item, Finding):
+        return f"yielded {type(item).__name__}, expected Finding or Fact"
+    if not isinstance(item.message, str):
+        return f"finding {item.code!r} has a message of type {type(item.message).__name__}"
+    for name, kind in _OPTIONAL_TYPES:
+        value = getattr(item, name)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            return f"finding {item.code!r} has a {name} of type {type(value).__name__}"
+    if not isinstance(item.details, dict):
+        return f"finding {item.code!r} has details of type {type(item.details).__name__}, not a dict"
+    problem = _json_problem(item.details)
+    return f"finding {item.code!r} has details that are not JSON data ({problem})" if problem else None

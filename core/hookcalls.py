@@ -1,92 +1,95 @@
 """Calling hooks so that one failing plugin cannot take the run down.
 
-pluggy calls all implementations of a hook in one go, so an exception in one loses the results of the others.
-For collecting hooks the host therefore calls each implementation itself, in pluggy's order, turning an
-exception into a ``plugin-error`` finding that names the plugin and the hook.
+Every call goes through pluggy, so wrapper implementations (``wrapper=True``, ``hookwrapper=True``) and
+``add_hookcall_monitoring`` (``MK2DS_TRACE_PLUGINS=1``) see it. What keeps the other plugins running when one
+fails is the guard that :mod:`mk2ds.core.hookguard` puts around each implementation: check hooks return
+lists of findings (a failure is a ``plugin-error`` finding in them), other hooks raise
+:class:`~mk2ds.core.hookguard.HookFailed`, naming the plugin and the hook.
 """
 
 from __future__ import annotations
 
-import traceback
-from collections.abc import Iterable, Iterator
-from typing import Any
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TextIO
 
 import pluggy
 
-from mk2ds.core.findings import Fact, Finding, Severity
+from mk2ds.core.findings import Fact, Finding
+from mk2ds.core.hookguard import HookFailed, Registered, guard_hook, plugin_error
 
-__all__ = ["call_each", "collect_results", "plugin_error"]
-
-
-def plugin_error(plugin: str, hook: str, error: BaseException, path: str | None = None) -> Finding:
-    return Finding(
-        code="plugin-error",
-        severity=Severity.ERROR,
-        message=f"plugin {plugin!r} failed in {hook}: {type(error).__name__}: {error}",
-        path=path,
-        details={
-            "plugin": plugin,
-            "hook": hook,
-            "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:],
-        },
-        plugin=plugin,
-    )
+__all__ = ["HookFailed", "call_service", "collect_registrations", "collect_results", "plugin_error", "providers", "trace_hook_calls"]
 
 
-def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any, BaseException | None]]:
-    """Call every implementation of a hook separately; yield ``(plugin_name, result, error)``.
-
-    Results are yielded in pluggy's calling order. Only the arguments an implementation asks for are passed
-    (pluggy's opt-in arguments).
-    """
+def providers(pm: pluggy.PluginManager, hook_name: str) -> list[str]:
+    """Names of the plugins that implement ``hook_name`` (wrappers not counted), in calling order."""
     caller = getattr(pm.hook, hook_name)
-    for impl in reversed(caller.get_hookimpls()):
-        if impl.hookwrapper or impl.wrapper:
-            continue
-        name = pm.get_name(impl.plugin) or repr(impl.plugin)
-        try:
-            result = impl.function(*[kwargs[arg] for arg in impl.argnames])
-        except Exception as error:  # noqa: BLE001 - any plugin bug becomes a finding
-            yield name, None, error
-            continue
-        yield name, result, None
+    return [
+        pm.get_name(impl.plugin) or impl.plugin_name
+        for impl in reversed(caller.get_hookimpls())
+        if not (impl.wrapper or impl.hookwrapper)
+    ]
+
+
+def call_service(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Any:
+    """Call a hook through pluggy (a *first result wins* service, usually); its result, checked.
+
+    :raises HookFailed: an implementation failed or gave a result of the wrong shape.
+    """
+    guard_hook(pm, hook_name)
+    return getattr(pm.hook, hook_name)(**kwargs)
 
 
 def collect_results(
     pm: pluggy.PluginManager, hook_name: str, path: str | None = None, **kwargs: Any
 ) -> Iterator[Finding | Fact]:
-    """Call a findings-yielding hook on every plugin; yield its findings (stamped with the plugin name) and facts.
+    """Call a check hook on every plugin; yield the findings (stamped with the plugin name) and facts.
 
-    Exceptions raised while calling *or while iterating* a plugin's result become ``plugin-error`` findings.
+    Exceptions raised while calling *or while iterating* a plugin's result are ``plugin-error`` findings
+    among the others' results; a wrapper that fails loses the whole call (one ``plugin-error``).
     """
-    for name, result, error in call_each(pm, hook_name, **kwargs):
-        if error is not None:
-            yield plugin_error(name, hook_name, error, path)
-            continue
-        if result is None:
-            continue
-        try:
-            for item in _iterate(result):
-                if isinstance(item, Finding):
-                    yield item.with_plugin(name)
-                elif isinstance(item, Fact):
-                    yield item
-                else:
-                    raise TypeError(f"yielded {type(item).__name__}, expected Finding or Fact")
-        except Exception as failure:  # noqa: BLE001
-            yield plugin_error(name, hook_name, failure, path)
-
-
-def _iterate(result: Any) -> Iterable[Any]:
-    if isinstance(result, (Finding, Fact)):
-        return [result]
-    return result  # type: ignore[no-any-return]
+    guard_hook(pm, hook_name)
+    try:
+        results = getattr(pm.hook, hook_name)(**kwargs)
+    except HookFailed as failure:
+        yield plugin_error(failure.plugin, failure.hook, failure, path)
+        return
+    for result in results:
+        yield from result
 
 
 def collect_registrations(pm: pluggy.PluginManager, hook_name: str) -> Iterator[tuple[str, Any]]:
-    """Items of a ``register_*`` hook as ``(plugin_name, item)``; a failing registration raises (start-up bug)."""
-    for name, result, error in call_each(pm, hook_name):
-        if error is not None:
-            raise RuntimeError(f"plugin {name!r} failed in {hook_name}: {error}") from error
-        for item in result or ():
-            yield name, item
+    """Items of a ``register_*`` hook as ``(plugin_name, item)``.
+
+    :raises HookFailed: a plugin failed (plugins that fail at start-up are dropped before any command runs,
+        see :func:`mk2ds.core.pluginmanager.get_plugin_manager`).
+    """
+    guard_hook(pm, hook_name)
+    for result in getattr(pm.hook, hook_name)():
+        plugin = result.plugin if isinstance(result, Registered) else "?"
+        for item in result:
+            yield plugin, item
+
+
+def trace_hook_calls(pm: pluggy.PluginManager, stream: TextIO | None = None) -> None:
+    """Print every hook call to ``stream`` (standard error): the hook, the plugins it calls, the arguments,
+    how long it took and the result (``MK2DS_TRACE_PLUGINS=1``)."""
+    started: list[float] = []
+
+    def short(value: object) -> str:
+        text = repr(value)
+        return text if len(text) <= 120 else text[:117] + "..."
+
+    def before(hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
+        started.append(time.perf_counter())
+        names = [impl.plugin_name for impl in reversed(impls)]
+        arguments = ", ".join(f"{key}={short(value)}" for key, value in kwargs.items() if key != "pm")
+        print(f"mk2ds trace: {hook_name}({arguments}) -> plugins {names}", file=stream or sys.stderr)
+
+    def after(outcome: pluggy.Result[Any], hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
+        seconds = time.perf_counter() - started.pop() if started else 0.0
+        what = f"raised {outcome.exception!r}" if outcome.exception is not None else f"returned {short(outcome.get_result())}"
+        print(f"mk2ds trace: {hook_name} {what} in {seconds * 1000:.1f} ms", file=stream or sys.stderr)
+
+    pm.add_hookcall_monitoring(before, after)

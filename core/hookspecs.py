@@ -27,7 +27,25 @@ Rules that hold for every hook:
 * All other hooks collect the results of every implementation.
 * A plugin that raises does not crash the run: the exception becomes a ``plugin-error`` finding naming the
   plugin and the hook, and the run ends with exit code 3 (internal error). Checks should *yield findings*
-  and raise only for bugs.
+  and raise only for bugs. This holds for ``SystemExit`` and ``KeyboardInterrupt`` raised by a plugin too
+  (only the user's own Ctrl-C ends a run with 130), for findings of the wrong shape (a ``path`` that is not a
+  string, ``details`` that are not JSON data), and for service results of the wrong shape (a
+  ``mk2ds_open_log`` result that is no :class:`~mk2ds.core.contract.RecordReader`): the host checks what it
+  receives and names the plugin that gave it.
+* Every hook is called through pluggy. **Wrappers work**: an implementation marked
+  ``@hookimpl(wrapper=True)`` (or the older ``hookwrapper=True``) runs around the others, as pluggy
+  documents. A wrapper of a check hook receives the other plugins' results as a list of lists of findings
+  and facts (one list per plugin, a plugin's failure already turned into a ``plugin-error`` finding) and
+  may change it; a wrapper that raises fails the whole call, reported as a ``plugin-error`` naming the
+  wrapper's plugin. ``MK2DS_TRACE_PLUGINS=1`` prints every hook call, its plugins, arguments, result and
+  time to standard error.
+* A check that needs another plugin's hook (a service) or shared data checks that something provides it
+  (:meth:`VerifyContext.provided <mk2ds.core.verify_context.VerifyContext.provided>`,
+  :meth:`VerifyContext.missing <mk2ds.core.verify_context.VerifyContext.missing>`) and otherwise yields
+  :func:`~mk2ds.core.verify_context.check_not_run`: a blocked or missing plugin never switches a check off
+  quietly.
+* A plugin that fails to import, to register, or in a ``mk2ds_register_*`` hook is left out of the run,
+  reported once on standard error and listed by ``mk2ds plugins`` as failed.
 * Findings are :class:`mk2ds.core.findings.Finding` objects; third-party finding codes are namespaced
   ``plugin/slug`` and must be registered with :func:`mk2ds_register_codes`.
 """
@@ -36,11 +54,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pluggy
 
 if TYPE_CHECKING:
+    from mk2ds.core.contract import CommandRegistry, OptionGroup, ProcessTree, RecordReader
     from mk2ds.core.dataset import Dataset, Entry
     from mk2ds.core.engines import Engine
     from mk2ds.core.findings import CodeInfo, Fact, Finding
@@ -60,11 +79,13 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
 
 @hookspec
-def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:  # type: ignore[type-arg]
+def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
     """Add sub-commands to the ``mk2ds`` command line.
 
-    :param subparsers: the ``argparse`` sub-parsers object of the ``mk2ds`` parser. Call
-        ``subparsers.add_parser(NAME, help=...)`` and set the handler with
+    :param subparsers: where commands go (:class:`~mk2ds.core.contract.CommandRegistry`). Call
+        ``subparsers.add_parser(NAME, help=...)``, which returns a
+        :class:`~mk2ds.core.contract.CommandParser` (``add_argument``, ``add_argument_group``,
+        ``add_mutually_exclusive_group``, ``set_defaults``), and set the handler with
         ``parser.set_defaults(handler=FUNCTION)``. The handler is called as ``FUNCTION(args, pm)`` and returns
         an exit code (see :class:`mk2ds.core.report.ExitCode`).
     :param pm: the plugin manager, for commands that need to call other hooks (output formats, readers).
@@ -75,11 +96,11 @@ def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.Plugin
 
 
 @hookspec
-def mk2ds_add_verify_options(group: argparse._ArgumentGroup) -> None:
+def mk2ds_add_verify_options(group: OptionGroup) -> None:
     """Add options to ``mk2ds verify`` (for example ``--samples DIR`` from the PE plugin).
 
-    :param group: an ``argparse`` argument group titled after no plugin in particular; add arguments with
-        ``group.add_argument(...)``. Use long option names that name your feature, to avoid clashes. The
+    :param group: an :class:`~mk2ds.core.contract.OptionGroup` titled after no plugin in particular; add
+        arguments with ``group.add_argument(...)`` (``argparse`` keywords). Use long option names that name your feature, to avoid clashes. The
         parsed values reach checks as ``context.options``.
     """
 
@@ -179,6 +200,10 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
     """Check one file. Called for every file, possibly in a worker process (``-j``), never at level
     ``structure``.
 
+    Each call (one plugin, one file, the iteration of its result included) has a time limit
+    (``verify --check-timeout``, generous by default): past it, the plugin's results for the file are
+    replaced by a ``plugin-timeout`` finding and the run goes on.
+
     :param entry: the file.
     :param kind: what :func:`mk2ds_classify_entry` said it is (``"other"`` if nobody knew).
     :param dataset: read-only access to the files.
@@ -193,17 +218,19 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
 
 
 @hookspec(firstresult=True)
-def mk2ds_open_log(stream: Any, name: str, options: argparse.Namespace) -> Any:
+def mk2ds_open_log(stream: BinaryIO, name: str, options: argparse.Namespace) -> RecordReader | None:
     """Open a log for reading records. **First result wins.**
 
     :param stream: a binary file object positioned at the start of the log.
     :param name: how to name the log in findings (dataset-relative path or the user's file name).
     :param options: reader options (``encoding``, ``assume_offset``, ``provenance``); missing attributes mean
         defaults.
-    :return: a reader object that is iterable over records (dicts, in file order) and, after iteration, has
-        ``findings`` (a list of :class:`Finding`), ``rejects`` (a list of ``(line_number, raw_bytes)``) and
-        ``stats`` (a dict with at least ``lines``, ``records``, ``rejected`` and ``blank``); or ``None``
-        if the stream is not a log this plugin reads.
+    :return: a :class:`~mk2ds.core.contract.RecordReader`: iterable over records (dicts, in file order)
+        and, after iteration, with ``findings`` (a list of :class:`Finding`), ``rejects`` (a list of
+        ``(line_number, raw_bytes)``) and ``stats`` (a dict with at least ``lines``, ``records``,
+        ``rejected`` and ``blank``); or ``None`` if the stream is not a log this plugin reads. The host
+        checks the result and watches the reading: a result of another shape, or a reader that fails, is a
+        ``plugin-error`` naming this plugin.
     """
 
 
@@ -219,14 +246,14 @@ def mk2ds_recompute_pe(data: bytes, name: str, options: argparse.Namespace) -> M
 
 
 @hookspec(firstresult=True)
-def mk2ds_build_process_tree(records: Iterable[Mapping[str, Any]], options: argparse.Namespace) -> Any:
+def mk2ds_build_process_tree(records: Iterable[Mapping[str, Any]], options: argparse.Namespace) -> ProcessTree | None:
     """Build the process model from records (dicts as pinned by ``schemas/record.schema.json``), streaming.
     **First result wins.**
 
     :param records: records in file order; consumed once.
     :param options: tree options (``all_events``, ``focus``, ``since``, ``until``, ``depth``).
-    :return: the process model object of the tree plugin (it renders to ``schemas/tree.schema.json``), or
-        ``None``.
+    :return: a :class:`~mk2ds.core.contract.ProcessTree` (``summary()``, ``to_document()``, which renders
+        to ``schemas/tree.schema.json``), or ``None``.
     """
 
 

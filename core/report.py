@@ -19,6 +19,10 @@ __all__ = ["REPORT_FORMAT_VERSION", "ExitCode", "Report", "finding_sort_key"]
 REPORT_FORMAT_VERSION = 1
 
 
+#: Findings that mean mk2ds or a plugin failed (exit code 3), whatever their severity filter says.
+INTERNAL_ERROR_CODES = frozenset({"plugin-error", "plugin-timeout"})
+
+
 class ExitCode(enum.IntEnum):
     """Exit codes of every ``mk2ds`` command. Stable: scripts and CI may rely on them."""
 
@@ -28,7 +32,8 @@ class ExitCode(enum.IntEnum):
     FINDINGS = 1
     #: The command line was wrong, or an input could not be opened at all.
     USAGE_ERROR = 2
-    #: A plugin or mk2ds itself failed (``plugin-error`` findings); the report may be incomplete.
+    #: A plugin or mk2ds itself failed (``plugin-error``, ``plugin-timeout`` findings, or an uncaught
+    #: exception); the report may be incomplete.
     INTERNAL_ERROR = 3
     #: Interrupted by the user (Ctrl-C).
     INTERRUPTED = 130
@@ -80,7 +85,7 @@ class Report:
 
     @property
     def internal_error(self) -> bool:
-        return any(finding.code == "plugin-error" for finding in self.findings)
+        return any(finding.code in INTERNAL_ERROR_CODES for finding in self.findings)
 
     @property
     def valid(self) -> bool:

@@ -25,40 +25,24 @@ from typing import Any
 
 import pluggy
 
+from mk2ds.core.coverage import coverage_findings
 from mk2ds.core.dataset import Dataset, Entry, NameNotice, SubDataset, UnsafeName, ZipDataset, open_dataset
 from mk2ds.core.engines import EngineSession, EngineTask, pack_tasks
 from mk2ds.core.findings import Fact, Finding, Severity
-from mk2ds.core.hookcalls import call_each, collect_results, plugin_error
-from mk2ds.core.pluginmanager import (
-    autoload_disabled_by_environment,
-    blocked_from_environment,
-    get_plugin_manager,
-)
+from mk2ds.core.hookcalls import HookFailed, call_service, collect_results, plugin_error
+from mk2ds.core.hookguard import time_limit
+from mk2ds.core.pluginmanager import PluginSettings
 from mk2ds.core.profile import Profile
 from mk2ds.core.progress import Progress
 from mk2ds.core.registry import codes as registered_codes
-from mk2ds.core.report import Report
+from mk2ds.core.report import INTERNAL_ERROR_CODES, Report
 from mk2ds.core.verify_context import VerifyContext
 
-__all__ = ["PluginSettings", "check_entries_task", "code_selected", "verify"]
+__all__ = ["DEFAULT_CHECK_TIMEOUT", "PluginSettings", "check_entries_task", "code_selected", "verify"]
 
-
-@dataclass(frozen=True)
-class PluginSettings:
-    """How to rebuild the plugin manager in a worker process."""
-
-    load_entrypoints: bool | None = None
-    blocked: tuple[str, ...] = ()
-
-    def build(self) -> pluggy.PluginManager:
-        return get_plugin_manager(load_entrypoints=self.load_entrypoints, blocked=self.blocked)
-
-    def resolved(self) -> PluginSettings:
-        """The same settings with this process's environment folded in (``MK2DS_DISABLE_PLUGIN_AUTOLOAD``,
-        ``MK2DS_BLOCK_PLUGINS``), for workers on other machines or started with another environment."""
-        load = not autoload_disabled_by_environment() if self.load_entrypoints is None else self.load_entrypoints
-        blocked = tuple(dict.fromkeys([*self.blocked, *blocked_from_environment()]))
-        return PluginSettings(load_entrypoints=load, blocked=blocked)
+#: Seconds an entry check may take per plugin and file, plus one second per MiB of the file
+#: (``verify --check-timeout``; 0 means no limit).
+DEFAULT_CHECK_TIMEOUT = 600.0
 
 
 @dataclass
@@ -92,32 +76,31 @@ def check_one_entry(
     pm: pluggy.PluginManager, dataset: Dataset, context: VerifyContext, job: tuple[str, int, str]
 ) -> list[Finding | Fact]:
     path, size, kind = job
-    return list(
-        collect_results(
-            pm, "mk2ds_check_entry", path=path, entry=Entry(path, size), kind=kind, dataset=dataset, context=context
+    with time_limit(context.option("check_timeout", DEFAULT_CHECK_TIMEOUT)):
+        return list(
+            collect_results(
+                pm, "mk2ds_check_entry", path=path, entry=Entry(path, size), kind=kind, dataset=dataset, context=context
+            )
         )
-    )
 
 
 def classify(pm: pluggy.PluginManager, entry: Entry, context: VerifyContext) -> tuple[str, Finding | None]:
     """The first non-``None`` kind from ``mk2ds_classify_entry``; a raising plugin becomes a finding."""
-    for name, result, error in call_each(pm, "mk2ds_classify_entry", entry=entry, context=context):
-        if error is not None:
-            return "other", plugin_error(name, "mk2ds_classify_entry", error, entry.path)
-        if result is not None:
-            return str(result), None
-    return "other", None
+    try:
+        result = call_service(pm, "mk2ds_classify_entry", entry=entry, context=context)
+    except HookFailed as failure:
+        return "other", plugin_error(failure.plugin, failure.hook, failure, entry.path)
+    return (str(result), None) if result is not None else ("other", None)
 
 
 def locate_payload(pm: pluggy.PluginManager, container: Dataset, problems: list[Finding | Fact]) -> str | None:
     """The payload folder of a packaged dataset (``mk2ds_locate_payload``), or ``None``."""
-    for name, result, error in call_each(pm, "mk2ds_locate_payload", dataset=container):
-        if error is not None:
-            problems.append(plugin_error(name, "mk2ds_locate_payload", error))
-            continue
-        if result:
-            return str(result).strip("/")
-    return None
+    try:
+        result = call_service(pm, "mk2ds_locate_payload", dataset=container)
+    except HookFailed as failure:
+        problems.append(plugin_error(failure.plugin, failure.hook, failure))
+        return None
+    return str(result).strip("/") or None if result else None
 
 
 def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
@@ -139,7 +122,7 @@ def verify(
     level: str = "full",
     options: argparse.Namespace | None = None,
     jobs: int = 1,
-    settings: PluginSettings = PluginSettings(),
+    settings: PluginSettings | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     fail_on: Severity = Severity.ERROR,
@@ -156,9 +139,10 @@ def verify(
     """
     started = time.monotonic()
     options = options or argparse.Namespace()
+    settings = settings or PluginSettings()
     report = Report(command="verify", fail_on=fail_on, tool=tool or {})
     with open_dataset(location) as container:
-        items: list[Finding | Fact] = []
+        items: list[Finding | Fact] = list(coverage_findings(pm))
         payload = locate_payload(pm, container, items)
         dataset: Dataset = SubDataset(container, payload) if payload else container
         report.target = {
@@ -213,9 +197,7 @@ def verify(
             "seconds": round(time.monotonic() - started, 3),
         }
     )
-    subjects = context.shared.get("subjects")
-    if isinstance(subjects, list):
-        report.subjects = [str(subject) for subject in subjects]
+    report.subjects = [str(subject) for subject in dict.fromkeys(context.subjects)]
     return report
 
 
@@ -323,9 +305,10 @@ def _filter(
                 path=item.path,
                 plugin=item.plugin,
             )
-        if item.code in ("plugin-error",) or code_selected(item.code, select, ignore):
+        if item.code in INTERNAL_ERROR_CODES or code_selected(item.code, select, ignore):
             yield item
 
 
 def default_jobs() -> int:
+    """Worker processes for ``-j 0``: one per core, at most 8."""
     return max(1, min(os.cpu_count() or 1, 8))

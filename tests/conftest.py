@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import stat
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pluggy
 import pytest
@@ -28,6 +30,32 @@ def _no_third_party_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MK2DS_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.delenv("MK2DS_BLOCK_PLUGINS", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def install(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, object], None]:
+    """``install(name, plugin)``: make ``plugin`` (a module or any object with hook functions) a third-party
+    plugin found through the ``mk2ds`` entry-point group, as an installed distribution's would be (autoload on).
+    A string ``plugin`` names the module the entry point imports."""
+    installed: list[importlib.metadata.EntryPoint] = []
+    real = importlib.metadata.entry_points
+
+    def entry_points(**selection: Any) -> Any:
+        if selection.get("group") == "mk2ds":
+            return list(installed)
+        return real(**selection)
+
+    def add(name: str, plugin: object) -> None:
+        module_name = f"mk2ds_test_plugin_{len(installed)}"
+        if isinstance(plugin, str):
+            module_name = plugin  # a module to import (one that fails, say)
+        else:
+            monkeypatch.setitem(sys.modules, module_name, plugin)
+        installed.append(importlib.metadata.EntryPoint(name=name, value=module_name, group="mk2ds"))
+
+    monkeypatch.delenv("MK2DS_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    return add
 
 
 @pytest.fixture

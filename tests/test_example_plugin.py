@@ -99,6 +99,7 @@ def test_listed_with_version_and_hooks(mk2ds: Callable[..., subprocess.Completed
         "hooks": ["mk2ds_check_entry", "mk2ds_register_codes", "mk2ds_register_outputs"],
         "builtin": False,
         "blocked": False,
+        "failed": None,
     }
     codes = json.loads(mk2ds("codes", "--json").stdout)
     assert {
@@ -176,7 +177,31 @@ def test_its_check_works_and_blocking_works(
         "hooks": [],
         "builtin": False,
         "blocked": True,
+        "failed": None,
     }
     by_environment = _plugin(mk2ds("plugins", "--json", MK2DS_BLOCK_PLUGINS="example").stdout)
     assert by_environment is not None and by_environment["blocked"] is True
     assert _plugin(mk2ds("plugins", "--json", MK2DS_DISABLE_PLUGIN_AUTOLOAD="1").stdout) is None
+
+
+START = '03/05/2018 10:12:03.114 +0900 sn={sn} evt=ps subEvt=start com="PC2" psPath="C:\\Windows\\System32\\cmd.exe" cmd="{cmd}"'
+
+
+def test_its_log_check_reads_logs_through_another_plugins_hook(
+    mk2ds: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    root = tmp_path / "dataset"
+    (root / "MK2Log").mkdir(parents=True)
+    lines = [START.format(sn=1, cmd="cmd.exe /c dir"), START.format(sn=2, cmd="")]
+    (root / "MK2Log" / "ps.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = mk2ds("verify", root, "--format", "json", "--quiet")
+    findings = json.loads(report.stdout)["findings"]
+    assert [(f["code"], f["path"], f["line"]) for f in findings if f.get("plugin") == "example"] == [
+        ("example/empty-command", "MK2Log/ps.log", 2)
+    ]
+    assert json.loads(report.stdout)["facts"]["example.process-starts.MK2Log/ps.log"] == 2
+    # Without the reader plugin the check cannot run, and says so instead of passing quietly.
+    blocked = json.loads(mk2ds("-p", "no:reader", "verify", root, "--format", "json", "--quiet").stdout)["findings"]
+    assert [(f["code"], f["details"]["needs"], f["details"]["provider"]) for f in blocked if f.get("plugin") == "example"] == [
+        ("check-not-run", "mk2ds_open_log", "reader")
+    ]

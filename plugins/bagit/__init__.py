@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pluggy
 
-from mk2ds.core import CodeInfo, Finding, Severity, UsageError, hookimpl
+from mk2ds.core import CodeInfo, CommandRegistry, Finding, Severity, UsageError, hookimpl
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.dataset import Dataset, Entry, FolderDataset, UnsafeName, open_dataset
 from mk2ds.core.output_guard import guard_outputs
@@ -61,7 +61,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 
 
 @hookimpl
-def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:  # type: ignore[type-arg]
+def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
     pack = subparsers.add_parser(
         "pack", help="verify SRC, then write it as a BagIt 1.0 bag (folder or --zip); SRC is never modified"
     )
@@ -232,8 +232,7 @@ def _accept(src: Path, problems: Sequence[Finding], force: bool) -> bool:
 
 
 def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
-    from mk2ds.core import registry
-    from mk2ds.core.cli import tool_description
+    from mk2ds.core import plugin_settings, registry, tool_description
 
     src, out = Path(args.src), Path(args.out)
     fields = info_fields(args.info)
@@ -251,9 +250,14 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             raise UsageError(f"{src} is already a BagIt bag; pack its data/ folder instead (no nested bags)")
         files, folders, unsafe = _listing(dataset)
         report = verify(
-            str(src), pm, profile, level=args.level, options=args, jobs=jobs, settings=args._plugin_settings,
+            str(src), pm, profile, level=args.level, options=args, jobs=jobs, settings=plugin_settings(pm),
             show_progress=_progress(args), tool=tool_description(pm),
         )
+        if report.internal_error:  # a plugin failed: the verification is incomplete, so never pack on it
+            for finding in report.findings:
+                if finding.code in ("plugin-error", "plugin-timeout"):
+                    print(f"mk2ds pack: {finding.location()}: {finding.message}", file=sys.stderr)
+            return 3
         problems = [*name_findings([entry.path for entry in files], folders), *report.findings]
         if not _accept(src, problems, args.force):
             return 1

@@ -17,13 +17,12 @@ A BagIt bag's own manifests are checked by :mod:`mk2ds.plugins.bagit.payload`, n
 
 from __future__ import annotations
 
-import argparse
 import io
 import re
 from collections.abc import Iterator
 from typing import BinaryIO, cast
 
-from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext, hookimpl
+from mk2ds.core import CodeInfo, Dataset, Fact, Finding, OptionGroup, Severity, VerifyContext, hookimpl
 from mk2ds.plugins.bagit.audit import CODES, ManifestCheck, audit, jobs_option, progress_option
 from mk2ds.plugins.bagit.hashing import source_for
 from mk2ds.plugins.bagit.manifests import (
@@ -47,7 +46,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 
 
 @hookimpl
-def mk2ds_add_verify_options(group: argparse._ArgumentGroup) -> None:
+def mk2ds_add_verify_options(group: OptionGroup) -> None:
     group.add_argument(
         "--checksums",
         metavar="FILE",

@@ -4,17 +4,20 @@
 A file belongs to a sample when its path below the artefact's folder contains one of the sample's hashes
 (any case). Checks, sample by sample: required artefacts exist; flagged artefacts exist exactly when the flag
 is set; emptiness follows the rule (``exactly-when-not-pe``: impfuzzy/PEfile results are empty exactly for
-non-PE samples); files that refer to no sample are reported. The mapping sample → files is left in
-``context.shared["sample_files"]`` for later checks.
+non-PE samples); files that refer to no sample are reported. The mapping sample → files is left under
+:data:`~mk2ds.plugins.checks.shared.SAMPLE_FILES` for later checks. Without the rows of the sample list
+(:data:`~mk2ds.plugins.checks.shared.SAMPLES`) because ``checks.sample_list`` is blocked or missing while the
+dataset has a sample list, nothing is cross-referenced and ``check-not-run`` says so.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext, hookimpl
+from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext, check_not_run, hookimpl
+from mk2ds.plugins.checks.shared import SAMPLE_FILES, SAMPLES
 
 HEX_RUN = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-fA-F]{32})(?![0-9a-fA-F])")
 
@@ -43,7 +46,7 @@ def _under(path: str, folder: str) -> bool:
 
 
 def map_files(
-    samples: list[Mapping[str, Any]], entries: Mapping[str, int], folder: str
+    samples: Sequence[Mapping[str, Any]], entries: Mapping[str, int], folder: str
 ) -> tuple[dict[str, list[str]], list[str], list[tuple[str, list[str]]]]:
     """Files under ``folder`` by sample id, files that match no sample, and files matching several."""
     by_hash: dict[str, str] = {}
@@ -70,8 +73,11 @@ def map_files(
 
 @hookimpl
 def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Finding | Fact]:
-    samples: list[Mapping[str, Any]] | None = context.shared.get("samples")
+    samples = context.get(SAMPLES)
     if samples is None:
+        index = context.profile.sample_index
+        if index and context.at_least("fast") and context.missing(SAMPLES) and any(path.lower() == index.lower() for path in context.entries):
+            yield check_not_run(f"cross-references between {index} and the per-sample files", f"the rows of {index} (shared data {SAMPLES.name!r})", SAMPLES.provider)
         return
     sample_files: dict[str, dict[str, list[str]]] = {str(sample["id"]): {} for sample in samples}
     unreferenced_folders = {folder.lower() for folder in context.profile.document.get("check_unreferenced", [])}
@@ -89,7 +95,7 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
             sample_files[sample_id][name] = files
             yield from _presence(rule, sample, files, folder)
             yield from _emptiness(rule, sample, files, context.entries)
-    context.shared["sample_files"] = sample_files
+    context.put(SAMPLE_FILES, sample_files)
 
 
 def _presence(rule: Mapping[str, Any], sample: Mapping[str, Any], files: list[str], folder: str) -> Iterator[Finding]:

@@ -15,8 +15,19 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from mk2ds.core import CodeInfo, Dataset, Entry, Fact, Finding, Severity, VerifyContext, hookimpl
+from mk2ds.core import (
+    CodeInfo,
+    Dataset,
+    Entry,
+    Fact,
+    Finding,
+    Severity,
+    VerifyContext,
+    check_not_run,
+    hookimpl,
+)
 from mk2ds.plugins.checks.cross_references import hashes_in
+from mk2ds.plugins.checks.shared import SAMPLES
 from mk2ds.plugins.reader.blocks import UTF16_BOMS
 
 #: Individual findings per code and file before they are summarised (the summary keeps the count and lines).
@@ -68,7 +79,7 @@ def text_layout_problem(head: bytes) -> tuple[str, str] | None:
 
 def _subject(path: str, context: VerifyContext) -> str | None:
     found = hashes_in(path)
-    for sample in context.shared.get("samples") or []:
+    for sample in context.get(SAMPLES) or []:
         if any(sample.get(kind) in found for kind in ("sha256", "sha1", "md5")):
             return str(sample["id"])
     return None
@@ -203,6 +214,18 @@ def _first_line(stream: BinaryIO, limit: int = FIRST_LINE_BYTES) -> bytes:
     return head
 
 
+@hookimpl
+def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Finding]:
+    """Say once when the logs' process trees cannot be built (nothing provides ``mk2ds_build_process_tree``)."""
+    if context.at_least("full") and "mk2log" in context.kinds.values() and not context.provided("mk2ds_build_process_tree"):
+        yield check_not_run(
+            "the logs' process trees (log-parent-not-started, the per-sample tree facts)",
+            "mk2ds_build_process_tree",
+            "tree.model",
+            severity=Severity.WARNING,
+        )
+
+
 def _reader_options(context: VerifyContext) -> argparse.Namespace:
     return argparse.Namespace(
         encoding=context.option("encoding", "auto") or "auto",
@@ -230,7 +253,7 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
             if reader is None:
                 yield Finding("log-no-reader", Severity.ERROR, "no plugin reads this file as a Mark II log", path=entry.path, subject=subject)
                 return
-            sample = next((item for item in context.shared.get("samples") or [] if item["id"] == subject), None)
+            sample = next((item for item in context.get(SAMPLES) or [] if item["id"] == subject), None)
             hashes = {str(sample[key]) for key in ("sha256", "sha1", "md5") if sample and sample.get(key)} if rule and rule.get("name") == "30m-log" else set()
             observer = _LogObserver(entry.path, subject, hashes)
             tree_summary = None

@@ -7,13 +7,8 @@ first 30) that names a hash column, in Japanese or English; flags are parsed fro
 openpyxl reads the file in read-only mode; with defusedxml installed (a dependency) it refuses XML entity
 attacks, and the zip container is checked for decompression bombs before openpyxl sees it.
 
-Results are left in ``context.shared`` for other checks:
-
-``samples``
-    list of ``{"id", "sha256", "sha1", "md5", "extension", "is_pe", "flags": {"verbose", "report"}, "row",
-    "columns"}``; ``id`` is the lower-case sha256 when present, else the first hash found.
-``subjects``
-    the sample ids, in sheet order (the report lists every sample, also those without findings).
+The rows are left for other checks under :data:`mk2ds.plugins.checks.shared.SAMPLES`, and the sample ids,
+in sheet order, in ``context.subjects`` (the report lists every sample, also those without findings).
 """
 
 from __future__ import annotations
@@ -27,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext, hookimpl
+from mk2ds.plugins.checks.shared import SAMPLES
 
 #: Refuse to open a List.xlsx whose parts inflate beyond this (a real one is a few hundred KB).
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -369,8 +365,8 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
     parsed = read_sample_list(data, path)
     yield from parsed.findings
     yield from duplicate_findings(parsed.samples, path)
-    context.shared["samples"] = parsed.samples
-    context.shared["subjects"] = list(dict.fromkeys(sample["id"] for sample in parsed.samples))
+    context.put(SAMPLES, parsed.samples)
+    context.subjects.extend(dict.fromkeys(str(sample["id"]) for sample in parsed.samples))
     known_roles = {index: role for role, index in parsed.roles.items()}
     yield Fact("sample_count", len(parsed.samples))
     yield Fact("list_sheet", parsed.sheet)

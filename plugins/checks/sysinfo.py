@@ -15,6 +15,7 @@ from typing import Any
 
 from mk2ds.core import CodeInfo, Dataset, Entry, Fact, Finding, Severity, VerifyContext, hookimpl
 from mk2ds.plugins.checks.cross_references import hashes_in
+from mk2ds.plugins.checks.shared import SAMPLES
 
 MAX_SYSINFO_BYTES = 4 * 1024 * 1024
 
@@ -155,7 +156,7 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
 
 
 def _subject(hashes: list[str], context: VerifyContext) -> str | None:
-    samples = context.shared.get("samples") or []
+    samples = context.get(SAMPLES) or []
     for sample in samples:
         if any(sample.get(kind) in hashes for kind in ("sha256", "sha1", "md5")):
             return str(sample["id"])

@@ -60,16 +60,26 @@ from typing import Any, BinaryIO
 
 import pluggy
 
-from mk2ds.core import ExitCode, Finding, Report, Severity, UsageError, hookimpl, registry
+from mk2ds.core import (
+    CommandRegistry,
+    ExitCode,
+    Finding,
+    PluginSettings,
+    Report,
+    Severity,
+    UsageError,
+    hookimpl,
+    plugin_settings,
+    registry,
+    tool_description,
+)
 from mk2ds.core.atomic import atomic_writer, write_atomic
-from mk2ds.core.cli import tool_description
 from mk2ds.core.dataset import FolderDataset, UnsafeName
 from mk2ds.core.engines import LOCAL_ENGINE, add_engine_arguments, open_engine
 from mk2ds.core.output_guard import guard_outputs, refuse_output_over_inputs
 from mk2ds.core.outputs import OutputFormat, open_record_writer
 from mk2ds.core.progress import Progress
 from mk2ds.core.terminal import escape_text
-from mk2ds.core.walker import PluginSettings
 from mk2ds.plugins.reader import ENCODINGS
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeStream, parse_size, part_writer
 from mk2ds.plugins.reader.tokenizer import normalize_offset
@@ -344,7 +354,7 @@ def _run_jobs(pm: pluggy.PluginManager, jobs: list[ConvertJob], output: OutputFo
             return results
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         _WORKER["parent_pm"] = pm if method == "fork" else None
-        settings = getattr(args, "_plugin_settings", None) or PluginSettings()
+        settings = plugin_settings(pm)
         pool_args = argparse.Namespace(**{key: value for key, value in vars(args).items() if key != "handler"})
         by_job: dict[ConvertJob, JobResult] = {}
         with concurrent.futures.ProcessPoolExecutor(
@@ -369,7 +379,7 @@ def _run_jobs(pm: pluggy.PluginManager, jobs: list[ConvertJob], output: OutputFo
 
 
 @hookimpl
-def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:  # type: ignore[type-arg]
+def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
     outputs = registry.outputs(pm, "records")
     parser = subparsers.add_parser(
         "convert",
@@ -448,7 +458,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         from mk2ds.plugins.convert.engine import convert_on_engine, refuse_standard_input
 
         refuse_standard_input(jobs)  # before a cluster is started for nothing
-        with open_engine(pm, args, getattr(args, "_plugin_settings", None) or PluginSettings()) as engine:
+        with open_engine(pm, args, plugin_settings(pm)) as engine:
             assert engine is not None
             results, engine_lines = convert_on_engine(pm, engine, jobs, output, args)
 

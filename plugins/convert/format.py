@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 import pluggy
 
-from mk2ds.core import CodeInfo, ExitCode, Finding, Report, Severity, UsageError, hookimpl
+from mk2ds.core import CodeInfo, CommandRegistry, ExitCode, Finding, Report, Severity, UsageError, hookimpl
 from mk2ds.core.atomic import atomic_writer
 from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.terminal import escape_text
@@ -117,7 +117,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 
 
 @hookimpl
-def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:  # type: ignore[type-arg]
+def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
     parser = subparsers.add_parser(
         "format",
         help="turn records (JSON Lines or a JSON array) back into Mark II log lines",

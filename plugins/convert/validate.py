@@ -31,8 +31,18 @@ from typing import Any, BinaryIO
 import jsonschema
 import pluggy
 
-from mk2ds.core import CodeInfo, Finding, Report, Severity, UsageError, hookimpl, registry
-from mk2ds.core.cli import emit_report, tool_description
+from mk2ds.core import (
+    CodeInfo,
+    CommandRegistry,
+    Finding,
+    Report,
+    Severity,
+    UsageError,
+    emit_report,
+    hookimpl,
+    registry,
+    tool_description,
+)
 from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.schemas import builtin_schemas, validator_for
 from mk2ds.plugins.convert.json_documents import ACCEPTED, JsonDocumentError, iter_json_documents
@@ -192,7 +202,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 
 
 @hookimpl
-def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:  # type: ignore[type-arg]
+def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
     reports = registry.outputs(pm, "report")
     parser = subparsers.add_parser(
         "validate",

@@ -38,10 +38,9 @@ from typing import Any
 
 import pluggy
 
-from mk2ds.core import UsageError, hookimpl
+from mk2ds.core import PluginSettings, UsageError, hookimpl
 from mk2ds.core.engines import Engine, EngineTask, TaskFunction, TaskOutcome
 from mk2ds.core.pluginmanager import plugin_infos
-from mk2ds.core.walker import PluginSettings
 from mk2ds.plugins.dask.progress import EngineProgress, Ledger, TaskTiming
 
 __all__ = ["DaskSession", "PluginMismatch", "compare_plugins", "local_cluster_options", "plugin_versions", "worker_config"]

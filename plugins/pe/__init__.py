@@ -27,7 +27,7 @@ from typing import Any
 
 import pluggy
 
-from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
+from mk2ds.core import CodeInfo, CommandRegistry, Finding, Severity, hookimpl, mk2ds_version
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
 from mk2ds.core.output_guard import guard_outputs
@@ -153,7 +153,7 @@ def add_pe_options(add: Any) -> None:
 
 
 @hookimpl
-def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:  # type: ignore[type-arg,unused-ignore]
+def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
     parser = subparsers.add_parser(
         "pe",
         help="PE facts, imphash and impfuzzy (with its input string) of files, folders or sample zips; --compare for similarity",
@@ -245,11 +245,9 @@ def build_document(pm: pluggy.PluginManager, args: argparse.Namespace) -> dict[s
             continue
         files.append(document)
         findings.extend(findings_for(document))
-    from mk2ds.core.pluginmanager import _mk2ds_version
-
     result: dict[str, Any] = {
         "pe_format": 1,
-        "tool": {"name": "mk2ds", "version": _mk2ds_version()},
+        "tool": {"name": "mk2ds", "version": mk2ds_version()},
         "tools": recorded,
         "files": files,
         "findings": [finding.with_plugin("pe").to_dict() for finding in findings],

@@ -8,8 +8,10 @@ sample is parsed in a guarded child process through the ``mk2ds_recompute_pe`` s
 Levels: ``structure`` does not look at samples; ``fast`` compares impfuzzy; ``full`` also compares the
 PEfile dumps (a full pefile load per sample).
 
-Runs ``trylast`` so that the sample list (``context.shared["samples"]``) and the sample → artefact mapping
-(``context.shared["sample_files"]``) are there. Without a sample list, samples are matched to result files
+Runs ``trylast`` so that the sample list (``SAMPLES``) and the sample → artefact mapping (``SAMPLE_FILES``,
+both from :mod:`mk2ds.plugins.checks.shared`) are there. When nothing provides ``mk2ds_recompute_pe`` (the
+``pe`` plugin blocked), or it gives no answer for a sample, ``check-not-run`` says so: the samples are never
+reported as checked when they were not. Without a sample list, samples are matched to result files
 by the hashes in those files' names.
 """
 
@@ -20,7 +22,18 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mk2ds.core import CodeInfo, Dataset, Fact, Finding, Severity, VerifyContext, hookimpl
+from mk2ds.core import (
+    CodeInfo,
+    Dataset,
+    Fact,
+    Finding,
+    OptionGroup,
+    Severity,
+    VerifyContext,
+    check_not_run,
+    hookimpl,
+)
+from mk2ds.plugins.checks.shared import SAMPLE_FILES, SAMPLES
 from mk2ds.plugins.pe import (
     add_pe_options,
     analyse_all,
@@ -58,7 +71,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 
 
 @hookimpl
-def mk2ds_add_verify_options(group: argparse._ArgumentGroup) -> None:
+def mk2ds_add_verify_options(group: OptionGroup) -> None:
     group.add_argument(
         "--samples",
         metavar="DIR",
@@ -120,14 +133,18 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
     yield Fact("pe-tools", recorded)
     if problems:
         yield Finding("ssdeep-self-test-failed", Severity.ERROR, "; ".join(problems))
-    shared_samples: list[Mapping[str, Any]] | None = context.shared.get("samples")
-    sample_files: Mapping[str, Mapping[str, list[str]]] = context.shared.get("sample_files") or {}
+    if not context.provided("mk2ds_recompute_pe"):
+        yield check_not_run("impfuzzy/PEfile results against the samples (--samples)", "mk2ds_recompute_pe", "pe", path=str(location))
+        return
+    shared_samples: list[dict[str, Any]] | None = context.get(SAMPLES)
+    shared_files = context.get(SAMPLE_FILES)
+    sample_files: Mapping[str, Mapping[str, list[str]]] = shared_files or {}
     samples: list[Mapping[str, Any]]
     if shared_samples is None:
         derived, sample_files = _samples_from_result_names(context)
         samples = list(derived)
     else:
-        samples = shared_samples
+        samples = list(shared_samples)
     index = _index(samples)
     options = argparse.Namespace(**vars(context.options))
     options.pe_dump_info = context.at_least("full")
@@ -161,17 +178,20 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
 
     problems_out: list[Finding] = []
     matched: dict[str, Mapping[str, Any]] = {}
+    unanswered = 0
     jobs = max(1, int(context.option("jobs", 1) or 1))
     for candidate, document in analyse_all(context.pm, wanted(), options, jobs):
         yield from problems_out
         problems_out.clear()
-        if document is None:
-            continue
         sample = next(index[value] for value in candidate.hashes.values() if value in index)
+        if document is None:
+            unanswered += 1
+            yield check_not_run("this sample's impfuzzy/PEfile results", "an answer from mk2ds_recompute_pe", path=candidate.origin, subject=str(sample["id"]))
+            continue
         yield from check_sample(dataset, context, sample, document, sample_files.get(str(sample["id"]), {}))
     yield from problems_out
     missing = sorted(str(sample["id"]) for sample in samples if str(sample["id"]) not in matched)
-    yield Fact("samples-checked", len(matched))
+    yield Fact("samples-checked", len(matched) - unanswered)
     if missing:
         yield Finding(
             "samples-not-provided",

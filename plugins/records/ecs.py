@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 import pluggy
 
-from mk2ds.core import OutputFormat, hookimpl
+from mk2ds.core import CommandRegistry, OutputFormat, hookimpl
 from mk2ds.core.terminal import pad
 from mk2ds.plugins.reader.event_summary import summarize
 from mk2ds.plugins.reader.timestamps import assumed_offset_option, resolve_time
@@ -201,7 +201,7 @@ def _cmd_ecs_mapping(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
 
 @hookimpl
 def mk2ds_add_commands(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], pm: pluggy.PluginManager
+    subparsers: CommandRegistry, pm: pluggy.PluginManager
 ) -> None:
     parser = subparsers.add_parser(
         "ecs-mapping", help="print how Mark II fields map to Elastic Common Schema fields"

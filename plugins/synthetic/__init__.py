@@ -33,7 +33,7 @@ from typing import Any
 
 import pluggy
 
-from mk2ds.core import UsageError, hookimpl
+from mk2ds.core import CommandRegistry, UsageError, hookimpl
 from mk2ds.core.verify_context import LEVELS
 from mk2ds.plugins.bagit.manifests import format_sums
 from mk2ds.plugins.synthetic.artefacts import (
@@ -257,7 +257,7 @@ def _special_runs(writer: _Writer, specs: list[SampleSpec], seed: int, events: i
 
 
 @hookimpl
-def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:  # type: ignore[type-arg,unused-ignore]
+def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
     from mk2ds.core import registry
 
     sample = subparsers.add_parser("sample", help="write the built-in sample distribution (Soliton-2018 layout, synthetic) into DIR")
@@ -300,8 +300,7 @@ def _cmd_sample(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
-    from mk2ds.core import registry
-    from mk2ds.core.cli import emit_report, tool_description
+    from mk2ds.core import emit_report, plugin_settings, registry, tool_description
     from mk2ds.core.findings import Severity
     from mk2ds.core.walker import default_jobs, verify
 
@@ -319,7 +318,7 @@ def _cmd_demo(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             level=args.level,
             options=args,
             jobs=default_jobs() if args.jobs == 0 else max(1, args.jobs),
-            settings=args._plugin_settings,
+            settings=plugin_settings(pm),
             fail_on=Severity.ERROR,
             show_progress=False if args.quiet else None,
             tool=tool_description(pm),

@@ -23,7 +23,7 @@ from typing import Any
 
 import pluggy
 
-from mk2ds.core import hookimpl, registry
+from mk2ds.core import CommandRegistry, hookimpl, registry
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
 from mk2ds.core.output_guard import guard_outputs
@@ -54,7 +54,7 @@ def _non_negative(text: str) -> int:
 
 
 @hookimpl
-def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.PluginManager) -> None:
+def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
     outputs = registry.outputs(pm, "tree")
     parser = subparsers.add_parser(
         "tree",

@@ -69,9 +69,11 @@ def test_plugins_json_lists_builtins_with_hooks(run_cli: Callable[..., Any]) -> 
     assert {item["name"]: item for item in json.loads(blocked.out)}["checks.layout"]["blocked"] is True
 
 
-def test_blocked_plugin_does_not_run(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+def test_blocked_plugin_does_not_run_and_the_report_says_so(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     result = run_cli("-p", "no:checks.layout", "verify", tmp_path, "--format", "json", "--level", "structure")
-    assert result.code == 0 and json.loads(result.out)["findings"] == []
+    findings = json.loads(result.out)["findings"]
+    assert result.code == 0
+    assert [(f["code"], f["severity"], f["details"]["plugin"]) for f in findings] == [("check-blocked", "warning", "checks.layout")]
 
 
 def test_codes_lists_every_registered_code(run_cli: Callable[..., Any]) -> None:

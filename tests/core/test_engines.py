@@ -157,6 +157,5 @@ def test_verify_prints_where_time_went_unless_quiet(sample: SampleDistribution, 
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[("here", plugin)])
     for quiet, shown in (([], True), (["--quiet"], False)):
         args = build_parser(pm).parse_args(["verify", str(sample.root), "--engine", "here", "-o", str(tmp_path / "r.txt"), *quiet])
-        args._plugin_settings = PluginSettings(load_entrypoints=False)
         assert args.handler(args, pm) == 0
         assert ("mk2ds verify: here: 3 tasks" in capsys.readouterr().err) == shown

@@ -6,9 +6,9 @@ from pathlib import Path
 import pluggy
 import pytest
 
-from mk2ds.core import CodeInfo, Finding, Severity, get_plugin_manager, hookimpl
+from mk2ds.core import CodeInfo, Finding, Severity, UsageError, get_plugin_manager, hookimpl
 from mk2ds.core.hookcalls import collect_results
-from mk2ds.core.pluginmanager import BUILTIN_PLUGINS, plugin_infos
+from mk2ds.core.pluginmanager import BUILTIN_PLUGINS, plugin_failures, plugin_infos
 
 
 def _plugin(**hooks: object) -> types.SimpleNamespace:
@@ -35,17 +35,34 @@ def test_blocking_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_essential_plugins_cannot_be_blocked() -> None:
-    with pytest.raises(ValueError, match="essential"):
+    with pytest.raises(UsageError, match="cannot be blocked: it is the JSON report"):
         get_plugin_manager(load_entrypoints=False, blocked=["reports.json"])
 
 
-def test_misspelt_hook_fails_at_start_up() -> None:
+def test_misspelt_hook_leaves_the_plugin_out_loudly() -> None:
     @hookimpl
     def mk2ds_register_codez() -> list[CodeInfo]:
         return []
 
+    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[("typo", _plugin(mk2ds_register_codez=mk2ds_register_codez))])
+    assert pm.get_plugin("typo") is None
+    [failure] = plugin_failures(pm)
+    assert failure.name == "typo" and "mk2ds_register_codez" in failure.error
+    assert {info.name: info for info in plugin_infos(pm)}["typo"].failed == failure.error
+
+
+def test_a_misspelt_hook_in_a_builtin_is_a_start_up_error() -> None:
+    def mk2ds_register_codez() -> list[CodeInfo]:
+        return []
+
+    module = types.ModuleType("mk2ds.plugins.typo")
+    module.mk2ds_register_codez = hookimpl(mk2ds_register_codez)  # type: ignore[attr-defined]
+    pm = get_plugin_manager(load_entrypoints=False, builtins=())
+    pm.register(module, name="typo")
     with pytest.raises(pluggy.PluginValidationError, match="mk2ds_register_codez"):
-        get_plugin_manager(load_entrypoints=False, extra_plugins=[("typo", _plugin(mk2ds_register_codez=mk2ds_register_codez))])
+        from mk2ds.core.pluginmanager import _check_pending
+
+        _check_pending(pm)  # type: ignore[arg-type]
 
 
 def test_a_raising_plugin_becomes_a_plugin_error_and_others_still_run(tmp_path: Path) -> None:

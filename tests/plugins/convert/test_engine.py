@@ -95,7 +95,6 @@ class Run:
 def run(pm: pluggy.PluginManager, capsys: pytest.CaptureFixture[str], *argv: str | Path) -> Run:
     """``mk2ds ARGS`` with a given plugin manager (the real handler, usage errors as exit code 2)."""
     args = build_parser(pm).parse_args([str(arg) for arg in argv])
-    args._plugin_settings = PluginSettings(load_entrypoints=False)
     capsys.readouterr()
     try:
         code = int(args.handler(args, pm))
