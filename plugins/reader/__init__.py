@@ -17,7 +17,13 @@ records in file order: ``{"time": …, <every key of the line in line order>}`` 
     kept (a ``log-findings-truncated`` finding says when more were rejected; ``stats`` counts them all).
 ``stats``
     ``lines``, ``records``, ``rejected``, ``blank`` (conservation: ``lines == records + rejected + blank``),
-    ``bytes``, ``encoding``, ``bom``, ``eof_marker``.
+    ``bytes``, ``encoding``, ``bom``, ``eof_marker``, ``time_offset_unknown`` (zone-less records whose
+    offset no evidence gave; one ``time-offset-unknown`` warning per file says how many).
+
+Zone-less headers: the record's ``time`` stays the local time, and ``time_offset``/``time_offset_source``
+follow it, from ``options.assume_offset`` (``--assume-offset``), else ``options.sysinfo_offset`` (the
+sample's Sysinfo time zone, given by callers that read the log as part of a distribution), else
+``time_offset_source: "unknown"`` alone (:mod:`mk2ds.plugins.reader.timestamps`).
 
 Line handling: LF or CR LF (a CR is removed only directly before LF); a last line without terminator; a DOS
 end-of-file byte 0x1A at the physical end of the file (alone on the last line it counts as a blank line, glued
@@ -60,6 +66,7 @@ from mk2ds.plugins.reader import blocks as mk2_blocks
 from mk2ds.plugins.reader.blocks import BlockStream, EncodingSniffer, detect_encoding
 from mk2ds.plugins.reader.blocks import raw_lines as raw_lines_of
 from mk2ds.plugins.reader.record import record_from_line
+from mk2ds.plugins.reader.timestamps import offset_fields
 from mk2ds.plugins.reader.tokenizer import (
     FIELD_PATTERN,
     HEADER_PATTERN,
@@ -78,6 +85,7 @@ __all__ = [
     "LogReader",
     "detect_encoding",
     "encoding_detected_finding",
+    "offset_unknown_finding",
     "open_log",
     "truncation_findings",
 ]
@@ -109,7 +117,17 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("log-extra-space", Severity.INFO, "More than one space between fields (the grammar has one); tolerated, record kept"),
         CodeInfo("log-encoding-detected", Severity.INFO, "A log was decoded as CP932 because auto-detection was sure it is not UTF-8"),
         CodeInfo("log-findings-truncated", Severity.INFO, "More findings of one code in one log than listed; the rest are counted"),
+        CodeInfo("time-offset-unknown", Severity.WARNING, "Zone-less log lines whose UTC offset no evidence gives (no --assume-offset, no Sysinfo time zone)"),
     ]
+
+
+def offset_unknown_finding(name: str, count: int) -> Finding:
+    """The one warning per log about ``count`` zone-less records whose offset is unknown."""
+    message = (
+        f"{count} zone-less lines with no known UTC offset: their time is local, outputs that need an instant"
+        " mark it (time_offset_source: unknown); give --assume-offset, or convert with --dataset DIR"
+    )
+    return Finding("time-offset-unknown", Severity.WARNING, message, path=name, details={"count": count})
 
 
 def encoding_detected_finding(name: str) -> Finding:
@@ -178,9 +196,13 @@ class LogReader:
         if encoding not in ENCODINGS:
             raise ValueError(f"unknown log encoding {encoding!r} (known: {', '.join(ENCODINGS)})")
         assume = getattr(options, "assume_offset", None)
+        sysinfo = getattr(options, "sysinfo_offset", None)
         self.stream = stream
         self.name = name
         self.assume_offset: str | None = normalize_offset(assume) if assume else None
+        #: What a zone-less record gets after ``time`` (``time_offset``, ``time_offset_source``).
+        self.zone_less = offset_fields(self.assume_offset, normalize_offset(sysinfo) if sysinfo else None)
+        self._unknown_offset = self.zone_less["time_offset_source"] == "unknown"
         self.provenance = bool(getattr(options, "provenance", False))
         self.reject_sink: Callable[[int, bytes], None] | None = getattr(options, "reject_sink", None)
         self.max_findings = int(getattr(options, "max_findings_per_code", None) or MAX_FINDINGS_PER_CODE)
@@ -201,13 +223,14 @@ class LogReader:
             "encoding": encoding if encoding != "auto" else None,
             "bom": False,
             "eof_marker": False,
+            "time_offset_unknown": 0,
         }
         self._encoding: str | None = None if encoding == "auto" else encoding
         #: Findings per code, also those beyond ``max_findings`` that are only counted (merging parts needs it).
         self.finding_counts: Counter[str] = Counter()
         self._kept_reject_bytes = 0
         self._dates = _DateCache()
-        self._zones = _ZoneCache(self.assume_offset or "")
+        self._zones = _ZoneCache("")
         self._started = False
         self._detected = False
         self._held: list[tuple[bytes, bool, tuple[bytes, int] | None]] = []
@@ -307,6 +330,9 @@ class LogReader:
         findall = FIELD_PATTERN.findall
         dates = self._dates
         zones = self._zones
+        zone_less = self.zone_less
+        extra = len(zone_less)
+        zone_less_records = 0
         integer_fields = INTEGER_FIELDS
         provenance = self.provenance
         name = self.name
@@ -327,6 +353,10 @@ class LogReader:
                     section = line[match.end() :]
                     pairs = findall(section)
                     record = {"time": day + "T" + line[11:23] + offset}
+                    added = 1
+                    if not offset:
+                        record.update(zone_less)
+                        added += extra
                     total = 0
                     for key, raw in pairs:
                         total += len(key) + len(raw)
@@ -335,7 +365,9 @@ class LogReader:
                             if '""' in raw:
                                 raw = raw.replace('""', '"')
                         record[key] = raw
-                    if total + 2 * len(pairs) != len(section) or len(record) != len(pairs) + 1:
+                    if total + 2 * len(pairs) != len(section) or len(record) != len(pairs) + added:
+                        record = None
+                    elif added == 2 and "time_offset" in record:  # a reserved key of a zone-less record
                         record = None
                     else:
                         for key in integer_fields.intersection(record):
@@ -360,8 +392,12 @@ class LogReader:
                             raw_lines[-1] = raw_lines[-1].removesuffix(b"\r")[:-1]
                     self._reject(base + index + 1, raw_lines[index])
                     continue
+            elif len(record["time"]) == 23:  # zone-less, by the fast path
+                zone_less_records += 1
             append(record)
         stats = self.stats
+        if self._unknown_offset:
+            stats["time_offset_unknown"] += zone_less_records
         stats["lines"] = counted + len(lines)
         stats["blank"] += blank
         stats["records"] += len(records)
@@ -411,7 +447,9 @@ class LogReader:
 
     def _slow_line(self, number: int, line: str) -> dict[str, Any] | None:
         """Convert one line by the reference path (:mod:`mk2ds.plugins.reader.record`); ``None``: rejected."""
-        record, problems = record_from_line(line, number, assume_offset=self.assume_offset, provenance=self.provenance, name=self.name)
+        record, problems = record_from_line(line, number, zone_less=self.zone_less, provenance=self.provenance, name=self.name)
+        if record is not None and self._unknown_offset and "time_offset_source" in record and len(record["time"]) == 23:
+            self.stats["time_offset_unknown"] += 1
         for problem in problems:
             self._finding(problem.code, problem.severity, problem.message, number, problem.column, problem.details)
         return record
@@ -442,6 +480,8 @@ class LogReader:
             self._finding(detected.code, detected.severity, detected.message, None, None, detected.details)
         if self.whole_file:  # a part's counts are merged over the whole file by the caller
             self.findings.extend(truncation_findings(self.name, self.finding_counts, self.max_findings))
+            if stats["time_offset_unknown"]:
+                self.findings.append(offset_unknown_finding(self.name, stats["time_offset_unknown"]))
         if self._kept_reject_bytes > MAX_KEPT_REJECT_BYTES:
             kept = len(self.rejects)
             self.findings.append(
