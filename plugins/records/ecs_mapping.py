@@ -48,7 +48,8 @@ def _keyword(value: Any, record: Mapping[str, Any], target: str) -> Converted:
 
 
 def _long(value: Any, record: Mapping[str, Any], target: str) -> Converted:
-    return {target: value} if isinstance(value, int) and not isinstance(value, bool) else None
+    # ECS long is signed 64-bit: a bigger integer stays unmapped (mk2.<key>_raw, as text)
+    return {target: value} if isinstance(value, int) and not isinstance(value, bool) and -(1 << 63) <= value < (1 << 63) else None
 
 
 def _port(value: Any, record: Mapping[str, Any], target: str) -> Converted:

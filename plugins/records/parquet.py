@@ -23,7 +23,9 @@ every other key, in order of first appearance
     38 digits, else ``string`` (decimal text). Where a record has text in such a column (the no-value marker
     ``-``, or ``log-not-integer`` text), the integer column is null and a ``<key>_raw`` ``string`` column,
     right after it, holds the text (it exists only when some record needs it). A column without integers
-    is ``string``. Missing keys are null.
+    is ``string``, except for the record contract's integer fields (``srcPort`` …), which are ``int64`` (all
+    null, the text in ``<key>_raw``) in a file that has no integer for them, so every file has one type
+    for them. Missing keys are null.
 
 Parquet needs the schema before the first row, so the writer makes a first pass: records are spilled to an
 anonymous temporary file while keys and types are collected (per column only the smallest and largest
@@ -44,6 +46,7 @@ from decimal import Decimal
 from typing import IO, Any, BinaryIO
 
 from mk2ds.core import OutputFormat, UsageError, hookimpl
+from mk2ds.plugins.reader.tokenizer import INTEGER_FIELDS
 from mk2ds.plugins.reader.timestamps import OFFSET_KEYS, assumed_offset_option, resolve_time
 from mk2ds.plugins.records.typed import INT64_MAX, INT64_MIN, UINT64_MAX, is_integer, raw_name
 
@@ -79,6 +82,8 @@ class _Column:
     smallest: int | None = None
     largest: int | None = None
     text: bool = False
+    #: An integer field of the record contract: an integer column even when this file has no integer in it.
+    integer: bool = False
 
     def see(self, value: Any) -> None:
         if is_integer(value):
@@ -139,7 +144,7 @@ class ParquetRecordWriter:
             row[name] = value
             column = self._columns.get(name)
             if column is None:
-                column = self._columns[name] = _Column()
+                column = self._columns[name] = _Column(integer=key in INTEGER_FIELDS)
             column.see(value)
         self._spill.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
 
@@ -162,6 +167,8 @@ class ParquetRecordWriter:
         taken = set(TIME_COLUMNS) | set(self._columns)
         for name, column in self._columns.items():
             kind = column_type(column.smallest, column.largest)
+            if kind == "string" and column.integer and column.smallest is None:
+                kind = "int64"
             fields.append(pa.field(name, arrow_types[kind]))
             raw = None
             if kind != "string" and column.text:
