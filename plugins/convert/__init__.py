@@ -19,6 +19,13 @@ Rejects
     rejected, and a stale one from an earlier run is removed. With ``-o -`` rejected lines go to
     ``--rejects FILE``, or are counted and reported but not saved.
 
+Times
+    A zone-less header keeps its local ``time``; the offset comes from ``--assume-offset``, else, when the
+    log is read as part of a distribution (``--dataset DIR``, or an input inside a folder a profile
+    recognizes), from its sample's Sysinfo time zone (:mod:`mk2ds.plugins.convert.time_zones`), and the
+    record says which (``time_offset``, ``time_offset_source``). A log with zone-less lines and no such
+    evidence gets one ``time-offset-unknown`` warning with the count, also on its summary line.
+
 Summary and exit codes
     Standard error gets one line per log proving conservation (``lines = records + rejected + blank``) and
     the first findings; ``--report FILE`` writes the full report (JSON by default). Exit code 0 when every
@@ -49,7 +56,7 @@ from typing import Any, BinaryIO
 
 import pluggy
 
-from mk2ds.core import ExitCode, Finding, Report, Severity, UsageError, hookimpl, registry
+from mk2ds.core import ExitCode, Finding, Profile, Report, Severity, UsageError, hookimpl, registry
 from mk2ds.core.atomic import atomic_writer, write_atomic
 from mk2ds.core.cli import tool_description
 from mk2ds.core.engines import LOCAL_ENGINE, add_engine_arguments, open_engine
@@ -57,6 +64,7 @@ from mk2ds.core.output_guard import refuse_output_over_inputs
 from mk2ds.core.outputs import OutputFormat, open_record_writer
 from mk2ds.core.progress import Progress
 from mk2ds.core.walker import PluginSettings
+from mk2ds.plugins.convert.time_zones import attach_time_zones
 from mk2ds.plugins.reader import ENCODINGS
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeStream, parse_size, part_writer
 from mk2ds.plugins.reader.tokenizer import normalize_offset
@@ -77,6 +85,8 @@ class ConvertJob:
     output: str
     rejects: str | None
     size: int = 0
+    #: The Sysinfo time zone of the log's sample, when it is read as part of a distribution.
+    sysinfo_offset: str | None = None
 
 
 @dataclass
@@ -165,10 +175,11 @@ def refuse_side_outputs_over_files(jobs: list[ConvertJob], report: str | None) -
 # ------------------------------------------------------------------------------------------------ one file
 
 
-def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None], part: FilePart | None = None) -> argparse.Namespace:
+def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None], part: FilePart | None = None, sysinfo_offset: str | None = None) -> argparse.Namespace:
     options = argparse.Namespace(
         encoding=getattr(args, "encoding", "auto"),
         assume_offset=getattr(args, "assume_offset", None),
+        sysinfo_offset=sysinfo_offset,
         provenance=bool(getattr(args, "provenance", False)),
         reject_sink=sink,
     )
@@ -206,7 +217,7 @@ def convert_file(
                     rejects.append(stack.enter_context(open_output(job.rejects)))
                 rejects[0].write(b"%d\t%s\n" % (number, raw))
 
-            reader = pm.hook.mk2ds_open_log(stream=source, name=job.name, options=_reader_options(args, sink, part))
+            reader = pm.hook.mk2ds_open_log(stream=source, name=job.name, options=_reader_options(args, sink, part, job.sysinfo_offset))
             if reader is None:
                 result.error = f"{job.name}: no plugin reads this file as a Mark II log"
                 return result
@@ -310,6 +321,7 @@ def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.Plugin
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="convert N files at a time (0 = one per core)")
     parser.add_argument("--encoding", choices=ENCODINGS, default="auto", help="log encoding (default auto: UTF-8, or CP932 when sure)")
     parser.add_argument("--assume-offset", metavar="OFFSET", help="UTC offset for zone-less headers, e.g. +0900")
+    parser.add_argument("--dataset", metavar="DIR", help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone")
     parser.add_argument("--provenance", action="store_true", help="add _file and _line to every record")
     parser.add_argument("--rejects", metavar="FILE", help="where rejected lines go when there is one input (default OUTPUT.rejects)")
     parser.add_argument("--report", metavar="FILE", help="write the full report to FILE (atomically)")
@@ -337,6 +349,8 @@ def _summary_line(result: JobResult) -> str:
         f"{result.job.name}: {stats['lines']} lines = {stats['records']} records + {stats['rejected']} rejected"
         f" + {stats['blank']} blank -> {target}"
     )
+    if stats.get("time_offset_unknown"):
+        text += f"; {stats['time_offset_unknown']} zone-less times have no known offset (time-offset-unknown)"
     if result.rejects_written:
         text += f" (rejected lines: {result.job.rejects})"
     elif stats["rejected"] and result.job.rejects is None:
@@ -358,6 +372,8 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     except ValueError as error:
         raise UsageError(f"--range-size: {error}") from None
     jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects)
+    if not args.assume_offset:  # the user's offset comes first: no need to look for Sysinfo files
+        jobs = attach_time_zones(jobs, getattr(args, "dataset", None), [Profile(document) for document in registry.profiles(pm).values()])
     refuse_side_outputs_over_files(jobs, args.report)
     engine_lines: list[str] = []
     if getattr(args, "engine", LOCAL_ENGINE) == LOCAL_ENGINE:
