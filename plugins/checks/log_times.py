@@ -4,7 +4,9 @@
 
 ``log-time-zones-mixed``
     the log has lines with a header offset and lines without one: the zone-less ones depend on an offset
-    that was resolved (or not) from other evidence, so their order against the others is only as good as that;
+    that was resolved (or not) from other evidence, so their order against the others is only as good as that.
+    A warning, or only information when every zone-less line got an offset (``--assume-offset``, Sysinfo)
+    that equals every header offset of the log (the real dataset has such logs);
 ``log-offset-disagrees-sysinfo``
     a header offset differs from the time zone of the sample's Sysinfo output;
 ``log-time-backwards``
@@ -68,12 +70,14 @@ class LogTimeObserver:
         self.disagreeing = _Tally()
         self.backwards = _Tally()
         self._latest: tuple[datetime, int] | None = None
+        self._offsets: set[str] = set()  # every offset the log's lines have or got ("" for unknown)
 
     def see(self, record: Mapping[str, Any], line: int) -> None:
         try:
             when = resolve_time(record)
         except ValueError:
             return
+        self._offsets.add(when.offset if when.known else "")
         if when.source == "header":
             self.zoned.add(line, {"offset": when.offset})
             if self.sysinfo_offset and when.offset != self.sysinfo_offset:
@@ -96,10 +100,12 @@ class LogTimeObserver:
         where = {"path": self.path, "subject": self.subject}
         if self.zoned.count and self.zone_less.count:
             minority = self.zone_less if self.zone_less.count <= self.zoned.count else self.zoned
+            harmless = len(self._offsets) == 1 and "" not in self._offsets
+            note = f" (all resolved to {next(iter(self._offsets))})" if harmless else ""
             yield Finding(
                 "log-time-zones-mixed",
-                Severity.WARNING,
-                f"{self.zoned.count} lines with a header offset and {self.zone_less.count} without one",
+                Severity.INFO if harmless else Severity.WARNING,
+                f"{self.zoned.count} lines with a header offset and {self.zone_less.count} without one{note}",
                 line=minority.first["line"],
                 details={"zoned": self.zoned.count, "zone_less": self.zone_less.count, "first_zoned_line": self.zoned.first["line"], "first_zone_less_line": self.zone_less.first["line"]},
                 **where,

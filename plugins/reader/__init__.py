@@ -124,8 +124,8 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 def offset_unknown_finding(name: str, count: int) -> Finding:
     """The one warning per log about ``count`` zone-less records whose offset is unknown."""
     message = (
-        f"{count} zone-less lines with no known UTC offset: their time is local, outputs that need an instant"
-        " mark it (time_offset_source: unknown); give --assume-offset, or convert with --dataset DIR"
+        f"{count} zone-less lines with no known UTC offset: outputs that need an instant mark them"
+        " (time_offset_source: unknown); give --assume-offset, or convert with --dataset DIR"
     )
     return Finding("time-offset-unknown", Severity.WARNING, message, path=name, details={"count": count})
 
