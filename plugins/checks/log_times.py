@@ -97,7 +97,7 @@ class LogTimeObserver:
             self._latest = (instant, line)
 
     def findings(self) -> Iterator[Finding]:
-        where = {"path": self.path, "subject": self.subject}
+        where: dict[str, Any] = {"path": self.path, "subject": self.subject}
         if self.zoned.count and self.zone_less.count:
             minority = self.zone_less if self.zone_less.count <= self.zoned.count else self.zoned
             harmless = len(self._offsets) == 1 and "" not in self._offsets

@@ -358,6 +358,13 @@ def _summary_line(result: JobResult) -> str:
     return text
 
 
+def _with_time_zones(pm: pluggy.PluginManager, jobs: list[ConvertJob], args: argparse.Namespace) -> list[ConvertJob]:
+    if args.assume_offset:  # the user's offset comes first: no need to look for Sysinfo files
+        return jobs
+    profiles = [Profile(document) for document in registry.profiles(pm).values()]
+    return attach_time_zones(jobs, getattr(args, "dataset", None), profiles)
+
+
 def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     output = registry.find_output(pm, "records", args.format)
     if args.assume_offset:
@@ -372,8 +379,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     except ValueError as error:
         raise UsageError(f"--range-size: {error}") from None
     jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects)
-    if not args.assume_offset:  # the user's offset comes first: no need to look for Sysinfo files
-        jobs = attach_time_zones(jobs, getattr(args, "dataset", None), [Profile(document) for document in registry.profiles(pm).values()])
+    jobs = _with_time_zones(pm, jobs, args)
     refuse_side_outputs_over_files(jobs, args.report)
     engine_lines: list[str] = []
     if getattr(args, "engine", LOCAL_ENGINE) == LOCAL_ENGINE:

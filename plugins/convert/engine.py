@@ -53,7 +53,12 @@ from mk2ds.core.atomic import atomic_writer
 from mk2ds.core.engines import EngineSession, EngineTask, pack_tasks
 from mk2ds.core.outputs import OutputFormat, open_record_writer
 from mk2ds.plugins.convert import ConvertJob, JobResult, convert_file
-from mk2ds.plugins.reader import MAX_FINDINGS_PER_CODE, encoding_detected_finding, offset_unknown_finding, truncation_findings
+from mk2ds.plugins.reader import (
+    MAX_FINDINGS_PER_CODE,
+    encoding_detected_finding,
+    offset_unknown_finding,
+    truncation_findings,
+)
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeScan, line_boundaries, plan_parts, scan_range
 
 __all__ = ["append_file", "convert_on_engine", "output_concatenates", "reader_reads_parts", "refuse_standard_input"]

@@ -172,18 +172,25 @@ class _DateCache(dict):  # type: ignore[type-arg]
         return value
 
 
+#: What the fast path needs per header zone: the offset text of ``time`` (``None`` for impossible offsets),
+#: the keys a zone-less record gets after ``time``, and a key whose presence in the line clashes with them
+#: without changing the record's length (``time_offset`` when only ``time_offset_source`` is added).
+_Zone = tuple[str | None, dict[str, str], str | None]
+
+
 class _ZoneCache(dict):  # type: ignore[type-arg]
-    """Header zone (``+0900`` or ``None``) → the offset text of ``time`` (``None`` for impossible offsets)."""
+    """Header zone (``+0900`` or ``None``) → :data:`_Zone`."""
 
-    def __init__(self, assumed: str) -> None:
-        super().__init__({None: assumed})
-        self.assumed = assumed
+    def __init__(self, zone_less: dict[str, str]) -> None:
+        guard = "time_offset" if "time_offset" not in zone_less else None
+        self.zone_less: _Zone = ("", zone_less, guard)
+        super().__init__({None: self.zone_less})
 
-    def __missing__(self, key: str) -> str | None:
+    def __missing__(self, key: str) -> _Zone:
         if len(self) > 10_000:
             self.clear()
-            self[None] = self.assumed  # type: ignore[index]
-        value = iso_offset(key)
+            self[None] = self.zone_less  # type: ignore[index]
+        value: _Zone = (iso_offset(key), {}, None)
         self[key] = value
         return value
 
@@ -230,7 +237,7 @@ class LogReader:
         self.finding_counts: Counter[str] = Counter()
         self._kept_reject_bytes = 0
         self._dates = _DateCache()
-        self._zones = _ZoneCache("")
+        self._zones = _ZoneCache(self.zone_less)
         self._started = False
         self._detected = False
         self._held: list[tuple[bytes, bool, tuple[bytes, int] | None]] = []
@@ -330,9 +337,6 @@ class LogReader:
         findall = FIELD_PATTERN.findall
         dates = self._dates
         zones = self._zones
-        zone_less = self.zone_less
-        extra = len(zone_less)
-        zone_less_records = 0
         integer_fields = INTEGER_FIELDS
         provenance = self.provenance
         name = self.name
@@ -348,15 +352,11 @@ class LogReader:
             match = header_match(line)
             if match is not None:
                 day = dates[line[:10]]
-                offset = zones[match.group(1)]
+                offset, added_keys, guard = zones[match.group(1)]
                 if day and offset is not None:
                     section = line[match.end() :]
                     pairs = findall(section)
-                    record = {"time": day + "T" + line[11:23] + offset}
-                    added = 1
-                    if not offset:
-                        record.update(zone_less)
-                        added += extra
+                    record = {"time": day + "T" + line[11:23] + offset, **added_keys}
                     total = 0
                     for key, raw in pairs:
                         total += len(key) + len(raw)
@@ -365,9 +365,7 @@ class LogReader:
                             if '""' in raw:
                                 raw = raw.replace('""', '"')
                         record[key] = raw
-                    if total + 2 * len(pairs) != len(section) or len(record) != len(pairs) + added:
-                        record = None
-                    elif added == 2 and "time_offset" in record:  # a reserved key of a zone-less record
+                    if total + 2 * len(pairs) != len(section) or len(record) != len(pairs) + 1 + len(added_keys) or guard in record:
                         record = None
                     else:
                         for key in integer_fields.intersection(record):
@@ -392,12 +390,9 @@ class LogReader:
                             raw_lines[-1] = raw_lines[-1].removesuffix(b"\r")[:-1]
                     self._reject(base + index + 1, raw_lines[index])
                     continue
-            elif len(record["time"]) == 23:  # zone-less, by the fast path
-                zone_less_records += 1
             append(record)
         stats = self.stats
-        if self._unknown_offset:
-            stats["time_offset_unknown"] += zone_less_records
+        self._count_unknown_offsets(records)
         stats["lines"] = counted + len(lines)
         stats["blank"] += blank
         stats["records"] += len(records)
@@ -441,15 +436,18 @@ class LogReader:
             else:
                 records.append(record)
         self.stats["records"] += len(records)
+        self._count_unknown_offsets(records)
         return records
+
+    def _count_unknown_offsets(self, records: list[dict[str, Any]]) -> None:
+        if self._unknown_offset:
+            self.stats["time_offset_unknown"] += sum(1 for record in records if len(record["time"]) == 23)
 
     # ---------------------------------------------------------------------------------------------- lines
 
     def _slow_line(self, number: int, line: str) -> dict[str, Any] | None:
         """Convert one line by the reference path (:mod:`mk2ds.plugins.reader.record`); ``None``: rejected."""
         record, problems = record_from_line(line, number, zone_less=self.zone_less, provenance=self.provenance, name=self.name)
-        if record is not None and self._unknown_offset and "time_offset_source" in record and len(record["time"]) == 23:
-            self.stats["time_offset_unknown"] += 1
         for problem in problems:
             self._finding(problem.code, problem.severity, problem.message, number, problem.column, problem.details)
         return record

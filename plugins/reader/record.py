@@ -48,6 +48,12 @@ class LineProblem:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def _added_keys(zone: str | None, zone_less: Mapping[str, str] | None, provenance: bool) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The keys the record gets after ``time``, and every key the line may not have itself."""
+    added = dict(UNKNOWN_OFFSET if zone_less is None else zone_less) if zone is None else {}
+    return added, ("time", *(OFFSET_KEYS if added else ()), *(("_file", "_line") if provenance else ()))
+
+
 def record_from_line(
     line: str,
     number: int,
@@ -80,8 +86,7 @@ def record_from_line(
             {"keys": {key: [item.value for item in parsed.fields if item.key == key] for key in repeated}},
         )
         return None, [problem]
-    added = dict(UNKNOWN_OFFSET if zone_less is None else zone_less) if parsed.zone is None else {}
-    reserved = ("time", *(OFFSET_KEYS if added else ()), *(("_file", "_line") if provenance else ()))
+    added, reserved = _added_keys(parsed.zone, zone_less, provenance)
     clash = next((item for item in parsed.fields if item.key in reserved), None)
     if clash is not None:
         message = f"key {clash.key!r} would overwrite the record's own {clash.key!r}; line rejected"

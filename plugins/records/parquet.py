@@ -46,8 +46,8 @@ from decimal import Decimal
 from typing import IO, Any, BinaryIO
 
 from mk2ds.core import OutputFormat, UsageError, hookimpl
-from mk2ds.plugins.reader.tokenizer import INTEGER_FIELDS
 from mk2ds.plugins.reader.timestamps import OFFSET_KEYS, assumed_offset_option, resolve_time
+from mk2ds.plugins.reader.tokenizer import INTEGER_FIELDS
 from mk2ds.plugins.records.typed import INT64_MAX, INT64_MIN, UINT64_MAX, is_integer, raw_name
 
 __all__ = ["INSTALL_HINT", "TIME_COLUMNS", "ParquetRecordWriter", "column_type"]
@@ -106,6 +106,20 @@ def column_type(smallest: int | None, largest: int | None) -> str:
     if max(-smallest, largest) < 10**DECIMAL_DIGITS:
         return "decimal"
     return "string"
+
+
+def _column_values(name: str, kind: str, raw: str | None, values: list[Any]) -> dict[str, list[Any]]:
+    """The values of one record column as its type needs them, and of its ``_raw`` column when it has one."""
+    if kind == "string":
+        return {name: [None if value is None else _as_text(value) for value in values]}
+    if kind == "decimal":
+        typed: list[Any] = [Decimal(value) if is_integer(value) else None for value in values]
+    else:
+        typed = [value if is_integer(value) else None for value in values]
+    arrays = {name: typed}
+    if raw is not None:
+        arrays[raw] = [None if value is None or is_integer(value) else _as_text(value) for value in values]
+    return arrays
 
 
 class ParquetRecordWriter:
@@ -186,16 +200,7 @@ class ParquetRecordWriter:
         for name in ("time_offset", "time_offset_source"):
             arrays[name] = [row[name] for row in rows]
         for name, (kind, raw) in plan.items():
-            values = [row.get(name) for row in rows]
-            if kind == "string":
-                arrays[name] = [None if value is None else _as_text(value) for value in values]
-                continue
-            if kind == "decimal":
-                arrays[name] = [Decimal(value) if is_integer(value) else None for value in values]
-            else:
-                arrays[name] = [value if is_integer(value) else None for value in values]
-            if raw is not None:
-                arrays[raw] = [None if value is None or is_integer(value) else _as_text(value) for value in values]
+            arrays.update(_column_values(name, kind, raw, [row.get(name) for row in rows]))
         columns = [pa.array(arrays[field.name], type=field.type) for field in schema]
         return pa.RecordBatch.from_arrays(columns, schema=schema)
 
