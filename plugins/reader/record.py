@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mk2ds.core.findings import Severity
+from mk2ds.plugins.reader.timestamps import OFFSET_KEYS
 from mk2ds.plugins.reader.tokenizer import (
     INTEGER_FIELDS,
     NO_VALUE_MARKERS,
@@ -32,8 +33,6 @@ from mk2ds.plugins.reader.tokenizer import (
 
 __all__ = ["LineProblem", "record_from_line"]
 
-#: The keys a zone-less record gets after ``time``; a zone-less line may not have them itself.
-OFFSET_KEYS = ("time_offset", "time_offset_source")
 UNKNOWN_OFFSET: Mapping[str, str] = {"time_offset_source": "unknown"}
 
 
