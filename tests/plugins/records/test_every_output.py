@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,8 @@ from hypothesis import strategies as st
 
 from mk2ds.core.cli import build_parser
 from mk2ds.core.outputs import open_record_writer
-from mk2ds.core.registry import outputs
 from mk2ds.core.pluginmanager import get_plugin_manager
+from mk2ds.core.registry import outputs
 from mk2ds.plugins.reader.tokenizer import INTEGER_FIELDS
 
 PM = get_plugin_manager(load_entrypoints=False)
@@ -36,7 +37,7 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters
 @st.composite
 def records(draw: st.DrawFn) -> dict[str, Any]:
     """A record as the reader writes it: ``time`` (zoned, or zone-less with how its offset was resolved)."""
-    day = draw(st.dates(min_value=__import__("datetime").date(1971, 1, 2), max_value=__import__("datetime").date(2099, 12, 30)))
+    day = draw(st.dates(min_value=date(1971, 1, 2), max_value=date(2099, 12, 30)))
     clock = f"{draw(st.integers(0, 23)):02d}:{draw(st.integers(0, 59)):02d}:{draw(st.integers(0, 59)):02d}.{draw(st.integers(0, 999)):03d}"
     record: dict[str, Any] = {"time": f"{day.isoformat()}T{clock}"}
     offset = f"{draw(st.sampled_from('+-'))}{draw(st.integers(0, 14)):02d}:{draw(st.sampled_from([0, 30, 45])):02d}"
@@ -164,7 +165,7 @@ def check_parquet(batch: list[dict[str, Any]], data: bytes) -> None:
                 continue
             got = row.get(key)
             if isinstance(value, int):
-                assert got is not None and (int(got) if not isinstance(got, str) else int(got)) == value, key
+                assert got is not None and int(got) == value, key
             elif row.get(key + "_raw") is not None:
                 assert row[key + "_raw"] == value and got is None
             else:
