@@ -23,7 +23,7 @@ from mk2ds.core import Profile, UsageError
 from mk2ds.core.dataset import Entry, open_dataset
 from mk2ds.plugins.checks.sysinfo import MAX_SYSINFO_BYTES, SysinfoTimeZones, sysinfo_time_zones
 
-__all__ = ["attach_time_zones", "find_distribution", "recognizes"]
+__all__ = ["attach_time_zones", "find_distribution", "recognizes", "sysinfo_offsets"]
 
 
 def recognizes(profile: Profile, folder: Path) -> bool:
@@ -81,10 +81,15 @@ def _relative(source: str, root: Path) -> str:
         return Path(source).name  # outside the distribution: only a hash in its name can name a sample
 
 
-def attach_time_zones(jobs: list[Any], dataset: str | None, profiles: list[Profile]) -> list[Any]:
-    """``jobs`` with ``sysinfo_offset`` set where a distribution gives one (see the module documentation)."""
+def sysinfo_offsets(sources: list[str], dataset: str | None, profiles: list[Profile]) -> list[str | None]:
+    """The Sysinfo time zone for each log in ``sources`` (file paths; ``-`` has none), see the module documentation.
+
+    :raises UsageError: ``dataset`` does not exist or cannot be read.
+    """
     if not profiles:
-        return jobs
+        return [None] * len(sources)
+    if dataset is not None and not os.path.exists(dataset):
+        raise UsageError(f"--dataset {dataset}: no such folder or zip file")
     cache: dict[tuple[str, str], SysinfoTimeZones] = {}
 
     def zones(location: str, profile: Profile) -> SysinfoTimeZones:
@@ -93,21 +98,19 @@ def attach_time_zones(jobs: list[Any], dataset: str | None, profiles: list[Profi
             cache[key] = _zones_of(location, profile)
         return cache[key]
 
-    if dataset is not None and not os.path.exists(dataset):
-        raise UsageError(f"--dataset {dataset}: no such folder or zip file")
-    given = (dataset, _best_profile(dataset, profiles)) if dataset is not None else None
-    updated = []
-    for job in jobs:
-        if job.source == "-":
-            root_and_profile = None
-        elif given is not None:
-            root_and_profile = (Path(given[0]), given[1])
-        else:
-            root_and_profile = find_distribution(Path(job.source), profiles)
-        if root_and_profile is None:
-            updated.append(job)
+    given = (Path(dataset), _best_profile(dataset, profiles)) if dataset is not None else None
+    offsets: list[str | None] = []
+    for source in sources:
+        found = None if source == "-" else given or find_distribution(Path(source), profiles)
+        if found is None:
+            offsets.append(None)
             continue
-        root, profile = root_and_profile
-        offset = zones(str(root), profile).offset_for(_relative(job.source, root) if job.source != "-" else "")
-        updated.append(replace(job, sysinfo_offset=offset) if offset else job)
-    return updated
+        root, profile = found
+        offsets.append(zones(str(root), profile).offset_for(_relative(source, root)))
+    return offsets
+
+
+def attach_time_zones(jobs: list[Any], dataset: str | None, profiles: list[Profile]) -> list[Any]:
+    """``jobs`` (:class:`~mk2ds.plugins.convert.ConvertJob`) with ``sysinfo_offset`` set where a distribution gives one."""
+    offsets = sysinfo_offsets([job.source for job in jobs], dataset, profiles)
+    return [replace(job, sysinfo_offset=offset) if offset else job for job, offset in zip(jobs, offsets)]

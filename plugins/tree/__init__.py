@@ -14,15 +14,17 @@ import argparse
 import itertools
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pluggy
 
-from mk2ds.core import hookimpl, registry
+from mk2ds.core import Profile, hookimpl, registry
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
 from mk2ds.core.output_guard import refuse_output_over_inputs
 from mk2ds.core.report import ExitCode
+from mk2ds.plugins.convert.time_zones import sysinfo_offsets
 from mk2ds.plugins.tree.inputs import (
     REJECTS_SHOWN,
     InputTally,
@@ -59,6 +61,7 @@ def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.Plugin
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="Mark II .log files, .json/.jsonl records, or a dataset with --sample")
     parser.add_argument("--sample", metavar="HASH", help="INPUT is a dataset: use the logs under MK2Log/ whose name contains HASH")
     parser.add_argument("--log-folder", metavar="NAME", help="with --sample: the MK2Log sub-folder to use (default 30m)")
+    parser.add_argument("--dataset", metavar="DIR", help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone")
     parser.add_argument(
         "--focus",
         action="append",
@@ -99,7 +102,7 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         refuse_output_over_inputs(args.output, [], datasets=args.inputs)
     else:
         refuse_output_over_inputs(args.output, args.inputs)
-    sources = _sources(args)
+    sources = _sources(args, pm)
     implicit_focus = bool(args.sample) and not args.focus
     if implicit_focus:
         args.focus = [args.sample]
@@ -127,7 +130,7 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     return int(_report_inputs(tallies))
 
 
-def _sources(args: argparse.Namespace) -> list[Source]:
+def _sources(args: argparse.Namespace, pm: pluggy.PluginManager) -> list[Source]:
     if args.sample:
         if len(args.inputs) != 1:
             raise UsageError("--sample takes exactly one INPUT: the dataset folder or zip")
@@ -135,10 +138,17 @@ def _sources(args: argparse.Namespace) -> list[Source]:
         def note(text: str) -> None:
             print(f"mk2ds tree: {text}", file=sys.stderr)
 
-        return sample_sources(args.inputs[0], args.sample, args.log_folder, note)
+        return _with_time_zones(sample_sources(args.inputs[0], args.sample, args.log_folder, note), args.dataset or args.inputs[0], pm)
     if args.log_folder:
         raise UsageError("--log-folder only goes with --sample")
-    return file_sources(args.inputs)
+    return _with_time_zones(file_sources(args.inputs), args.dataset, pm)
+
+
+def _with_time_zones(sources: list[Source], dataset: str | None, pm: pluggy.PluginManager) -> list[Source]:
+    """Sources with the Sysinfo time zone of their sample (:mod:`mk2ds.plugins.convert.time_zones`)."""
+    profiles = [Profile(document) for document in registry.profiles(pm).values()]
+    offsets = sysinfo_offsets([source.name for source in sources], dataset, profiles)
+    return [replace(source, sysinfo_offset=offset) for source, offset in zip(sources, offsets)]
 
 
 def _records(sources: list[Source], tallies: list[InputTally], pm: pluggy.PluginManager, args: argparse.Namespace) -> Iterator[dict[str, Any]]:

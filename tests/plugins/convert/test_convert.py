@@ -13,7 +13,6 @@ from typing import Any
 import pluggy
 import pytest
 
-import mk2ds.plugins.checks
 from mk2ds.core.errors import UsageError
 from mk2ds.core.outputs import OutputFormat
 from mk2ds.core.schemas import validate_document
@@ -124,7 +123,7 @@ def test_provenance_and_assumed_offset(tmp_path: Path, run_cli: Callable[..., An
     assert (records[-1]["time"], records[-1]["time_offset"], records[-1]["time_offset_source"]) == ("2018-03-27T19:44:53.926", "+09:00", "option")
 
 
-def test_zone_less_offset_from_the_distribution(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+def test_zone_less_offset_from_the_distribution(tmp_path: Path, run_cli: Callable[..., Any], make_distribution: Callable[[Path], None]) -> None:
     """A zone-less log converted alone has an unknown offset (one warning, with the count, in the summary);
     inside a distribution, or with --dataset, it gets the Sysinfo time zone (UTF-16, CP932 or UTF-8)."""
     dist = tmp_path / "dist"
@@ -146,24 +145,6 @@ def test_zone_less_offset_from_the_distribution(tmp_path: Path, run_cli: Callabl
         assert "time_zone_assumed" not in event
     result = run_cli("convert", log, "-o", tmp_path / "option.jsonl", "--assume-offset", "-0500")
     assert records_of(tmp_path / "option.jsonl")[0]["time_offset"] == "-05:00"  # the user's offset comes first
-
-
-def make_distribution(root: Path) -> None:
-    """The folders and files the soliton-2018 profile requires, and two Sysinfo outputs saying UTC+09:00."""
-    profile = json.loads((Path(mk2ds.plugins.checks.__file__).parent / "soliton-2018.profile.json").read_text(encoding="utf-8"))
-    for item in profile["required"]:
-        path = root / item["path"]
-        if item.get("type") == "folder":
-            path.mkdir(parents=True, exist_ok=True)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"x")
-    for name, data in (
-        ("a" * 64, "ホスト名:           PC1\r\nOS 名:              Microsoft Windows 7 Professional\r\nタイム ゾーン:      (UTC+09:00) 大阪、札幌、東京\r\n".encode("cp932")),
-        ("b" * 64, "Host Name:                 PC2\r\nTime Zone:                 (UTC+09:00) Osaka, Sapporo, Tokyo\r\n".encode("utf-16")),
-    ):
-        (root / "Sysinfo" / name).mkdir(parents=True)
-        (root / "Sysinfo" / name / "systeminfo.txt").write_bytes(data)
 
 
 def test_cp932_input(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
