@@ -198,8 +198,8 @@ def mk2ds_open_log(stream: Any, name: str, options: argparse.Namespace) -> Any:
 
     :param stream: a binary file object positioned at the start of the log.
     :param name: how to name the log in findings (dataset-relative path or the user's file name).
-    :param options: reader options (``encoding``, ``assume_offset``, ``provenance``); missing attributes mean
-        defaults.
+    :param options: reader options (``encoding``, ``assume_offset``, ``sysinfo_offset``: the offset for
+        zone-less lines from the sample's Sysinfo time zone, ``provenance``); missing attributes mean defaults.
     :return: a reader object that is iterable over records (dicts, in file order) and, after iteration, has
         ``findings`` (a list of :class:`Finding`), ``rejects`` (a list of ``(line_number, raw_bytes)``) and
         ``stats`` (a dict with at least ``lines``, ``records``, ``rejected`` and ``blank``); or ``None``

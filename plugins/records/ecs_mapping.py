@@ -302,7 +302,7 @@ def event_fields(record: Mapping[str, Any]) -> dict[str, Any]:
 
 #: Mapped without a rule: how ``evt``, ``subEvt`` and ``time`` end up in ECS (for the printed table).
 FIXED_ROWS: tuple[tuple[str, str, str, str], ...] = (
-    ("time", "@timestamp", "all", "zone-less: --assume-offset or UTC, flagged in mk2.time_zone_assumed"),
+    ("time", "@timestamp", "all", "zone-less: the resolved offset (mk2.time_offset_source), UTC when unknown, flagged in mk2.time_zone_assumed"),
     ("evt", "event.dataset", "all", "mk2.<evt>; also event.category/event.type from (evt, subEvt)"),
     ("subEvt", "event.action", "all", "event.outcome=failure for loginFail/loginRFail"),
     ("(summary)", "message", "all", "short human summary of the record"),
