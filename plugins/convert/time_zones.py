@@ -99,9 +99,17 @@ def sysinfo_offsets(sources: list[str], dataset: str | None, profiles: list[Prof
         return cache[key]
 
     given = (Path(dataset), _best_profile(dataset, profiles)) if dataset is not None else None
+    by_folder: dict[Path, tuple[Path, Profile] | None] = {}  # thousands of logs share a few folders
+
+    def distribution_of(source: str) -> tuple[Path, Profile] | None:
+        folder = Path(source).resolve().parent
+        if folder not in by_folder:
+            by_folder[folder] = find_distribution(folder, profiles)
+        return by_folder[folder]
+
     offsets: list[str | None] = []
     for source in sources:
-        found = None if source == "-" else given or find_distribution(Path(source), profiles)
+        found = None if source == "-" else given or distribution_of(source)
         if found is None:
             offsets.append(None)
             continue
