@@ -223,8 +223,8 @@ def mk2ds_open_log(stream: BinaryIO, name: str, options: argparse.Namespace) -> 
 
     :param stream: a binary file object positioned at the start of the log.
     :param name: how to name the log in findings (dataset-relative path or the user's file name).
-    :param options: reader options (``encoding``, ``assume_offset``, ``provenance``); missing attributes mean
-        defaults.
+    :param options: reader options (``encoding``, ``assume_offset``, ``sysinfo_offset``: the offset for
+        zone-less lines from the sample's Sysinfo time zone, ``provenance``); missing attributes mean defaults.
     :return: a :class:`~mk2ds.core.contract.RecordReader`: iterable over records (dicts, in file order)
         and, after iteration, with ``findings`` (a list of :class:`Finding`), ``rejects`` (a list of
         ``(line_number, raw_bytes)``) and ``stats`` (a dict with at least ``lines``, ``records``,

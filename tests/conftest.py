@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import stat
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 import pluggy
 import pytest
 
+import mk2ds.plugins.checks
 from mk2ds.core import get_plugin_manager
 from mk2ds.core.cli import main
 
@@ -122,3 +124,27 @@ def read_only() -> Callable[[Path], object]:
 
 
 assert "core" not in sys.modules and "plugins" not in sys.modules, "bare core/plugins imported: use mk2ds.*"
+
+
+def _make_distribution(root: Path) -> None:
+    """The folders and files the soliton-2018 profile requires, and two Sysinfo outputs saying UTC+09:00."""
+    profile = json.loads((Path(mk2ds.plugins.checks.__file__).parent / "soliton-2018.profile.json").read_text(encoding="utf-8"))
+    for item in profile["required"]:
+        path = root / item["path"]
+        if item.get("type") == "folder":
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"x")
+    for name, data in (
+        ("a" * 64, "ホスト名:           PC1\r\nOS 名:              Microsoft Windows 7 Professional\r\nタイム ゾーン:      (UTC+09:00) 大阪、札幌、東京\r\n".encode("cp932")),
+        ("b" * 64, "Host Name:                 PC2\r\nTime Zone:                 (UTC+09:00) Osaka, Sapporo, Tokyo\r\n".encode("utf-16")),
+    ):
+        (root / "Sysinfo" / name).mkdir(parents=True)
+        (root / "Sysinfo" / name / "systeminfo.txt").write_bytes(data)
+
+
+@pytest.fixture
+def make_distribution() -> Callable[[Path], None]:
+    """``make_distribution(root)``: the soliton-2018 layout's required entries and Sysinfo saying UTC+09:00."""
+    return _make_distribution

@@ -5,12 +5,18 @@ checked on the way: the reader's own findings (unparseable lines with file:line:
 go backwards or repeat, the span of header times against the profile's ``expected_minutes`` (30 for the 30m
 logs), and whether a per-sample log mentions the sample's own executable (its hash in a path or command line).
 At level ``fast`` only the first line is read.
+
+Times (:mod:`mk2ds.plugins.checks.log_times`): zone-less lines get the offset of the sample's Sysinfo time zone
+(collected by :mod:`mk2ds.plugins.checks.sysinfo`) unless ``--assume-offset`` is given; a log that mixes zoned
+and zone-less lines, a header offset that disagrees with the Sysinfo time zone, and resolved times that go
+backwards by more than ``--time-backwards-tolerance`` seconds are reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -27,8 +33,11 @@ from mk2ds.core import (
     hookimpl,
 )
 from mk2ds.plugins.checks.cross_references import hashes_in
-from mk2ds.plugins.checks.shared import SAMPLES
+from mk2ds.plugins.checks.log_times import DEFAULT_BACKWARDS_TOLERANCE, TIME_CODES, LogTimeObserver
+from mk2ds.plugins.checks.shared import SAMPLES, SYSINFO_TIME_ZONES
+from mk2ds.plugins.checks.sysinfo import SysinfoTimeZones
 from mk2ds.plugins.reader.blocks import UTF16_BOMS
+from mk2ds.plugins.reader.timestamps import parse_offset
 
 #: Individual findings per code and file before they are summarised (the summary keeps the count and lines).
 MAX_LISTED = 20
@@ -49,7 +58,39 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("log-sample-not-seen", Severity.WARNING, "A sample's log never names the sample's own file (its hash in a path or command line)"),
         CodeInfo("log-utf16", Severity.ERROR, "A log is UTF-16 text that the Mark II reader did not read as UTF-16 (no BOM, or CP932 forced): its lines are rejected"),
         CodeInfo("log-cr-line-ends", Severity.ERROR, "A log's lines end with a lone CR (no LF), so the reader sees one long line"),
+        *TIME_CODES,
     ]
+
+
+def _tolerance(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"a number of seconds, 0 or more, not {text!r}")
+    return value
+
+
+def _offset(text: str) -> str:
+    try:
+        return parse_offset(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+@hookimpl
+def mk2ds_add_verify_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--assume-offset",
+        type=_offset,
+        metavar="OFFSET",
+        help="UTC offset for zone-less log lines, e.g. +0900 (default: the sample's Sysinfo time zone)",
+    )
+    group.add_argument(
+        "--time-backwards-tolerance",
+        type=_tolerance,
+        metavar="SECONDS",
+        default=DEFAULT_BACKWARDS_TOLERANCE,
+        help=f"report log events whose time goes backwards by more than this (default {DEFAULT_BACKWARDS_TOLERANCE:g} s)",
+    )
 
 
 #: Bytes looked at to tell why a log's lines were rejected.
@@ -105,8 +146,9 @@ def _parse_time(value: Any) -> datetime | None:
 class _LogObserver:
     """Watches records stream past and collects the per-file facts and problems."""
 
-    def __init__(self, path: str, subject: str | None, sample_hashes: set[str]) -> None:
+    def __init__(self, path: str, subject: str | None, sample_hashes: set[str], times: LogTimeObserver | None = None) -> None:
         self.path = path
+        self.times = times
         self.subject = subject
         self.sample_hashes = sample_hashes
         self.sample_seen = not sample_hashes
@@ -129,6 +171,8 @@ class _LogObserver:
                     elif sn == self.last_sn:
                         self.problems["log-sn-repeated"].append(int(line))
                 self.last_sn = sn
+            if self.times is not None:
+                self.times.see(record, int(line))
             moment = record.get("time")
             if isinstance(moment, str):
                 local = moment[:23]
@@ -145,6 +189,8 @@ class _LogObserver:
             yield record
 
     def findings(self) -> Iterator[Finding]:
+        if self.times is not None:
+            yield from self.times.findings()
         for code, lines in self.problems.items():
             what = "lower than" if code == "log-sn-backwards" else "equal to"
             for line in lines[:MAX_LISTED]:
@@ -226,12 +272,23 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
         )
 
 
-def _reader_options(context: VerifyContext) -> argparse.Namespace:
+def _time_zones(context: VerifyContext) -> SysinfoTimeZones:
+    return SysinfoTimeZones.from_dict(context.get(SYSINFO_TIME_ZONES))
+
+
+def _reader_options(context: VerifyContext, path: str) -> argparse.Namespace:
     return argparse.Namespace(
         encoding=context.option("encoding", "auto") or "auto",
         assume_offset=context.option("assume_offset"),
+        sysinfo_offset=_time_zones(context).offset_for(path),
         provenance=True,
     )
+
+
+def _time_observer(path: str, subject: str | None, context: VerifyContext) -> LogTimeObserver:
+    tolerance = context.option("time_backwards_tolerance")
+    tolerance = DEFAULT_BACKWARDS_TOLERANCE if tolerance is None else float(tolerance)
+    return LogTimeObserver(path, subject, _time_zones(context).sample_offset(path), tolerance)
 
 
 @hookimpl
@@ -249,13 +306,13 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
     try:
         with dataset.open(entry.path) as stream:
             source = stream if context.at_least("full") else io.BytesIO(_first_line(stream))
-            reader = context.pm.hook.mk2ds_open_log(stream=source, name=entry.path, options=_reader_options(context))
+            reader = context.pm.hook.mk2ds_open_log(stream=source, name=entry.path, options=_reader_options(context, entry.path))
             if reader is None:
                 yield Finding("log-no-reader", Severity.ERROR, "no plugin reads this file as a Mark II log", path=entry.path, subject=subject)
                 return
             sample = next((item for item in context.get(SAMPLES) or [] if item["id"] == subject), None)
             hashes = {str(sample[key]) for key in ("sha256", "sha1", "md5") if sample and sample.get(key)} if rule and rule.get("name") == "30m-log" else set()
-            observer = _LogObserver(entry.path, subject, hashes)
+            observer = _LogObserver(entry.path, subject, hashes, _time_observer(entry.path, subject, context))
             tree_summary = None
             if context.at_least("full"):
                 # The process model of the tree plugin consumes the same single pass over the records.

@@ -28,6 +28,13 @@ Rejects
     are counted and reported but not saved. A ``--rejects FILE`` you name is written when a line is
     rejected and otherwise left exactly as it was: mk2ds only ever removes a file it wrote.
 
+Times
+    A zone-less header keeps its local ``time``; the offset comes from ``--assume-offset``, else, when the
+    log is read as part of a distribution (``--dataset DIR``, or an input inside a folder a profile
+    recognizes), from its sample's Sysinfo time zone (:mod:`mk2ds.plugins.convert.time_zones`), and the
+    record says which (``time_offset``, ``time_offset_source``). A log with zone-less lines and no such
+    evidence gets one ``time-offset-unknown`` warning with the count, also on its summary line.
+
 Summary and exit codes
     Standard error gets one line per log proving conservation (``lines = records + rejected + blank``) and
     the first findings; ``--report FILE`` writes the full report (JSON by default). Exit code 0 when every
@@ -65,6 +72,7 @@ from mk2ds.core import (
     ExitCode,
     Finding,
     PluginSettings,
+    Profile,
     Report,
     Severity,
     UsageError,
@@ -80,6 +88,7 @@ from mk2ds.core.output_guard import guard_outputs, refuse_output_over_inputs
 from mk2ds.core.outputs import OutputFormat, open_record_writer
 from mk2ds.core.progress import Progress
 from mk2ds.core.terminal import escape_text
+from mk2ds.plugins.convert.time_zones import attach_time_zones
 from mk2ds.plugins.reader import ENCODINGS
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeStream, parse_size, part_writer
 from mk2ds.plugins.reader.tokenizer import normalize_offset
@@ -102,6 +111,8 @@ class ConvertJob:
     size: int = 0
     #: ``rejects`` was named by the user (``--rejects FILE``): it is never removed, whatever it holds.
     rejects_given: bool = False
+    #: The Sysinfo time zone of the log's sample, when it is read as part of a distribution.
+    sysinfo_offset: str | None = None
 
 
 @dataclass
@@ -248,10 +259,11 @@ def remove_stale_rejects(job: ConvertJob) -> None:
 
 
 
-def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None], part: FilePart | None = None) -> argparse.Namespace:
+def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None], part: FilePart | None = None, sysinfo_offset: str | None = None) -> argparse.Namespace:
     options = argparse.Namespace(
         encoding=getattr(args, "encoding", "auto"),
         assume_offset=getattr(args, "assume_offset", None),
+        sysinfo_offset=sysinfo_offset,
         provenance=bool(getattr(args, "provenance", False)),
         reject_sink=sink,
     )
@@ -289,7 +301,7 @@ def convert_file(
                     rejects.append(stack.enter_context(open_output(job.rejects)))
                 rejects[0].write(b"%d\t%s\n" % (number, raw))
 
-            reader = pm.hook.mk2ds_open_log(stream=source, name=job.name, options=_reader_options(args, sink, part))
+            reader = pm.hook.mk2ds_open_log(stream=source, name=job.name, options=_reader_options(args, sink, part, job.sysinfo_offset))
             if reader is None:
                 result.error = f"{job.name}: no plugin reads this file as a Mark II log"
                 return result
@@ -393,6 +405,7 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="convert N files at a time (0 = one per core)")
     parser.add_argument("--encoding", choices=ENCODINGS, default="auto", help="log encoding (default auto: UTF-8, or CP932 when sure)")
     parser.add_argument("--assume-offset", metavar="OFFSET", help="UTC offset for zone-less headers, e.g. +0900")
+    parser.add_argument("--dataset", metavar="DIR", help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone")
     parser.add_argument("--provenance", action="store_true", help="add _file and _line to every record")
     parser.add_argument("--rejects", metavar="FILE", help="where rejected lines go when there is one input (default OUTPUT.rejects)")
     parser.add_argument("--report", metavar="FILE", help="write the full report to FILE (atomically)")
@@ -420,6 +433,8 @@ def _summary_line(result: JobResult) -> str:
         f"{result.job.name}: {stats['lines']} lines = {stats['records']} records + {stats['rejected']} rejected"
         f" + {stats['blank']} blank -> {target}"
     )
+    if stats.get("time_offset_unknown"):
+        text += f"; {stats['time_offset_unknown']} zone-less times have no known offset (time-offset-unknown)"
     if result.rejects_written:
         text += f" (rejected lines: {result.job.rejects})"
     elif stats["rejected"] and result.job.rejects is None:
@@ -432,6 +447,13 @@ def _summary_line(result: JobResult) -> str:
 def _with_subject(result: JobResult) -> list[Finding]:
     """Each finding belongs to its file: the report's per-file counts (``samples``) come from the subject."""
     return [finding if finding.subject else dataclasses.replace(finding, subject=result.job.name) for finding in result.findings]
+
+
+def _with_time_zones(pm: pluggy.PluginManager, jobs: list[ConvertJob], args: argparse.Namespace) -> list[ConvertJob]:
+    if args.assume_offset:  # the user's offset comes first: no need to look for Sysinfo files
+        return jobs
+    profiles = [Profile(document) for document in registry.profiles(pm).values()]
+    return attach_time_zones(jobs, getattr(args, "dataset", None), profiles)
 
 
 def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
@@ -449,6 +471,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         raise UsageError(f"--range-size: {error}") from None
     refused: list[Finding] = []
     jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects, refused)
+    jobs = _with_time_zones(pm, jobs, args)
     refuse_side_outputs_over_files(jobs, args.report)
     guard_outputs([("-o", args.output), ("--rejects", args.rejects), ("--report", args.report)], args.inputs, pm=pm)
     engine_lines: list[str] = []

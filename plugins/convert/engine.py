@@ -53,7 +53,12 @@ from mk2ds.core.atomic import atomic_writer
 from mk2ds.core.engines import EngineSession, EngineTask, pack_tasks
 from mk2ds.core.outputs import OutputFormat, open_record_writer
 from mk2ds.plugins.convert import ConvertJob, JobResult, convert_file, remove_stale_rejects
-from mk2ds.plugins.reader import MAX_FINDINGS_PER_CODE, encoding_detected_finding, truncation_findings
+from mk2ds.plugins.reader import (
+    MAX_FINDINGS_PER_CODE,
+    encoding_detected_finding,
+    offset_unknown_finding,
+    truncation_findings,
+)
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeScan, line_boundaries, plan_parts, scan_range
 
 __all__ = ["append_file", "convert_on_engine", "output_concatenates", "reader_reads_parts", "refuse_standard_input"]
@@ -302,6 +307,9 @@ class _EngineConvert:
             detected = encoding_detected_finding(plan.job.name)
             counts[detected.code] += 1
             findings.append(detected)
+        unknown = sum(int(outcome.stats.get("time_offset_unknown", 0)) for outcome in outcomes)
+        if unknown:
+            findings.append(offset_unknown_finding(plan.job.name, unknown))
         return findings + truncation_findings(plan.job.name, counts, MAX_FINDINGS_PER_CODE)
 
     def cleanup(self) -> None:
@@ -358,7 +366,7 @@ def append_file(path: str, target: BinaryIO) -> int:
 
 def _merged_stats(outcomes: list[JobResult]) -> dict[str, Any]:
     stats = dict(outcomes[0].stats)
-    for key in ("lines", "records", "rejected", "blank", "bytes"):
+    for key in ("lines", "records", "rejected", "blank", "bytes", "time_offset_unknown"):
         stats[key] = sum(int(outcome.stats.get(key, 0)) for outcome in outcomes)
     stats["eof_marker"] = bool(outcomes[-1].stats.get("eof_marker"))
     return stats

@@ -4,7 +4,8 @@ Converting the formatted lines again gives the same records (tested as a hypothe
 is chosen to look like the product's own lines: keys the product writes quoted (``com``, ``psPath``,
 ``cmd``, ``path`` …, §1.3 of the format notes) are quoted, ``srcIP``/``srcPort`` are quoted on ``session``
 and ``os`` records only, and every other value is bare unless it must be quoted (empty, a space, a leading
-``"``, a CR or a 0x1A byte). Inside quotes, ``"`` is doubled. ``_file``/``_line`` (``--provenance``) are
+``"``, a CR or a 0x1A byte). Inside quotes, ``"`` is doubled. ``time_offset``/``time_offset_source`` after a
+zone-less ``time`` (added by the reader) and ``_file``/``_line`` (``--provenance``) are
 not part of a line and are left out.
 
 A record that no line can express is refused with a :class:`FormatError` (``mk2ds format`` reports it with
@@ -46,6 +47,8 @@ QUOTED_KEYS: frozenset[str] = frozenset(
 #: Keys quoted only on these event kinds (bare in ``net`` records).
 QUOTED_ON_EVENTS: dict[str, frozenset[str]] = {"srcIP": frozenset({"session", "os"}), "srcPort": frozenset({"session", "os"})}
 PROVENANCE_KEYS = ("_file", "_line")
+#: Added by the reader after a zone-less ``time`` (where its offset came from), not keys of the line.
+OFFSET_KEYS = ("time_offset", "time_offset_source")
 _TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3})(?:([+-])([0-9]{2}):([0-9]{2}))?\Z")
 _MUST_QUOTE = re.compile(r'\A"|[ \r\x1a]|\A\Z')
 
@@ -97,8 +100,9 @@ def format_record(record: Mapping[str, Any]) -> str:
         raise FormatError("a record needs a time")
     parts = [_header(record["time"])]
     event = record.get("evt")
+    derived = PROVENANCE_KEYS + (OFFSET_KEYS if isinstance(record["time"], str) and len(record["time"]) == 23 else ())
     for key, value in record.items():
-        if key == "time" or key in PROVENANCE_KEYS:
+        if key == "time" or key in derived:
             continue
         if not isinstance(key, str) or KEY_PATTERN.fullmatch(key) is None:
             raise FormatError(f"{key!r} is not a Mark II key (a letter or '_', then letters, digits or '_')")

@@ -76,7 +76,8 @@ class RecordChecker:
             or others["_line"]["type"] != "integer"
             or set(others.get("time", {})) != {"type", "pattern"}
             or others["time"]["type"] != "string"
-            or set(others) != {"time", "_file", "_line"}
+            or set(others) != {"time", "_file", "_line", *OFFSET_RULES}
+            or any(set(others[key]) != keys for key, keys in OFFSET_RULES.items())
             or set(schema) - {"$schema", "$id", "title", "description", "type", "required", "properties", "propertyNames",
                               "additionalProperties", "$defs", "x-integer-fields"}
         ):
@@ -86,6 +87,8 @@ class RecordChecker:
         self._key = re.compile(schema["propertyNames"]["pattern"]).search
         self._canonical = re.compile(_pattern_of(schema)).search
         self._line_minimum = others["_line"]["minimum"]
+        self._offset = re.compile(others["time_offset"]["pattern"]).search
+        self._offset_sources = frozenset(others["time_offset_source"]["enum"])
         self._known_keys: set[str] = set()
         self._line_match = _line_pattern(schema, sorted(integer_fields)).fullmatch
 
@@ -106,6 +109,8 @@ class RecordChecker:
                         return False
                     if len(self._known_keys) < 100_000:
                         self._known_keys.add(key)
+        if ("time_offset" in record or "time_offset_source" in record) and not self._offset_keys_valid(record):
+            return False
         types = list(map(type, record.values()))
         integers = types.count(int)
         if integers + types.count(str) != len(types):
@@ -124,6 +129,15 @@ class RecordChecker:
             allowed += 1
         return allowed == integers
 
+
+    def _offset_keys_valid(self, record: Mapping[str, Any]) -> bool:
+        offset = record.get("time_offset", "+00:00")
+        source = record.get("time_offset_source", "option")
+        return type(offset) is str and self._offset(offset) is not None and type(source) is str and source in self._offset_sources
+
+
+#: The record schema's rules for the keys a zone-less record gets after ``time`` (their shape, as checked).
+OFFSET_RULES = {"time_offset": {"type", "pattern", "description"}, "time_offset_source": {"enum", "description"}}
 
 #: JSON text pieces of the line pattern: a string without control characters (escapes allowed), an integer.
 _JSON_STRING = r'"[^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*"'
@@ -167,10 +181,13 @@ def _line_pattern(schema: Mapping[str, Any], integer_fields: list[str]) -> re.Pa
     time = _anchored_core(schema["properties"]["time"]["pattern"])
     canonical = _anchored_core(_pattern_of(schema))
     integers = _alternatives(integer_fields)
-    reserved = _alternatives([*integer_fields, "time", "_line"])
+    reserved = _alternatives([*integer_fields, "time", "_line", *OFFSET_RULES])
     plain_string = r'"[^"\\\x00-\x1f]*"'
+    offset = _anchored_core(schema["properties"]["time_offset"]["pattern"])
+    sources = _alternatives(sorted(schema["properties"]["time_offset_source"]["enum"]))
     pair = (
         f'"{integers}":(?:{_JSON_INTEGER}|(?!"{canonical}"){plain_string})'
+        f'|"time_offset":"{offset}"|"time_offset_source":"{sources}"'
         r'|"_line":[1-9][0-9]*'
         f'|"(?!{reserved}")[A-Za-z_][A-Za-z0-9_]*":{_JSON_STRING}'
     )

@@ -23,7 +23,13 @@ records in file order: ``{"time": …, <every key of the line in line order>}`` 
     kept (a ``log-findings-truncated`` finding says when more were rejected; ``stats`` counts them all).
 ``stats``
     ``lines``, ``records``, ``rejected``, ``blank`` (conservation: ``lines == records + rejected + blank``),
-    ``bytes``, ``encoding``, ``bom``, ``eof_marker``.
+    ``bytes``, ``encoding``, ``bom``, ``eof_marker``, ``time_offset_unknown`` (zone-less records whose
+    offset no evidence gave; one ``time-offset-unknown`` warning per file says how many).
+
+Zone-less headers: the record's ``time`` stays the local time, and ``time_offset``/``time_offset_source``
+follow it, from ``options.assume_offset`` (``--assume-offset``), else ``options.sysinfo_offset`` (the
+sample's Sysinfo time zone, given by callers that read the log as part of a distribution), else
+``time_offset_source: "unknown"`` alone (:mod:`mk2ds.plugins.reader.timestamps`).
 
 Line handling: LF or CR LF (a CR is removed only directly before LF); a last line without terminator; a DOS
 end-of-file byte 0x1A that is the file's very last byte (or a run of them: the end of the file; alone on the last
@@ -67,6 +73,7 @@ from mk2ds.plugins.reader import blocks as mk2_blocks
 from mk2ds.plugins.reader.blocks import BlockStream, EncodingSniffer, detect_encoding
 from mk2ds.plugins.reader.blocks import raw_lines as raw_lines_of
 from mk2ds.plugins.reader.record import record_from_line
+from mk2ds.plugins.reader.timestamps import offset_fields
 from mk2ds.plugins.reader.tokenizer import (
     FIELD_PATTERN,
     HEADER_PATTERN,
@@ -85,6 +92,7 @@ __all__ = [
     "LogReader",
     "detect_encoding",
     "encoding_detected_finding",
+    "offset_unknown_finding",
     "open_log",
     "truncation_findings",
 ]
@@ -116,7 +124,17 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("log-extra-space", Severity.INFO, "More than one space between fields (the grammar has one); tolerated, record kept"),
         CodeInfo("log-encoding-detected", Severity.INFO, "A log was decoded as CP932 because auto-detection was sure it is not UTF-8"),
         CodeInfo("log-findings-truncated", Severity.INFO, "More findings of one code in one log than listed; the rest are counted"),
+        CodeInfo("time-offset-unknown", Severity.WARNING, "Zone-less log lines whose UTC offset no evidence gives (no --assume-offset, no Sysinfo time zone)"),
     ]
+
+
+def offset_unknown_finding(name: str, count: int) -> Finding:
+    """The one warning per log about ``count`` zone-less records whose offset is unknown."""
+    message = (
+        f"{count} zone-less lines with no known UTC offset: outputs that need an instant mark them"
+        " (time_offset_source: unknown); give --assume-offset, or convert with --dataset DIR"
+    )
+    return Finding("time-offset-unknown", Severity.WARNING, message, path=name, details={"count": count})
 
 
 def encoding_detected_finding(name: str) -> Finding:
@@ -161,18 +179,25 @@ class _DateCache(dict):  # type: ignore[type-arg]
         return value
 
 
+#: What the fast path needs per header zone: the offset text of ``time`` (``None`` for impossible offsets),
+#: the keys a zone-less record gets after ``time``, and a key whose presence in the line clashes with them
+#: without changing the record's length (``time_offset`` when only ``time_offset_source`` is added).
+_Zone = tuple[str | None, dict[str, str], str | None]
+
+
 class _ZoneCache(dict):  # type: ignore[type-arg]
-    """Header zone (``+0900`` or ``None``) → the offset text of ``time`` (``None`` for impossible offsets)."""
+    """Header zone (``+0900`` or ``None``) → :data:`_Zone`."""
 
-    def __init__(self, assumed: str) -> None:
-        super().__init__({None: assumed})
-        self.assumed = assumed
+    def __init__(self, zone_less: dict[str, str]) -> None:
+        guard = "time_offset" if "time_offset" not in zone_less else None
+        self.zone_less: _Zone = ("", zone_less, guard)
+        super().__init__({None: self.zone_less})
 
-    def __missing__(self, key: str) -> str | None:
+    def __missing__(self, key: str) -> _Zone:
         if len(self) > 10_000:
             self.clear()
-            self[None] = self.assumed  # type: ignore[index]
-        value = iso_offset(key)
+            self[None] = self.zone_less  # type: ignore[index]
+        value: _Zone = (iso_offset(key), {}, None)
         self[key] = value
         return value
 
@@ -196,9 +221,13 @@ class LogReader:
         if encoding not in ENCODINGS:
             raise ValueError(f"unknown log encoding {encoding!r} (known: {', '.join(ENCODINGS)})")
         assume = getattr(options, "assume_offset", None)
+        sysinfo = getattr(options, "sysinfo_offset", None)
         self.stream = stream
         self.name = name
         self.assume_offset: str | None = normalize_offset(assume) if assume else None
+        #: What a zone-less record gets after ``time`` (``time_offset``, ``time_offset_source``).
+        self.zone_less = offset_fields(self.assume_offset, normalize_offset(sysinfo) if sysinfo else None)
+        self._unknown_offset = self.zone_less["time_offset_source"] == "unknown"
         self.provenance = bool(getattr(options, "provenance", False))
         self.reject_sink: Callable[[int, bytes], None] | None = getattr(options, "reject_sink", None)
         self.max_findings = int(getattr(options, "max_findings_per_code", None) or MAX_FINDINGS_PER_CODE)
@@ -219,13 +248,14 @@ class LogReader:
             "encoding": encoding if encoding != "auto" else None,
             "bom": False,
             "eof_marker": False,
+            "time_offset_unknown": 0,
         }
         self._encoding: str | None = None if encoding == "auto" else encoding
         #: Findings per code, also those beyond ``max_findings`` that are only counted (merging parts needs it).
         self.finding_counts: Counter[str] = Counter()
         self._kept_reject_bytes = 0
         self._dates = _DateCache()
-        self._zones = _ZoneCache(self.assume_offset or "")
+        self._zones = _ZoneCache(self.zone_less)
         self._started = False
         self._detected = False
         self._held: list[tuple[bytes, bool, tuple[bytes, int] | None]] = []
@@ -340,11 +370,11 @@ class LogReader:
             match = header_match(line)
             if match is not None:
                 day = dates[line[:10]]
-                offset = zones[match.group(1)]
+                offset, added_keys, guard = zones[match.group(1)]
                 if day and offset is not None:
                     section = line[match.end() :]
                     pairs = findall(section)
-                    record = {"time": day + "T" + line[11:23] + offset}
+                    record = {"time": day + "T" + line[11:23] + offset, **added_keys}
                     total = 0
                     for key, raw in pairs:
                         total += len(key) + len(raw)
@@ -353,7 +383,7 @@ class LogReader:
                             if '""' in raw:
                                 raw = raw.replace('""', '"')
                         record[key] = raw
-                    if total + 2 * len(pairs) != len(section) or len(record) != len(pairs) + 1:
+                    if total + 2 * len(pairs) != len(section) or len(record) != len(pairs) + 1 + len(added_keys) or guard in record:
                         record = None
                     else:
                         for key in integer_fields.intersection(record):
@@ -380,6 +410,7 @@ class LogReader:
                     continue
             append(record)
         stats = self.stats
+        self._count_unknown_offsets(records)
         stats["lines"] = counted + len(lines)
         stats["blank"] += blank
         stats["records"] += len(records)
@@ -424,13 +455,18 @@ class LogReader:
             else:
                 records.append(record)
         self.stats["records"] += len(records)
+        self._count_unknown_offsets(records)
         return records
+
+    def _count_unknown_offsets(self, records: list[dict[str, Any]]) -> None:
+        if self._unknown_offset:
+            self.stats["time_offset_unknown"] += sum(1 for record in records if len(record["time"]) == 23)
 
     # ---------------------------------------------------------------------------------------------- lines
 
     def _slow_line(self, number: int, line: str) -> dict[str, Any] | None:
         """Convert one line by the reference path (:mod:`mk2ds.plugins.reader.record`); ``None``: rejected."""
-        record, problems = record_from_line(line, number, assume_offset=self.assume_offset, provenance=self.provenance, name=self.name)
+        record, problems = record_from_line(line, number, zone_less=self.zone_less, provenance=self.provenance, name=self.name)
         for problem in problems:
             self._finding(problem.code, problem.severity, problem.message, number, problem.column, problem.details)
         return record
@@ -461,6 +497,8 @@ class LogReader:
             self._finding(detected.code, detected.severity, detected.message, None, None, detected.details)
         if self.whole_file:  # a part's counts are merged over the whole file by the caller
             self.findings.extend(truncation_findings(self.name, self.finding_counts, self.max_findings))
+            if stats["time_offset_unknown"]:
+                self.findings.append(offset_unknown_finding(self.name, stats["time_offset_unknown"]))
         if self._kept_reject_bytes > MAX_KEPT_REJECT_BYTES:
             kept = len(self.rejects)
             self.findings.append(

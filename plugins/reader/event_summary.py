@@ -172,13 +172,13 @@ _BY_EVENT: dict[str, Callable[[Record], str]] = {
 }
 
 
-def summarize(record: Record) -> str:
-    """The one-line summary of a record (never empty, never longer than :data:`MAX_LENGTH`)."""
+def summarize(record: Record, limit: int | None = MAX_LENGTH) -> str:
+    """The one-line summary of a record (never empty, never longer than ``limit``; ``None``: whole)."""
     event = str(record.get("evt", "?"))
     subevent = str(record.get("subEvt", "?"))
     detail = _BY_EVENT.get(event, _actor_only)(record)
     text = f"{event} {subevent}" + (f" {detail}" if detail else "")
     text = " ".join(text.split())  # values may hold line breaks or runs of spaces
-    if len(text) > MAX_LENGTH:
-        text = text[: MAX_LENGTH - 1] + "…"
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
     return text

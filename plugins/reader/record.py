@@ -6,7 +6,8 @@ record (``None`` when the line is rejected) and the problems, each with a findin
 
 * a line that does not follow the grammar (``log-unparseable``) or whose header time cannot exist
   (``log-invalid-time``), a repeated key (``log-duplicate-key``, every value in the details), a key the
-  record uses itself (``log-reserved-key``: ``time``, and ``_file``/``_line`` with provenance), an integer
+  record uses itself (``log-reserved-key``: ``time``, ``time_offset``/``time_offset_source`` on a zone-less
+  line, and ``_file``/``_line`` with provenance), an integer
   too long to convert: the line is rejected, with exactly one error;
 * a non-integer in an integer field (``log-not-integer``, kept as text; ``""`` and ``"-"`` are the product's
   no-value markers and are not reported) and runs of several spaces (``log-extra-space``): the record is kept.
@@ -15,10 +16,12 @@ record (``None`` when the line is rejected) and the problems, each with a findin
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mk2ds.core.findings import Severity
+from mk2ds.plugins.reader.timestamps import OFFSET_KEYS
 from mk2ds.plugins.reader.tokenizer import (
     INTEGER_FIELDS,
     NO_VALUE_MARKERS,
@@ -29,6 +32,8 @@ from mk2ds.plugins.reader.tokenizer import (
 )
 
 __all__ = ["LineProblem", "record_from_line"]
+
+UNKNOWN_OFFSET: Mapping[str, str] = {"time_offset_source": "unknown"}
 
 
 @dataclass(frozen=True)
@@ -42,16 +47,30 @@ class LineProblem:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def _added_keys(zone: str | None, zone_less: Mapping[str, str] | None, provenance: bool) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The keys the record gets after ``time``, and every key the line may not have itself."""
+    added = dict(UNKNOWN_OFFSET if zone_less is None else zone_less) if zone is None else {}
+    return added, ("time", *(OFFSET_KEYS if added else ()), *(("_file", "_line") if provenance else ()))
+
+
 def record_from_line(
-    line: str, number: int, *, assume_offset: str | None = None, provenance: bool = False, name: str = ""
+    line: str,
+    number: int,
+    *,
+    zone_less: Mapping[str, str] | None = None,
+    provenance: bool = False,
+    name: str = "",
 ) -> tuple[dict[str, Any] | None, list[LineProblem]]:
     """Convert one line (without terminator); see the module documentation.
 
     :param number: the line number, for ``_line``. :param name: the file name, for ``_file``.
+    :param zone_less: the keys a zone-less record gets after ``time`` (``time_offset``,
+        ``time_offset_source``: :func:`mk2ds.plugins.reader.timestamps.offset_fields`); by default
+        ``time_offset_source: unknown``.
     """
     try:
         parsed = tokenize_line(line)
-        time = iso_time(parsed.date, parsed.clock, parsed.zone, assume_offset)
+        time = iso_time(parsed.date, parsed.clock, parsed.zone)
     except LineSyntaxError as error:
         return None, [LineProblem(error.code, Severity.ERROR, f"{error.reason}; line rejected", error.column)]
     counts = Counter(item.key for item in parsed.fields)
@@ -66,12 +85,12 @@ def record_from_line(
             {"keys": {key: [item.value for item in parsed.fields if item.key == key] for key in repeated}},
         )
         return None, [problem]
-    reserved = ("time", "_file", "_line") if provenance else ("time",)
+    added, reserved = _added_keys(parsed.zone, zone_less, provenance)
     clash = next((item for item in parsed.fields if item.key in reserved), None)
     if clash is not None:
         message = f"key {clash.key!r} would overwrite the record's own {clash.key!r}; line rejected"
         return None, [LineProblem("log-reserved-key", Severity.ERROR, message, clash.column, {"key": clash.key, "value": clash.value})]
-    record: dict[str, Any] = {"time": time}
+    record: dict[str, Any] = {"time": time, **added}
     problems: list[LineProblem] = []
     for item in parsed.fields:
         value: Any = item.value

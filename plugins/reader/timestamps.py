@@ -1,12 +1,22 @@
 """The ``time`` of a converted record, resolved for outputs that need an absolute instant.
 
 A record's ``time`` is ``2018-03-05T10:12:03.114+09:00`` when the Mark II header had an offset, and the
-zone-less ``2018-03-27T19:44:53.926`` when it had none (``schemas/record.schema.json``). Timesketch and ECS
-need an instant with an offset. For a zone-less time the outputs never invent one silently: they use the
-offset the user gave with ``--assume-offset`` (the ``assume_offset`` option), and otherwise UTC, and in both
-cases they say so in a flag field (``time_zone_assumed``) holding the offset that was assumed.
+zone-less ``2018-03-27T19:44:53.926`` when it had none (``schemas/record.schema.json``). For a zone-less
+header the reader resolves the offset from evidence, in this order, and records which one it used in the
+record's ``time_offset`` and ``time_offset_source`` (:data:`OFFSET_SOURCES`):
 
-This is a library for the record outputs; it implements no hooks.
+1. ``header``: the header's own offset (then the record has neither key: ``time`` carries it);
+2. ``option``: ``--assume-offset`` given by the user (the ``assume_offset`` reader option);
+3. ``sysinfo``: the time zone of the sample's Sysinfo ``systeminfo`` output, when the log is read as part of
+   a distribution (the ``sysinfo_offset`` reader option);
+4. ``unknown``: no evidence; ``time_offset`` is absent.
+
+Outputs that need an instant (timesketch, ecs, parquet, csv) call :func:`resolve_time`. When the offset is
+unknown they never present the time as UTC silently: Timesketch and ECS must have an instant, take UTC and
+say so in ``time_zone_assumed`` (``+00:00``) next to ``time_offset_source: unknown``; Parquet leaves the
+instant null; CSV writes the local time without an offset.
+
+This is a library for the reader and the record outputs; it implements no hooks.
 """
 
 from __future__ import annotations
@@ -19,7 +29,16 @@ from typing import Any
 
 from mk2ds.core.errors import UsageError
 
-__all__ = ["ResolvedTime", "assumed_offset_option", "parse_offset", "record_location", "resolve_time"]
+__all__ = [
+    "OFFSET_KEYS",
+    "OFFSET_SOURCES",
+    "ResolvedTime",
+    "assumed_offset_option",
+    "offset_fields",
+    "parse_offset",
+    "record_location",
+    "resolve_time",
+]
 
 _TIME = re.compile(
     r"^(?P<local>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3})"
@@ -28,19 +47,33 @@ _TIME = re.compile(
 _OFFSET = re.compile(r"^(?P<sign>[+-])(?P<hours>[0-9]{2}):?(?P<minutes>[0-9]{2})$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 UTC_OFFSET = "+00:00"
+#: Where the offset of a record's time came from, in order of precedence.
+OFFSET_SOURCES = ("header", "option", "sysinfo", "unknown")
+#: The keys the reader adds to a zone-less record (right after ``time``).
+OFFSET_KEYS = ("time_offset", "time_offset_source")
 
 
 @dataclass(frozen=True)
 class ResolvedTime:
     """A record time with its offset settled.
 
-    ``local`` is the wall-clock text as recorded (no offset); ``offset`` is ``+09:00``-style; ``assumed`` is
-    the offset that was *assumed* (from ``--assume-offset`` or UTC), ``None`` when the record carried one.
+    ``local`` is the wall-clock text as recorded (no offset); ``offset`` is ``+09:00``-style (``+00:00`` when
+    the source is ``unknown``: then it is only what an output that must have an instant assumes); ``source``
+    is one of :data:`OFFSET_SOURCES`.
     """
 
     local: str
     offset: str
-    assumed: str | None
+    source: str = "header"
+
+    @property
+    def known(self) -> bool:
+        return self.source != "unknown"
+
+    @property
+    def assumed(self) -> str | None:
+        """The offset an output assumed without evidence (``+00:00`` for ``unknown``), else ``None``."""
+        return None if self.known else self.offset
 
     @property
     def iso(self) -> str:
@@ -62,7 +95,7 @@ class ResolvedTime:
 
 
 def parse_offset(text: str) -> str:
-    """Normalise a UTC offset given as ``+09:00``, ``+0900``, ``Z`` or ``UTC`` to ``+09:00``.
+    """Normalize a UTC offset given as ``+09:00``, ``+0900``, ``Z`` or ``UTC`` to ``+09:00``.
 
     :raises ValueError: the text is not an offset, or its size is beyond ±23:59.
     """
@@ -76,7 +109,7 @@ def parse_offset(text: str) -> str:
 
 
 def assumed_offset_option(options: Any) -> str | None:
-    """The ``assume_offset`` option (``--assume-offset``) normalised, or ``None`` when not given.
+    """The ``assume_offset`` option (``--assume-offset``) normalized, or ``None`` when not given.
 
     :raises UsageError: the option holds something that is not an offset.
     """
@@ -89,6 +122,15 @@ def assumed_offset_option(options: Any) -> str | None:
         raise UsageError(f"--assume-offset: {error}") from None
 
 
+def offset_fields(assume_offset: str | None, sysinfo_offset: str | None) -> dict[str, str]:
+    """The keys a zone-less record gets: ``time_offset`` (when known) and ``time_offset_source``."""
+    if assume_offset:
+        return {"time_offset": assume_offset, "time_offset_source": "option"}
+    if sysinfo_offset:
+        return {"time_offset": sysinfo_offset, "time_offset_source": "sysinfo"}
+    return {"time_offset_source": "unknown"}
+
+
 def record_location(record: Mapping[str, Any]) -> str:
     """``file:line`` of a record when it carries provenance (``_file``/``_line``), else its ``sn``."""
     if "_file" in record:
@@ -98,11 +140,25 @@ def record_location(record: Mapping[str, Any]) -> str:
     return "record"
 
 
-def resolve_time(record: Mapping[str, Any], assume_offset: str | None) -> ResolvedTime:
-    """Settle the offset of ``record['time']``.
+def _zone_less_offset(record: Mapping[str, Any], assume_offset: str | None) -> tuple[str, str]:
+    """``(offset, source)`` of a zone-less record: what the reader recorded, else ``assume_offset``."""
+    source = record.get("time_offset_source")
+    offset = record.get("time_offset")
+    if source in ("option", "sysinfo") and isinstance(offset, str):
+        try:
+            return parse_offset(offset), str(source)
+        except ValueError:
+            raise ValueError(f"{record_location(record)}: 'time_offset' is not an offset: {offset!r}") from None
+    if source != "unknown" and assume_offset:
+        return assume_offset, "option"
+    return UTC_OFFSET, "unknown"
 
-    :param assume_offset: a normalised offset (see :func:`assumed_offset_option`) used for zone-less times;
-        ``None`` means UTC. Either way the result says the offset was assumed.
+
+def resolve_time(record: Mapping[str, Any], assume_offset: str | None = None) -> ResolvedTime:
+    """Settle the offset of ``record['time']`` (see the module documentation for the order).
+
+    :param assume_offset: a normalized offset (see :func:`assumed_offset_option`) for a zone-less record
+        that does not say its offset (records from other tools, or written before ``time_offset`` existed).
     :raises ValueError: the record has no ``time`` or it is not in the record-schema format; the message
         names the record (file and line when known).
     """
@@ -111,10 +167,10 @@ def resolve_time(record: Mapping[str, Any], assume_offset: str | None) -> Resolv
     if match is None:
         raise ValueError(f"{record_location(record)}: 'time' is missing or malformed: {value!r}")
     if match["offset"]:
-        resolved = ResolvedTime(match["local"], match["offset"], None)
+        resolved = ResolvedTime(match["local"], match["offset"], "header")
     else:
-        offset = assume_offset or UTC_OFFSET
-        resolved = ResolvedTime(match["local"], offset, offset)
+        offset, source = _zone_less_offset(record, assume_offset)
+        resolved = ResolvedTime(match["local"], offset, source)
     try:
         resolved.instant  # noqa: B018 - validates the calendar date (no 2018-02-30)
     except ValueError as error:

@@ -9,6 +9,15 @@ Columns
     ``--columns time,evt,subEvt,psPath`` fixes the columns instead and streams rows straight through; keys
     outside that list are left out by request, and a note on standard error says which and how often.
 
+Times and types
+    ``time`` is the instant with its offset (``2018-03-27T19:44:53.926+09:00``): the header's offset, or for
+    a zone-less record the one the reader resolved (``--assume-offset``, the Sysinfo time zone), which the
+    ``time_offset``/``time_offset_source`` columns then name. When the offset is unknown, ``time`` is the
+    local time without an offset and ``time_offset_source`` says ``unknown``: it is never presented as UTC.
+    An integer field (``srcPort`` …) holds integers only; where a record has text there (the no-value marker
+    ``-``), the cell is empty and the text is in the ``<key>_raw`` column
+    (:mod:`mk2ds.plugins.records.typed`).
+
 Excel (users in Japan)
     Excel reads a UTF-8 file as the ANSI code page (CP932) unless it starts with a byte-order mark, which
     garbles Japanese paths. ``--bom`` writes the BOM. ``--excel`` writes the BOM, CRLF line ends, and
@@ -32,8 +41,10 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any, BinaryIO
 
 from mk2ds.core import OutputFormat, UsageError, hookimpl
+from mk2ds.plugins.reader.timestamps import assumed_offset_option, resolve_time
+from mk2ds.plugins.records.typed import is_integer, typed_record
 
-__all__ = ["CsvWriter", "cell_text", "parse_columns"]
+__all__ = ["CsvWriter", "cell_text", "csv_record", "parse_columns"]
 
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -53,6 +64,22 @@ def cell_text(value: Any, excel: bool = False) -> str:
     if excel and text.startswith(_FORMULA_START) and text != "-" and not _NUMBER.match(text):
         return "'" + text
     return text
+
+
+def csv_record(record: Mapping[str, Any], assume_offset: str | None = None) -> dict[str, Any]:
+    """The record as this output writes it: ``time`` resolved, text of integer fields in ``<key>_raw``."""
+    typed = typed_record(record, fits=is_integer)  # any integer is decimal text in a cell: only text moves
+    try:
+        when = resolve_time(record, assume_offset)
+    except ValueError:
+        return typed  # not a record-contract time: written as it is
+    if when.known:
+        typed["time"] = when.iso
+    if when.source != "header" and "time_offset_source" not in record:
+        if when.known:
+            typed["time_offset"] = when.offset
+        typed["time_offset_source"] = when.source
+    return typed
 
 
 def parse_columns(text: str | None) -> list[str] | None:
@@ -78,8 +105,10 @@ class CsvWriter:
         bom: bool = False,
         excel: bool = False,
         notes: IO[str] | None = None,
+        assume_offset: str | None = None,
     ) -> None:
         self._stream = stream
+        self._assume_offset = assume_offset
         self._excel = excel
         self._line_end = "\r\n" if excel else "\n"
         self._notes = notes if notes is not None else sys.stderr
@@ -103,6 +132,7 @@ class CsvWriter:
         return [cell_text(record.get(column), self._excel) for column in columns]
 
     def write(self, record: Mapping[str, Any]) -> None:
+        record = csv_record(record, self._assume_offset)
         if self._fixed is not None:
             for key in record:
                 if key not in self._fixed:
@@ -141,6 +171,7 @@ def open_writer(stream: BinaryIO, options: argparse.Namespace) -> CsvWriter:
         columns=parse_columns(getattr(options, "csv_columns", None)),
         bom=bool(getattr(options, "csv_bom", False)),
         excel=bool(getattr(options, "csv_excel", False)),
+        assume_offset=assumed_offset_option(options),
     )
 
 

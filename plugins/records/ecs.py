@@ -5,8 +5,12 @@ Each record becomes one JSON object per line with nested ECS fields (``@timestam
 data table in :mod:`mk2ds.plugins.records.ecs_mapping`; every Mark II key the table does not map is kept unchanged
 under ``mk2.<key>``. Documents validate against ``schemas/ecs-subset.schema.json``.
 
-Zone-less record times get the ``--assume-offset`` offset, or UTC, and ``mk2.time_zone_assumed`` names the
-offset that was assumed (see :mod:`mk2ds.plugins.reader.timestamps`).
+``@timestamp`` of a zone-less record uses the offset the reader resolved (``--assume-offset``, or the sample's
+Sysinfo time zone), kept with its source in ``mk2.time_offset``/``mk2.time_offset_source``; when the offset is
+unknown it is UTC, and ``mk2.time_zone_assumed`` (``+00:00``) says so (see
+:mod:`mk2ds.plugins.reader.timestamps`). Types (:mod:`mk2ds.plugins.records.typed`): an integer field under
+``mk2.*`` is a ``long`` or absent; text there (the no-value marker ``-``) and integers beyond signed 64 bits
+(a ``REG_QWORD`` ``valNum``) are kept as text in ``mk2.<key>_raw``; mapped ECS fields never get them.
 
 The mapping table is printed by ``mk2ds ecs-mapping`` and by ``mk2ds convert --format ecs --show-mapping``
 (an option of this format that prints the table and exits, like ``--version``).
@@ -27,6 +31,7 @@ from mk2ds.core.terminal import pad
 from mk2ds.plugins.reader.event_summary import summarize
 from mk2ds.plugins.reader.timestamps import assumed_offset_option, resolve_time
 from mk2ds.plugins.records.ecs_mapping import ECS_VERSION, RULES, event_fields, mapping_rows
+from mk2ds.plugins.records.typed import typed_record
 
 __all__ = ["EcsWriter", "mapping_text", "show_mapping", "to_ecs"]
 
@@ -96,7 +101,7 @@ def to_ecs(record: Mapping[str, Any], assume_offset: str | None = None) -> dict[
             _put(document, field, value)
         if not rule.derived:
             mapped.add(rule.source)
-    extras = {key: value for key, value in record.items() if key not in mapped}
+    extras = typed_record({key: value for key, value in record.items() if key not in mapped})
     if when.assumed is not None:
         extras["time_zone_assumed"] = when.assumed
     if extras:

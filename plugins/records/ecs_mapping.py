@@ -48,7 +48,8 @@ def _keyword(value: Any, record: Mapping[str, Any], target: str) -> Converted:
 
 
 def _long(value: Any, record: Mapping[str, Any], target: str) -> Converted:
-    return {target: value} if isinstance(value, int) and not isinstance(value, bool) else None
+    # ECS long is signed 64-bit: a bigger integer stays unmapped (mk2.<key>_raw, as text)
+    return {target: value} if isinstance(value, int) and not isinstance(value, bool) and -(1 << 63) <= value < (1 << 63) else None
 
 
 def _port(value: Any, record: Mapping[str, Any], target: str) -> Converted:
@@ -301,7 +302,7 @@ def event_fields(record: Mapping[str, Any]) -> dict[str, Any]:
 
 #: Mapped without a rule: how ``evt``, ``subEvt`` and ``time`` end up in ECS (for the printed table).
 FIXED_ROWS: tuple[tuple[str, str, str, str], ...] = (
-    ("time", "@timestamp", "all", "zone-less: --assume-offset or UTC, flagged in mk2.time_zone_assumed"),
+    ("time", "@timestamp", "all", "zone-less: the resolved offset (mk2.time_offset_source), UTC when unknown, flagged in mk2.time_zone_assumed"),
     ("evt", "event.dataset", "all", "mk2.<evt>; also event.category/event.type from (evt, subEvt)"),
     ("subEvt", "event.action", "all", "event.outcome=failure for loginFail/loginRFail"),
     ("(summary)", "message", "all", "short human summary of the record"),

@@ -6,9 +6,10 @@ per line whose values are all strings, with two added keys in front:
 ``date``
     the header time as ``YYYY/MM/DD HH:MM:SS.mmm`` (local clock time, offset dropped);
 ``timeStamp``
-    Unix epoch seconds (floored) as a string. A zone-less header has no instant; its clock time is then
-    taken as UTC, so differences between records of one host stay right. Pass ``--assume-offset`` to
-    ``convert`` to get true epoch seconds.
+    Unix epoch seconds (floored) as a string. A zone-less header takes the offset the reader resolved
+    (``time_offset``: ``--assume-offset`` or the Sysinfo time zone); when that is unknown its clock time is
+    taken as UTC, so differences between records of one host stay right, and the record's
+    ``time_offset_source: unknown`` (kept among the keys) says so.
 
 Then every key of the line in line order (integers written back as decimal text), and ``_file``/``_line``
 with ``--provenance``. Unlike the original tool, doubled quotes are collapsed in every value (also ``cmd``)
@@ -19,20 +20,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any, BinaryIO
 
 from mk2ds.core import OutputFormat, hookimpl
+from mk2ds.plugins.reader.timestamps import resolve_time
 from mk2ds.plugins.records.json import JsonArrayWriter
 
 __all__ = ["Mk2logWriter", "mk2log_object"]
 
 
-def _epoch_seconds(time: str) -> str:
-    moment = datetime.fromisoformat(time)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return str(int(moment.timestamp() // 1))
+def _epoch_seconds(record: Mapping[str, Any]) -> str:
+    return str(resolve_time(record).epoch_microseconds // 1_000_000)
 
 
 def mk2log_object(record: Mapping[str, Any]) -> dict[str, str]:
@@ -40,7 +38,7 @@ def mk2log_object(record: Mapping[str, Any]) -> dict[str, str]:
     time = str(record["time"])
     document = {
         "date": f"{time[0:4]}/{time[5:7]}/{time[8:10]} {time[11:23]}",
-        "timeStamp": _epoch_seconds(time),
+        "timeStamp": _epoch_seconds(record),
     }
     for key, value in record.items():
         if key != "time":

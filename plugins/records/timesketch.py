@@ -3,20 +3,28 @@
 Every line has Timesketch's fields first, then the record's own fields (``time`` included, unchanged):
 
 ``message``
-    a short human summary (:func:`mk2ds.plugins.reader.event_summary.summarize`), e.g.
-    ``ps start C:\\Windows\\System32\\cmd.exe (parent explorer.exe): cmd.exe /c ...``;
+    a human summary (:func:`mk2ds.plugins.reader.event_summary.summarize`), e.g.
+    ``ps start C:\\Windows\\System32\\cmd.exe (parent explorer.exe): cmd.exe /c ...``. It is never cut
+    silently: a summary longer than :data:`MESSAGE_LENGTH` characters is shortened and ends with
+    ``[+N characters: see message_full]``, and ``message_full`` holds the whole text;
 ``datetime``
     ISO 8601 with the offset, e.g. ``2018-03-05T10:12:03.114+09:00``;
 ``timestamp``
     microseconds since the Unix epoch (an integer);
 ``timestamp_desc``
     what the time means: ``Event Recorded`` (the Mark II header time), or ``--timestamp-desc TEXT``;
+``time_offset``, ``time_offset_source``
+    for a zone-less record: the offset used for ``datetime``/``timestamp`` and where it came from
+    (``option``, ``sysinfo``; see :mod:`mk2ds.plugins.reader.timestamps`);
 ``time_zone_assumed``
-    only for records whose time had no offset: the offset used for ``datetime``/``timestamp``, from
-    ``--assume-offset`` or else ``+00:00`` (UTC). Timesketch needs an offset; this field says it was assumed.
+    only when ``time_offset_source`` is ``unknown``: ``+00:00``. Timesketch needs an instant; this field says
+    that UTC was assumed for lack of evidence.
 
-A record field whose name clashes with one of these is written as ``mk2_<name>`` (never dropped).
-The file suffix is ``.jsonl``, which the web uploader requires.
+Types (:mod:`mk2ds.plugins.records.typed`): an integer field is an integer or absent; where the record has
+text there (``srcPort="-"`` of a remote logon) or an integer beyond signed 64 bits, the text is in
+``<key>_raw``. Timesketch's importer skips keys starting with ``_``, so ``_file``/``_line`` (``--provenance``)
+are written as ``mk2_file``/``mk2_line``. A record field whose name clashes with one of this output's own is
+written as ``mk2_<name>`` (never dropped). The file suffix is ``.jsonl``, which the web uploader requires.
 """
 
 from __future__ import annotations
@@ -28,13 +36,27 @@ from typing import Any, BinaryIO
 
 from mk2ds.core import OutputFormat, hookimpl
 from mk2ds.plugins.reader.event_summary import summarize
-from mk2ds.plugins.reader.timestamps import assumed_offset_option, resolve_time
+from mk2ds.plugins.reader.timestamps import OFFSET_KEYS, assumed_offset_option, resolve_time
+from mk2ds.plugins.records.typed import typed_record
 
-__all__ = ["DEFAULT_TIMESTAMP_DESC", "TIMESKETCH_FIELDS", "TimesketchWriter", "to_timesketch"]
+__all__ = ["DEFAULT_TIMESTAMP_DESC", "MESSAGE_LENGTH", "TIMESKETCH_FIELDS", "TimesketchWriter", "message_fields", "to_timesketch"]
 
 DEFAULT_TIMESTAMP_DESC = "Event Recorded"
 #: Fields this output sets; record fields with these names are renamed ``mk2_<name>``.
-TIMESKETCH_FIELDS = ("message", "datetime", "timestamp", "timestamp_desc", "time_zone_assumed")
+TIMESKETCH_FIELDS = ("message", "message_full", "datetime", "timestamp", "timestamp_desc", "time_zone_assumed")
+#: Longest ``message`` (very long values break some uploaders, Timesketch #3243).
+MESSAGE_LENGTH = 300
+#: Record keys Timesketch's importer would drop (a leading ``_``), and what they are written as.
+PROVENANCE_NAMES = {"_file": "mk2_file", "_line": "mk2_line"}
+
+
+def message_fields(summary: str, limit: int = MESSAGE_LENGTH) -> dict[str, str]:
+    """``message`` (shortened to ``limit`` characters, saying so) and, when shortened, ``message_full``."""
+    if len(summary) <= limit:
+        return {"message": summary}
+    kept = limit - len(f" [+{len(summary)} characters: see message_full]")  # the note is never longer
+    note = f" [+{len(summary) - kept} characters: see message_full]"
+    return {"message": summary[:kept] + note, "message_full": summary}
 
 
 def to_timesketch(
@@ -45,16 +67,24 @@ def to_timesketch(
     :raises ValueError: the record's ``time`` is missing or malformed (the message names the record).
     """
     when = resolve_time(record, assume_offset)
+    fields = message_fields(summarize(record, limit=None))
     event: dict[str, Any] = {
-        "message": summarize(record),
+        "message": fields["message"],
         "datetime": when.iso,
         "timestamp": when.epoch_microseconds,
         "timestamp_desc": timestamp_desc,
     }
+    if "message_full" in fields:
+        event["message_full"] = fields["message_full"]
+    if when.source != "header" and OFFSET_KEYS[1] not in record:
+        # a zone-less record that does not say its offset (not from the reader): say what was used
+        if when.known:
+            event["time_offset"] = when.offset
+        event["time_offset_source"] = when.source
     if when.assumed is not None:
         event["time_zone_assumed"] = when.assumed
-    for key, value in record.items():
-        name = key
+    for key, value in typed_record(record).items():
+        name = PROVENANCE_NAMES.get(key, key)
         while name in event:
             name = f"mk2_{name}"
         event[name] = value

@@ -19,16 +19,18 @@ import argparse
 import itertools
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pluggy
 
-from mk2ds.core import CommandRegistry, hookimpl, registry
+from mk2ds.core import CommandRegistry, Profile, hookimpl, registry
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.errors import UsageError
 from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.report import ExitCode
 from mk2ds.core.terminal import escape_text
+from mk2ds.plugins.convert.time_zones import sysinfo_offsets
 from mk2ds.plugins.tree.inputs import (
     REJECTS_SHOWN,
     InputTally,
@@ -65,6 +67,7 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="Mark II .log files, .json/.jsonl records, or a dataset with --sample")
     parser.add_argument("--sample", metavar="HASH", help="INPUT is a dataset: use the logs under MK2Log/ whose name contains HASH")
     parser.add_argument("--log-folder", metavar="NAME", help="with --sample: the MK2Log sub-folder to use (default 30m)")
+    parser.add_argument("--dataset", metavar="DIR", help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone")
     parser.add_argument(
         "--focus",
         action="append",
@@ -102,7 +105,7 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         if value is not None and epoch_of(value) is None:
             raise UsageError(f"--{name} {value!r}: not an ISO 8601 time (e.g. 2018-03-01T19:55:00+09:00)")
     guard_outputs([("-o", args.output)], args.inputs, pm=pm)  # with --sample, INPUT is a dataset folder
-    sources = _sources(args)
+    sources = _sources(args, pm)
     implicit_focus = bool(args.sample) and not args.focus
     if implicit_focus:
         args.focus = [args.sample]
@@ -130,7 +133,7 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     return int(_report_inputs(tallies))
 
 
-def _sources(args: argparse.Namespace) -> list[Source]:
+def _sources(args: argparse.Namespace, pm: pluggy.PluginManager) -> list[Source]:
     if args.sample:
         if len(args.inputs) != 1:
             raise UsageError("--sample takes exactly one INPUT: the dataset folder or zip")
@@ -138,10 +141,17 @@ def _sources(args: argparse.Namespace) -> list[Source]:
         def note(text: str) -> None:
             print(f"mk2ds tree: {escape_text(text)}", file=sys.stderr)
 
-        return sample_sources(args.inputs[0], args.sample, args.log_folder, note)
+        return _with_time_zones(sample_sources(args.inputs[0], args.sample, args.log_folder, note), args.dataset or args.inputs[0], pm)
     if args.log_folder:
         raise UsageError("--log-folder only goes with --sample")
-    return file_sources(args.inputs)
+    return _with_time_zones(file_sources(args.inputs), args.dataset, pm)
+
+
+def _with_time_zones(sources: list[Source], dataset: str | None, pm: pluggy.PluginManager) -> list[Source]:
+    """Sources with the Sysinfo time zone of their sample (:mod:`mk2ds.plugins.convert.time_zones`)."""
+    profiles = [Profile(document) for document in registry.profiles(pm).values()]
+    offsets = sysinfo_offsets([source.name for source in sources], dataset, profiles)
+    return [replace(source, sysinfo_offset=offset) for source, offset in zip(sources, offsets)]
 
 
 def _records(sources: list[Source], tallies: list[InputTally], pm: pluggy.PluginManager, args: argparse.Namespace) -> Iterator[dict[str, Any]]:

@@ -60,6 +60,8 @@ class Source:
 
     name: str
     open: Callable[[], BinaryIO]
+    #: The Sysinfo time zone of the log's sample, when it is read as part of a distribution.
+    sysinfo_offset: str | None = None
 
 
 def file_sources(paths: list[str]) -> list[Source]:
@@ -116,17 +118,18 @@ def read_source(source: Source, tally: InputTally, pm: pluggy.PluginManager, opt
         if source.name.lower().endswith(_JSON_SUFFIXES):
             records = _json_records(handle, tally)
         else:
-            records = _log_records(handle, source.name, tally, pm, options)
+            records = _log_records(handle, source.name, tally, pm, options, source.sysinfo_offset)
         for record in records:
             tally.records += 1
             yield record
 
 
 def _log_records(
-    handle: BinaryIO, name: str, tally: InputTally, pm: pluggy.PluginManager, options: argparse.Namespace
+    handle: BinaryIO, name: str, tally: InputTally, pm: pluggy.PluginManager, options: argparse.Namespace, sysinfo_offset: str | None = None
 ) -> Iterator[dict[str, Any]]:
     reader_options = argparse.Namespace(**vars(options))
     reader_options.reject_sink = lambda line, raw: tally.count_reject()
+    reader_options.sysinfo_offset = sysinfo_offset
     reader = pm.hook.mk2ds_open_log(stream=handle, name=name, options=reader_options)
     if reader is None:
         raise UsageError(f"{name}: not a log any reader plugin accepts (is the Mark II reader blocked?)")

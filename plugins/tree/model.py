@@ -118,7 +118,7 @@ class ProcessModel:
         sub = record.get("subEvt")
         host = record.get("com") or ""
         if host not in self.zones:
-            self._learn_zone(host, record.get("time"))
+            self._learn_zone(host, record.get("time"), record.get("time_offset"))
         if evt == "ps" and (sub == "start" or sub == "stop"):
             self._lifecycle(record, sub, host)
             return
@@ -194,9 +194,12 @@ class ProcessModel:
             node.path = text_of(record.get("psPath")) if record is not None else path
         return node
 
-    def _learn_zone(self, host: str, time: Any) -> None:
-        """Remember the UTC offset a host's lines carry (for its zone-less lines)."""
+    def _learn_zone(self, host: str, time: Any, resolved: Any = None) -> None:
+        """Remember the UTC offset a host's lines carry (for its zone-less lines), or the one the reader
+        resolved for a zone-less line (``time_offset``: ``--assume-offset`` or the Sysinfo time zone)."""
         zone = zone_of(time)
+        if zone is None and isinstance(resolved, str) and isinstance(time, str):
+            zone = zone_of(time + resolved)
         if zone is not None:
             self.zones[host] = zone
             self._time_cache.clear()

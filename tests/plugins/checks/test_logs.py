@@ -86,3 +86,54 @@ def test_empty_special_run_log_is_reported(tmp_path: Path, pm: pluggy.PluginMana
     context = VerifyContext(profile=Profile(load()), pm=pm)
     items = list(log_checks.mk2ds_check_entry(Entry("MK2Log/WannaCry/PC1.log", 0), "mk2log", FolderDataset(tmp_path), context))
     assert [item.code for item in items] == ["log-empty"]
+
+
+def _check_times(tmp_path: Path, pm: pluggy.PluginManager, lines: list[str], sysinfo_offset: str | None = "+09:00", **options: object) -> dict[str, list[object]]:
+    from mk2ds.plugins.checks.shared import SYSINFO_TIME_ZONES as SHARED_KEY_NAME
+
+    relative = f"MK2Log/30m/{SAMPLE}.log"
+    target = tmp_path / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = ("\r\n".join(lines) + "\r\n").encode()
+    target.write_bytes(data)
+    zones = {"by_hash": {SAMPLE: sysinfo_offset} if sysinfo_offset else {}, "seen": {sysinfo_offset: "x"} if sysinfo_offset else {}}
+    context = VerifyContext(profile=Profile(load()), options=argparse.Namespace(**options), shared={SHARED_KEY_NAME.name: zones}, pm=pm)
+    found: dict[str, list[object]] = {}
+    for item in log_checks.mk2ds_check_entry(Entry(relative, len(data)), "mk2log", FolderDataset(tmp_path), context):
+        if getattr(item, "code", "").startswith(("log-time", "log-offset", "time-offset")):
+            found.setdefault(item.code, []).append(item)
+    return found
+
+
+def _zone_less(sn: int, clock: str) -> str:
+    return f'03/01/2018 {clock} sn={sn} evt=ps subEvt=start com="PC1" psGUID={{0}} psPath="C:\\x.exe"'
+
+
+def test_mixed_zones_resolved_to_one_offset_are_info_else_a_warning(tmp_path: Path, pm: pluggy.PluginManager) -> None:
+    lines = [_line(1, 40), _zone_less(2, "19:41:00.000"), _line(3, 42)]
+    (mixed,) = _check_times(tmp_path, pm, lines)["log-time-zones-mixed"]
+    assert mixed.severity.value == "info" and mixed.line == 2 and mixed.details["zone_less"] == 1
+    found = _check_times(tmp_path, pm, lines, sysinfo_offset=None)
+    assert found["log-time-zones-mixed"][0].severity.value == "warning"
+    assert found["time-offset-unknown"][0].details == {"count": 1}  # no Sysinfo time zone: the reader says so
+    assert "log-time-backwards" not in found  # times with no offset are not compared
+
+
+def test_header_offset_disagreeing_with_sysinfo(tmp_path: Path, pm: pluggy.PluginManager) -> None:
+    found = _check_times(tmp_path, pm, [_line(1, 40), _line(2, 41)], sysinfo_offset="+01:00")
+    (finding,) = found["log-offset-disagrees-sysinfo"]
+    assert finding.line == 1 and finding.details["count"] == 2 and "+09:00" in finding.message and "+01:00" in finding.message
+    assert "log-offset-disagrees-sysinfo" not in _check_times(tmp_path, pm, [_line(1, 40)])
+
+
+def test_times_going_backwards_beyond_the_tolerance(tmp_path: Path, pm: pluggy.PluginManager) -> None:
+    # the zone-less line is read in the Sysinfo time zone: 19:41 +09:00 sits between its neighbours
+    assert "log-time-backwards" not in _check_times(tmp_path, pm, [_line(1, 40), _zone_less(2, "19:41:00.000"), _line(3, 42)])
+    # read as UTC (what outputs did before) it is nine hours late, and the next line goes backwards
+    found = _check_times(tmp_path, pm, [_line(1, 40), _zone_less(2, "19:41:00.000"), _line(3, 42), _line(4, 43)], assume_offset="+00:00")
+    (finding,) = found["log-time-backwards"]
+    assert finding.line == 3 and finding.details["count"] == 2 and finding.details["lines"] == [3, 4]
+    assert finding.details["first"]["latest_line"] == 2
+    lines = [_zone_less(1, "19:41:00.500"), _zone_less(2, "19:41:00.000")]
+    assert "log-time-backwards" not in _check_times(tmp_path, pm, lines)  # half a second: within the default 1 s
+    assert "log-time-backwards" in _check_times(tmp_path, pm, lines, time_backwards_tolerance=0.1)

@@ -85,3 +85,36 @@ def test_unrecognised_and_undecodable_files_are_warnings(tmp_path: Path) -> None
 def test_utf16_big_endian_without_bom_is_decoded(text: str) -> None:
     assert sysinfo.decode(text.encode("utf-16-be")) == (text, "utf-16-be")
     assert sysinfo.classify_text(sysinfo.decode(text.encode("utf-16-be"))[0]) == "systeminfo"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "utf-8", "utf-16", "utf-16-le"])
+def test_time_zone_offset_in_every_windows_encoding(encoding: str) -> None:
+    assert sysinfo.time_zone_offset(SYSTEMINFO_JA.replace("\n", "\r\n").encode(encoding)) == "+09:00"
+    assert sysinfo.time_zone_offset(SYSTEMINFO_EN.encode(encoding)) == "+00:00"
+    assert sysinfo.time_zone_offset(W32TM_JA.encode(encoding)) is None
+    assert sysinfo.time_zone_offset(b"") is None
+
+
+def test_time_zones_per_sample_and_for_the_whole_distribution() -> None:
+    files = {
+        f"Sysinfo/{'a' * 64}/systeminfo.txt": SYSTEMINFO_JA.encode("cp932"),
+        f"Sysinfo/{'b' * 64}/systeminfo.txt": SYSTEMINFO_JA.encode("utf-16"),
+        f"Sysinfo/{'b' * 64}/w32tm.txt": W32TM_JA.encode("utf-16"),
+        f"Sysinfo/{'c' * 64}/systeminfo.txt": b"",
+    }
+    zones = sysinfo.sysinfo_time_zones(files.__getitem__, files)
+    assert zones.offset_for(f"MK2Log/30m/{'a' * 64}.log") == "+09:00"
+    assert zones.offset_for("MK2Log/OlympicDestroyer/PC1.log") == "+09:00"  # every Sysinfo file agrees
+    assert zones.sample_offset("MK2Log/OlympicDestroyer/PC1.log") is None
+    files[f"Sysinfo/{'d' * 64}/systeminfo.txt"] = SYSTEMINFO_EN.encode("utf-8")
+    zones = sysinfo.sysinfo_time_zones(files.__getitem__, files)
+    assert zones.common is None and zones.offset_for("MK2Log/OlympicDestroyer/PC1.log") is None
+    assert zones.offset_for(f"MK2Log/30m/{'d' * 64}.log") == "+00:00"
+    assert sysinfo.SysinfoTimeZones.from_dict(zones.to_dict()) == zones
+
+
+def test_a_clock_offset_beyond_the_bound_is_reported(tmp_path: Path) -> None:
+    far = W32TM_JA.replace("o:+00.0010000s", "o:+05.2500000s").replace("o:-00.0012000s", "o:+05.0000000s")
+    items = _check(tmp_path, "w32tm.txt", far.encode("utf-16"))
+    assert ("sysinfo-clock-offset", None, HASH) in items
+    assert ("sysinfo-clock-offset", None, HASH) not in _check(tmp_path, "w32tm.txt", W32TM_JA.encode("utf-16"))

@@ -104,7 +104,9 @@ def test_report_proves_conservation(tmp_path: Path, run_cli: Callable[..., Any])
 
 
 def test_quiet_prints_only_problems(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    assert run_cli("convert", SEED, "-o", tmp_path / "a.jsonl", "--quiet").err == ""
+    assert run_cli("convert", SEED, "-o", tmp_path / "a.jsonl", "--quiet", "--assume-offset", "+0900").err == ""
+    unknown = run_cli("convert", SEED, "-o", tmp_path / "a.jsonl", "--quiet")
+    assert unknown.code == 0 and "time-offset-unknown" in unknown.err and "records +" not in unknown.err
     result = run_cli("convert", COMPOSED, "-o", tmp_path / "b.jsonl", "--quiet")
     assert result.code == 1 and "log-duplicate-key" in result.err and "records +" not in result.err
 
@@ -117,7 +119,32 @@ def test_provenance_and_assumed_offset(tmp_path: Path, run_cli: Callable[..., An
     assert run_cli("convert", SEED, "-o", output, "--provenance", "--assume-offset", "+09:00").code == 0
     records = records_of(output)
     assert [(record["_file"], record["_line"]) for record in records] == [(str(SEED), number) for number in range(1, 13)]
-    assert records[-1]["time"] == "2018-03-27T19:44:53.926+09:00"
+    # the zone-less time stays local; the offset and its source follow it
+    assert (records[-1]["time"], records[-1]["time_offset"], records[-1]["time_offset_source"]) == ("2018-03-27T19:44:53.926", "+09:00", "option")
+
+
+def test_zone_less_offset_from_the_distribution(tmp_path: Path, run_cli: Callable[..., Any], make_distribution: Callable[[Path], None]) -> None:
+    """A zone-less log converted alone has an unknown offset (one warning, with the count, in the summary);
+    inside a distribution, or with --dataset, it gets the Sysinfo time zone (UTF-16, CP932 or UTF-8)."""
+    dist = tmp_path / "dist"
+    make_distribution(dist)
+    log = dist / "MK2Log" / "OlympicDestroyer" / "PC1.log"
+    log.write_bytes(b"03/27/2018 19:44:53.926 sn=1 evt=ps subEvt=start\n03/27/2018 19:44:54.000 sn=2 evt=ps subEvt=stop\n")
+    alone = tmp_path / "PC1.log"
+    alone.write_bytes(log.read_bytes())
+    result = run_cli("convert", alone, "-o", tmp_path / "alone.jsonl", "--format", "timesketch")
+    assert result.code == 0 and "2 zone-less times have no known offset (time-offset-unknown)" in result.err
+    assert "warning time-offset-unknown" in " ".join(result.err.split())
+    event = records_of(tmp_path / "alone.jsonl")[0]
+    assert (event["time_offset_source"], event["time_zone_assumed"]) == ("unknown", "+00:00")
+    for arguments in ([log], [alone, "--dataset", dist]):
+        result = run_cli("convert", *arguments, "-o", tmp_path / "in.jsonl", "--format", "timesketch")
+        assert result.code == 0 and "time-offset-unknown" not in result.err, result.err
+        event = records_of(tmp_path / "in.jsonl")[0]
+        assert (event["datetime"], event["time_offset_source"]) == ("2018-03-27T19:44:53.926+09:00", "sysinfo")
+        assert "time_zone_assumed" not in event
+    result = run_cli("convert", log, "-o", tmp_path / "option.jsonl", "--assume-offset", "-0500")
+    assert records_of(tmp_path / "option.jsonl")[0]["time_offset"] == "-05:00"  # the user's offset comes first
 
 
 def test_cp932_input(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
@@ -186,7 +213,7 @@ def test_parallel_output_is_identical(tmp_path: Path, run_cli: Callable[..., Any
     source = make_tree(tmp_path)
     one = run_cli("convert", source, "-o", tmp_path / "one", "--report", tmp_path / "one.json", "--provenance")
     two = run_cli("convert", source, "-o", tmp_path / "two", "-j", "2", "--report", tmp_path / "two.json", "--provenance")
-    assert one.code == two.code == 1 and one.err.replace("one", "") == two.err.replace("two", "")
+    assert one.code == two.code == 1 and one.err.replace(str(tmp_path / "one"), "") == two.err.replace(str(tmp_path / "two"), "")
     files_one = {path.relative_to(tmp_path / "one"): path.read_bytes() for path in (tmp_path / "one").rglob("*") if path.is_file()}
     files_two = {path.relative_to(tmp_path / "two"): path.read_bytes() for path in (tmp_path / "two").rglob("*") if path.is_file()}
     assert files_one == files_two and len(files_one) == 4

@@ -241,6 +241,19 @@ def test_findings_beyond_the_limit_are_counted_over_the_whole_file(tmp_path: Pat
     assert (tmp_path / "o.rejects").read_bytes() == b"".join(b"%d\tnot a line\n" % number for number in range(1, 251))
 
 
+def test_unknown_offsets_are_one_finding_counted_over_the_whole_file(tmp_path: Path) -> None:
+    source = tmp_path / "in.log"
+    source.write_bytes(b"".join(b"03/27/2018 19:44:53.926 sn=%d evt=ps subEvt=start\n" % number for number in range(1, 301)))
+    pm = get_plugin_manager(load_entrypoints=False)
+    args = build_parser(pm).parse_args(["convert", str(source), "-o", str(tmp_path / "x")])
+    args.range_size = 1000
+    output = registry.find_output(pm, "records", "jsonl")
+    job = ConvertJob(str(source), "in.log", str(tmp_path / "o.jsonl"), str(tmp_path / "o.rejects"), source.stat().st_size)
+    [result], _lines = convert_on_engine(pm, InProcessSession(pm), [job], output, args)
+    [unknown] = [finding for finding in result.findings if finding.code == "time-offset-unknown"]
+    assert unknown.details == {"count": 300} and result.stats["time_offset_unknown"] == 300
+
+
 def test_standard_output_gets_the_merged_records(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_pm: pluggy.PluginManager) -> None:
     source = fleet(tmp_path) / "pc0.log"
     local = run(engine_pm, capsys, "convert", source, "-o", "-")

@@ -65,6 +65,16 @@ def test_checker_refuses_invalid_records(checker: RecordChecker, record: Any) ->
     assert list(validator_for("record").iter_errors(record))
 
 
+def test_offset_keys_are_checked_by_both_fast_paths(checker: RecordChecker) -> None:
+    from mk2ds.plugins.records.jsonl import encode_record
+
+    good = {"time": "2018-03-27T19:44:53.926", "time_offset": "+09:00", "time_offset_source": "sysinfo", "sn": 1}
+    assert checker(good) and checker.accepts_text(encode_record(good))
+    for bad in ({**good, "time_offset": "+0900"}, {**good, "time_offset_source": "header"}, {**good, "time_offset_source": 1}):
+        assert not checker(bad) and not checker.accepts_text(encode_record(bad))
+        assert list(validator_for("record").iter_errors(bad))
+
+
 def test_checker_defers_unusual_but_valid_records(checker: RecordChecker) -> None:
     record = {"time": "2018-03-05T10:12:03.114", "sn": 5.0}  # jsonschema counts 5.0 as an integer
     assert not checker(record) and validate_document(record, "record") == []
@@ -82,12 +92,12 @@ def test_checker_refuses_a_schema_it_does_not_mirror() -> None:
 
 
 _keys = st.one_of(
-    st.sampled_from(["time", "_file", "_line", "sn", "lv", "srcPort", "cmd", "psPath", "bad-key", "9x", "ok_1", "time\n", "sn\n"]),
+    st.sampled_from(["time", "_file", "_line", "sn", "lv", "srcPort", "cmd", "psPath", "bad-key", "9x", "ok_1", "time\n", "sn\n", "time_offset", "time_offset_source"]),
     st.text(max_size=4),
 )
 _values = st.one_of(
     st.text(max_size=6),
-    st.sampled_from(["0", "12", "-3", "007", "-", "", "12\n", "2018-03-05T10:12:03.114", "2018-03-05T10:12:03.114+09:00", "2018-03-05T10:12:03.114\n"]),
+    st.sampled_from(["0", "12", "-3", "007", "-", "", "12\n", "2018-03-05T10:12:03.114", "2018-03-05T10:12:03.114+09:00", "2018-03-05T10:12:03.114\n", "+09:00", "+0900", "option", "sysinfo", "unknown", "header"]),
     st.integers(-5, 5),
     st.booleans(),
     st.none(),

@@ -45,14 +45,30 @@ def test_record_shape_time_first_then_line_order() -> None:
     assert list(record) == ["time", "sn", "evt", "subEvt", "path", "size"]
     assert record == {"time": "2018-03-05T10:12:03.114+09:00", "sn": 1, "evt": "file", "subEvt": "close", "path": "C:\\日本\\メモ.txt", "size": 12}
     assert reader.findings == []
-    assert reader.stats == {"lines": 1, "records": 1, "rejected": 0, "blank": 0, "bytes": len(LINE.encode()), "encoding": "utf-8", "bom": False, "eof_marker": False}
+    assert reader.stats == {"lines": 1, "records": 1, "rejected": 0, "blank": 0, "bytes": len(LINE.encode()), "encoding": "utf-8", "bom": False, "eof_marker": False, "time_offset_unknown": 0}
 
 
 def test_zone_less_header_and_assumed_offset() -> None:
     line = b"03/27/2018 19:44:53.926 sn=1818 evt=ps"
-    assert read(line)[0][0]["time"] == "2018-03-27T19:44:53.926"
-    assert read(line, assume_offset="+0900")[0][0]["time"] == "2018-03-27T19:44:53.926+09:00"
-    assert read(HEADER.encode() + b" sn=1", assume_offset="-0500")[0][0]["time"].endswith("+09:00")
+    (record,), reader = read(line)
+    assert record == {"time": "2018-03-27T19:44:53.926", "time_offset_source": "unknown", "sn": 1818, "evt": "ps"}
+    assert [(finding.code, finding.details) for finding in reader.findings] == [("time-offset-unknown", {"count": 1})]
+    assert reader.stats["time_offset_unknown"] == 1
+    # the time stays local; the offset and where it came from follow it
+    (record,), reader = read(line, assume_offset="+0900", sysinfo_offset="+01:00")
+    assert list(record)[:3] == ["time", "time_offset", "time_offset_source"]
+    assert (record["time"], record["time_offset"], record["time_offset_source"]) == ("2018-03-27T19:44:53.926", "+09:00", "option")
+    assert reader.findings == [] and reader.stats["time_offset_unknown"] == 0
+    (record,), _reader = read(line, sysinfo_offset="+09:00")
+    assert (record["time_offset"], record["time_offset_source"]) == ("+09:00", "sysinfo")
+    (record,), _reader = read(HEADER.encode() + b" sn=1", assume_offset="-0500")
+    assert record == {"time": "2018-03-05T10:12:03.114+09:00", "sn": 1}
+
+
+def test_zone_less_line_with_an_offset_key_is_rejected_and_zoned_keeps_it() -> None:
+    records, reader = read(b"03/27/2018 19:44:53.926 sn=1 time_offset=+01:00\n" + HEADER.encode() + b" sn=2 time_offset_source=x")
+    assert [record["sn"] for record in records] == [2] and records[0]["time_offset_source"] == "x"
+    assert [(finding.code, finding.line) for finding in reader.findings] == [("log-reserved-key", 1)]
 
 
 def test_integer_fields_only_when_canonical() -> None:
@@ -369,4 +385,6 @@ def test_fast_path_and_reference_agree(lines: list[tuple[str, list[str]]]) -> No
         expected += [record] if record is not None else []
         problems += [(problem.code, number, problem.column) for problem in found]
     assert records == expected
-    assert [(finding.code, finding.line, finding.column) for finding in reader.findings] == problems
+    assert [(finding.code, finding.line, finding.column) for finding in reader.findings if finding.code != "time-offset-unknown"] == problems
+    zone_less = sum(1 for record in records if len(record["time"]) == 23)
+    assert reader.stats["time_offset_unknown"] == zone_less

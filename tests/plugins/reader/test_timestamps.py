@@ -40,7 +40,21 @@ def test_resolve_recorded_offset() -> None:
 def test_resolve_zone_less() -> None:
     assert resolve_time({"time": "1970-01-01T00:00:00.001"}, None).epoch_microseconds == 1000
     when = resolve_time({"time": "1970-01-01T09:00:00.000"}, "+09:00")
-    assert (when.iso, when.assumed, when.epoch_microseconds) == ("1970-01-01T09:00:00.000+09:00", "+09:00", 0)
+    assert (when.iso, when.source, when.assumed, when.epoch_microseconds) == ("1970-01-01T09:00:00.000+09:00", "option", None, 0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "iso", "source"),
+    [
+        ({"time_offset": "+09:00", "time_offset_source": "sysinfo"}, "2018-03-27T19:44:53.926+09:00", "sysinfo"),
+        ({"time_offset": "+05:30", "time_offset_source": "option"}, "2018-03-27T19:44:53.926+05:30", "option"),
+        ({"time_offset_source": "unknown"}, "2018-03-27T19:44:53.926+00:00", "unknown"),
+    ],
+)
+def test_resolve_uses_the_offset_the_reader_recorded(extra: dict[str, str], iso: str, source: str) -> None:
+    when = resolve_time({"time": "2018-03-27T19:44:53.926", **extra}, "-01:00")
+    assert (when.iso, when.source, when.known) == (iso, source, source != "unknown")
+    assert when.assumed == (None if when.known else "+00:00")
 
 
 @pytest.mark.parametrize(

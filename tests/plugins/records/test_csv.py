@@ -16,7 +16,7 @@ import pytest
 from mk2ds.core import UsageError
 from mk2ds.core.outputs import open_record_writer
 from mk2ds.core.registry import find_output
-from mk2ds.plugins.records.csv import CsvWriter, cell_text
+from mk2ds.plugins.records.csv import CsvWriter, cell_text, csv_record
 
 DATA = Path(__file__).parents[2] / "data" / "outputs"
 GOLDEN = Path(__file__).parents[2] / "golden" / "outputs"
@@ -41,8 +41,8 @@ def rows(data: bytes) -> list[list[str]]:
 
 
 def test_columns_are_every_key_in_order_of_first_appearance(pm: pluggy.PluginManager) -> None:
-    records = load_records()
-    table = rows(render(pm, records))
+    records = [csv_record(record) for record in load_records()]
+    table = rows(render(pm, load_records()))
     header, body = table[0], table[1:]
     expected: list[str] = []
     for record in records:
@@ -131,3 +131,29 @@ def test_no_records_gives_a_header_only(pm: pluggy.PluginManager) -> None:
 
 def test_golden(pm: pluggy.PluginManager, golden: Callable[[Path, str], None]) -> None:
     golden(GOLDEN / "records.csv", render(pm, load_records()).decode("utf-8"))
+
+
+def test_time_is_the_resolved_instant_and_never_utc_when_unknown(pm: pluggy.PluginManager) -> None:
+    records = [
+        {"time": "2018-03-27T19:44:53.926", "time_offset": "+09:00", "time_offset_source": "sysinfo", "sn": 1},
+        {"time": "2018-03-27T19:44:54.000", "time_offset_source": "unknown", "sn": 2},
+        {"time": "2018-03-27T19:44:55.000+09:00", "sn": 3},
+    ]
+    table = rows(render(pm, records))
+    assert table[0] == ["time", "time_offset", "time_offset_source", "sn"]
+    assert table[1:] == [
+        ["2018-03-27T19:44:53.926+09:00", "+09:00", "sysinfo", "1"],
+        ["2018-03-27T19:44:54.000", "", "unknown", "2"],
+        ["2018-03-27T19:44:55.000+09:00", "", "", "3"],
+    ]
+
+
+def test_text_in_an_integer_field_goes_to_a_raw_column(pm: pluggy.PluginManager) -> None:
+    records = [
+        {"time": "2018-03-05T10:12:03.114+09:00", "evt": "net", "srcPort": 50211, "recv": 2**64},
+        {"time": "2018-03-05T10:12:04.114+09:00", "evt": "session", "srcPort": "-", "recv": ""},
+    ]
+    table = rows(render(pm, records))
+    assert table[0] == ["time", "evt", "srcPort", "recv", "srcPort_raw", "recv_raw"]
+    assert table[1][2:] == ["50211", str(2**64), "", ""]
+    assert table[2][2:] == ["", "", "-", ""]

@@ -132,7 +132,18 @@ def test_no_value_markers_and_bad_addresses_stay_under_mk2() -> None:
     }
     document = to_ecs(record)
     assert document["source"] == {"ip": "::1"}
-    assert document["mk2"] == {"srcCom": "-", "srcPort": "-", "evtDomain": "", "dstIP": "x"}
+    # an integer field keeps one type: the marker is absent from mk2.srcPort, its text in mk2.srcPort_raw
+    assert document["mk2"] == {"srcCom": "-", "srcPort_raw": "-", "evtDomain": "", "dstIP": "x"}
+
+
+def test_integers_beyond_long_are_text_under_mk2() -> None:
+    record = {"time": "2018-03-05T09:01:16.003+09:00", "sn": 2**63, "evt": "reg", "subEvt": "setVal", "valNum": 2**64 - 1, "size": -(2**63) - 1}
+    document = to_ecs(record)
+    assert "sequence" not in document["event"] and "size" not in flatten(document).get("file", {})
+    assert document["mk2"]["sn_raw"] == str(2**63)
+    assert document["registry"]["data"]["strings"] == [str(2**64 - 1)]  # a REG_QWORD: registry data is text in ECS
+    assert document["mk2"]["size_raw"] == str(-(2**63) - 1)
+    assert not [value for value in flatten(document).values() if isinstance(value, int) and not -(2**63) <= value < 2**63]
 
 
 def test_every_record_value_survives(pm: pluggy.PluginManager) -> None:
@@ -146,6 +157,9 @@ def test_every_record_value_survives(pm: pluggy.PluginManager) -> None:
             if key in document.get("mk2", {}):
                 assert document["mk2"][key] == value
                 continue
+            if key + "_raw" in document.get("mk2", {}):
+                assert document["mk2"][key + "_raw"] == str(value)
+                continue
             targets = [rule.target for rule in RULES if rule.source == key and not rule.derived]
             targets += {"evt": ["event.dataset"], "subEvt": ["event.action"]}.get(key, [])
             assert any(target in flat for target in targets), f"{key} of sn={record.get('sn')} is lost"
@@ -156,6 +170,9 @@ def test_zone_less_time_is_flagged() -> None:
     assert document["@timestamp"] == "2018-03-27T19:44:53.926+00:00"
     assert document["mk2"] == {"time_zone_assumed": "+00:00"}
     assert to_ecs({"time": "2018-03-27T19:44:53.926"}, "+09:00")["@timestamp"].endswith("+09:00")
+    resolved = to_ecs({"time": "2018-03-27T19:44:53.926", "time_offset": "+09:00", "time_offset_source": "sysinfo", "sn": 1})
+    assert resolved["@timestamp"] == "2018-03-27T19:44:53.926+09:00"
+    assert resolved["mk2"] == {"time_offset": "+09:00", "time_offset_source": "sysinfo"}
 
 
 def test_provenance_fields() -> None:

@@ -63,9 +63,36 @@ def test_duckdb_reads_every_record_with_typed_columns(sample: Path) -> None:
     assert types["time_local"] == "TIMESTAMP"
     assert types["sn"] == types["dstPort"] == types["psID"] == "BIGINT"
     assert types["psPath"] == types["evt"] == "VARCHAR"
-    # srcPort is "-" in one session record: the column stays text so that value is kept
-    assert types["srcPort"] == "VARCHAR"
-    assert query(sample, "SELECT count(*) FROM $T WHERE srcPort = '-'") == [(1,)]
+    # srcPort is "-" in one session record: the column stays an integer, null there, the text in srcPort_raw
+    assert types["srcPort"] == "BIGINT" and types["srcPort_raw"] == "VARCHAR"
+    assert query(sample, "SELECT count(*) FROM $T WHERE srcPort IS NULL AND srcPort_raw = '-'") == [(1,)]
+    assert query(sample, "SELECT count(*) FROM $T WHERE srcPort_raw IS NOT NULL") == [(1,)]
+    assert "dstPort_raw" not in types  # only where some record needs it
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1, 2**63 - 1], "BIGINT"),
+        ([1, 2**63], "UBIGINT"),  # a REG_QWORD valNum
+        ([0, 2**64 - 1], "UBIGINT"),
+        ([-1, 2**63], "DECIMAL(38,0)"),
+        ([1, 2**64], "DECIMAL(38,0)"),  # recv of 2^64
+        ([1, 10**40], "VARCHAR"),
+    ],
+)
+def test_integers_beyond_int64_get_a_type_that_holds_them(pm: pluggy.PluginManager, tmp_path: Path, values: list[int], expected: str) -> None:
+    records = [{"time": "2018-03-05T10:12:03.114+09:00", "sn": number, "valNum": value} for number, value in enumerate(values)]
+    records.append({"time": "2018-03-05T10:12:03.114+09:00", "sn": 9, "valNum": "-"})
+    path = write(pm, tmp_path / "big.parquet", records, parquet_batch_rows=1)
+    types = dict(query(path, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM $T)"))
+    assert types["valNum"] == expected
+    table = parquet.read_table(path).to_pylist()
+    if expected == "VARCHAR":  # text for the whole column: the marker stays in it, as text
+        assert [row["valNum"] for row in table] == [*map(str, values), "-"]
+    else:
+        assert [None if row["valNum"] is None else int(row["valNum"]) for row in table] == [*values, None]
+        assert [row["valNum_raw"] for row in table] == [None] * len(values) + ["-"]
 
 
 def test_typed_queries_match_the_records(sample: Path) -> None:
@@ -78,21 +105,30 @@ def test_typed_queries_match_the_records(sample: Path) -> None:
 
 
 def test_time_columns(sample: Path) -> None:
-    sql = "SELECT sn, epoch_ms(time), time_local, time_offset, time_zone_assumed FROM $T"
+    sql = "SELECT sn, epoch_ms(time), time_local, time_offset, time_offset_source FROM $T"
     rows = {sn: values for sn, *values in query(sample, sql)}
     # 2018-03-05T10:12:03.114+09:00 == 2018-03-05T01:12:03.114Z
-    assert rows[2101] == [1520212323114, datetime.datetime(2018, 3, 5, 10, 12, 3, 114000), "+09:00", None]
-    # zone-less: no instant is invented, the logged wall-clock time is kept
-    assert rows[2102] == [None, datetime.datetime(2018, 3, 5, 10, 12, 4, 530000), None, None]
+    assert rows[2101] == [1520212323114, datetime.datetime(2018, 3, 5, 10, 12, 3, 114000), "+09:00", "header"]
+    # zone-less, offset unknown: no instant is invented, the logged wall-clock time is kept, and it says why
+    assert rows[2102] == [None, datetime.datetime(2018, 3, 5, 10, 12, 4, 530000), None, "unknown"]
+
+
+def test_zone_less_records_get_the_offset_the_reader_resolved(pm: pluggy.PluginManager, tmp_path: Path) -> None:
+    record = {"time": "2018-03-27T19:44:53.926", "time_offset": "+09:00", "time_offset_source": "sysinfo", "sn": 1}
+    path = write(pm, tmp_path / "s.parquet", [record])
+    assert query(path, "SELECT epoch_ms(time), time_offset, time_offset_source FROM $T") == [(1522147493926, "+09:00", "sysinfo")]
+    types = dict(query(path, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM $T)"))
+    assert "mk2_time_offset" not in types
 
 
 def test_assume_offset_gives_zone_less_records_an_instant(pm: pluggy.PluginManager, tmp_path: Path) -> None:
-    path = write(pm, tmp_path / "a.parquet", load_records()[:3], assume_offset="+0900")
-    rows = query(path, "SELECT sn, epoch_ms(time), time_offset, time_zone_assumed FROM $T ORDER BY sn")
+    records = [{key: value for key, value in record.items() if key != "time_offset_source"} for record in load_records()[:3]]
+    path = write(pm, tmp_path / "a.parquet", records, assume_offset="+0900")
+    rows = query(path, "SELECT sn, epoch_ms(time), time_offset, time_offset_source FROM $T ORDER BY sn")
     assert rows == [
-        (2101, 1520212323114, "+09:00", None),
-        (2102, 1520212324530, "+09:00", "+09:00"),
-        (2103, 1520212324861, "+09:00", "+09:00"),
+        (2101, 1520212323114, "+09:00", "header"),
+        (2102, 1520212324530, "+09:00", "option"),
+        (2103, 1520212324861, "+09:00", "option"),
     ]
 
 

@@ -15,7 +15,8 @@ import pytest
 from mk2ds.core import UsageError
 from mk2ds.core.outputs import open_record_writer
 from mk2ds.core.registry import find_output
-from mk2ds.plugins.records.timesketch import to_timesketch
+from mk2ds.plugins.reader.tokenizer import INTEGER_FIELDS
+from mk2ds.plugins.records.timesketch import MESSAGE_LENGTH, to_timesketch
 
 DATA = Path(__file__).parents[2] / "data" / "outputs"
 GOLDEN = Path(__file__).parents[2] / "golden" / "outputs"
@@ -55,9 +56,12 @@ def test_every_line_has_the_mandatory_fields_first(pm: pluggy.PluginManager) -> 
         assert event["message"].startswith(f"{record['evt']} {record['subEvt']}")
         assert isinstance(event["timestamp"], int)
         assert event["timestamp_desc"] == "Event Recorded"
-        # the record's own fields follow, unchanged and in order
-        assert {key: event[key] for key in record} == record
-        assert [key for key in event if key in record] == list(record)
+        # the record's own fields follow, unchanged and in order; text in an integer field moves to <key>_raw
+        typed = {key: value for key, value in record.items() if not isinstance(value, str) or key not in INTEGER_FIELDS}
+        assert {key: event[key] for key in typed} == typed
+        assert [key for key in event if key in typed] == list(typed)
+        for key in set(record) - set(typed):
+            assert key not in event and event[key + "_raw"] == record[key]
 
 
 def test_datetime_keeps_the_offset_and_timestamp_is_exact_microseconds(pm: pluggy.PluginManager) -> None:
@@ -85,7 +89,42 @@ def test_zone_less_time_uses_assume_offset(pm: pluggy.PluginManager, given: str)
     )
     assert event["datetime"] == "2018-03-27T19:44:53.926+09:00"
     assert event["timestamp"] == 1522147493926000
-    assert event["time_zone_assumed"] == "+09:00"
+    assert (event["time_offset"], event["time_offset_source"]) == ("+09:00", "option")
+    assert "time_zone_assumed" not in event
+
+
+def test_zone_less_time_uses_the_offset_the_reader_resolved(pm: pluggy.PluginManager) -> None:
+    record = {"time": "2018-03-27T19:44:53.926", "time_offset": "+09:00", "time_offset_source": "sysinfo", "sn": 1818}
+    (event,) = render(pm, [record], assume_offset="+01:00")
+    assert (event["datetime"], event["timestamp"]) == ("2018-03-27T19:44:53.926+09:00", 1522147493926000)
+    assert (event["time_offset"], event["time_offset_source"]) == ("+09:00", "sysinfo")
+    assert "time_zone_assumed" not in event
+    (event,) = render(pm, [{"time": "2018-03-27T19:44:53.926", "time_offset_source": "unknown", "sn": 1}])
+    assert (event["datetime"], event["time_zone_assumed"], event["time_offset_source"]) == ("2018-03-27T19:44:53.926+00:00", "+00:00", "unknown")
+
+
+def test_no_value_markers_and_huge_integers_are_absent_with_the_text_in_raw() -> None:
+    event = to_timesketch({"time": "2018-03-05T10:12:03.114+09:00", "evt": "session", "subEvt": "loginR", "srcPort": "-", "recv": 1 << 64, "size": "", "dstPort": 445})
+    assert "srcPort" not in event and "recv" not in event and "size" not in event
+    assert (event["srcPort_raw"], event["recv_raw"], event["size_raw"], event["dstPort"]) == ("-", "18446744073709551616", "", 445)
+
+
+def test_provenance_keys_are_not_dropped_by_the_importer() -> None:
+    event = to_timesketch({"time": "2018-03-05T10:12:03.114+09:00", "sn": 1, "_file": "a.log", "_line": 3})
+    assert (event["mk2_file"], event["mk2_line"]) == ("a.log", 3)
+    assert not [key for key in event if key.startswith("_")]
+
+
+def test_long_message_is_shortened_visibly_and_kept_whole() -> None:
+    command = "powershell -enc " + "A" * 1000
+    event = to_timesketch({"time": "2018-03-05T10:12:03.114+09:00", "evt": "ps", "subEvt": "start", "psPath": "C:\\x.exe", "cmd": command})
+    assert "…" not in event["message"] and len(event["message"]) <= MESSAGE_LENGTH
+    assert event["message"].endswith("characters: see message_full]")
+    assert event["message_full"].endswith(command)
+    hidden = int(event["message"].rsplit("[+", 1)[1].split()[0])
+    assert event["message"].rsplit(" [+", 1)[0] + event["message_full"][-hidden:] == event["message_full"]
+    short = to_timesketch({"time": "2018-03-05T10:12:03.114+09:00", "evt": "ps", "subEvt": "start"})
+    assert "message_full" not in short
 
 
 def test_assume_offset_does_not_override_a_recorded_offset(pm: pluggy.PluginManager) -> None:

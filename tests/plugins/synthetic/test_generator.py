@@ -49,7 +49,9 @@ def read(lines: list[str], **options: Any) -> list[dict[str, Any]]:
     data = ("\r\n".join(lines) + "\r\n").encode("utf-8")
     reader = open_log(io.BytesIO(data), "generated.log", argparse.Namespace(**options))
     records = list(reader)
-    assert reader.stats["rejected"] == 0 and reader.findings == [], reader.findings[:3]
+    # read alone, outside a distribution, zone-less lines have no known offset: that warning is expected
+    findings = [finding for finding in reader.findings if finding.code != "time-offset-unknown"]
+    assert reader.stats["rejected"] == 0 and findings == [], findings[:3]
     assert len(records) == len(lines)
     return records
 
