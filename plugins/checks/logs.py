@@ -27,6 +27,7 @@ from mk2ds.core import (
     Entry,
     Fact,
     Finding,
+    OptionGroup,
     Severity,
     VerifyContext,
     check_not_run,
@@ -77,7 +78,7 @@ def _offset(text: str) -> str:
 
 
 @hookimpl
-def mk2ds_add_verify_options(group: argparse._ArgumentGroup) -> None:
+def mk2ds_add_verify_options(group: OptionGroup) -> None:
     group.add_argument(
         "--assume-offset",
         type=_offset,

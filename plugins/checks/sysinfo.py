@@ -17,14 +17,13 @@ with ``--dataset`` use them too. They resolve the offset of zone-less log lines
 
 from __future__ import annotations
 
-import argparse
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mk2ds.core import CodeInfo, Dataset, Entry, Fact, Finding, Severity, VerifyContext, hookimpl
+from mk2ds.core import CodeInfo, Dataset, Entry, Fact, Finding, OptionGroup, Severity, VerifyContext, hookimpl
 from mk2ds.plugins.checks.cross_references import hashes_in
 from mk2ds.plugins.checks.shared import SAMPLES, SYSINFO_TIME_ZONES
 
@@ -66,7 +65,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 
 
 @hookimpl
-def mk2ds_add_verify_options(group: argparse._ArgumentGroup) -> None:
+def mk2ds_add_verify_options(group: OptionGroup) -> None:
     group.add_argument(
         "--max-clock-offset",
         type=float,
