@@ -19,6 +19,11 @@ records in file order: ``{"time": …, <every key of the line in line order>}`` 
     ``lines``, ``records``, ``rejected``, ``blank`` (conservation: ``lines == records + rejected + blank``),
     ``bytes``, ``encoding``, ``bom``, ``eof_marker``.
 
+Every record has ``sn``, ``evt`` and ``subEvt`` with a value: a line without one is rejected
+(``log-missing-key``). With ``options.lossless`` every line takes the reference path, and records carry
+``_quoted`` (and ``_spaces``/``_header`` when needed) so that ``mk2ds format`` writes each line back byte for
+byte (see :mod:`mk2ds.plugins.reader.record`).
+
 Line handling: LF or CR LF (a CR is removed only directly before LF); a last line without terminator; a DOS
 end-of-file byte 0x1A at the physical end of the file (alone on the last line it counts as a blank line, glued
 to the end of the last record it is removed). Lines longer than 1 MiB
@@ -91,6 +96,7 @@ REJECTING_CODES = (
     "log-invalid-time",
     "log-duplicate-key",
     "log-reserved-key",
+    "log-missing-key",
     "log-encoding-error",
     "log-line-too-long",
 )
@@ -103,6 +109,8 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("log-invalid-time", Severity.ERROR, "A line header names a date, time or offset that cannot exist; it is rejected"),
         CodeInfo("log-duplicate-key", Severity.ERROR, "A key occurs more than once in a line; it is rejected (all values in the details)"),
         CodeInfo("log-reserved-key", Severity.ERROR, "A line has a key the record itself uses (time; _file/_line with --provenance); rejected"),
+        CodeInfo("log-missing-key", Severity.ERROR, "A line has no sn, evt or subEvt, or one without a value: not an event record; it is rejected"),
+        CodeInfo("log-sn-negative", Severity.WARNING, "A line's sequence number (sn) is negative; the record is kept"),
         CodeInfo("log-encoding-error", Severity.ERROR, "A line's bytes are not valid in the file's encoding; it is rejected"),
         CodeInfo("log-line-too-long", Severity.ERROR, "A line longer than 1 MiB; it is rejected"),
         CodeInfo("log-not-integer", Severity.WARNING, "An integer field holds text that is not a decimal integer; kept as text"),
@@ -141,6 +149,15 @@ def mk2ds_open_log(stream: Any, name: str, options: argparse.Namespace) -> LogRe
 def open_log(stream: BinaryIO, name: str, options: Any = None) -> LogReader:
     """Open a Mark II log for reading records (library use; the same as the ``mk2ds_open_log`` hook)."""
     return LogReader(stream, name, options)
+
+
+#: ``evt``/``subEvt`` values that the fast path leaves to the reference path (absent, empty, no-value marker).
+_NO_EVENT = frozenset({None, "", "-"})
+
+
+def _reference_path_only(line: str) -> None:
+    """The fast path's header match with ``lossless``: no match, so every line takes the reference path."""
+    return None
 
 
 class _DateCache(dict):  # type: ignore[type-arg]
@@ -182,6 +199,7 @@ class LogReader:
         self.name = name
         self.assume_offset: str | None = normalize_offset(assume) if assume else None
         self.provenance = bool(getattr(options, "provenance", False))
+        self.lossless = bool(getattr(options, "lossless", False))
         self.reject_sink: Callable[[int, bytes], None] | None = getattr(options, "reject_sink", None)
         self.max_findings = int(getattr(options, "max_findings_per_code", None) or MAX_FINDINGS_PER_CODE)
         self.line_offset = int(getattr(options, "line_offset", None) or 0)
@@ -303,7 +321,7 @@ class LogReader:
         """
         records: list[dict[str, Any]] = []
         append = records.append
-        header_match = HEADER_PATTERN.match
+        header_match = HEADER_PATTERN.match if not self.lossless else _reference_path_only
         findall = FIELD_PATTERN.findall
         dates = self._dates
         zones = self._zones
@@ -345,6 +363,8 @@ class LogReader:
                             elif value not in NO_VALUE_MARKERS:
                                 record = None
                                 break
+                        if record is not None and (type(record.get("sn")) is not int or record.get("evt") in _NO_EVENT or record.get("subEvt") in _NO_EVENT):
+                            record = None  # the reference path explains what is missing or wrong
                         if provenance and record is not None:
                             if "_file" in record or "_line" in record:
                                 record = None
@@ -411,7 +431,9 @@ class LogReader:
 
     def _slow_line(self, number: int, line: str) -> dict[str, Any] | None:
         """Convert one line by the reference path (:mod:`mk2ds.plugins.reader.record`); ``None``: rejected."""
-        record, problems = record_from_line(line, number, assume_offset=self.assume_offset, provenance=self.provenance, name=self.name)
+        record, problems = record_from_line(
+            line, number, assume_offset=self.assume_offset, provenance=self.provenance, name=self.name, lossless=self.lossless
+        )
         for problem in problems:
             self._finding(problem.code, problem.severity, problem.message, number, problem.column, problem.details)
         return record
