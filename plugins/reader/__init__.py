@@ -157,7 +157,6 @@ _NO_EVENT = frozenset({None, "", "-"})
 
 def _reference_path_only(line: str) -> None:
     """The fast path's header match with ``lossless``: no match, so every line takes the reference path."""
-    return None
 
 
 class _DateCache(dict):  # type: ignore[type-arg]

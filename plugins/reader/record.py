@@ -31,6 +31,7 @@ from mk2ds.core.findings import Severity
 from mk2ds.plugins.reader.tokenizer import (
     INTEGER_FIELDS,
     NO_VALUE_MARKERS,
+    Field,
     LineSyntaxError,
     ParsedLine,
     integer_value,
@@ -121,53 +122,20 @@ def record_from_line(
         time = iso_time(parsed.date, parsed.clock, parsed.zone, assume_offset)
     except LineSyntaxError as error:
         return None, [LineProblem(error.code, Severity.ERROR, f"{error.reason}; line rejected", error.column)]
-    counts = Counter(item.key for item in parsed.fields)
-    repeated = [key for key, count in counts.items() if count > 1]
-    if repeated:
-        occurrences = [item for item in parsed.fields if item.key == repeated[0]]
-        problem = LineProblem(
-            "log-duplicate-key",
-            Severity.ERROR,
-            f"key {repeated[0]!r} occurs {len(occurrences)} times; line rejected",
-            occurrences[1].column,
-            {"keys": {key: [item.value for item in parsed.fields if item.key == key] for key in repeated}},
-        )
-        return None, [problem]
-    reserved = ("time", "_file", "_line") if provenance else ("time",)
+    reserved: tuple[str, ...] = ("time", "_file", "_line") if provenance else ("time",)
     if lossless:
         reserved += LOSSLESS_KEYS
-    clash = next((item for item in parsed.fields if item.key in reserved), None)
-    if clash is not None:
-        message = f"key {clash.key!r} would overwrite the record's own {clash.key!r}; line rejected"
-        return None, [LineProblem("log-reserved-key", Severity.ERROR, message, clash.column, {"key": clash.key, "value": clash.value})]
-    missing = _missing_key(parsed)
-    if missing is not None:
-        return None, [missing]
+    rejection = _duplicate_key(parsed) or _reserved_key(parsed, reserved) or _missing_key(parsed)
+    if rejection is not None:
+        return None, [rejection]
     record: dict[str, Any] = {"time": time}
     problems: list[LineProblem] = []
     for item in parsed.fields:
-        value: Any = item.value
-        if item.key in INTEGER_FIELDS and value not in NO_VALUE_MARKERS:
-            try:
-                converted = integer_value(value)
-            except ValueError as error:
-                return None, [LineProblem("log-unparseable", Severity.ERROR, f"integer {item.key!r} has {error}; line rejected", item.column)]
-            if converted is None:
-                problems.append(
-                    LineProblem(
-                        "log-not-integer",
-                        Severity.WARNING,
-                        f"{item.key} {integer_problem(value)}: {value[:40]!r}; kept as text",
-                        item.column,
-                        {"key": item.key, "value": value[:200]},
-                    )
-                )
-            else:
-                value = converted
-                if item.key == "sn" and converted < 0:
-                    problems.append(
-                        LineProblem("log-sn-negative", Severity.WARNING, f"sn is negative: {converted}", item.column, {"value": converted})
-                    )
+        value, problem = _field_value(item)
+        if value is None:
+            return None, [problem] if problem else []
+        if problem is not None:
+            problems.append(problem)
         record[item.key] = value
     if parsed.extra_spaces:
         problems.append(
@@ -185,3 +153,43 @@ def record_from_line(
     if lossless:
         record.update(_lossless_fields(parsed, line))
     return record, problems
+
+
+def _duplicate_key(parsed: ParsedLine) -> LineProblem | None:
+    counts = Counter(item.key for item in parsed.fields)
+    repeated = [key for key, count in counts.items() if count > 1]
+    if not repeated:
+        return None
+    occurrences = [item for item in parsed.fields if item.key == repeated[0]]
+    return LineProblem(
+        "log-duplicate-key",
+        Severity.ERROR,
+        f"key {repeated[0]!r} occurs {len(occurrences)} times; line rejected",
+        occurrences[1].column,
+        {"keys": {key: [item.value for item in parsed.fields if item.key == key] for key in repeated}},
+    )
+
+
+def _reserved_key(parsed: ParsedLine, reserved: tuple[str, ...]) -> LineProblem | None:
+    clash = next((item for item in parsed.fields if item.key in reserved), None)
+    if clash is None:
+        return None
+    message = f"key {clash.key!r} would overwrite the record's own {clash.key!r}; line rejected"
+    return LineProblem("log-reserved-key", Severity.ERROR, message, clash.column, {"key": clash.key, "value": clash.value})
+
+
+def _field_value(item: Field) -> tuple[Any, LineProblem | None]:
+    """The record value of one field and its problem; value ``None``: the line is rejected (the problem says why)."""
+    value: Any = item.value
+    if item.key not in INTEGER_FIELDS or value in NO_VALUE_MARKERS:
+        return value, None
+    try:
+        converted = integer_value(value)
+    except ValueError as error:
+        return None, LineProblem("log-unparseable", Severity.ERROR, f"integer {item.key!r} has {error}; line rejected", item.column)
+    if converted is None:
+        message = f"{item.key} {integer_problem(value)}: {value[:40]!r}; kept as text"
+        return value, LineProblem("log-not-integer", Severity.WARNING, message, item.column, {"key": item.key, "value": value[:200]})
+    if item.key == "sn" and converted < 0:
+        return converted, LineProblem("log-sn-negative", Severity.WARNING, f"sn is negative: {converted}", item.column, {"value": converted})
+    return converted, None
