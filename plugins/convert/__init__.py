@@ -178,7 +178,7 @@ def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None]
         encoding=getattr(args, "encoding", "auto"),
         assume_offset=getattr(args, "assume_offset", None),
         provenance=bool(getattr(args, "provenance", False)),
-        lossless=bool(getattr(args, "lossless", False)),
+        lossless=bool(getattr(args, "lossless", False) or getattr(args, "ecs_original", False)),
         reject_sink=sink,
     )
     if part is not None:
