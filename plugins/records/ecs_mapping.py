@@ -148,9 +148,9 @@ def registry_parts(path: str) -> tuple[str, str] | None:
     ``\\REGISTRY\\USER\\S-1-5-21-…\\Software`` → ``("HKU", "S-1-5-21-…\\Software")``.
     """
     upper = path.upper()
-    for prefix, hive in KERNEL_ROOTS.items():
+    for prefix, kernel_hive in KERNEL_ROOTS.items():
         if upper.startswith(prefix) or upper == prefix[:-1]:
-            return hive, path[len(prefix) :]
+            return kernel_hive, path[len(prefix) :]
     root, _, rest = path.partition("\\")
     hive = HIVES.get(root.upper())
     return None if hive is None else (hive, rest)
