@@ -112,27 +112,52 @@ def to_ecs(
         "message": summarize(record),
         "ecs": {"version": ECS_VERSION},
     }
+    mapped = _event_part(document, record, layout, original)
+    view, used = _context_part(document, record, when.offset, directions)
+    mapped |= used | _apply_rules(document, view, record.get("evt"))
+    _host_part(document, record, host_os)
+    for field, values in related_fields(document).items():
+        _put(document, field, values)
+    extras = {key: value for key, value in record.items() if key not in mapped}
+    if when.assumed is not None:
+        extras["time_zone_assumed"] = when.assumed
+    if extras:
+        document["mk2"] = extras
+    ordered = {key: document[key] for key in _GROUP_ORDER if key in document}
+    ordered.update((key, value) for key, value in document.items() if key not in ordered)
+    return ordered
+
+
+def _event_part(document: dict[str, Any], record: Mapping[str, Any], layout: Mapping[str, Any], original: bool) -> set[str]:
+    """``event.*`` (with ``event.original`` when asked) and ``observer.*``; the keys this mapped."""
     derived_event = event_fields(record)
     line = _original_line(record, layout) if original else None
     if line is not None:
         derived_event["event.original"] = line
-    for field, value in derived_event.items():
-        _put(document, field, value)
-    for field, value in OBSERVER.items():
+    for field, value in [*derived_event.items(), *OBSERVER.items()]:
         _put(document, field, value)
     mapped: set[str] = {"time"}
-    mapped.update(
-        key for key, field in (("evt", "event.dataset"), ("subEvt", "event.action")) if field in derived_event
-    )
-    event = record.get("evt")
-    direction, swap = directions.direction(record) if directions is not None and event == "net" else _direction(record)
-    view = initiator_view(record) if swap else record
+    mapped.update(key for key, field in (("evt", "event.dataset"), ("subEvt", "event.action")) if field in derived_event)
+    return mapped
+
+
+def _context_part(
+    document: dict[str, Any], record: Mapping[str, Any], offset: str, directions: ConnectionDirections | None
+) -> tuple[Mapping[str, Any], set[str]]:
+    """``network.*`` and the in-value times; the record as ECS sees it (initiator as source) and the keys used."""
+    is_net = record.get("evt") == "net"
+    direction, swap = directions.direction(record) if directions is not None and is_net else _direction(record)
     for field, value in network_fields(record, direction).items():
         _put(document, field, value)
-    times, used = time_fields(record, when.offset)
+    times, used = time_fields(record, offset)
     for field, value in times.items():
         _put(document, field, value)
-    mapped.update(used)
+    return (initiator_view(record) if swap else record), used
+
+
+def _apply_rules(document: dict[str, Any], view: Mapping[str, Any], event: Any) -> set[str]:
+    """Apply the mapping table; the Mark II keys a primary rule mapped."""
+    mapped: set[str] = set()
     for rule in RULES:
         if rule.source not in view or not rule.applies_to(event):
             continue
@@ -146,19 +171,15 @@ def to_ecs(
             _put(document, field, value)
         if not rule.derived:
             mapped.add(rule.source)
-    if host_os and (not record.get("com") or str(record.get("com")).lower() == str(host_os.get("host_name", "")).lower()):
+    return mapped
+
+
+def _host_part(document: dict[str, Any], record: Mapping[str, Any], host_os: Mapping[str, Any] | None) -> None:
+    """``host.os.*`` from ``systeminfo`` facts, for records of that host (or naming none)."""
+    host = str(record.get("com") or "")
+    if host_os and (not host or host.lower() == str(host_os.get("host_name", "")).lower()):
         for field, value in host_os_fields(host_os).items():
             _put(document, field, value)
-    for field, values in related_fields(document).items():
-        _put(document, field, values)
-    extras = {key: value for key, value in record.items() if key not in mapped}
-    if when.assumed is not None:
-        extras["time_zone_assumed"] = when.assumed
-    if extras:
-        document["mk2"] = extras
-    ordered = {key: document[key] for key in _GROUP_ORDER if key in document}
-    ordered.update((key, value) for key, value in document.items() if key not in ordered)
-    return ordered
 
 
 def _direction(record: Mapping[str, Any]) -> tuple[str | None, bool]:
@@ -218,26 +239,34 @@ def open_writer(stream: BinaryIO, options: argparse.Namespace) -> EcsWriter:
 
 
 def sysinfo_option(options: Any) -> dict[str, Any] | None:
-    """The facts of ``--sysinfo FILE`` (``systeminfo.exe`` output in any encoding Windows writes), or ``None``.
-
-    :raises UsageError: the file cannot be read, or is not ``systeminfo.exe`` output.
-    """
+    """The facts of ``--sysinfo FILE`` (``systeminfo.exe`` output in any encoding Windows writes), or ``None``."""
     path = getattr(options, "sysinfo", None)
-    if not path:
-        return None
-    from mk2ds.core.errors import UsageError
+    return read_sysinfo(path) if path else None
+
+
+def read_sysinfo(path: str) -> dict[str, Any]:
+    """``host_name``, ``os_name``, ``os_version``... of a ``systeminfo.exe`` output file.
+
+    :raises argparse.ArgumentTypeError: the file cannot be read, or is not ``systeminfo.exe`` output (so that
+        ``--sysinfo`` is a usage error, exit code 2).
+    """
     from mk2ds.plugins.checks.sysinfo import decode, parse_systeminfo
 
     try:
         with open(path, "rb") as handle:
             data = handle.read(4 << 20)
     except OSError as error:
-        raise UsageError(f"--sysinfo: cannot read {path}: {error.strerror}") from None
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {error.strerror}") from None
     decoded = decode(data)
     facts = parse_systeminfo(decoded[0]) if decoded else {}
     if not facts.get("os_name"):
-        raise UsageError(f"--sysinfo: {path} is not systeminfo.exe output (no OS name found)")
+        raise argparse.ArgumentTypeError(f"{path} is not systeminfo.exe output (no OS name found)")
     return facts
+
+
+def _sysinfo_argument(path: str) -> str:
+    read_sysinfo(path)
+    return path
 
 
 def mapping_text() -> str:
@@ -291,7 +320,7 @@ ECS_FORMAT = OutputFormat(
     open_writer,
     options=(
         (("--show-mapping",), {"action": ShowMappingAction}),
-        (("--sysinfo",), {"metavar": "FILE", "help": "ecs: the host's systeminfo.exe output, for host.os.* (records of that host)"}),
+        (("--sysinfo",), {"metavar": "FILE", "type": _sysinfo_argument, "help": "ecs: the host's systeminfo.exe output, for host.os.* (records of that host)"}),
         (("--ecs-original",), {"action": "store_true", "help": "ecs: add event.original, the Mark II line exactly as read"}),
     ),
 )
