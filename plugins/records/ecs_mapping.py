@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mk2ds.plugins.reader.event_summary import executable_name
+from mk2ds.plugins.records.ecs_enrich import TIME_RULES
 from mk2ds.plugins.records.ecs_events import (
     EVENT_CATEGORIES,
     FAILURE_SUBEVENTS,
@@ -319,5 +320,22 @@ def mapping_rows() -> list[tuple[str, str, str, str]]:
         where = ", ".join(rule.events) if rule.events else "all"
         note = ("derived; " if rule.derived else "") + rule.note
         rows.append((rule.source, rule.target, where, note.rstrip("; ")))
+    rows.extend((source, target, event, "MM/DD/YYYY time → date with the record's offset") for source, target, event in TIME_RULES)
+    rows.extend(CONTEXT_ROWS)
     rows.append(FIXED_ROWS[4])
     return rows
+
+
+#: Fields that come from the record as a whole or from options (:mod:`mk2ds.plugins.records.ecs_enrich`).
+CONTEXT_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("(constant)", "observer.vendor", "all", "Soliton Systems"),
+    ("(constant)", "observer.product", "all", "InfoTrace Mark II"),
+    ("subEvt", "network.transport", "net", "tcp; udp for openUDP"),
+    ("srcIP/dstIP", "network.type", "net", "ipv4 or ipv6"),
+    ("subEvt", "network.direction", "net", "acpt ingress, con egress; est/dcon ingress after a matching acpt (peer becomes source)"),
+    ("(document)", "related.ip", "all", "host, source and destination addresses"),
+    ("(document)", "related.user", "all", "user.name"),
+    ("(document)", "related.hash", "all", "process and file hashes"),
+    ("--sysinfo FILE", "host.os.name", "all", "also host.os.full/version/kernel/family/platform/type; records of that host"),
+    ("--ecs-original", "event.original", "all", "the Mark II line exactly as read"),
+)
