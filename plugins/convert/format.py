@@ -170,7 +170,8 @@ def mk2ds_add_commands(subparsers: argparse._SubParsersAction, pm: pluggy.Plugin
         "format",
         help="turn records (JSON Lines or a JSON array) back into Mark II log lines",
         description="Write Mark II lines (UTF-8, LF) for records as written by 'mk2ds convert'. "
-        "Converting the lines again gives the same records. Records that no line can express are reported "
+        "Converting the lines again gives the same records; records from 'mk2ds convert --lossless' give "
+        "every line back byte for byte. Records that no line can express are reported "
         "with file:line (exit code 1) and left out of the output.",
     )
     parser.add_argument("records", nargs="+", metavar="RECORDS", help="a .jsonl or .json file of records, or - for standard input")
