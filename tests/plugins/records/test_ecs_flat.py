@@ -223,6 +223,15 @@ def test_an_accepted_connection_puts_the_peer_in_source_with_its_bytes() -> None
     assert to_ecs({**base, "time": TIME, "subEvt": "openUDP", "port": 53})["network"] == {"transport": "udp"}
 
 
+def test_the_ecs_output_is_not_split_into_byte_ranges(pm: Any) -> None:
+    """A dcon's direction depends on an earlier acpt: converting a log in pieces would change the answer."""
+    from mk2ds.core.registry import find_output
+    from mk2ds.plugins.convert.engine import output_concatenates
+
+    assert not output_concatenates(find_output(pm, "records", "ecs"), argparse.Namespace())
+    assert output_concatenates(find_output(pm, "records", "jsonl"), argparse.Namespace())
+
+
 def test_file_and_process_times_are_dates_with_the_records_offset() -> None:
     record = {
         "time": "2018-03-05T10:15:02.331", "sn": 1, "evt": "file", "subEvt": "close", "path": "C:\\a.xlsx",
