@@ -320,7 +320,7 @@ class LogReader:
         """
         records: list[dict[str, Any]] = []
         append = records.append
-        header_match = HEADER_PATTERN.match if not self.lossless else _reference_path_only
+        header_match = self._header_matcher()
         findall = FIELD_PATTERN.findall
         dates = self._dates
         zones = self._zones
@@ -362,7 +362,7 @@ class LogReader:
                             elif value not in NO_VALUE_MARKERS:
                                 record = None
                                 break
-                        if record is not None and (type(record.get("sn")) is not int or record.get("evt") in _NO_EVENT or record.get("subEvt") in _NO_EVENT):
+                        if record is not None and (type(record.get("sn")) is not int or not _NO_EVENT.isdisjoint((record.get("evt"), record.get("subEvt")))):
                             record = None  # the reference path explains what is missing or wrong
                         if provenance and record is not None:
                             if "_file" in record or "_line" in record:
@@ -385,6 +385,10 @@ class LogReader:
         stats["blank"] += blank
         stats["records"] += len(records)
         return records
+
+    def _header_matcher(self) -> Callable[[str], Any]:
+        """The fast path's header match; with ``lossless`` one that never matches (the reference path keeps layout)."""
+        return _reference_path_only if self.lossless else HEADER_PATTERN.match
 
     def _convert_block_carefully(self, block: bytes, final: bool, encoding: str) -> list[dict[str, Any]]:
         """Line by line, for blocks with undecodable bytes or over-long lines."""
