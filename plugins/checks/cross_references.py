@@ -106,7 +106,7 @@ def _presence(rule: Mapping[str, Any], sample: Mapping[str, Any], files: list[st
         yield Finding(
             "sample-artefact-missing",
             Severity.ERROR,
-            f"no {name} file for this sample under {folder}/ ({rule.get('description', '')})".rstrip(" ()"),
+            f"no {name} file for this sample under {folder}/" + (f" ({rule['description']})" if rule.get("description") else ""),
             path=folder,
             subject=sample_id,
         )

@@ -56,6 +56,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("log-sn-summary", Severity.WARNING, "More sequence-number problems in a file than listed one by one"),
         CodeInfo("log-span-unusual", Severity.WARNING, "A log's header times span much more or less than the profile expects (e.g. 30 minutes)"),
         CodeInfo("log-parent-not-started", Severity.INFO, "Processes whose parent's start is not in the log (placeholders in the process tree)"),
+        CodeInfo("log-stop-before-start", Severity.WARNING, "Processes whose ps/stop is logged before their ps/start (negative lifetime): a clock or logging fault"),
         CodeInfo("log-sample-not-seen", Severity.WARNING, "A sample's log never names the sample's own file (its hash in a path or command line)"),
         CodeInfo("log-utf16", Severity.ERROR, "A log is UTF-16 text that the Mark II reader did not read as UTF-16 (no BOM, or CP932 forced): its lines are rejected"),
         CodeInfo("log-cr-line-ends", Severity.ERROR, "A log's lines end with a lone CR (no LF), so the reader sees one long line"),
@@ -233,6 +234,19 @@ def _tree_items(path: str, subject: str | None, key: str, summary: Mapping[str, 
             path=path,
             subject=subject,
             details={"count": len(missing), "processes": missing[:MAX_LINES_IN_DETAILS // 20]},
+        )
+    stops = int(summary.get("stops_before_start_count") or 0)
+    if stops:
+        listed = list(summary.get("stops_before_start") or [])
+        first = listed[0] if listed else {}
+        yield Finding(
+            "log-stop-before-start",
+            Severity.WARNING,
+            f"{stops} processes stop before they start (negative lifetime, e.g. {first.get('path')} {first.get('lifetime')}s,"
+            f" stop sn {first.get('stop_sn')})",
+            path=path,
+            subject=subject,
+            details={"count": stops, "processes": listed},
         )
     if subject:
         yield Fact(f"{key}.processes", summary.get("processes"), subject=subject)

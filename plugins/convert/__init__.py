@@ -35,6 +35,12 @@ Times
     record says which (``time_offset``, ``time_offset_source``). A log with zone-less lines and no such
     evidence gets one ``time-offset-unknown`` warning with the count, also on its summary line.
 
+Lossless
+    ``--lossless`` (jsonl, json) adds to every record what its line's text needs besides the values
+    (``_quoted``, and ``_spaces``/``_header`` when needed), so that ``mk2ds format`` writes every accepted line
+    back byte for byte: the strongest proof that converting lost nothing. Lines with a key of that name are
+    rejected (``log-reserved-key``).
+
 Summary and exit codes
     Standard error gets one line per log proving conservation (``lines = records + rejected + blank``) and
     the first findings; ``--report FILE`` writes the full report (JSON by default). Exit code 0 when every
@@ -98,6 +104,8 @@ __all__ = ["ConvertJob", "JobResult", "convert_file", "plan_jobs", "refuse_side_
 STDIN_NAME = "<stdin>"
 LISTED_FINDINGS = 20
 DEFAULT_RANGE_SIZE = "64M"
+#: Record outputs that keep ``--lossless``'s layout keys for ``mk2ds format`` (the only formats it reads).
+LOSSLESS_FORMATS = ("jsonl", "json")
 
 
 @dataclass(frozen=True)
@@ -265,6 +273,7 @@ def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None]
         assume_offset=getattr(args, "assume_offset", None),
         sysinfo_offset=sysinfo_offset,
         provenance=bool(getattr(args, "provenance", False)),
+        lossless=bool(getattr(args, "lossless", False) or getattr(args, "ecs_original", False)),
         reject_sink=sink,
     )
     if part is not None:
@@ -407,6 +416,11 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
     parser.add_argument("--assume-offset", metavar="OFFSET", help="UTC offset for zone-less headers, e.g. +0900")
     parser.add_argument("--dataset", metavar="DIR", help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone")
     parser.add_argument("--provenance", action="store_true", help="add _file and _line to every record")
+    parser.add_argument(
+        "--lossless",
+        action="store_true",
+        help="add _quoted (and _spaces, _header when needed) so that 'mk2ds format' writes every line back byte for byte (jsonl, json)",
+    )
     parser.add_argument("--rejects", metavar="FILE", help="where rejected lines go when there is one input (default OUTPUT.rejects)")
     parser.add_argument("--report", metavar="FILE", help="write the full report to FILE (atomically)")
     parser.add_argument("--report-format", default="json", metavar="NAME", help="report output for --report (default json)")
@@ -456,6 +470,11 @@ def _with_time_zones(pm: pluggy.PluginManager, jobs: list[ConvertJob], args: arg
     return attach_time_zones(jobs, getattr(args, "dataset", None), profiles)
 
 
+def _refuse_lossless_elsewhere(args: argparse.Namespace) -> None:
+    if getattr(args, "lossless", False) and args.format not in LOSSLESS_FORMATS:
+        raise UsageError(f"--lossless: the line layout is kept for 'mk2ds format', which reads {' and '.join(LOSSLESS_FORMATS)}, not {args.format}")
+
+
 def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     output = registry.find_output(pm, "records", args.format)
     if args.assume_offset:
@@ -463,6 +482,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             args.assume_offset = normalize_offset(args.assume_offset)
         except ValueError as error:
             raise UsageError(f"--assume-offset: {error}") from None
+    _refuse_lossless_elsewhere(args)
     if args.jobs < 0:
         raise UsageError("-j/--jobs must be 0 (one per core) or more")
     try:

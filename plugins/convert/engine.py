@@ -69,6 +69,9 @@ PROBE_RECORDS: tuple[dict[str, Any], ...] = (
     {"time": "2018-03-01T19:55:17.836+09:00", "sn": 2101, "evt": "ps", "subEvt": "start", "psPath": "C:\\Windows\\explorer.exe", "pid": 1234},
     {"time": "2018-03-01T19:55:18.001", "sn": 2102, "evt": "file", "path": "C:\\Users\\日本\\メモ.txt", "cmd": 'a "b" c', "x": ""},
     {"time": "2018-03-01T19:55:19.500+09:00", "sn": 2103, "evt": "net", "dstIp": "172.24.1.2", "dstPort": 445},
+    # An output that remembers earlier records (ecs: a dcon is inbound after a matching acpt) must not be split.
+    {"time": "2018-03-01T19:55:20.000+09:00", "sn": 2104, "evt": "net", "subEvt": "acpt", "com": "PC1", "srcIP": "172.24.1.2", "srcPort": 50211, "dstIP": "172.24.1.1", "dstPort": 445},
+    {"time": "2018-03-01T19:55:21.000+09:00", "sn": 2105, "evt": "net", "subEvt": "dcon", "com": "PC1", "srcIP": "172.24.1.1", "srcPort": 445, "dstIP": "172.24.1.2", "dstPort": 50211, "recv": 10, "send": 20},
 )
 
 

@@ -8,6 +8,10 @@ and ``os`` records only, and every other value is bare unless it must be quoted 
 zone-less ``time`` (added by the reader) and ``_file``/``_line`` (``--provenance``) are
 not part of a line and are left out.
 
+A *lossless* record (``mk2ds convert --lossless``: it has ``_quoted``) is written back byte for byte: exactly
+the keys in ``_quoted`` are quoted, ``_spaces`` restores runs of several spaces, ``_header`` the header of a
+line without an offset. Integers need nothing (only canonical decimals became numbers).
+
 A record that no line can express is refused with a :class:`FormatError` (``mk2ds format`` reports it with
 file and line and exits 1): a value with a line feed, a key that is not a Mark II key, a value that is neither
 text nor an integer, an integer in a text field or decimal text in an integer field (converting back would
@@ -49,6 +53,9 @@ QUOTED_ON_EVENTS: dict[str, frozenset[str]] = {"srcIP": frozenset({"session", "o
 PROVENANCE_KEYS = ("_file", "_line")
 #: Added by the reader after a zone-less ``time`` (where its offset came from), not keys of the line.
 OFFSET_KEYS = ("time_offset", "time_offset_source")
+#: Keys of a lossless record that describe the line's text, not values (``mk2ds convert --lossless``).
+LOSSLESS_KEYS = ("_quoted", "_spaces", "_header")
+_HEADER_TEXT = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\Z")
 _TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3})(?:([+-])([0-9]{2}):([0-9]{2}))?\Z")
 _MUST_QUOTE = re.compile(r'\A"|[ \r\x1a]|\A\Z')
 
@@ -70,12 +77,15 @@ def _header(time: Any) -> str:
     return header
 
 
-def _value_text(key: str, value: Any, event: Any) -> str:
+def _value_text(key: str, value: Any, event: Any, quoted_keys: frozenset[str] | None = None) -> str:
+    """The raw text of one value; ``quoted_keys`` (a lossless record's ``_quoted``) decides the quoting."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise FormatError(f"{key}: a value must be text or an integer, not {type(value).__name__}")
     if isinstance(value, int):
         if key not in INTEGER_FIELDS:
             raise FormatError(f"{key}: integer {value} in a text field (it would come back as text)")
+        if quoted_keys is not None:
+            return f'"{value}"' if key in quoted_keys else str(value)
         return f'"{value}"' if event in QUOTED_ON_EVENTS.get(key, ()) else str(value)
     if "\n" in value:
         raise FormatError(f"{key}: a value with a line feed cannot be written on one line")
@@ -86,7 +96,14 @@ def _value_text(key: str, value: Any, event: Any) -> str:
             number = 0
         if number is not None:
             raise FormatError(f"{key}: decimal text {value[:40]!r} in an integer field (it would come back as a number)")
-    quoted = key in QUOTED_KEYS or event in QUOTED_ON_EVENTS.get(key, ()) or _MUST_QUOTE.search(value) is not None
+    if quoted_keys is not None:
+        if key not in quoted_keys:
+            if " " in value or value.startswith('"'):
+                raise FormatError(f"{key}: _quoted says bare, but {value[:40]!r} can only be written quoted")
+            return value
+        quoted = True
+    else:
+        quoted = key in QUOTED_KEYS or event in QUOTED_ON_EVENTS.get(key, ()) or _MUST_QUOTE.search(value) is not None
     if quoted:
         return '"' + value.replace('"', '""') + '"'
     return value
@@ -98,18 +115,50 @@ def format_record(record: Mapping[str, Any]) -> str:
         raise FormatError(f"a record must be a JSON object, not {type(record).__name__}")
     if "time" not in record:
         raise FormatError("a record needs a time")
-    parts = [_header(record["time"])]
+    header = _header(record["time"])
+    quoted_keys, spaces = _lossless_layout(record)
+    if quoted_keys is not None:
+        header = _lossless_header(record, header)
+    parts = [header]
     event = record.get("evt")
     derived = PROVENANCE_KEYS + (OFFSET_KEYS if isinstance(record["time"], str) and len(record["time"]) == 23 else ())
     for key, value in record.items():
-        if key == "time" or key in derived:
+        if key == "time" or key in derived or (quoted_keys is not None and key in LOSSLESS_KEYS):
             continue
         if not isinstance(key, str) or KEY_PATTERN.fullmatch(key) is None:
             raise FormatError(f"{key!r} is not a Mark II key (a letter or '_', then letters, digits or '_')")
-        parts.append(f"{key}={_value_text(key, value, event)}")
+        parts.append(" " * spaces.get(key, 1) + f"{key}={_value_text(key, value, event, quoted_keys)}")
     if len(parts) == 1:
         raise FormatError("a record needs at least one key besides time")
-    return " ".join(parts)
+    return "".join(parts)
+
+
+def _lossless_layout(record: Mapping[str, Any]) -> tuple[frozenset[str] | None, Mapping[str, int]]:
+    """``(quoted keys, spaces before keys)`` of a lossless record, ``(None, {})`` for an ordinary one."""
+    if "_quoted" not in record:
+        for key in ("_spaces", "_header"):
+            if key in record:
+                raise FormatError(f"{key} without _quoted: a lossless record (convert --lossless) has all of its layout keys")
+        return None, {}
+    quoted = record["_quoted"]
+    if not isinstance(quoted, list) or not all(isinstance(key, str) and key in record for key in quoted):
+        raise FormatError("_quoted must list keys of the record (convert --lossless)")
+    spaces = record.get("_spaces", {})
+    if not isinstance(spaces, Mapping) or not all(
+        key in record and isinstance(count, int) and not isinstance(count, bool) and count >= 1 for key, count in spaces.items()
+    ):
+        raise FormatError("_spaces must map keys of the record to counts of spaces (convert --lossless)")
+    return frozenset(quoted), spaces
+
+
+def _lossless_header(record: Mapping[str, Any], header: str) -> str:
+    """The header of a lossless record: ``_header`` when the line had no offset, checked against ``time``."""
+    if "_header" not in record:
+        return header
+    written = record["_header"]
+    if not isinstance(written, str) or _HEADER_TEXT.match(written) is None or header[:23] != written:
+        raise FormatError(f"_header {written!r} does not agree with time {record['time']!r}")
+    return written
 
 
 # ------------------------------------------------------------------------------------------------ command
@@ -126,7 +175,8 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
         "format",
         help="turn records (JSON Lines or a JSON array) back into Mark II log lines",
         description="Write Mark II lines (UTF-8, LF) for records as written by 'mk2ds convert'. "
-        "Converting the lines again gives the same records. Records that no line can express are reported "
+        "Converting the lines again gives the same records; records from 'mk2ds convert --lossless' give "
+        "every line back byte for byte. Records that no line can express are reported "
         "with file:line (exit code 1) and left out of the output.",
     )
     parser.add_argument("records", nargs="+", metavar="RECORDS", help="a .jsonl or .json file of records, or - for standard input")

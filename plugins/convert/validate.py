@@ -50,6 +50,8 @@ from mk2ds.plugins.convert.json_documents import ACCEPTED, JsonDocumentError, it
 __all__ = ["DEFAULT_MAX_FINDINGS", "RecordChecker", "record_checker", "validate_stream"]
 
 DEFAULT_MAX_FINDINGS = 1000
+#: Keys of ``convert --lossless`` records (not text): the fast checker leaves records with them to jsonschema.
+LAYOUT_KEYS = ("_quoted", "_spaces", "_header")
 INTEGER_FIELD_REF = "#/$defs/integerField"
 
 
@@ -76,7 +78,7 @@ class RecordChecker:
             or others["_line"]["type"] != "integer"
             or set(others.get("time", {})) != {"type", "pattern"}
             or others["time"]["type"] != "string"
-            or set(others) != {"time", "_file", "_line", *OFFSET_RULES}
+            or set(others) != {"time", "_file", "_line", *OFFSET_RULES, *LAYOUT_KEYS}
             or any(set(others[key]) != keys for key, keys in OFFSET_RULES.items())
             or set(schema) - {"$schema", "$id", "title", "description", "type", "required", "properties", "propertyNames",
                               "additionalProperties", "$defs", "x-integer-fields"}
@@ -102,6 +104,8 @@ class RecordChecker:
         time = record.get("time")
         if type(time) is not str or self._time(time) is None:
             return False
+        if any(key in record for key in LAYOUT_KEYS):
+            return False  # not certain: checked the long way
         if not record.keys() <= self._known_keys:
             for key in record:
                 if key not in self._known_keys:
@@ -181,7 +185,7 @@ def _line_pattern(schema: Mapping[str, Any], integer_fields: list[str]) -> re.Pa
     time = _anchored_core(schema["properties"]["time"]["pattern"])
     canonical = _anchored_core(_pattern_of(schema))
     integers = _alternatives(integer_fields)
-    reserved = _alternatives([*integer_fields, "time", "_line", *OFFSET_RULES])
+    reserved = _alternatives([*integer_fields, "time", "_line", *OFFSET_RULES, *LAYOUT_KEYS])
     plain_string = r'"[^"\\\x00-\x1f]*"'
     offset = _anchored_core(schema["properties"]["time_offset"]["pattern"])
     sources = _alternatives(sorted(schema["properties"]["time_offset_source"]["enum"]))

@@ -31,6 +31,11 @@ follow it, from ``options.assume_offset`` (``--assume-offset``), else ``options.
 sample's Sysinfo time zone, given by callers that read the log as part of a distribution), else
 ``time_offset_source: "unknown"`` alone (:mod:`mk2ds.plugins.reader.timestamps`).
 
+Every record has ``sn``, ``evt`` and ``subEvt`` with a value: a line without one is rejected
+(``log-missing-key``). With ``options.lossless`` every line takes the reference path, and records carry
+``_quoted`` (and ``_spaces``/``_header`` when needed) so that ``mk2ds format`` writes each line back byte for
+byte (see :mod:`mk2ds.plugins.reader.record`).
+
 Line handling: LF or CR LF (a CR is removed only directly before LF); a last line without terminator; a DOS
 end-of-file byte 0x1A that is the file's very last byte (or a run of them: the end of the file; alone on the last
 line it counts as a blank line, glued to the end of the last record it is removed). A 0x1A anywhere else, even
@@ -106,6 +111,7 @@ REJECTING_CODES = (
     "log-invalid-time",
     "log-duplicate-key",
     "log-reserved-key",
+    "log-missing-key",
     "log-encoding-error",
     "log-line-too-long",
 )
@@ -118,6 +124,8 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("log-invalid-time", Severity.ERROR, "A line header names a date, time or offset that cannot exist; it is rejected"),
         CodeInfo("log-duplicate-key", Severity.ERROR, "A key occurs more than once in a line; it is rejected (all values in the details)"),
         CodeInfo("log-reserved-key", Severity.ERROR, "A line has a key the record itself uses (time; _file/_line with --provenance); rejected"),
+        CodeInfo("log-missing-key", Severity.ERROR, "A line has no sn, evt or subEvt, or one without a value: not an event record; it is rejected"),
+        CodeInfo("log-sn-negative", Severity.WARNING, "A line's sequence number (sn) is negative; the record is kept"),
         CodeInfo("log-encoding-error", Severity.ERROR, "A line's bytes are not valid in the file's encoding; it is rejected"),
         CodeInfo("log-line-too-long", Severity.ERROR, "A line longer than 1 MiB; it is rejected"),
         CodeInfo("log-not-integer", Severity.WARNING, "An integer field holds text that is not a decimal integer; kept as text"),
@@ -166,6 +174,14 @@ def mk2ds_open_log(stream: Any, name: str, options: argparse.Namespace) -> LogRe
 def open_log(stream: BinaryIO, name: str, options: Any = None) -> LogReader:
     """Open a Mark II log for reading records (library use; the same as the ``mk2ds_open_log`` hook)."""
     return LogReader(stream, name, options)
+
+
+#: ``evt``/``subEvt`` values that the fast path leaves to the reference path (absent, empty, no-value marker).
+_NO_EVENT = frozenset({None, "", "-"})
+
+
+def _reference_path_only(line: str) -> None:
+    """The fast path's header match with ``lossless``: no match, so every line takes the reference path."""
 
 
 class _DateCache(dict):  # type: ignore[type-arg]
@@ -229,6 +245,7 @@ class LogReader:
         self.zone_less = offset_fields(self.assume_offset, normalize_offset(sysinfo) if sysinfo else None)
         self._unknown_offset = self.zone_less["time_offset_source"] == "unknown"
         self.provenance = bool(getattr(options, "provenance", False))
+        self.lossless = bool(getattr(options, "lossless", False))
         self.reject_sink: Callable[[int, bytes], None] | None = getattr(options, "reject_sink", None)
         self.max_findings = int(getattr(options, "max_findings_per_code", None) or MAX_FINDINGS_PER_CODE)
         self.line_offset = int(getattr(options, "line_offset", None) or 0)
@@ -351,7 +368,7 @@ class LogReader:
         """
         records: list[dict[str, Any]] = []
         append = records.append
-        header_match = HEADER_PATTERN.match
+        header_match = self._header_matcher()
         findall = FIELD_PATTERN.findall
         dates = self._dates
         zones = self._zones
@@ -393,6 +410,8 @@ class LogReader:
                             elif value not in NO_VALUE_MARKERS:
                                 record = None
                                 break
+                        if record is not None and (type(record.get("sn")) is not int or not _NO_EVENT.isdisjoint((record.get("evt"), record.get("subEvt")))):
+                            record = None  # the reference path explains what is missing or wrong
                         if provenance and record is not None:
                             if "_file" in record or "_line" in record:
                                 record = None
@@ -415,6 +434,10 @@ class LogReader:
         stats["blank"] += blank
         stats["records"] += len(records)
         return records
+
+    def _header_matcher(self) -> Callable[[str], Any]:
+        """The fast path's header match; with ``lossless`` one that never matches (the reference path keeps layout)."""
+        return _reference_path_only if self.lossless else HEADER_PATTERN.match
 
     def _convert_block_carefully(self, block: bytes, final: bool, encoding: str) -> list[dict[str, Any]]:
         """Line by line, for blocks with undecodable bytes or over-long lines."""
@@ -466,7 +489,9 @@ class LogReader:
 
     def _slow_line(self, number: int, line: str) -> dict[str, Any] | None:
         """Convert one line by the reference path (:mod:`mk2ds.plugins.reader.record`); ``None``: rejected."""
-        record, problems = record_from_line(line, number, zone_less=self.zone_less, provenance=self.provenance, name=self.name)
+        record, problems = record_from_line(
+            line, number, zone_less=self.zone_less, provenance=self.provenance, name=self.name, lossless=self.lossless
+        )
         for problem in problems:
             self._finding(problem.code, problem.severity, problem.message, number, problem.column, problem.details)
         return record

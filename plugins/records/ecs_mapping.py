@@ -13,7 +13,16 @@ Rules of the mapping:
 * A Mark II key that no *primary* rule mapped is kept, unchanged, under ``mk2.<key>``, so nothing is lost.
   *Derived* rules (``process.name`` from ``psPath``) add convenience fields and do not count as mapping.
 * A target field is written once; a second key aiming at the same field stays under ``mk2.*``.
-* ``event.*`` comes from ``evt``/``subEvt`` through :data:`EVENT_CATEGORIES` (ECS allowed values).
+* ``event.*`` comes from ``evt``/``subEvt`` through :data:`EVENT_CATEGORIES` (ECS allowed values, each
+  type one the category expects): every event kind of the format notes is listed, any other ``subEvt`` of a
+  known ``evt`` takes that ``evt``'s ``"*"`` row, and an unknown ``evt`` takes :data:`UNKNOWN_EVENT`, so no
+  document is left without ``event.category``/``event.type``. Windows logon events transcribed by
+  ``os/evtLog`` (4624, 4625, 4634, 4647) are ``authentication`` events (:data:`WINDOWS_EVENT_IDS`).
+* ``registry.*`` understands the long (``HKEY_CURRENT_USER``) and short (``HKCU``) root names and the kernel
+  form ``\\REGISTRY\\MACHINE\\…``/``\\REGISTRY\\USER\\<SID>\\…``; an empty value name is the key's
+  default value, written ``(Default)`` as Windows shows it.
+* ``sig`` becomes ``process.code_signature.exists/valid/trusted`` (:data:`SIGNATURE_STATES`); a value not
+  in that table stays under ``mk2.sig``.
 """
 
 from __future__ import annotations
@@ -24,8 +33,31 @@ from dataclasses import dataclass
 from typing import Any
 
 from mk2ds.plugins.reader.event_summary import executable_name
+from mk2ds.plugins.records.ecs_enrich import TIME_RULES
+from mk2ds.plugins.records.ecs_events import (
+    EVENT_CATEGORIES,
+    FAILURE_SUBEVENTS,
+    UNKNOWN_EVENT,
+    WINDOWS_EVENT_IDS,
+    categories_of,
+    event_fields,
+)
 
-__all__ = ["ECS_VERSION", "EVENT_CATEGORIES", "HIVES", "RULES", "FieldRule", "event_fields", "mapping_rows"]
+__all__ = [
+    "ECS_VERSION",
+    "EVENT_CATEGORIES",
+    "FAILURE_SUBEVENTS",
+    "HIVES",
+    "RULES",
+    "SIGNATURE_STATES",
+    "UNKNOWN_EVENT",
+    "WINDOWS_EVENT_IDS",
+    "FieldRule",
+    "categories_of",
+    "event_fields",
+    "mapping_rows",
+    "registry_parts",
+]
 
 #: The ECS release whose field definitions this mapping follows (written as ``ecs.version``).
 ECS_VERSION = "8.11.0"
@@ -40,6 +72,21 @@ HIVES: dict[str, str] = {
     "HKEY_USERS": "HKU",
     "HKEY_CLASSES_ROOT": "HKCR",
     "HKEY_CURRENT_CONFIG": "HKCC",
+    **{short: short for short in ("HKLM", "HKCU", "HKU", "HKCR", "HKCC")},
+}
+#: Kernel registry paths (``\REGISTRY\MACHINE\SOFTWARE``) and the hive each root stands for.
+KERNEL_ROOTS: dict[str, str] = {"\\REGISTRY\\MACHINE\\": "HKLM", "\\REGISTRY\\USER\\": "HKU"}
+#: How ECS names a key's default value (an empty value name), as Windows shows it.
+DEFAULT_VALUE = "(Default)"
+
+#: ``sig`` values → ``process.code_signature.*`` (other values stay under ``mk2.sig``).
+SIGNATURE_STATES: dict[str, dict[str, bool]] = {
+    "Valid": {"exists": True, "valid": True, "trusted": True},
+    "Invalid": {"exists": True, "valid": False},
+    "Untrusted": {"exists": True, "trusted": False},
+    "Expired": {"exists": True, "trusted": False},
+    "NotSigned": {"exists": False},
+    "Unsigned": {"exists": False},
 }
 
 
@@ -95,18 +142,46 @@ def _basename(value: Any, record: Mapping[str, Any], target: str) -> Converted:
     return {target: executable_name(value)}
 
 
+def registry_parts(path: str) -> tuple[str, str] | None:
+    """``(hive, key)`` of a registry key path in any form Windows writes, or ``None`` when the root is unknown.
+
+    ``HKEY_CURRENT_USER\\Software\\X`` and ``HKCU\\Software\\X`` → ``("HKCU", "Software\\X")``;
+    ``\\REGISTRY\\MACHINE\\SOFTWARE\\X`` → ``("HKLM", "SOFTWARE\\X")``;
+    ``\\REGISTRY\\USER\\S-1-5-21-…\\Software`` → ``("HKU", "S-1-5-21-…\\Software")``.
+    """
+    upper = path.upper()
+    for prefix, kernel_hive in KERNEL_ROOTS.items():
+        if upper.startswith(prefix) or upper == prefix[:-1]:
+            return kernel_hive, path[len(prefix) :]
+    root, _, rest = path.partition("\\")
+    hive = HIVES.get(root.upper())
+    return None if hive is None else (hive, rest)
+
+
 def _registry_key(value: Any, record: Mapping[str, Any], target: str) -> Converted:
     """``HKEY_CURRENT_USER\\Software\\X`` → hive ``HKCU``, key ``Software\\X``,
-    path ``HKCU\\Software\\X[\\entry]``."""
-    root, _, rest = str(value).partition("\\")
-    if root.upper() not in HIVES:
+    path ``HKCU\\Software\\X[\\entry]`` (``(Default)`` for an empty value name)."""
+    parts = registry_parts(str(value))
+    if parts is None:
         return None
-    hive = HIVES[root.upper()]
+    hive, rest = parts
     fields: dict[str, Any] = {"registry.hive": hive, "registry.key": rest}
     entry = record.get("entry")
     full = f"{hive}\\{rest}" if rest else hive
-    fields["registry.path"] = f"{full}\\{entry}" if entry not in (None, "", "-") else full
+    name = DEFAULT_VALUE if entry == "" else entry
+    fields["registry.path"] = f"{full}\\{name}" if name not in (None, "-") else full
     return fields
+
+
+def _registry_value(value: Any, record: Mapping[str, Any], target: str) -> Converted:
+    return {target: str(value) if value != "" else DEFAULT_VALUE}
+
+
+def _signature(value: Any, record: Mapping[str, Any], target: str) -> Converted:
+    state = SIGNATURE_STATES.get(str(value))
+    if state is None:
+        return None
+    return {f"{target}.{key}": flag for key, flag in state.items()}
 
 
 CONVERTERS: dict[str, Converter] = {
@@ -120,6 +195,8 @@ CONVERTERS: dict[str, Converter] = {
     "code": _code,
     "basename": _basename,
     "registry-key": _registry_key,
+    "registry-value": _registry_value,
+    "signature": _signature,
 }
 
 
@@ -133,12 +210,14 @@ class FieldRule:
     events: tuple[str, ...] = ()
     derived: bool = False
     note: str = ""
+    #: map an empty value too (an empty registry value name is the default value)
+    empty: bool = False
 
     def applies_to(self, event: Any) -> bool:
         return not self.events or event in self.events
 
     def apply(self, value: Any, record: Mapping[str, Any]) -> Converted:
-        if value is None or (isinstance(value, str) and value in ("", "-")):
+        if value is None or (isinstance(value, str) and value in ("", "-") and not (self.empty and value == "")):
             return None
         return CONVERTERS[self.convert](value, record, self.target)
 
@@ -171,7 +250,13 @@ RULES: tuple[FieldRule, ...] = (
     FieldRule("fileDesc", "process.pe.description", events=_PROCESS),
     FieldRule("product", "process.pe.product", events=_PROCESS),
     FieldRule("fileVer", "process.pe.file_version", events=_PROCESS),
-    FieldRule("sig", "process.code_signature.status", events=_PROCESS, note="e.g. Valid"),
+    FieldRule(
+        "sig",
+        "process.code_signature",
+        "signature",
+        events=_PROCESS,
+        note="Valid → exists, valid, trusted true; Invalid → valid false; NotSigned → exists false",
+    ),
     FieldRule("signer", "process.code_signature.subject_name", events=_PROCESS),
     FieldRule("psUser", "user.name"),
     FieldRule("psDomain", "user.domain"),
@@ -186,9 +271,9 @@ RULES: tuple[FieldRule, ...] = (
         "registry.key",
         "registry-key",
         events=_REGISTRY,
-        note="also registry.hive (HKLM, HKCU, ...) and registry.path (hive\\key\\value)",
+        note="also registry.hive (HKLM, HKCU, ...; also from \\REGISTRY\\MACHINE, \\REGISTRY\\USER) and registry.path (hive\\key\\value)",
     ),
-    FieldRule("entry", "registry.value", events=_REGISTRY),
+    FieldRule("entry", "registry.value", "registry-value", events=_REGISTRY, empty=True, note="empty name → (Default)"),
     FieldRule("valType", "registry.data.type", events=_REGISTRY),
     FieldRule("valStr", "registry.data.strings", "strings", events=_REGISTRY, note="one-element array"),
     FieldRule(
@@ -204,9 +289,9 @@ RULES: tuple[FieldRule, ...] = (
     FieldRule("dstPort", "destination.port", "port", events=("net",)),
     FieldRule("dstHost", "destination.domain", events=("net",)),
     FieldRule(
-        "send", "source.bytes", "long", events=("net",), note="bytes sent by the terminal (the source)"
+        "send", "source.bytes", "long", events=("net",), note="bytes sent by the terminal; by the peer (recv) when it connected"
     ),
-    FieldRule("recv", "destination.bytes", "long", events=("net",), note="bytes received by the terminal"),
+    FieldRule("recv", "destination.bytes", "long", events=("net",), note="bytes received by the terminal (send when the peer connected)"),
     FieldRule("url", "url.original", events=("net",)),
     FieldRule("url_hostname", "url.domain", events=("net",)),
     FieldRule("usr", "user.name", events=("session",)),
@@ -219,92 +304,11 @@ RULES: tuple[FieldRule, ...] = (
     FieldRule("_file", "log.file.path", note="provenance (--provenance)"),
 )
 
-#: ``event.category`` and ``event.type`` per ``evt`` (``"*"``: any other ``subEvt`` of that ``evt``).
-EVENT_CATEGORIES: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
-    "ps": {
-        "start": (("process",), ("start",)),
-        "stop": (("process",), ("end",)),
-        "inject": (("process",), ("access",)),
-        "guardInject": (("process",), ("access",)),
-        "*": (("process",), ("info",)),
-    },
-    "file": {
-        "create": (("file",), ("creation",)),
-        "createDir": (("file",), ("creation",)),
-        "copy": (("file",), ("creation",)),
-        "download": (("file",), ("creation",)),
-        "del": (("file",), ("deletion",)),
-        "delDir": (("file",), ("deletion",)),
-        "rename": (("file",), ("change",)),
-        "renameDir": (("file",), ("change",)),
-        "chgAttr": (("file",), ("change",)),
-        "close": (("file",), ("access",)),
-        "*": (("file",), ("info",)),
-    },
-    "reg": {
-        "setVal": (("registry",), ("change",)),
-        "renameKey": (("registry",), ("change",)),
-        "create": (("registry",), ("creation",)),
-        "delKey": (("registry",), ("deletion",)),
-        "delVal": (("registry",), ("deletion",)),
-        "*": (("registry",), ("access",)),
-    },
-    "net": {
-        "con": (("network",), ("connection", "start")),
-        "acpt": (("network",), ("connection", "start")),
-        "est": (("network",), ("connection",)),
-        "dcon": (("network",), ("connection", "end")),
-        "webURL": (("web",), ("access",)),
-        "*": (("network",), ("info",)),
-    },
-    "session": {
-        "login": (("authentication", "session"), ("start",)),
-        "loginR": (("authentication", "session"), ("start",)),
-        "loginFail": (("authentication",), ("start",)),
-        "loginRFail": (("authentication",), ("start",)),
-        "logout": (("session",), ("end",)),
-        "conR": (("session",), ("start",)),
-        "dconR": (("session",), ("end",)),
-        "*": (("session",), ("info",)),
-    },
-    "os": {
-        "start": (("host",), ("start",)),
-        "stop": (("host",), ("end",)),
-        "chgDate": (("host",), ("change",)),
-        "*": (("host",), ("info",)),
-    },
-    "powerShell": {"*": (("process",), ("info",))},
-    "wmi": {"*": (("process",), ("info",))},
-    "windowsDefender": {"*": (("malware",), ("info",))},
-}
-
-#: ``subEvt`` values that record a failure (``event.outcome: failure``).
-FAILURE_SUBEVENTS = frozenset({"loginFail", "loginRFail"})
-
-
-def event_fields(record: Mapping[str, Any]) -> dict[str, Any]:
-    """``event.*`` fields derived from ``evt`` and ``subEvt`` (dotted names)."""
-    event, subevent = record.get("evt"), record.get("subEvt")
-    fields: dict[str, Any] = {"event.kind": "event", "event.module": "mk2"}
-    if isinstance(event, str) and event:
-        fields["event.dataset"] = f"mk2.{event}"
-    if isinstance(subevent, str) and subevent:
-        fields["event.action"] = subevent
-    table = EVENT_CATEGORIES.get(str(event))
-    if table is not None:
-        categories, types = table.get(str(subevent), table["*"])
-        fields["event.category"] = list(categories)
-        fields["event.type"] = list(types)
-    if subevent in FAILURE_SUBEVENTS:
-        fields["event.outcome"] = "failure"
-    return fields
-
-
 #: Mapped without a rule: how ``evt``, ``subEvt`` and ``time`` end up in ECS (for the printed table).
 FIXED_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("time", "@timestamp", "all", "zone-less: the resolved offset (mk2.time_offset_source), UTC when unknown, flagged in mk2.time_zone_assumed"),
     ("evt", "event.dataset", "all", "mk2.<evt>; also event.category/event.type from (evt, subEvt)"),
-    ("subEvt", "event.action", "all", "event.outcome=failure for loginFail/loginRFail"),
+    ("subEvt", "event.action", "all", "event.outcome=failure for loginFail/loginRFail and *Fail"),
     ("(summary)", "message", "all", "short human summary of the record"),
     ("(other keys)", "mk2.<key>", "all", "every key no primary rule mapped, unchanged"),
 )
@@ -317,5 +321,22 @@ def mapping_rows() -> list[tuple[str, str, str, str]]:
         where = ", ".join(rule.events) if rule.events else "all"
         note = ("derived; " if rule.derived else "") + rule.note
         rows.append((rule.source, rule.target, where, note.rstrip("; ")))
+    rows.extend((source, target, event, "MM/DD/YYYY time → date with the record's offset") for source, target, event in TIME_RULES)
+    rows.extend(CONTEXT_ROWS)
     rows.append(FIXED_ROWS[4])
     return rows
+
+
+#: Fields that come from the record as a whole or from options (:mod:`mk2ds.plugins.records.ecs_enrich`).
+CONTEXT_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("(constant)", "observer.vendor", "all", "Soliton Systems"),
+    ("(constant)", "observer.product", "all", "InfoTrace Mark II"),
+    ("subEvt", "network.transport", "net", "tcp; udp for openUDP"),
+    ("srcIP/dstIP", "network.type", "net", "ipv4 or ipv6"),
+    ("subEvt", "network.direction", "net", "acpt ingress, con egress; est/dcon ingress after a matching acpt (peer becomes source)"),
+    ("(document)", "related.ip", "all", "host, source and destination addresses"),
+    ("(document)", "related.user", "all", "user.name"),
+    ("(document)", "related.hash", "all", "process and file hashes"),
+    ("--sysinfo FILE", "host.os.name", "all", "also host.os.full/version/kernel/family/platform/type; records of that host"),
+    ("--ecs-original", "event.original", "all", "the Mark II line exactly as read"),
+)

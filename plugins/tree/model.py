@@ -56,6 +56,8 @@ DEFAULT_MAX_EVENTS = 200
 DEFAULT_MAX_PEERS = 100
 #: Anomalies (duplicate starts, parent cycles) listed in the document; more are only counted.
 ANOMALY_CAP = 200
+#: Processes with a negative lifetime listed in :meth:`ProcessModel.summary` (all are counted).
+MAX_LISTED_STOPS = 20
 
 #: Record keys copied onto an activity event (the keys mk2tree showed, plus a few the V3 format adds); the
 #: values are the canonical key objects, so that kept events share them.
@@ -97,6 +99,8 @@ class ProcessModel:
         self.without_process: dict[str, int] = {}
         self.anomalies: list[dict[str, Any]] = []
         self.anomaly_count = 0
+        #: Processes whose ``ps/stop`` time is before their ``ps/start`` time (negative lifetime).
+        self.stops_before_start = 0
         self.roots: list[ProcessNode] = []
         self.finished = False
         self.zones: dict[str, float] = {}
@@ -293,7 +297,17 @@ class ProcessModel:
         link_parents(self.nodes, by_path)
         self.roots = order_tree(self.nodes, self._anomaly)
         self.relations.resolve(self.nodes.values(), by_path)
+        self._flag_stops_before_starts()
         return self
+
+    def _flag_stops_before_starts(self) -> None:
+        """A ``ps/stop`` whose time is before its ``ps/start`` (negative lifetime): a clock or logging fault."""
+        for node in self.preorder():
+            lifetime = node.lifetime
+            if lifetime is not None and lifetime < 0:
+                self.stops_before_start += 1
+                message = f"ps/stop (sn {node.stop_sn}) logged {-lifetime:.3f}s before its ps/start (sn {node.start_sn}): negative lifetime"
+                self._anomaly("stop-before-start", message, node.stop_sn, node)
 
     def preorder(self) -> list[ProcessNode]:
         """Every node, depth-first from the roots, children by start time."""
@@ -339,6 +353,12 @@ class ProcessModel:
             ],
             "relations": self.relations.counts(),
             "anomalies": self.anomaly_count,
+            "stops_before_start": [
+                {"id": node.id, "path": node.path, "start_sn": node.start_sn, "stop_sn": node.stop_sn, "lifetime": node.lifetime}
+                for node in self.preorder()
+                if node.lifetime is not None and node.lifetime < 0
+            ][:MAX_LISTED_STOPS],
+            "stops_before_start_count": self.stops_before_start,
         }
         if focus:
             view = select_view(self, argparse.Namespace(focus=list(focus)))
@@ -393,7 +413,8 @@ def summarise(
     :param focus: ``--focus`` values (e.g. the sample hash); adds ``focus: {matched, processes}``.
     :return: ``{"records", "processes", "observed", "placeholders", "hosts", "roots", "max_depth",
         "missing_parents": [{"id", "host", "guid", "path", "sn", "parent_guid", "parent_path"}],
-        "relations": {kind: count}, "anomalies"}`` (plus ``focus`` when asked).
+        "relations": {kind: count}, "anomalies", "stops_before_start": [{"id", "path", "start_sn", "stop_sn",
+        "lifetime"}], "stops_before_start_count"}`` (plus ``focus`` when asked).
     """
     return build_model(records, options).summary(focus)
 

@@ -105,9 +105,12 @@
     row.appendChild(toggle);
     row.appendChild(el("span", "name", (process.observed ? "" : "? ") + process.name));
     const meta = process.observed
-      ? clock(process.start) + "  " + seconds(process.offset, true) + "  " + (process.lifetime === null ? "running" : seconds(process.lifetime))
+      ? clock(process.start) + "  " + seconds(process.offset, true) + "  " + (process.lifetime === null ? "running" : (process.lifetime < 0 ? "⚠ " : "") + seconds(process.lifetime))
       : "not observed (" + process.placeholder + ")";
     row.appendChild(el("span", "meta", meta));
+    if (process.lifetime !== null && process.lifetime < 0) {
+      row.appendChild(el("span", "badge stop-before-start", "stops before it starts"));
+    }
     const activity = activityText(process);
     if (activity) row.appendChild(el("span", "activity", activity));
     (outgoing.get(process.id) || []).forEach(function (relation) {
@@ -209,7 +212,7 @@
       ["sha256", process.sha256], ["signer", process.signer], ["user", process.user], ["pid", process.pid],
       ["start", process.start === null ? null : process.start + " (sn " + process.start_sn + ")"],
       ["stop", process.stop === null ? null : process.stop + " (sn " + process.stop_sn + ")"],
-      ["lifetime", process.observed ? (process.lifetime === null ? "running at end of log" : seconds(process.lifetime)) : null],
+      ["lifetime", process.observed ? (process.lifetime === null ? "running at end of log" : seconds(process.lifetime) + (process.lifetime < 0 ? " (negative: the stop is logged before the start)" : "")) : null],
       ["offset from parent", process.offset === null ? null : seconds(process.offset, true)],
       ["parent", process.parent && byId.has(process.parent) ? jump(process.parent, byId.get(process.parent).name) : process.parent_path],
       ["parent link", process.parent_link], ["children", process.child_count + " (" + process.descendant_count + " descendants)"],
@@ -294,7 +297,7 @@
     stats.observed + " observed, " + stats.placeholders + " not observed) · " + stats.records + " records · hosts: " +
     (stats.hosts.join(", ") || "-") + " · relations: " + Object.keys(stats.relations).map(function (kind) {
       return kind + " " + stats.relations[kind];
-    }).join(", "));
+    }).join(", ") + (stats.stops_before_start ? " · " + stats.stops_before_start + " processes stop before they start" : ""));
   renderTree();
   renderRelations();
   document.getElementById("search").addEventListener("input", function (event) { search(event.target.value); });

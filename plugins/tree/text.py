@@ -190,6 +190,8 @@ def _process_lines(prefix: str, continuation: str, process: Mapping[str, Any], w
     filler = " " * max(0, width - display_width(prefix + label))
     if process["observed"]:
         lifetime = _seconds(process["lifetime"]) if process["lifetime"] is not None else "running"
+        if process["lifetime"] is not None and process["lifetime"] < 0:
+            lifetime = colour("!" + lifetime, "yellow", enabled)  # stopped before it started: see the footer
         columns = f"{_clock(process['start']):12}  {_seconds(process['offset'], sign=True):>11}  {lifetime:>11}"
     else:
         columns = pad(f"not observed ({process['placeholder']})", 38)
@@ -243,6 +245,11 @@ def _footer(document: Mapping[str, Any], processes: Mapping[str, Mapping[str, An
         notes.append(f"{stats['events_outside_window']} events outside --since/--until")
     if stats["write_paths_evicted"]:
         notes.append(f"{stats['write_paths_evicted']} written non-executable paths no longer tracked for wrote-then-ran")
+    if stats["stops_before_start"]:
+        lines.append("")
+        lines.append(
+            colour(f"{stats['stops_before_start']} processes stop before they start (negative lifetime, marked !): clock or logging fault", "yellow", enabled)
+        )
     if stats["anomalies"]:
         notes.append(f"{stats['anomalies']} anomalies (see --format json)")
     if notes:

@@ -184,6 +184,7 @@ def build_document(model: ProcessModel, options: argparse.Namespace) -> dict[str
             "events_outside_window": sum(node.outside_window for node in all_nodes),
             "write_paths_evicted": model.relations.evicted,
             "anomalies": model.anomaly_count,
+            "stops_before_start": model.stops_before_start,
         },
         "missing_parents": [node.id for node in model.missing_parents() if node in view.roles],
         "anomalies": list(model.anomalies),

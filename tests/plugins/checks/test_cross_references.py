@@ -95,3 +95,11 @@ def test_matching_ignores_case_and_finds_md5_names() -> None:
 def test_hash_inside_a_longer_hex_run_does_not_match() -> None:
     assert cross_references.hashes_in("x/" + "a" * 65 + ".log") == set()
     assert cross_references.hashes_in("x/" + "A" * 64 + "_v.log") == {"a" * 64}
+
+
+def test_the_missing_artefact_message_keeps_its_closing_parenthesis() -> None:
+    files = _complete(PE, pe=True)
+    del files[f"MK2Log/30m/{PE}.log"]
+    context = VerifyContext(profile=Profile(load()), entries=files, shared={"samples": [_sample(PE, is_pe=True)]})
+    (finding,) = [f for f in cross_references.mk2ds_check_dataset(FolderDataset(Path(".")), context) if f.code == "sample-artefact-missing"]
+    assert finding.message == "no 30m-log file for this sample under MK2Log/30m/ (the sample's 30-minute log)"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mk2ds.plugins.convert.format import FormatError, format_record
 from mk2ds.plugins.reader import open_log
-from mk2ds.plugins.reader.tokenizer import INTEGER_FIELDS, integer_value
+from mk2ds.plugins.reader.tokenizer import INTEGER_FIELDS, NO_VALUE_MARKERS, integer_value
 
 DATA = Path(__file__).parents[2] / "data" / "mk2log"
 COMPOSED = (DATA / "composed.log").read_text(encoding="utf-8").splitlines()
@@ -80,7 +80,7 @@ def test_unformattable_records_are_refused(record: dict[str, Any], words: str) -
 
 
 def test_non_canonical_text_in_integer_field_is_fine() -> None:
-    record = {"time": "2018-03-05T09:01:15.442", "time_offset_source": "unknown", "sn": "007", "srcPort": "-", "size": ""}
+    record = {"time": "2018-03-05T09:01:15.442", "time_offset_source": "unknown", "sn": "007", "evt": "x", "subEvt": "y", "srcPort": "-", "size": ""}
     assert parse([format_record(record)]) == [record]
 
 
@@ -106,8 +106,9 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
     record: dict[str, Any] = {"time": time}
     if len(time) == 23:  # zone-less: the reader says the offset is unknown (no --assume-offset here)
         record["time_offset_source"] = "unknown"
-    if draw(st.booleans()):
-        record["evt"] = draw(st.sampled_from(["session", "net", "ps", "os"]))
+    record["sn"] = draw(st.one_of(st.integers(-(10**20), 10**20), _text.filter(lambda text: text not in NO_VALUE_MARKERS and integer_value(text) is None)))
+    record["evt"] = draw(st.one_of(st.sampled_from(["session", "net", "ps", "os"]), _text.filter(lambda text: text not in NO_VALUE_MARKERS)))
+    record["subEvt"] = draw(_text.filter(lambda text: text not in NO_VALUE_MARKERS))
     for key in draw(st.lists(st.one_of(_keys, st.sampled_from(sorted(INTEGER_FIELDS) + ["srcIP", "cmd", "com"])), min_size=1, max_size=8, unique=True)):
         if key in record:
             continue

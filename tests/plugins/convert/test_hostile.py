@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-LOG = b"03/01/2018 19:00:00.000 +0900 sn=1 evt=ps\n03/01/2018 24:00:00.000 +0900 sn=2 evt=ps\n"
+LOG = b"03/01/2018 19:00:00.000 +0900 sn=1 evt=ps subEvt=start\n03/01/2018 24:00:00.000 +0900 sn=2 evt=ps subEvt=stop\n"
 
 
 def test_rejects_file_equal_to_the_input_is_refused(run_cli: Callable[..., Any], tmp_path: Path) -> None:

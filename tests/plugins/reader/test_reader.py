@@ -49,9 +49,9 @@ def test_record_shape_time_first_then_line_order() -> None:
 
 
 def test_zone_less_header_and_assumed_offset() -> None:
-    line = b"03/27/2018 19:44:53.926 sn=1818 evt=ps"
+    line = b"03/27/2018 19:44:53.926 sn=1818 evt=ps subEvt=start"
     (record,), reader = read(line)
-    assert record == {"time": "2018-03-27T19:44:53.926", "time_offset_source": "unknown", "sn": 1818, "evt": "ps"}
+    assert record == {"time": "2018-03-27T19:44:53.926", "time_offset_source": "unknown", "sn": 1818, "evt": "ps", "subEvt": "start"}
     assert [(finding.code, finding.details) for finding in reader.findings] == [("time-offset-unknown", {"count": 1})]
     assert reader.stats["time_offset_unknown"] == 1
     # the time stays local; the offset and where it came from follow it
@@ -61,18 +61,18 @@ def test_zone_less_header_and_assumed_offset() -> None:
     assert reader.findings == [] and reader.stats["time_offset_unknown"] == 0
     (record,), _reader = read(line, sysinfo_offset="+09:00")
     assert (record["time_offset"], record["time_offset_source"]) == ("+09:00", "sysinfo")
-    (record,), _reader = read(HEADER.encode() + b" sn=1", assume_offset="-0500")
-    assert record == {"time": "2018-03-05T10:12:03.114+09:00", "sn": 1}
+    (record,), _reader = read(HEADER.encode() + b" sn=1 evt=ps subEvt=stop", assume_offset="-0500")
+    assert record == {"time": "2018-03-05T10:12:03.114+09:00", "sn": 1, "evt": "ps", "subEvt": "stop"}
 
 
 def test_zone_less_line_with_an_offset_key_is_rejected_and_zoned_keeps_it() -> None:
-    records, reader = read(b"03/27/2018 19:44:53.926 sn=1 time_offset=+01:00\n" + HEADER.encode() + b" sn=2 time_offset_source=x")
+    records, reader = read(b"03/27/2018 19:44:53.926 sn=1 evt=ps subEvt=start time_offset=+01:00\n" + HEADER.encode() + b" sn=2 evt=ps subEvt=start time_offset_source=x")
     assert [record["sn"] for record in records] == [2] and records[0]["time_offset_source"] == "x"
     assert [(finding.code, finding.line) for finding in reader.findings] == [("log-reserved-key", 1)]
 
 
 def test_integer_fields_only_when_canonical() -> None:
-    line = f'{HEADER} sn=0 srcPort="50388" dstPort=445 recv=-3 sha256=123 psID=007 size=-0 port=+5 wsPort=1_0 read=１ lv="5"'
+    line = f'{HEADER} sn=0 evt=net subEvt=con srcPort="50388" dstPort=445 recv=-3 sha256=123 psID=007 size=-0 port=+5 wsPort=1_0 read=１ lv="5"'
     (record,), reader = read(line.encode())
     assert record["sn"] == 0 and record["srcPort"] == 50388 and record["dstPort"] == 445 and record["recv"] == -3
     assert record["lv"] == 5 and record["sha256"] == "123"  # not an integer field
@@ -84,14 +84,51 @@ def test_integer_fields_only_when_canonical() -> None:
 
 
 def test_no_value_markers_stay_text_without_findings() -> None:
-    (record,), reader = read(f'{HEADER} srcCom="-" srcIP="::1" srcPort="-" evtDomain="" sessionID= evtRecID=0'.encode())
+    (record,), reader = read(f'{HEADER} sn=1 evt=session subEvt=loginR srcCom="-" srcIP="::1" srcPort="-" evtDomain="" sessionID= evtRecID=0'.encode())
     assert record["srcPort"] == "-" and record["sessionID"] == "" and record["evtDomain"] == "" and record["evtRecID"] == 0
     assert reader.findings == []
 
 
 def test_integer_with_too_many_digits_is_rejected() -> None:
-    records, reader = read(f"{HEADER} sn={'9' * 5000} evt=x".encode())
+    records, reader = read(f"{HEADER} sn={'9' * 5000} evt=x subEvt=y".encode())
     assert records == [] and codes(reader) == [("log-unparseable", 1, 31)]
+
+
+@pytest.mark.parametrize(
+    ("fields", "key", "column"),
+    [
+        ("evt=ps subEvt=start", "sn", None),
+        ("sn=1 subEvt=start", "evt", None),
+        ("sn=1 evt=ps", "subEvt", None),
+        ("sn= evt=ps subEvt=start", "sn", 31),
+        ('sn="" evt=ps subEvt=start', "sn", 31),
+        ('sn="-" evt=ps subEvt=start', "sn", 31),
+        ('sn=1 evt="" subEvt=start', "evt", 36),
+        ("sn=1 evt=ps subEvt=", "subEvt", 43),
+        ('sn=1 evt=ps subEvt="-"', "subEvt", 43),
+    ],
+)
+def test_a_line_without_sn_evt_or_subevt_is_rejected(fields: str, key: str, column: int | None) -> None:
+    line = f"{HEADER} {fields}"
+    records, reader = read(f"{LINE}\n{line}\n{LINE}".encode())
+    assert len(records) == 2 and reader.rejects == [(2, line.encode())]
+    (finding,) = reader.findings
+    assert (finding.code, finding.severity, finding.line, finding.column) == ("log-missing-key", Severity.ERROR, 2, column)
+    assert finding.details["key"] == key and key in finding.message and finding.path == "x.log"
+    assert "log-missing-key" in mk2_reader.REJECTING_CODES
+    assert record_from_line(line, 2)[0] is None
+
+
+def test_a_negative_or_non_canonical_sn_is_a_finding_and_the_record_is_kept() -> None:
+    records, reader = read(f"{HEADER} sn=-5 evt=ps subEvt=start\n{HEADER} sn=010 evt=ps subEvt=start\n{HEADER} sn=+7 evt=ps subEvt=start".encode())
+    assert [record["sn"] for record in records] == [-5, "010", "+7"]
+    assert [(finding.code, finding.severity, finding.line) for finding in reader.findings] == [
+        ("log-sn-negative", Severity.WARNING, 1),
+        ("log-not-integer", Severity.WARNING, 2),
+        ("log-not-integer", Severity.WARNING, 3),
+    ]
+    assert "leading zero" in reader.findings[1].message and "not a decimal integer" not in reader.findings[1].message
+    assert "plus sign" in reader.findings[2].message
 
 
 def test_provenance_is_added_last() -> None:
@@ -100,7 +137,7 @@ def test_provenance_is_added_last() -> None:
 
 
 def test_underscore_keys_are_ordinary_without_provenance() -> None:
-    (record,), _ = read(f"{HEADER} _file=a _line=2".encode())
+    (record,), _ = read(f"{HEADER} sn=1 evt=x subEvt=y _file=a _line=2".encode())
     assert record["_file"] == "a" and record["_line"] == "2"
 
 
@@ -127,7 +164,7 @@ def test_impossible_date_is_rejected() -> None:
 
 
 def test_extra_space_is_tolerated_and_reported() -> None:
-    line = f'{HEADER} sn=4030 evt=net com="PC1"  psGUID={{X}}'
+    line = f'{HEADER} sn=4030 evt=net subEvt=con com="PC1"  psGUID={{X}}'
     (record,), reader = read(line.encode())
     assert record["psGUID"] == "{X}"
     assert codes(reader) == [("log-extra-space", 1, line.index("  ") + 2)]
@@ -160,7 +197,7 @@ def test_last_line_without_terminator() -> None:
 
 
 def test_lone_cr_is_not_a_line_end() -> None:
-    (record,), _ = read(f"{HEADER} a=x\ry b=1\r\n".encode())
+    (record,), _ = read(f"{HEADER} sn=1 evt=x subEvt=y a=x\ry b=1\r\n".encode())
     assert record["a"] == "x\ry"
 
 
@@ -231,7 +268,7 @@ def test_cp932_when_asked() -> None:
 
 
 def test_cp932_auto_detected_when_sure() -> None:
-    data = b"\r\n".join([f"{HEADER} sn=1".encode()] * 3 + [LINE.encode("cp932")] * 3)
+    data = b"\r\n".join([f"{HEADER} sn=1 evt=x subEvt=y".encode()] * 3 + [LINE.encode("cp932")] * 3)
     records, reader = read(data)
     assert records[-1]["path"] == "C:\\日本\\メモ.txt" and reader.stats["encoding"] == "cp932"
     assert [finding.code for finding in reader.findings] == ["log-encoding-detected"]
@@ -255,9 +292,9 @@ def test_detect_encoding(block: bytes, encoding: str) -> None:
 def test_cp932_detection_waits_for_enough_lines_whatever_the_chunks(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     monkeypatch.setattr(mk2_blocks, "CHUNK_SIZE", chunk)
     sjis = LINE.encode("cp932")
-    records, reader = read(b"\r\n".join([f"{HEADER} sn=0".encode()] * 5 + [sjis] * 99 + [LINE.encode()]))
+    records, reader = read(b"\r\n".join([f"{HEADER} sn=0 evt=x subEvt=y".encode()] * 5 + [sjis] * 99 + [LINE.encode()]))
     assert reader.stats["encoding"] == "utf-8" and len(records) == 6  # the 100th non-ASCII line is UTF-8
-    records, reader = read(b"\r\n".join([sjis] * 100 + [f"{HEADER} sn=2".encode()]))
+    records, reader = read(b"\r\n".join([sjis] * 100 + [f"{HEADER} sn=2 evt=x subEvt=y".encode()]))
     assert reader.stats["encoding"] == "cp932" and len(records) == 101 and records[0]["path"] == "C:\\日本\\メモ.txt"
 
 

@@ -14,7 +14,7 @@ from mk2ds.plugins.reader import LogReader, encoding_detected_finding, open_log,
 from mk2ds.plugins.reader import blocks as mk2_blocks
 from mk2ds.plugins.reader.byte_ranges import line_boundaries
 
-VALID = b"03/05/2018 10:12:03.114 +0900 sn=2101 evt=ps"
+VALID = b"03/05/2018 10:12:03.114 +0900 sn=2101 evt=ps subEvt=start"
 
 
 def read(data: bytes, **options: Any) -> LogReader:

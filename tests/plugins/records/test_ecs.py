@@ -16,6 +16,7 @@ from mk2ds.core.outputs import open_record_writer
 from mk2ds.core.registry import find_output
 from mk2ds.core.schemas import load_schema, validate_document
 from mk2ds.plugins.records.ecs import mapping_text, to_ecs
+from mk2ds.plugins.records.ecs_enrich import TIME_RULES
 from mk2ds.plugins.records.ecs_mapping import RULES, mapping_rows
 
 DATA = Path(__file__).parents[2] / "data" / "outputs"
@@ -162,7 +163,9 @@ def test_every_record_value_survives(pm: pluggy.PluginManager) -> None:
                 continue
             targets = [rule.target for rule in RULES if rule.source == key and not rule.derived]
             targets += {"evt": ["event.dataset"], "subEvt": ["event.action"]}.get(key, [])
-            assert any(target in flat for target in targets), f"{key} of sn={record.get('sn')} is lost"
+            targets += [target for source, target, _ in TIME_RULES if source == key]
+            found = any(target in flat or any(field.startswith(target + ".") for field in flat) for target in targets)
+            assert found, f"{key} of sn={record.get('sn')} is lost"
 
 
 def test_zone_less_time_is_flagged() -> None:
