@@ -33,6 +33,7 @@ from mk2ds.core.pluginmanager import (
     autoload_disabled_by_environment,
     blocked_from_environment,
     get_plugin_manager,
+    plugin_infos,
 )
 from mk2ds.core.profile import Profile
 from mk2ds.core.progress import Progress
@@ -164,7 +165,9 @@ def verify(
         report.target = {
             "location": location,
             "container": "zip" if isinstance(container, ZipDataset) else "folder",
+            "name": os.path.basename(os.path.normpath(location)),
             "profile": profile.name,
+            "profile_title": str(profile.document.get("title") or profile.name),
             "level": level,
         }
         if payload:
@@ -216,7 +219,37 @@ def verify(
     subjects = context.shared.get("subjects")
     if isinstance(subjects, list):
         report.subjects = [str(subject) for subject in subjects]
+    report.checks = checks_description(pm, context, packaged=payload is not None)
+    report.codes = {
+        code: {"severity": info.severity.value, "description": info.description, **({"plugin": info.plugin} if info.plugin else {})}
+        for code, info in registered_codes(pm).items()
+    }
     return report
+
+
+#: Why a kind of check did not run, by the level that skips it.
+_SKIPPED_AT = {"mk2ds_check_entry": ("structure", "level structure reads names and sizes only (--level fast or full checks file contents)")}
+_CHECK_HOOKS = ("mk2ds_check_container", "mk2ds_check_dataset", "mk2ds_check_entry")
+
+
+def checks_description(pm: pluggy.PluginManager, context: VerifyContext, *, packaged: bool) -> dict[str, Any]:
+    """Which plugins' checks ran at this level, and which did not and why (for the report)."""
+    ran: dict[str, list[str]] = {}
+    not_run: list[dict[str, str]] = []
+    for hook in _CHECK_HOOKS:
+        names = sorted({impl.plugin_name for impl in getattr(pm.hook, hook).get_hookimpls()})
+        skipped = _SKIPPED_AT.get(hook)
+        if hook == "mk2ds_check_container" and not packaged:
+            continue
+        if skipped and context.level == skipped[0]:
+            not_run.extend({"name": name, "hook": hook, "reason": skipped[1]} for name in names)
+            continue
+        for name in names:
+            ran.setdefault(name, []).append(hook)
+    for info in plugin_infos(pm):
+        if info.blocked:
+            not_run.append({"name": info.name, "reason": "blocked (-p no:NAME or MK2DS_BLOCK_PLUGINS)"})
+    return {"level": context.level, "ran": [{"name": name, "hooks": hooks} for name, hooks in sorted(ran.items())], "not_run": not_run}
 
 
 def _check_entries(

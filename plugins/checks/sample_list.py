@@ -357,6 +357,9 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
         for key in ("extension", "is_pe"):
             if sample[key] is not None:
                 yield Fact(key, sample[key], subject=sample["id"])
+        for flag, value in (sample.get("flags") or {}).items():
+            if value is not None:
+                yield Fact(f"flags.{flag}", value, subject=sample["id"])
         labels_index = parsed.roles.get("labels")
         if labels_index is not None and labels_index < len(parsed.headers):
             label = sample["columns"].get(parsed.headers[labels_index])
