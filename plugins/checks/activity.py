@@ -31,12 +31,13 @@ KIND_ORDER = ("ps", "file", "reg", "net", "win")
 class ActivityCounter:
     """Counts records per (clock minute, event kind); :meth:`fact_value` gives the dense per-minute series."""
 
-    def __init__(self, expected_minutes: float | None = None) -> None:
+    def __init__(self, expected_minutes: float | None = None, tolerance_minutes: float | None = None) -> None:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.minutes: set[str] = set()
         self.kinds: Counter[str] = Counter()
         self.dropped = 0
         self.expected_minutes = expected_minutes
+        self.tolerance_minutes = tolerance_minutes
 
     def add(self, record: Mapping[str, Any]) -> None:
         moment = record.get("time")
@@ -94,6 +95,8 @@ class ActivityCounter:
         }
         if self.expected_minutes:
             value["expected_minutes"] = self.expected_minutes
+            if self.tolerance_minutes is not None:
+                value["tolerance_minutes"] = self.tolerance_minutes
         if dropped:
             value["dropped"] = dropped
         return value

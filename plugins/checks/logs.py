@@ -280,7 +280,9 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
 
 def _log_facts(entry: Entry, subject: str | None, rule: Mapping[str, Any] | None, stats: Mapping[str, Any], observer: _LogObserver) -> Iterator[Fact]:
     """Size, records, span and per-minute activity of a sample's log (activity also for logs of no sample)."""
-    observer.activity.expected_minutes = rule.get("expected_minutes") if rule else None
+    if rule and rule.get("expected_minutes"):
+        observer.activity.expected_minutes = rule["expected_minutes"]
+        observer.activity.tolerance_minutes = float(rule.get("tolerance_minutes", 5))
     activity = observer.activity.fact_value()
     if not subject:
         if activity is not None:
