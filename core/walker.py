@@ -220,11 +220,18 @@ def verify(
     if isinstance(subjects, list):
         report.subjects = [str(subject) for subject in subjects]
     report.checks = checks_description(pm, context, packaged=payload is not None)
-    report.codes = {
-        code: {"severity": info.severity.value, "description": info.description, **({"plugin": info.plugin} if info.plugin else {})}
-        for code, info in registered_codes(pm).items()
-    }
+    report.codes = code_descriptions(pm)
     return report
+
+
+def code_descriptions(pm: pluggy.PluginManager) -> dict[str, dict[str, Any]]:
+    """Every registered code's severity, description and plugin, for the report."""
+    described = {}
+    for code, info in registered_codes(pm).items():
+        described[code] = {"severity": info.severity.value, "description": info.description}
+        if info.plugin:
+            described[code]["plugin"] = info.plugin
+    return described
 
 
 #: Why a kind of check did not run, by the level that skips it.

@@ -74,14 +74,10 @@ def _header(report: Mapping[str, Any], enabled: bool) -> list[str]:
     if extras:
         title += f" ({', '.join(extras)})"
     lines = [colour(title, "bold", enabled), _verdict(report, enabled)]
-    stats = report.get("stats", {})
-    scale = []
-    if report.get("samples"):
-        scale.append(f"{len(report['samples'])} samples")
-    if "files" in stats:
-        scale.append(f"{stats['files']} files ({_size(float(stats.get('bytes', 0)))})")
-    if "seconds" in stats:
-        scale.append(f"{stats['seconds']} s")
+    scale = [f"samples: {len(report['samples'])}"] if report.get("samples") else []
+    for key, value in report.get("stats", {}).items():
+        if not isinstance(value, (dict, list)):
+            scale.append(f"{key}: {_size(float(value)) if key == 'bytes' else value}")
     if scale:
         lines.append("  " + ", ".join(scale))
     for skipped in report.get("checks", {}).get("not_run", []):
@@ -91,10 +87,6 @@ def _header(report: Mapping[str, Any], enabled: bool) -> list[str]:
 
 def _dataset_facts(report: Mapping[str, Any], enabled: bool) -> list[str]:
     lines = []
-    stats = report.get("stats", {})
-    shown = {key: value for key, value in stats.items() if not isinstance(value, (dict, list))}
-    if shown:
-        lines.append("  " + ", ".join(f"{key}: {value}" for key, value in shown.items()))
     for key, value in report.get("facts", {}).items():
         if not isinstance(value, (dict, list)):
             lines.append(f"  {key}: {value}")
@@ -151,11 +143,12 @@ def _finding_lines(findings: list[Mapping[str, Any]], enabled: bool) -> list[str
     return lines
 
 
-def _sample_lines(report: Mapping[str, Any], options: argparse.Namespace, enabled: bool) -> list[str]:
-    """The sample table: every sample with its facts (``--facts``), or only samples with errors or warnings."""
+def _sample_lines(report: Mapping[str, Any], options: argparse.Namespace, listed: set[str], enabled: bool) -> list[str]:
+    """The sample table: every sample with its facts (``--facts``), or only the samples with errors or warnings
+    listed one by one (``listed``; a pattern alone does not put its samples in the table)."""
     samples = report.get("samples", [])
     with_facts = getattr(options, "facts", False)
-    shown = [sample for sample in samples if with_facts or sample["findings"]["error"] or sample["findings"]["warning"]]
+    shown = [sample for sample in samples if with_facts or sample["id"] in listed]
     lines: list[str] = []
     if shown:
         lines.append("")
@@ -172,7 +165,8 @@ def _sample_lines(report: Mapping[str, Any], options: argparse.Namespace, enable
                 lines.append(colour(f"    {wrapped}", "dim", enabled))
     quiet = len(samples) - len(shown)
     if quiet and not with_facts:
-        lines.append(colour(f"  {quiet} of {len(samples)} samples without errors or warnings (--facts lists every sample with its facts)", "dim", enabled))
+        beyond = " beyond the patterns" if report.get("patterns") else ""
+        lines.append(colour(f"  {quiet} of {len(samples)} samples without errors or warnings{beyond} (--facts lists every sample with its facts)", "dim", enabled))
     return lines
 
 
@@ -185,7 +179,8 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
     findings, hidden, summarized = _listed_findings(report, options)
     lines.extend(_pattern_lines(report, enabled))
     lines.extend(_finding_lines(findings, enabled))
-    lines.extend(_sample_lines(report, options, enabled))
+    listed = {str(finding["subject"]) for finding in findings if finding.get("subject") and finding["severity"] != "info"}
+    lines.extend(_sample_lines(report, options, listed, enabled))
     lines.append("")
     left_out = []
     if summarized:
