@@ -9,6 +9,8 @@ report lists them with ``--show-all``).
 The rule, kept simple so that it can be explained in one sentence: a code is a pattern when it has at least
 :data:`MIN_FINDINGS` findings and they touch at least half of the samples (and at least :data:`MIN_SAMPLES`
 of them), or, for findings that belong to no sample, when there are at least :data:`MIN_UNATTRIBUTED` of them.
+A finding touches a sample when it is the finding's ``subject`` or, for findings without one (checksum
+findings, say), when the sample's id is a part of the finding's path (``impfuzzy/<id>.impfuzzy``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ MIN_UNATTRIBUTED = 10
 EXAMPLES = 3
 
 _HEX = re.compile(r"\b[0-9a-fA-F]{32,}\b")
+_PATH_PARTS = re.compile(r"[/\\._\-\s]+")
 _NUMBER = re.compile(r"\d+(\.\d+)?")
 
 
@@ -63,25 +66,38 @@ class Pattern:
         }
 
 
-def _is_pattern(findings: Sequence[Finding], sample_total: int) -> bool:
-    subjects = {finding.subject for finding in findings if finding.subject}
+def _sample_of(finding: Finding, known: frozenset[str]) -> str | None:
+    if finding.subject:
+        return finding.subject
+    if not finding.path or not known:
+        return None
+    return next((part for part in _PATH_PARTS.split(finding.path.lower()) if part in known), None)
+
+
+def _is_pattern(findings: Sequence[Finding], samples: set[str], sample_total: int) -> bool:
     unattributed = sum(1 for finding in findings if not finding.subject)
     if unattributed >= MIN_UNATTRIBUTED:
         return True
-    if len(findings) < MIN_FINDINGS or not subjects:
+    if len(findings) < MIN_FINDINGS or not samples:
         return False
-    return len(subjects) >= max(MIN_SAMPLES, math.ceil(sample_total / 2))
+    return len(samples) >= max(MIN_SAMPLES, math.ceil(sample_total / 2))
 
 
-def find_patterns(findings: Sequence[Finding], sample_total: int) -> list[Pattern]:
-    """The patterns among ``findings`` (in report order), most frequent first; ``sample_total`` is the number
-    of samples the run knows (the denominator of "most samples")."""
+def find_patterns(findings: Sequence[Finding], sample_total: int, samples: Sequence[str] = ()) -> list[Pattern]:
+    """The patterns among ``findings`` (in report order), worst and most frequent first; ``sample_total`` is the number
+    of samples the run knows (the denominator of "most samples"), ``samples`` their ids (to attribute findings
+    without a subject by their path)."""
+    known = frozenset(sample.lower() for sample in samples)
     by_code: dict[str, list[Finding]] = {}
+    touched: dict[str, set[str]] = {}
     for finding in findings:
         by_code.setdefault(finding.code, []).append(finding)
+        sample = _sample_of(finding, known)
+        if sample:
+            touched.setdefault(finding.code, set()).add(sample.lower())
     patterns = []
     for code, members in by_code.items():
-        if code == "plugin-error" or not _is_pattern(members, sample_total):
+        if code == "plugin-error" or not _is_pattern(members, touched.get(code, set()), sample_total):
             continue
         severity = max(members, key=lambda finding: finding.severity.rank).severity.value
         shapes = Counter(message_shape(finding.message) for finding in members)
@@ -97,11 +113,12 @@ def find_patterns(findings: Sequence[Finding], sample_total: int) -> list[Patter
                 code=code,
                 severity=severity,
                 count=len(members),
-                samples=len({finding.subject for finding in members if finding.subject}),
+                samples=len(touched.get(code, set())),
                 sample_total=sample_total,
                 message=message if len(shapes) == 1 else f"{message} (and {len(shapes) - 1} other wordings)",
                 examples=examples,
             )
         )
-    patterns.sort(key=lambda pattern: (-pattern.count, pattern.code))
+    rank = {"error": 0, "warning": 1, "info": 2}
+    patterns.sort(key=lambda pattern: (rank[pattern.severity], -pattern.count, pattern.code))
     return patterns

@@ -129,7 +129,7 @@ class Report:
             "stats": self.stats,
             "facts": self.facts.get("dataset", {}),
             "samples": samples,
-            "patterns": [pattern.to_dict() for pattern in find_patterns(findings, len(samples))],
+            "patterns": [pattern.to_dict() for pattern in find_patterns(findings, len(samples), subjects)],
             "findings": [finding.to_dict() for finding in findings],
         }
         if self.checks:

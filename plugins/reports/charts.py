@@ -85,7 +85,7 @@ def _clock(start: datetime | None, minutes: int) -> str:
 
 def _bin_group(index: int, x: float, slot: float, values: Mapping[str, Sequence[int]], scale: float, bottom: float, label: str) -> str:
     """One minute: a hit area, its stacked bars and a tooltip."""
-    parts = [f'<g class="bin" data-bin="{index}"><rect class="hit" x="{x:.1f}" y="0" width="{slot:.1f}" height="{bottom:.1f}"/>']
+    parts = [f'<g class="bin"><rect class="hit" x="{x:.1f}" y="0" width="{slot:.1f}" height="{bottom:.0f}"/>']
     y = bottom
     described = []
     for kind, counts in values.items():

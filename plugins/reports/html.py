@@ -39,6 +39,9 @@ LEVELS = {
 }
 #: Findings listed per pattern before "show all".
 PATTERN_EXAMPLES = 3
+#: A finding's details are shown up to this many characters (of indented JSON) on the page; the JSON report
+#: has them all. Keeps the page of a 117-sample run small (process lists in details can be long).
+MAX_DETAILS_CHARS = 2000
 
 
 @lru_cache(maxsize=1)
@@ -137,9 +140,13 @@ def _finding_html(finding: Mapping[str, Any]) -> str:
     details = ""
     if finding.get("details") or finding.get("plugin"):
         shown = {key: finding[key] for key in ("plugin", "details") if key in finding}
+        dumped = json.dumps(shown, indent=2, ensure_ascii=False)
+        cut = ""
+        if len(dumped) > MAX_DETAILS_CHARS:
+            cut = f"\n… {len(dumped) - MAX_DETAILS_CHARS:,} more characters in the JSON report (--format json)"
+            dumped = dumped[:MAX_DETAILS_CHARS]
         # Line by line: the layout's line feeds stay, control characters inside the values are made visible.
-        dumped = json.dumps(shown, indent=2, ensure_ascii=False).split("\n")
-        details = f"<pre>{chr(10).join(text(line) for line in dumped)}</pre>"
+        details = f"<pre>{chr(10).join(text(line) for line in dumped.split(chr(10)))}{text(cut)}</pre>"
     return (
         f'<details class="finding" data-severity="{severity}" data-code="{text(finding["code"])}" data-subject="{text(subject)}">'
         f'<summary><span class="sev sev-{severity}">{severity}</span> <code class="where">{text(_location(finding))}</code> '

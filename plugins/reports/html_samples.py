@@ -26,7 +26,7 @@ __all__ = ["pictures_section", "samples_section", "short", "size_text"]
 
 #: Per-sample logs in the order the table prefers them (the profile's rule names).
 LOG_KEYS = ("30m-log", "verbose-log", "log")
-SHORT = 12
+SHORT = 10
 
 
 def short(sample: str) -> str:
@@ -97,7 +97,7 @@ def _row(sample: Mapping[str, Any], tree_link: str | None) -> str:
         _cell(text(facts.get("systeminfo.host_name", "")), facts.get("systeminfo.host_name", "")),
         _cell(text(facts.get("systeminfo.os_name", "")), facts.get("systeminfo.os_name", ""), "os"),
         _cell(text(facts.get("systeminfo.time_zone", "")), facts.get("systeminfo.time_zone", ""), "tz"),
-        f"<td>{sparkline(activity) if isinstance(activity, Mapping) else ''}</td>",
+        f"<td>{sparkline(activity, width=100) if isinstance(activity, Mapping) else ''}</td>",
     ]
     return f'<tr class="sample-row" id="s-{text(ident)}">{"".join(cells)}</tr>' + _detail_row(sample, tree_link, len(cells))
 
@@ -196,14 +196,14 @@ def pictures_section(report: Mapping[str, Any]) -> str:
         return '<section id="pictures"><h2>Pictures</h2><p class="empty">No log activity in this report (level structure or fast?).</p></section>'
     parts = ['<section id="pictures"><h2>Pictures</h2>']
     if subsets:
-        parts.append(f'<figure><figcaption>Event kinds per subset</figcaption>{kinds_per_subset(subsets)}{legend(["ps", "file", "reg", "net", "win", "session", "other"])}</figure>')
+        parts.append(f'<figure><figcaption>Event kinds per subset</figcaption>{kinds_per_subset(subsets, width=640)}{legend(["ps", "file", "reg", "net", "win", "session", "other"])}</figure>')
     if points:
         outliers = [point for point in points if point.outlier]
-        parts.append(f"<figure><figcaption>Log durations against the expected span (shaded: the profile's tolerance)</figcaption>{durations_chart(points)}</figure>")
         if outliers:
             items = "".join(f'<li><a href="#s-{text(point.sample)}">{text(short(point.sample))}</a> {text(point.subset)}: {point.minutes:g} min</li>' for point in outliers)
-            parts.append(f'<div class="outliers"><b>{len(outliers)} outside the tolerance</b><ul class="plain">{items}</ul></div>')
+            note = f'<div class="outliers"><b>{len(outliers)} outside the tolerance</b><ul class="plain">{items}</ul></div>'
         else:
-            parts.append('<p class="muted">Every log spans the expected time.</p>')
+            note = '<p class="muted">Every log spans the expected time.</p>'
+        parts.append(f"<figure><figcaption>Log durations against the expected span (shaded: the profile's tolerance)</figcaption>{durations_chart(points, width=640)}{note}</figure>")
     parts.append("</section>")
     return "".join(parts)

@@ -45,3 +45,10 @@ def test_the_report_document_carries_patterns_and_keeps_every_finding() -> None:
 
 def test_message_shape() -> None:
     assert message_shape(f"file {'ab' * 32}.log has 12 lines, 3.5 s") == "file <hash>.log has N lines, N s"
+
+
+def test_findings_without_a_subject_touch_the_sample_their_path_names() -> None:
+    unlisted = [Finding("checksum-file-unlisted", Severity.ERROR, "not listed", path=f"impfuzzy/{sample.upper()}.impfuzzy") for sample in SAMPLES[:6]]
+    elsewhere = [Finding("checksum-file-missing", Severity.ERROR, "missing", path=f"impfuzzy/{sample}x.txt") for sample in SAMPLES[:6]]
+    patterns = find_patterns([*unlisted, *elsewhere, *_on(SAMPLES)], sample_total=10, samples=SAMPLES)
+    assert [(pattern.code, pattern.samples) for pattern in patterns] == [("checksum-file-unlisted", 6), ("artefact-name-mismatch", 10)]

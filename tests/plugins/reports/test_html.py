@@ -74,6 +74,19 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return verify_json(sample.root, sample.root.parent / "report.json")
 
 
+@pytest.fixture(scope="module")
+def damaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[SampleDistribution, dict[str, Any]]:
+    """The sample distribution with every impfuzzy file renamed (a systematic problem) and one 30m log cut
+    to its first 40 % (a duration outlier)."""
+    sample = write_sample(tmp_path_factory.mktemp("damaged") / "ds", seed=0)
+    for path in (sample.root / "impfuzzy").iterdir():
+        path.rename(path.with_suffix(".impfuzzy"))
+    log = sample.root / "MK2Log" / "30m" / f"{sample.samples[1].sha256}.log"
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(b"".join(lines[: len(lines) * 4 // 10]))
+    return sample, verify_json(sample.root, sample.root.parent / "report.json")
+
+
 def artefacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(os.environ["MK2DS_ARTEFACTS"]) if os.environ.get("MK2DS_ARTEFACTS") else tmp_path_factory.mktemp("artefacts")
     folder.mkdir(parents=True, exist_ok=True)
@@ -299,5 +312,31 @@ def test_hostile_strings_stay_text_in_a_browser(hostile: dict[str, Any], tmp_pat
         assert "\\u202egpj.exe\\x07.txt" in body and "\u202e" not in body and "\x1b" not in body
         tools.click("document.querySelector('details.finding summary')")
         assert tools.evaluate("window.__pwned === undefined")
+        extra, errors = problems(tools, page)
+        assert extra == [] and errors == []
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_a_damaged_distribution_shows_patterns_once_and_names_the_outlier(damaged: tuple[SampleDistribution, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> None:
+    sample, document = damaged
+    short_log = sample.samples[1].sha256
+    assert {"checksum-file-unlisted", "checksum-file-missing"} <= {pattern["code"] for pattern in document["patterns"]}
+    artefacts = artefacts_dir(tmp_path_factory)
+    page = artefacts / "report-damaged.html"
+    page.write_text(render(document, argparse.Namespace()), encoding="utf-8")
+    with browser(page) as tools:
+        assert tools.evaluate("document.querySelector('.verdict .word').textContent") == "FAILED"
+        assert tools.evaluate("document.querySelectorAll('.pattern').length") == len(document["patterns"])
+        # the pattern's own findings are folded: none of them is visible until asked for
+        assert tools.evaluate("[...document.querySelectorAll('section[data-code=\"checksum-file-unlisted\"] details.finding')].filter(f => f.checkVisibility()).length") == 0
+        screenshot(tools, artefacts / "report-damaged-full.png")
+        outliers = tools.evaluate("[...document.querySelectorAll('.outliers a')].map(a => a.getAttribute('href'))")
+        assert outliers == [f"#s-{short_log}"]
+        tools.click("document.querySelector('.outliers a')")
+        tools.wait_for(f"!document.querySelector('tbody[data-sample=\"{short_log}\"] tr.detail').hidden")
+        groups = tools.evaluate(f"document.querySelectorAll('tbody[data-sample=\"{short_log}\"] figure[data-log=\"30m-log\"] g.bin').length")
+        assert groups == clock_minutes(sample.root / "MK2Log" / "30m" / f"{short_log}.log") < 20
+        screenshot(tools, artefacts / "report-damaged-outlier.png", full=False)
         extra, errors = problems(tools, page)
         assert extra == [] and errors == []
