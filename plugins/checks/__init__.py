@@ -4,4 +4,5 @@ Each module is one plugin: ``checks.profile`` (the built-in ``soliton-2018`` pro
 ``checks.classifier`` (``mk2ds_classify_entry`` by the profile's kinds), ``checks.layout``,
 ``checks.sample_list`` and ``checks.cross_references`` (``mk2ds_check_dataset``), ``checks.logs`` and
 ``checks.sysinfo`` (``mk2ds_check_entry``). Every one also registers its finding codes (``mk2ds_register_codes``).
+``activity`` is no plugin: the log checks count events per minute and kind with it (the ``<log>.activity`` fact).
 """
