@@ -220,6 +220,7 @@ def verify(
     if isinstance(subjects, list):
         report.subjects = [str(subject) for subject in subjects]
     report.checks = checks_description(pm, context, packaged=payload is not None)
+    _move_not_run_facts(report)
     report.codes = code_descriptions(pm)
     return report
 
@@ -237,6 +238,19 @@ def code_descriptions(pm: pluggy.PluginManager) -> dict[str, dict[str, Any]]:
 #: Why a kind of check did not run, by the level that skips it.
 _SKIPPED_AT = {"mk2ds_check_entry": ("structure", "level structure reads names and sizes only (--level fast or full checks file contents)")}
 _CHECK_HOOKS = ("mk2ds_check_container", "mk2ds_check_dataset", "mk2ds_check_entry")
+
+
+#: A dataset fact ``not-run:PLUGIN`` whose value is the reason: a check that could not run says so.
+NOT_RUN_PREFIX = "not-run:"
+
+
+def _move_not_run_facts(report: Report) -> None:
+    """Checks that said they could not run (``Fact("not-run:PLUGIN", reason)``) move from ``ran`` to ``not_run``."""
+    facts = report.facts.get("dataset", {})
+    for key in [key for key in facts if key.startswith(NOT_RUN_PREFIX)]:
+        name, reason = key[len(NOT_RUN_PREFIX):], str(facts.pop(key))
+        report.checks["ran"] = [item for item in report.checks["ran"] if item["name"] != name]
+        report.checks["not_run"].append({"name": name, "reason": reason})
 
 
 def checks_description(pm: pluggy.PluginManager, context: VerifyContext, *, packaged: bool) -> dict[str, Any]:

@@ -118,6 +118,8 @@ def test_report_document_carries_what_the_page_shows(distribution: tuple[SampleD
     assert facts["30m-log.bytes"] == (sample.root / "MK2Log" / "30m" / f"{document['samples'][0]['id']}.log").stat().st_size
     assert document["target"]["profile_title"] == "Soliton Dataset 2018" and document["checks"]["level"] == "full"
     assert {item["name"] for item in document["checks"]["ran"]} >= {"checks.logs", "checks.layout"}
+    assert [item["name"] for item in document["checks"]["not_run"]] == ["pe.checks"]  # no --samples DIR
+    assert "no --samples DIR" in document["checks"]["not_run"][0]["reason"] and not any(key.startswith("not-run:") for key in document["facts"])
     assert set(document["codes"]) == {finding["code"] for finding in document["findings"]}
     assert any(key.startswith("activity:MK2Log/Normal/") for key in document["facts"])
 
