@@ -116,7 +116,11 @@ class Finding:
 
 @dataclass(frozen=True)
 class Fact:
-    """A piece of information for the report, attached to a subject (a sample hash, or ``None`` for the dataset)."""
+    """A piece of information for the report, attached to a subject (a sample hash, or ``None`` for the dataset).
+
+    A check that cannot run says so with the dataset fact ``not-run:PLUGIN`` and the reason as its value
+    (``Fact("not-run:pe.checks", "no --samples DIR given")``): the report lists it under checks not run.
+    """
 
     key: str
     value: Any

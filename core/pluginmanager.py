@@ -57,6 +57,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "mk2ds.plugins.reports.json",
     "mk2ds.plugins.reports.junit",
     "mk2ds.plugins.reports.sarif",
+    "mk2ds.plugins.reports.html",
     # the Mark II reader; convert, format and validate
     "mk2ds.plugins.reader",
     "mk2ds.plugins.records.jsonl",

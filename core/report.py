@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mk2ds.core.findings import Fact, Finding, Severity
+from mk2ds.core.patterns import find_patterns
 
 __all__ = ["REPORT_FORMAT_VERSION", "ExitCode", "Report", "finding_sort_key"]
 
@@ -58,6 +59,8 @@ class Report:
     ``command`` names the command (``verify``, ``convert``, ...); ``target`` describes what was examined;
     ``stats`` holds counts the command wants to show; ``facts`` maps subject (``"dataset"`` or a sample id)
     to key/value facts; ``subjects`` lists the samples known to the run (so samples without findings show).
+    ``codes`` describes the finding codes (severity, description, plugin) and ``checks`` which checks ran and
+    which did not (and why); both are filled by ``verify`` and left out of the document when empty.
     """
 
     command: str
@@ -68,6 +71,8 @@ class Report:
     subjects: list[str] = field(default_factory=list)
     tool: dict[str, Any] = field(default_factory=dict)
     fail_on: Severity = Severity.ERROR
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: dict[str, Any] = field(default_factory=dict)
 
     def add(self, items: Iterable[Finding | Fact]) -> None:
         for item in items:
@@ -117,7 +122,7 @@ class Report:
                     "facts": self.facts.get(subject, {}),
                 }
             )
-        return {
+        document: dict[str, Any] = {
             "report_format": REPORT_FORMAT_VERSION,
             "command": self.command,
             "tool": self.tool,
@@ -129,5 +134,13 @@ class Report:
             "stats": self.stats,
             "facts": self.facts.get("dataset", {}),
             "samples": samples,
+            "patterns": [pattern.to_dict() for pattern in find_patterns(findings, len(samples), subjects)],
             "findings": [finding.to_dict() for finding in findings],
         }
+        if self.checks:
+            document["checks"] = self.checks
+        used = {finding.code for finding in findings}
+        codes = {code: info for code, info in sorted(self.codes.items()) if code in used}
+        if codes:
+            document["codes"] = codes
+        return document

@@ -31,7 +31,7 @@ from mk2ds.core.engines import EngineSession, EngineTask, pack_tasks
 from mk2ds.core.findings import Fact, Finding, Severity
 from mk2ds.core.hookcalls import HookFailed, call_service, collect_results, plugin_error
 from mk2ds.core.hookguard import time_limit
-from mk2ds.core.pluginmanager import PluginSettings
+from mk2ds.core.pluginmanager import PluginSettings, plugin_infos
 from mk2ds.core.profile import Profile
 from mk2ds.core.progress import Progress
 from mk2ds.core.registry import codes as registered_codes
@@ -148,7 +148,9 @@ def verify(
         report.target = {
             "location": location,
             "container": "zip" if isinstance(container, ZipDataset) else "folder",
+            "name": os.path.basename(os.path.normpath(location)),
             "profile": profile.name,
+            "profile_title": str(profile.document.get("title") or profile.name),
             "level": level,
         }
         if payload:
@@ -198,7 +200,58 @@ def verify(
         }
     )
     report.subjects = [str(subject) for subject in dict.fromkeys(context.subjects)]
+    report.checks = checks_description(pm, context, packaged=payload is not None)
+    _move_not_run_facts(report)
+    report.codes = code_descriptions(pm)
     return report
+
+
+def code_descriptions(pm: pluggy.PluginManager) -> dict[str, dict[str, Any]]:
+    """Every registered code's severity, description and plugin, for the report."""
+    described = {}
+    for code, info in registered_codes(pm).items():
+        described[code] = {"severity": info.severity.value, "description": info.description}
+        if info.plugin:
+            described[code]["plugin"] = info.plugin
+    return described
+
+
+#: Why a kind of check did not run, by the level that skips it.
+_SKIPPED_AT = {"mk2ds_check_entry": ("structure", "level structure reads names and sizes only (--level fast or full checks file contents)")}
+_CHECK_HOOKS = ("mk2ds_check_container", "mk2ds_check_dataset", "mk2ds_check_entry")
+
+
+#: A dataset fact ``not-run:PLUGIN`` whose value is the reason: a check that could not run says so.
+NOT_RUN_PREFIX = "not-run:"
+
+
+def _move_not_run_facts(report: Report) -> None:
+    """Checks that said they could not run (``Fact("not-run:PLUGIN", reason)``) move from ``ran`` to ``not_run``."""
+    facts = report.facts.get("dataset", {})
+    for key in [key for key in facts if key.startswith(NOT_RUN_PREFIX)]:
+        name, reason = key[len(NOT_RUN_PREFIX):], str(facts.pop(key))
+        report.checks["ran"] = [item for item in report.checks["ran"] if item["name"] != name]
+        report.checks["not_run"].append({"name": name, "reason": reason})
+
+
+def checks_description(pm: pluggy.PluginManager, context: VerifyContext, *, packaged: bool) -> dict[str, Any]:
+    """Which plugins' checks ran at this level, and which did not and why (for the report)."""
+    ran: dict[str, list[str]] = {}
+    not_run: list[dict[str, str]] = []
+    for hook in _CHECK_HOOKS:
+        names = sorted({impl.plugin_name for impl in getattr(pm.hook, hook).get_hookimpls()})
+        skipped = _SKIPPED_AT.get(hook)
+        if hook == "mk2ds_check_container" and not packaged:
+            continue
+        if skipped and context.level == skipped[0]:
+            not_run.extend({"name": name, "hook": hook, "reason": skipped[1]} for name in names)
+            continue
+        for name in names:
+            ran.setdefault(name, []).append(hook)
+    for info in plugin_infos(pm):
+        if info.blocked:
+            not_run.append({"name": info.name, "reason": "blocked (-p no:NAME or MK2DS_BLOCK_PLUGINS)"})
+    return {"level": context.level, "ran": [{"name": name, "hooks": hooks} for name, hooks in sorted(ran.items())], "not_run": not_run}
 
 
 def _check_entries(

@@ -6,4 +6,5 @@ Each module is one plugin: ``checks.profile`` (the built-in ``soliton-2018`` pro
 ``checks.sysinfo`` (``mk2ds_check_entry``; ``checks.logs`` also ``mk2ds_check_dataset``, to say once when the
 process-tree service is missing). Every one also registers its finding codes (``mk2ds_register_codes``).
 ``shared`` is no plugin: it declares the data these checks pass to each other (``SAMPLES``, ``SAMPLE_FILES``).
+``activity`` is no plugin: the log checks count events per minute and kind with it (the ``<log>.activity`` fact).
 """

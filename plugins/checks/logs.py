@@ -33,6 +33,7 @@ from mk2ds.core import (
     check_not_run,
     hookimpl,
 )
+from mk2ds.plugins.checks.activity import ActivityCounter
 from mk2ds.plugins.checks.cross_references import hashes_in
 from mk2ds.plugins.checks.log_times import DEFAULT_BACKWARDS_TOLERANCE, TIME_CODES, LogTimeObserver
 from mk2ds.plugins.checks.shared import SAMPLES, SYSINFO_TIME_ZONES
@@ -160,10 +161,12 @@ class _LogObserver:
         self.first_text: str | None = None
         self.last_text: str | None = None
         self.records = 0
+        self.activity = ActivityCounter()
 
     def watch(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
         for index, record in enumerate(records, start=1):
             self.records += 1
+            self.activity.add(record)
             line = record.get("_line", index)
             sn = record.get("sn")
             if isinstance(sn, int):
@@ -374,8 +377,24 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
         yield Finding("log-sample-not-seen", Severity.WARNING, "the sample's own file (its hash) appears in no path or command line of its log", path=entry.path, subject=subject)
     if tree_summary is not None:
         yield from _tree_items(entry.path, subject, rule["name"] if rule else "log", tree_summary)
-    if subject:
-        key = rule["name"] if rule else "log"
-        yield Fact(f"{key}.records", stats.get("records", observer.records), subject=subject)
-        if span is not None:
-            yield Fact(f"{key}.minutes", round(span, 1), subject=subject)
+    yield from _log_facts(entry, subject, rule, stats, observer)
+
+
+def _log_facts(entry: Entry, subject: str | None, rule: Mapping[str, Any] | None, stats: Mapping[str, Any], observer: _LogObserver) -> Iterator[Fact]:
+    """Size, records, span and per-minute activity of a sample's log (activity also for logs of no sample)."""
+    if rule and rule.get("expected_minutes"):
+        observer.activity.expected_minutes = rule["expected_minutes"]
+        observer.activity.tolerance_minutes = float(rule.get("tolerance_minutes", 5))
+    activity = observer.activity.fact_value()
+    if not subject:
+        if activity is not None:
+            yield Fact(f"activity:{entry.path}", activity)
+        return
+    key = rule["name"] if rule else "log"
+    yield Fact(f"{key}.bytes", entry.size, subject=subject)
+    yield Fact(f"{key}.records", stats.get("records", observer.records), subject=subject)
+    span = observer.span_minutes
+    if span is not None:
+        yield Fact(f"{key}.minutes", round(span, 1), subject=subject)
+    if activity is not None:
+        yield Fact(f"{key}.activity", activity, subject=subject)

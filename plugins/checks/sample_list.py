@@ -345,6 +345,16 @@ def mk2ds_register_codes() -> list[CodeInfo]:
     ]
 
 
+def _row_facts(sample: dict[str, Any]) -> Iterator[Fact]:
+    """Extension, PE or not, and the Verbose/report flags of a sample, as facts of that sample."""
+    for key in ("extension", "is_pe"):
+        if sample[key] is not None:
+            yield Fact(key, sample[key], subject=sample["id"])
+    for flag, value in (sample.get("flags") or {}).items():
+        if value is not None:
+            yield Fact(f"flags.{flag}", value, subject=sample["id"])
+
+
 @hookimpl(tryfirst=True)
 def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Finding | Fact]:
     index = context.profile.sample_index
@@ -375,9 +385,7 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
     if unknown:
         yield Fact("list_unknown_columns", unknown)
     for sample in parsed.samples:
-        for key in ("extension", "is_pe"):
-            if sample[key] is not None:
-                yield Fact(key, sample[key], subject=sample["id"])
+        yield from _row_facts(sample)
         labels_index = parsed.roles.get("labels")
         if labels_index is not None and labels_index < len(parsed.headers):
             label = sample["columns"].get(parsed.headers[labels_index])

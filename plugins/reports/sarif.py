@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from mk2ds.core import OutputFormat, hookimpl
@@ -46,8 +47,19 @@ def rule_name(code: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in code.replace("/", "-").split("-") if part)
 
 
-def _code_table(options: argparse.Namespace) -> dict[str, Any]:
-    """The registered codes (``mk2ds codes``) of the default plugin set: the rule texts."""
+def _code_table(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The rule texts: the report's ``codes`` (what the plugins of the run registered), else the registered
+    codes of the default plugin set (``mk2ds codes``), for reports written before ``codes`` existed."""
+    if isinstance(report.get("codes"), dict):
+        return {
+            code: SimpleNamespace(
+                description=info.get("description", ""),
+                severity=SimpleNamespace(value=info.get("severity", "warning")),
+                plugin=info.get("plugin"),
+            )
+            for code, info in report["codes"].items()
+            if isinstance(info, dict)
+        }
     try:
         from mk2ds.core import registry
         from mk2ds.core.pluginmanager import get_plugin_manager
@@ -141,7 +153,7 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
         results.append(result)
     if dropped:
         results.append(_truncation_result(dropped, len(all_findings), rule_index[TRUNCATED]))
-    codes = _code_table(options)
+    codes = _code_table(report)
     by_code: dict[str, list[Mapping[str, Any]]] = {}
     for finding in findings:
         by_code.setdefault(finding["code"], []).append(finding)

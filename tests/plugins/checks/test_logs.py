@@ -38,7 +38,10 @@ def test_a_good_30m_log_gives_facts_and_the_tree_size(tmp_path: Path, pm: pluggy
     lines = [_line(1, 0, f"D:\\{SAMPLE}.exe"), _line(2, 15), _line(3, 30)]
     found = _check(tmp_path, pm, lines)
     facts = {key: value for key, value, _ in found if "." in str(key)}
+    activity = facts.pop("30m-log.activity")
+    assert (activity["bins"], activity["counts"], activity["expected_minutes"]) == (31, {"ps": [1] + [0] * 14 + [1] + [0] * 14 + [1]}, 30)
     assert facts == {
+        "30m-log.bytes": (tmp_path / "MK2Log" / "30m" / f"{SAMPLE}.log").stat().st_size,
         "30m-log.records": 3,
         "30m-log.minutes": 30.0,
         "30m-log.processes": 1,

@@ -134,7 +134,10 @@ def test_pefile_drift_and_mismatch(world: World, pm: pluggy.PluginManager, profi
     assert details["verdict"] == "mismatch" and "FILE_HEADER" in details["mismatch_blocks"]
     # the fast level compares impfuzzy only
     assert world.check(pm, profile, level="fast")[0] == []
-    assert world.check(pm, profile, level="structure") == ([], [])
+    findings, facts = world.check(pm, profile, level="structure")
+    assert findings == [] and [(fact.key, fact.value) for fact in facts] == [
+        ("not-run:pe.checks", "level structure: the shipped impfuzzy/PEfile results are not recomputed from the samples")
+    ]
 
 
 def test_content_decides_pe_or_not(world: World, pm: pluggy.PluginManager, profile: Profile) -> None:

@@ -31,9 +31,10 @@ def test_the_text_report_escapes_names_messages_and_facts() -> None:
     report = Report(command="verify", target={"location": f"ds{FORGED}", "profile": "p"})
     report.add([Fact("host_name", f"WIN{FORGED}"), Fact(f"key{FORGED}", "v", subject=f"sample{FORGED}")])
     report.add([Finding("unsafe-path", Severity.ERROR, f"message {FORGED}", path=f"MK2Log/{FORGED}.log", subject=f"sample{FORGED}")])
-    text = render(report.to_dict(), argparse.Namespace(color="never", output=None, show_info=True))
+    text = render(report.to_dict(), argparse.Namespace(color="never", output=None, show_info=True, facts=True))
     assert_inert(text)
     assert "host_name: WINx\\x1b]0;pwned\\x07" in text
+    assert "keyx\\x1b]0;pwned\\x07" in text  # a sample's facts
     assert text.rstrip().splitlines()[-1].startswith("FAILED:")
 
 

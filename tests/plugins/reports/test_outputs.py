@@ -72,7 +72,7 @@ def test_json_is_the_document_itself() -> None:
 
 @pytest.mark.parametrize("colour", ["never", "always"])
 def test_text_groups_findings_by_sample_and_says_failed(colour: str) -> None:
-    text = report_text.render(_document(), argparse.Namespace(color=colour))
+    text = report_text.render(_document(), argparse.Namespace(color=colour, facts=True))
     assert text.index("[dataset]") < text.index(f"[{SAMPLE}]")
     assert "systeminfo.host_name=PC1" in text
     assert "FAILED" in text and "2 errors, 1 warnings" in text
@@ -86,3 +86,37 @@ def test_text_lists_info_findings_only_when_asked() -> None:
     quiet = report_text.render(document, argparse.Namespace(color="never"))
     assert "extra.txt" not in quiet and "1 info findings not listed" in quiet
     assert "extra.txt" in report_text.render(document, argparse.Namespace(color="never", show_info=True))
+
+
+def _many_samples(count: int = 40) -> dict[str, Any]:
+    """A report where every sample has the same systematic warning and one sample a real error."""
+    report = Report(command="verify", target={"location": "ds"}, tool={"name": "mk2ds", "version": "0"})
+    report.subjects = [f"{index:064x}" for index in range(count)]
+    report.add(
+        Finding("artefact-name-mismatch", Severity.WARNING, f"impfuzzy/{subject}.txt is not named as expected", path=f"impfuzzy/{subject}.txt", subject=subject)
+        for subject in report.subjects
+    )
+    report.add([Finding("log-sn-backwards", Severity.ERROR, "sn is lower", path="MK2Log/30m/x.log", line=3, subject=report.subjects[7])])
+    report.add([Fact("systeminfo.host_name", "PC1", subject=subject) for subject in report.subjects])
+    return report.to_dict()
+
+
+def test_text_is_compact_verdict_first_and_shows_patterns_once() -> None:
+    document = _many_samples()
+    assert [pattern["code"] for pattern in document["patterns"]] == ["artefact-name-mismatch"]
+    assert document["patterns"][0]["samples"] == 40 and len(document["patterns"][0]["examples"]) == 3
+    text = report_text.render(document, argparse.Namespace(color="never"))
+    lines = text.splitlines()
+    assert lines[1].startswith("FAILED: 1 errors, 40 warnings") and lines[-1] == lines[1]
+    assert text.count("artefact-name-mismatch") == 1 and "40 findings on 40 of 40 samples" in text
+    assert "e.g. impfuzzy/" in text and "and 38 more" in text
+    assert "log-sn-backwards" in text and "PC1" not in text
+    assert "39 of 40 samples without errors or warnings beyond the patterns (--facts" in text
+    assert len(lines) < 25
+
+
+def test_text_show_all_and_facts_list_everything() -> None:
+    document = _many_samples()
+    text = report_text.render(document, argparse.Namespace(color="never", show_all=True, facts=True))
+    assert text.count("artefact-name-mismatch") == 41  # the pattern line and every finding
+    assert text.count("systeminfo.host_name=PC1") == 40

@@ -248,7 +248,7 @@ def test_sample_command(tmp_path: Path, run_cli: Callable[..., Any], sample: Sam
 
 
 def test_demo_verifies_a_fresh_sample(run_cli: Callable[..., Any]) -> None:
-    result = run_cli("demo", "--quiet", "--color", "never")
+    result = run_cli("demo", "--quiet", "--color", "never", "--facts")
     assert result.code == 0 and "OK: 0 errors, 3 warnings" in result.out and "impfuzzy=" in result.out  # 3rd: the stop before its start
     kept = run_cli("demo", "--keep", "--format", "json", "--quiet")
     report = json.loads(kept.out)
