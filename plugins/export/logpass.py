@@ -29,7 +29,8 @@ from mk2ds.core.hookcalls import plugin_error
 from mk2ds.core.walker import PluginSettings
 from mk2ds.plugins.checks.logs import check_log
 from mk2ds.plugins.export.tables import (
-    EVENT_FIELDS,
+    EVENT_TABLE_FIELDS,
+    PARTITION_NAMES,
     PROCESS_FIELDS,
     RELATION_FIELDS,
     event_row,
@@ -102,8 +103,11 @@ class _Tee:
 
     def through(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
         write, offset, assumed = self.writer.write, self.job.host_offset, self.assume_offset
+        where = {"subset": self.job.subset, "sample": self.job.sample}
         for record in records:
-            write(event_row(record, offset, assumed))
+            row = event_row(record, offset, assumed)
+            row.update(where)
+            write(row)
             yield record
 
 
@@ -112,7 +116,7 @@ def export_one_log(pm: pluggy.PluginManager, dataset: Dataset, shared: LogPass, 
     context = shared.context
     context.pm = pm
     result = LogResult(job)
-    events = ParquetTableWriter(os.path.join(shared.staging, job.events_file), EVENT_FIELDS, "events")
+    events = ParquetTableWriter(os.path.join(shared.staging, job.events_file), EVENT_TABLE_FIELDS, "events", dictionary=PARTITION_NAMES)
     tee = _Tee(events, job, shared.assume_offset)
 
     def build_tree(records: Iterable[Mapping[str, Any]]) -> Any:

@@ -24,6 +24,7 @@ from mk2ds.core.tables import ForeignKey, TableField
 __all__ = ["CROISSANT_CONTEXT", "TableInfo", "created_time", "croissant", "datapackage", "file_digest", "write_metadata"]
 
 PARQUET_MEDIA_TYPE = "application/x-parquet"
+PANDAS_MISSING = ("nan", "NaT")
 
 #: The JSON-LD context of Croissant 1.0 (as its specification gives it).
 CROISSANT_CONTEXT: dict[str, Any] = {
@@ -109,6 +110,8 @@ def _field_description(field: TableField) -> str:
 
 def _frictionless_schema(table: TableInfo) -> dict[str, Any]:
     schema: dict[str, Any] = {
+        # Frictionless reads Parquet through pandas, where a null integer is NaN and a null time NaT.
+        "missingValues": list(PANDAS_MISSING),
         "fields": [
             {"name": f.name, "type": _FRICTIONLESS_TYPES[f.type], "description": _field_description(f), **({"constraints": {"required": True}} if f.required else {})}
             for f in table.fields
@@ -128,14 +131,19 @@ def datapackage(folder: str, tables: Sequence[TableInfo], report: Mapping[str, A
     """The Data Package: one tabular resource per table (``events``: the partitioned folder)."""
     resources = []
     for table in tables:
-        resource: dict[str, Any] = {"name": table.name, "type": "table", "description": table.description, "format": "parquet", "mediatype": PARQUET_MEDIA_TYPE}
-        if table.partitioned:
-            resource["path"] = table.name
-        else:
-            digest, size = file_digest(os.path.join(folder, table.paths[0]))
-            resource.update({"path": table.paths[0], "hash": f"sha256:{digest}", "bytes": size})
-        resource["schema"] = _frictionless_schema(table)
-        resources.append(resource)
+        # A partitioned table is one resource per file: Frictionless reads a Parquet folder through pyarrow,
+        # which cannot yet read null partition values (logs of no sample) into pandas.
+        for number, path in enumerate(table.paths):
+            name = f"{table.name}-{number:04d}" if table.partitioned else table.name
+            digest, _size = file_digest(os.path.join(folder, path))
+            resources.append(
+                {
+                    "name": name, "profile": "tabular-data-resource", "type": "table", "path": path,
+                    "description": f"{table.description} ({path})" if table.partitioned else table.description,
+                    "format": "parquet", "mediatype": PARQUET_MEDIA_TYPE, "hash": f"sha256:{digest}",
+                    "schema": _frictionless_schema(table),
+                }
+            )
     return {
         "name": "mk2ds-export",
         "title": f"Analysis-ready tables of {os.path.basename(os.path.abspath(args.dataset))}",

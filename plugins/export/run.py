@@ -39,7 +39,7 @@ from mk2ds.plugins.checks.logs import SKIP_LOG_CHECKS_OPTION
 from mk2ds.plugins.export.datasheet import write_datasheet
 from mk2ds.plugins.export.logpass import LogJob, LogPass, LogResult, part_path, run_log_pass
 from mk2ds.plugins.export.metadata import TableInfo, write_metadata
-from mk2ds.plugins.export.tables import EVENT_FIELDS, PARTITION_FIELDS, PROCESS_FIELDS, RELATION_FIELDS
+from mk2ds.plugins.export.tables import EVENT_TABLE_FIELDS, PROCESS_FIELDS, RELATION_FIELDS
 from mk2ds.plugins.export.writers import merge_parts, require_pyarrow, write_duckdb, write_table
 from mk2ds.plugins.reader.timestamps import assumed_offset_option
 
@@ -132,24 +132,24 @@ def _log_items(results: list[LogResult], select: list[str], ignore: list[str]) -
 def _log_tables(staging: str, jobs: list[LogJob], results: list[LogResult]) -> list[TableInfo]:
     sample_key = ForeignKey(("sample",), "samples", ("sha256",))
     events = TableInfo(
-        "events", "every record of every log, typed; Hive-partitioned by subset and sample", (*EVENT_FIELDS, *PARTITION_FIELDS),
+        "events", "every record of every log, typed; Hive-partitioned by subset and sample", EVENT_TABLE_FIELDS,
         ("file", "line"), (sample_key,), sum(result.events for result in results),
         sorted({result.job.events_file for result in results if os.path.exists(os.path.join(staging, result.job.events_file))}),
     )
     infos = [events]
     for name, fields, key, description in (
-        ("processes", PROCESS_FIELDS, ("file", "process_id"), "one row per process of each log's process model"),
+        ("processes", PROCESS_FIELDS, ("process_key",), "one row per process of each log's process model"),
         ("relations", RELATION_FIELDS, (), "injection, wrote-then-ran and service edges between processes, with evidence"),
     ):
         rows = merge_parts((part_path(staging, name, job.number) for job in jobs), os.path.join(staging, f"{name}.parquet"), fields, name)
         keys: tuple[ForeignKey, ...] = (sample_key,)
         if name == "relations":
             keys += (
-                ForeignKey(("file", "source_id"), "processes", ("file", "process_id")),
-                ForeignKey(("file", "target_id"), "processes", ("file", "process_id")),
+                ForeignKey(("source_key",), "processes", ("process_key",)),
+                ForeignKey(("target_key",), "processes", ("process_key",)),
             )
         else:
-            keys += (ForeignKey(("file", "parent_id"), "processes", ("file", "process_id")),)
+            keys += (ForeignKey(("parent_key",), "processes", ("process_key",)),)
         infos.append(TableInfo(name, description, fields, key, keys, rows, [f"{name}.parquet"]))
     shutil.rmtree(os.path.join(staging, ".parts"), ignore_errors=True)
     return infos

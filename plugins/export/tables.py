@@ -29,13 +29,16 @@ from mk2ds.plugins.reader.timestamps import resolve_time
 __all__ = [
     "EVENT_FIELDS",
     "EVENT_INTEGER_KEYS",
+    "EVENT_TABLE_FIELDS",
     "EVENT_STRING_KEYS",
     "NO_VALUE",
     "PARTITION_FIELDS",
+    "PARTITION_NAMES",
     "PROCESS_FIELDS",
     "RELATION_FIELDS",
     "Instant",
     "event_row",
+    "process_key",
     "process_rows",
     "relation_rows",
     "resolve_instant",
@@ -71,15 +74,21 @@ EVENT_FIELDS: tuple[TableField, ...] = (
     *(TableField(key, "string", f"Mark II key {key}") for key in EVENT_STRING_KEYS),
     TableField("extra", "json", "every other key of the record with its value, and text found in an integer key (an object; {} when none)", required=True),
 )
+#: The events table as written: every file also holds its partition columns (dictionary-encoded, as pyarrow
+#: types partition keys it discovers), so that a single file is self-describing.
+EVENT_TABLE_FIELDS: tuple[TableField, ...] = (*EVENT_FIELDS, *PARTITION_FIELDS)
+PARTITION_NAMES: tuple[str, ...] = tuple(field.name for field in PARTITION_FIELDS)
 _TYPED_KEYS = frozenset(("time", "_file", "_line", *EVENT_INTEGER_KEYS, *EVENT_STRING_KEYS))
 
 PROCESS_FIELDS: tuple[TableField, ...] = (
+    TableField("process_key", "string", "unique in the export: FILE#PROCESS_ID", required=True),
     TableField("file", "string", "the log file the process was seen in", required=True),
     TableField("process_id", "string", "the process in its log: HOST|GUID, or HOST|path:PATH for a parent known by its path", required=True),
     *PARTITION_FIELDS,
     TableField("host", "string", "the host (com)"),
     TableField("guid", "string", "psGUID"),
-    TableField("parent_id", "string", "process_id of the parent in the same log (processes.process_id), null for a root"),
+    TableField("parent_key", "string", "process_key of the parent (processes.process_key), null for a root"),
+    TableField("parent_id", "string", "process_id of the parent in the same log, null for a root"),
     TableField("parent_guid", "string", "parentGUID as logged"),
     TableField("parent_link", "string", "how the parent was found (guid, path, ...)"),
     TableField("path", "string", "the executable (psPath)"),
@@ -107,8 +116,10 @@ PROCESS_FIELDS: tuple[TableField, ...] = (
 RELATION_FIELDS: tuple[TableField, ...] = (
     TableField("file", "string", "the log file the relation was seen in", required=True),
     TableField("kind", "string", "injection, wrote-then-ran or service", required=True),
-    TableField("source_id", "string", "the acting process (processes.process_id)", required=True),
-    TableField("target_id", "string", "the process acted on or started (processes.process_id)", required=True),
+    TableField("source_key", "string", "the acting process (processes.process_key)", required=True),
+    TableField("target_key", "string", "the process acted on or started (processes.process_key)", required=True),
+    TableField("source_id", "string", "the acting process in its log (HOST|GUID)", required=True),
+    TableField("target_id", "string", "the target process in its log (HOST|GUID)", required=True),
     *PARTITION_FIELDS,
     TableField("source_path", "string", "the acting process's executable"),
     TableField("target_path", "string", "the target process's executable"),
@@ -184,6 +195,11 @@ def event_row(record: Mapping[str, Any], host_offset: str | None, assume_offset:
     return row
 
 
+def process_key(file: str, process_id: str) -> str:
+    """The export-wide key of a process: its log file and its id in the log."""
+    return f"{file}#{process_id}"
+
+
 def _kinds(counts: Mapping[str, int], prefix: str) -> int:
     return sum(count for kind, count in counts.items() if kind.startswith(prefix))
 
@@ -199,9 +215,11 @@ def process_rows(model: Any, base: Mapping[str, Any], host_offset: str | None, a
         counts = dict(sorted(node.counts.items()))
         yield {
             **base,
+            "process_key": process_key(base["file"], node.id),
             "process_id": node.id,
             "host": node.host or None,
             "guid": node.guid,
+            "parent_key": process_key(base["file"], node.parent.id) if node.parent is not None else None,
             "parent_id": node.parent.id if node.parent is not None else None,
             "parent_guid": node.parent_guid,
             "parent_link": node.parent_link,
@@ -235,6 +253,8 @@ def relation_rows(model: Any, base: Mapping[str, Any]) -> Iterator[dict[str, Any
         yield {
             **base,
             "kind": relation.kind,
+            "source_key": process_key(base["file"], relation.source.id),
+            "target_key": process_key(base["file"], relation.target.id),
             "source_id": relation.source.id,
             "target_id": relation.target.id,
             "source_path": relation.source.path,

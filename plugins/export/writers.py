@@ -59,11 +59,13 @@ def arrow_type(field: TableField) -> Any:
     }[field.type]
 
 
-def arrow_schema(fields: Sequence[TableField]) -> Any:
+def arrow_schema(fields: Sequence[TableField], dictionary: Sequence[str] = ()) -> Any:
+    """The Arrow schema of ``fields``; names in ``dictionary`` are dictionary-encoded strings (the partition
+    columns of ``events``, typed as the partition keys that pyarrow discovers from the paths)."""
     pa = require_pyarrow()
     return pa.schema(
         [
-            pa.field(field.name, arrow_type(field), nullable=not field.required, metadata={"description": field.description, "mk2ds_type": field.type})
+            pa.field(field.name, pa.dictionary(pa.int32(), pa.string()) if field.name in dictionary else arrow_type(field), nullable=not field.required, metadata={"description": field.description, "mk2ds_type": field.type})
             for field in fields
         ]
     )
@@ -97,13 +99,13 @@ def _cell(field: TableField, value: Any) -> Any:
 class ParquetTableWriter:
     """Rows in, one Parquet file out (``close`` finishes it); an empty table still gets its schema."""
 
-    def __init__(self, path: str, fields: Sequence[TableField], table: str, batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(self, path: str, fields: Sequence[TableField], table: str, batch_rows: int = BATCH_ROWS, dictionary: Sequence[str] = ()) -> None:
         require_pyarrow()
         from pyarrow import parquet
 
         self.fields = tuple(fields)
         self.table = table
-        self.schema = arrow_schema(self.fields)
+        self.schema = arrow_schema(self.fields, dictionary)
         self.batch_rows = batch_rows
         self.rows = 0
         self._pending: list[Mapping[str, Any]] = []
@@ -134,7 +136,11 @@ class ParquetTableWriter:
             if field.required and any(value is None for value in values):
                 number = self.rows + 1 + values.index(None)
                 raise ValueError(f"table {self.table}, row {number}: {field.name} is required but missing")
-            columns.append(pa.array(values, type=self.schema.field(index).type))
+            kind = self.schema.field(index).type
+            if pa.types.is_dictionary(kind):
+                columns.append(pa.array(values, type=pa.string()).dictionary_encode().cast(kind))
+            else:
+                columns.append(pa.array(values, type=kind))
         self._writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=self.schema))
         self.rows += len(self._pending)
         self._pending = []
