@@ -49,9 +49,11 @@ def render_datasheet(tables: Sequence[TableInfo], report: Mapping[str, Any], log
     lines = [
         f"# Export of {name}",
         "",
-        f"Written by `mk2ds export` (mk2ds {report.get('tool', {}).get('version', '?')}) on {created_time()}, profile "
-        f"`{report.get('target', {}).get('profile', '?')}`, verification level `{args.level}`. "
-        "`datapackage.json` (Frictionless) and `croissant.json` (MLCommons Croissant) describe every table and file.",
+        (
+            f"Written by `mk2ds export` (mk2ds {report.get('tool', {}).get('version', '?')}) on {created_time()}, profile "
+            f"`{report.get('target', {}).get('profile', '?')}`, verification level `{args.level}`. "
+            "`datapackage.json` (Frictionless) and `croissant.json` (MLCommons Croissant) describe every table and file."
+        ),
         "",
         "## Tables",
         "",
@@ -64,8 +66,7 @@ def render_datasheet(tables: Sequence[TableInfo], report: Mapping[str, Any], log
         "",
         "## Findings",
         "",
-        f"{summary.get('error', 0)} errors, {summary.get('warning', 0)} warnings, {summary.get('info', 0)} notes "
-        "(table `findings`).",
+        f"{summary.get('error', 0)} errors, {summary.get('warning', 0)} warnings, {summary.get('info', 0)} notes (table `findings`).",
         "",
         *(f"- `{code}`: {count}" for code, count in sorted(codes.items())),
         "",
@@ -73,8 +74,10 @@ def render_datasheet(tables: Sequence[TableInfo], report: Mapping[str, Any], log
         "",
         QUERY_EXAMPLE,
         "",
-        "Times: `time` is the UTC instant, null where the offset is unknown; `time_local` the wall clock as "
-        "logged; `time_offset_source` says where the offset came from (record, sysinfo, assumed).",
+        (
+            "Times: `time` is the UTC instant, null where the offset is unknown; `time_local` the wall clock as "
+            "logged; `time_offset_source` says where the offset came from (record, sysinfo, assumed)."
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -26,14 +26,24 @@ from typing import Any
 
 import pluggy
 
-from mk2ds.core import ExitCode, Fact, Finding, Report, Severity, UsageError, VerifyContext, hookimpl, registry
+from mk2ds.core import (
+    ExitCode,
+    Fact,
+    Finding,
+    Report,
+    Severity,
+    UsageError,
+    VerifyContext,
+    hookimpl,
+    registry,
+)
 from mk2ds.core.cli import tool_description
 from mk2ds.core.dataset import Dataset
 from mk2ds.core.engines import open_engine
 from mk2ds.core.hookcalls import call_each, plugin_error
 from mk2ds.core.output_guard import refuse_output_over_inputs
 from mk2ds.core.tables import ExportContext, ExportTable, ForeignKey
-from mk2ds.core.walker import PluginSettings, code_selected, default_jobs, verify
+from mk2ds.core.walker import code_selected, default_jobs, verify
 from mk2ds.plugins.checks.cross_references import hashes_in
 from mk2ds.plugins.checks.logs import SKIP_LOG_CHECKS_OPTION
 from mk2ds.plugins.export.datasheet import write_datasheet
@@ -199,7 +209,7 @@ def export_dataset(pm: pluggy.PluginManager, args: argparse.Namespace, staging: 
     if args.fail_on != NEVER and not report.internal_error and any(f.severity.rank >= Severity(args.fail_on).rank for f in report.findings):
         return ExportResult(report, [], results, written=False)
     tables = _log_tables(staging, jobs, results)
-    logs = [
+    logs: list[Mapping[str, Any]] = [
         {"file": r.job.path, "subset": r.job.subset, "sample": r.job.sample, "bytes": r.job.size, "events": r.events, "processes": r.processes, "relations": r.relations}
         for r in results
     ]

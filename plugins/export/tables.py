@@ -29,8 +29,8 @@ from mk2ds.plugins.reader.timestamps import resolve_time
 __all__ = [
     "EVENT_FIELDS",
     "EVENT_INTEGER_KEYS",
-    "EVENT_TABLE_FIELDS",
     "EVENT_STRING_KEYS",
+    "EVENT_TABLE_FIELDS",
     "NO_VALUE",
     "PARTITION_FIELDS",
     "PARTITION_NAMES",
@@ -55,9 +55,7 @@ EVENT_STRING_KEYS: tuple[str, ...] = (
     "md5", "sig", "signer", "entry", "valType", "valStr", "api", "winTitle", "drvType",
 )  # fmt: skip
 #: Integer keys, from the record schema (``sn`` first).
-EVENT_INTEGER_KEYS: tuple[str, ...] = tuple(
-    ["sn", *(key for key in load_schema("record")["x-integer-fields"] if key != "sn")]
-)
+EVENT_INTEGER_KEYS: tuple[str, ...] = ("sn", *(key for key in load_schema("record")["x-integer-fields"] if key != "sn"))
 
 PARTITION_FIELDS: tuple[TableField, ...] = (
     TableField("subset", "string", "the log's subset: the folder holding it (30m, Verbose, Normal, WannaCry, ...); a partition key", required=True),

@@ -41,7 +41,7 @@ _MILLISECOND = timedelta(milliseconds=1)
 def require_pyarrow() -> Any:
     try:
         import pyarrow
-        import pyarrow.parquet  # noqa: F401
+        import pyarrow.parquet
     except ImportError:
         raise UsageError(INSTALL_HINT) from None
     return pyarrow
@@ -85,9 +85,7 @@ def _cell(field: TableField, value: Any) -> Any:
             return (value - _EPOCH) // _MILLISECOND
         if isinstance(value, int) and not isinstance(value, bool):
             return value  # epoch milliseconds
-    elif kind == "string" and isinstance(value, str):
-        return value
-    elif kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+    elif kind == "string" and isinstance(value, str) or kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
         return value
     elif kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
