@@ -64,6 +64,7 @@ FINDING_FIELDS: tuple[TableField, ...] = (
     TableField("details", "json", "machine-readable details (an object)", required=True),
 )
 
+_LOG_COUNTS = (("log_bytes", "bytes"), ("events", "events"), ("processes", "processes"), ("relations", "relations"))
 _FACT_COLUMNS = {
     "pe_status": "pe-status",
     "imphash": "imphash",
@@ -115,22 +116,26 @@ def sample_rows(context: ExportContext) -> Iterator[dict[str, Any]]:
             "list_columns": sample.get("columns") or {},
             "impfuzzy_check": _impfuzzy_check(sample_id, facts, findings),
             "log_files": len(logs),
-            "log_bytes": sum(int(log.get("bytes") or 0) for log in logs),
-            "events": sum(int(log.get("events") or 0) for log in logs),
-            "processes": sum(int(log.get("processes") or 0) for log in logs),
-            "relations": sum(int(log.get("relations") or 0) for log in logs),
+            **{column: sum(int(log.get(key) or 0) for log in logs) for column, key in _LOG_COUNTS},
             "errors": int(counts.get("error", 0)),
             "warnings": int(counts.get("warning", 0)),
             "facts": facts,
         }
-        for column, key in _FACT_COLUMNS.items():
-            value = facts.get(key)
-            if column == "clock_offset_seconds" or column == "minutes_30m":
-                value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-            elif value is not None and not isinstance(value, str):
-                value = str(value)
-            row[column] = value
+        row.update(_fact_columns(facts))
         yield row
+
+
+def _fact_columns(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The typed columns taken from a sample's facts."""
+    columns: dict[str, Any] = {}
+    for column, key in _FACT_COLUMNS.items():
+        value = facts.get(key)
+        if column in ("clock_offset_seconds", "minutes_30m"):
+            value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        elif value is not None and not isinstance(value, str):
+            value = str(value)
+        columns[column] = value
+    return columns
 
 
 def finding_rows(context: ExportContext) -> Iterator[dict[str, Any]]:

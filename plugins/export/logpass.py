@@ -177,6 +177,41 @@ def _tasks(jobs: Sequence[LogJob]) -> list[list[LogJob]]:
     return [[ordered[index] for index in group] for group in groups]
 
 
+def _failed(jobs: Iterable[LogJob], error: BaseException) -> dict[int, LogResult]:
+    return {job.number: LogResult(job, items=[plugin_error("export", "export", error, job.path)]) for job in jobs}
+
+
+def _on_engine(engine: EngineSession, shared: LogPass, tasks: list[list[LogJob]], show_progress: bool | None) -> dict[int, LogResult]:
+    found: dict[int, LogResult] = {}
+    engine_tasks = [
+        EngineTask(f"export {group[0].path}" + (f" and {len(group) - 1} more" if len(group) > 1 else ""), sum(job.size for job in group), group)
+        for group in tasks
+    ]
+    for outcome in engine.run(export_logs_task, engine_tasks, shared=shared, label="export", show_progress=show_progress):
+        if outcome.error is not None:
+            found.update(_failed(outcome.task.argument, RuntimeError(f"the task exporting this log never finished: {outcome.error}")))
+        else:
+            found.update({result.job.number: result for result in outcome.result})
+    return found
+
+
+def _in_processes(pm: pluggy.PluginManager, shared: LogPass, tasks: list[list[LogJob]], workers: int, settings: PluginSettings) -> dict[int, LogResult]:
+    found: dict[int, LogResult] = {}
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    # Forked workers use this very plugin manager (also plugins registered programmatically).
+    _WORKER["parent"] = pm if method == "fork" else None
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context(method), initializer=_worker_init, initargs=(settings,)
+    ) as pool:
+        futures = {pool.submit(_worker_run, shared, group): group for group in tasks}
+        for future in concurrent.futures.as_completed(futures):
+            try:
+                found.update({result.job.number: result for result in future.result()})
+            except Exception as error:  # noqa: BLE001 - a dead worker fails its logs, not the run
+                found.update(_failed(futures[future], error))
+    return found
+
+
 def run_log_pass(
     pm: pluggy.PluginManager,
     shared: LogPass,
@@ -189,33 +224,10 @@ def run_log_pass(
 ) -> list[LogResult]:
     """Export every log; results in ``jobs`` order whatever ran where."""
     tasks = _tasks(jobs)
-    found: dict[int, LogResult] = {}
     if engine is not None:
-        engine_tasks = [EngineTask(f"export {group[0].path}" + (f" and {len(group) - 1} more" if len(group) > 1 else ""), sum(job.size for job in group), group) for group in tasks]
-        for outcome in engine.run(export_logs_task, engine_tasks, shared=shared, label="export", show_progress=show_progress):
-            group = outcome.task.argument
-            if outcome.error is not None:
-                failure = RuntimeError(f"the task exporting this log never finished: {outcome.error}")
-                found.update({job.number: LogResult(job, items=[plugin_error("export", "export", failure, job.path)]) for job in group})
-            else:
-                found.update({result.job.number: result for result in outcome.result})
+        found = _on_engine(engine, shared, tasks, show_progress)
     elif workers <= 1 or len(tasks) < 2:
-        for group in tasks:
-            found.update({result.job.number: result for result in export_logs_task(pm, shared, group)})
+        found = {result.job.number: result for group in tasks for result in export_logs_task(pm, shared, group)}
     else:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        # Forked workers use this very plugin manager (also plugins registered programmatically).
-        _WORKER["parent"] = pm if method == "fork" else None
-        with concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context(method),
-            initializer=_worker_init,
-            initargs=(settings,),
-        ) as pool:
-            futures = {pool.submit(_worker_run, shared, group): group for group in tasks}
-            for future in concurrent.futures.as_completed(futures):
-                try:
-                    found.update({result.job.number: result for result in future.result()})
-                except Exception as error:  # noqa: BLE001 - a dead worker fails its logs, not the run
-                    found.update({job.number: LogResult(job, items=[plugin_error("export", "export", error, job.path)]) for job in futures[future]})
+        found = _in_processes(pm, shared, tasks, workers, settings)
     return [found[job.number] for job in jobs]

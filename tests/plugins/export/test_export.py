@@ -202,3 +202,35 @@ def test_fail_on_writes_nothing(distribution: Path, tmp_path: Path) -> None:
     assert main(["export", str(broken), str(tmp_path / "out"), "--quiet"]) == 0
     codes = duckdb.sql(f"SELECT code, line FROM '{tmp_path}/out/findings.parquet' WHERE severity = 'error'").fetchall()
     assert ("log-unparseable", 314) in codes  # the added line, exported as a finding
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file() and path.name != "mk2ds.duckdb"}
+
+
+def test_dask_engine_writes_the_same_files_byte_for_byte(distribution: Path, exported: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    assert _export(distribution, tmp_path / "dask", "--engine", "dask", "--workers", "2") == 0
+    assert _files(tmp_path / "dask") == _files(exported)
+
+
+def test_duckdb_database_has_the_tables_and_keys(exported: Path) -> None:
+    database = duckdb.connect(str(exported / "mk2ds.duckdb"), read_only=True)
+    names = {row[0] for row in database.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"events", "processes", "relations", "samples", "findings"} <= names
+    keys = database.sql("SELECT table_name, constraint_type FROM duckdb_constraints() WHERE constraint_type IN ('FOREIGN KEY', 'PRIMARY KEY')").fetchall()
+    assert ("events", "FOREIGN KEY") in keys and ("processes", "PRIMARY KEY") in keys
+    for name in ("events", "processes", "relations", "samples", "findings"):
+        parquet = f"'{exported}/events/**/*.parquet'" if name == "events" else f"'{exported}/{name}.parquet'"
+        assert database.sql(f"SELECT count(*) FROM {name}").fetchall() == duckdb.sql(f"SELECT count(*) FROM {parquet}").fetchall()
+
+
+def test_an_interrupted_export_leaves_nothing(distribution: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mk2ds.plugins.export import run
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "write_metadata", interrupted)
+    assert main(["export", str(distribution), str(tmp_path / "out"), "--quiet"]) == 130
+    assert list(tmp_path.iterdir()) == []
