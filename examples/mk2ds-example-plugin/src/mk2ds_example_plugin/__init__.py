@@ -4,6 +4,7 @@
   A value is quoted (JSON string rules) when it is empty or holds a space, ``=``, ``"`` or a control
   character, as the logfmt convention asks.
 * ``example/non-ascii-name`` finding (info): a dataset file whose name is not plain ASCII.
+* ``example_subsets`` table in ``mk2ds export``: logs and events per subset (``mk2ds_export_tables``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from mk2ds.core import CodeInfo, Entry, Finding, OutputFormat, Severity, hookimpl
+from mk2ds.core.tables import ExportContext, ExportTable, TableField
 
 __version__ = "0.1.0"
 
@@ -63,3 +65,25 @@ def mk2ds_register_codes() -> list[CodeInfo]:
 def mk2ds_check_entry(entry: Entry) -> Iterator[Finding]:
     if not entry.path.isascii():
         yield Finding(NON_ASCII_NAME, Severity.INFO, "file name is not plain ASCII", path=entry.path)
+
+
+SUBSET_FIELDS = (
+    TableField("subset", "string", "a subset of the logs (30m, Verbose, ...)", required=True),
+    TableField("logs", "integer", "its log files", required=True),
+    TableField("events", "integer", "their records", required=True),
+)
+
+
+def subset_rows(context: ExportContext) -> Iterator[dict[str, Any]]:
+    totals: dict[str, list[int]] = {}
+    for log in context.logs:
+        entry = totals.setdefault(str(log["subset"]), [0, 0])
+        entry[0] += 1
+        entry[1] += int(log["events"])
+    for subset, (logs, events) in sorted(totals.items()):
+        yield {"subset": subset, "logs": logs, "events": events}
+
+
+@hookimpl
+def mk2ds_export_tables(context: ExportContext) -> list[ExportTable]:
+    return [ExportTable("example_subsets", "logs and events per subset (example plugin)", SUBSET_FIELDS, subset_rows(context), ("subset",))]
