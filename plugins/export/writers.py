@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 INSTALL_HINT = "mk2ds export needs pyarrow (and duckdb for --format duckdb): pip install 'mk2ds[export]'"
-BATCH_ROWS = 65_536
+#: Rows per batch and row group: about 30 MB of row dicts for the widest table (events), per process.
+BATCH_ROWS = 10_000
 #: The partition value pyarrow, DuckDB and Spark read as null.
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

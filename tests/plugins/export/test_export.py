@@ -144,6 +144,8 @@ def test_frictionless_validates_and_catches_a_broken_foreign_key(exported: Path,
     table = table.set_column(schema.get_field_index("source_key"), schema.field("source_key"), pa.array(keys, pa.string()))
     pq.write_table(table, broken / "relations.parquet")
     document = json.loads((broken / "datapackage.json").read_text())
+    # The relations and what they refer to are enough (events take most of the validation time).
+    document["resources"] = [resource for resource in document["resources"] if resource["name"] in ("processes", "relations", "samples")]
     for resource in document["resources"]:
         resource.pop("hash")  # only the foreign key is to fail
     (broken / "datapackage.json").write_text(json.dumps(document))
