@@ -88,7 +88,7 @@ def _verify(pm: pluggy.PluginManager, args: argparse.Namespace, options: argpars
             registry.find_profile(pm, args.profile),
             level=args.level,
             options=options,
-            jobs=args.workers,
+            jobs=args.export_jobs,
             settings=args._plugin_settings,
             select=args.select,
             ignore=args.ignore,
@@ -202,7 +202,7 @@ def export_dataset(pm: pluggy.PluginManager, args: argparse.Namespace, staging: 
         jobs = plan_logs(context, report.to_dict())
         log_context = dataclasses.replace(context, level="full", pm=None)
         shared = LogPass(os.path.abspath(args.dataset), report.target.get("payload"), log_context, os.path.abspath(staging), assume_offset)
-        results = run_log_pass(pm, shared, jobs, workers=args.workers, settings=args._plugin_settings, engine=engine, show_progress=False if args.quiet else None)
+        results = run_log_pass(pm, shared, jobs, workers=args.export_jobs, settings=args._plugin_settings, engine=engine, show_progress=False if args.quiet else None)
         if engine is not None and not args.quiet:
             print("\n".join(f"mk2ds export: {line}" for line in engine.summary()), file=sys.stderr)
     report.add(_log_items(results, args.select, args.ignore))
@@ -262,7 +262,7 @@ def run_export(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     """The ``mk2ds export`` command."""
     if not os.path.exists(args.dataset):
         raise UsageError(f"{args.dataset}: no such file or folder")
-    args.workers = default_jobs() if args.jobs == 0 else max(1, args.jobs)
+    args.export_jobs = default_jobs() if args.jobs == 0 else max(1, args.jobs)
     staging = _prepare_out(args.out, args.dataset)
     try:
         result = export_dataset(pm, args, staging)
