@@ -236,3 +236,15 @@ def test_an_interrupted_export_leaves_nothing(distribution: Path, tmp_path: Path
     monkeypatch.setattr(run, "write_metadata", interrupted)
     assert main(["export", str(distribution), str(tmp_path / "out"), "--quiet"]) == 130
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_documented_bag_recipe_gives_one_verifiable_bag(distribution: Path, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(distribution, release)
+    assert _export(distribution, release / "export") == 0
+    assert main(["manifest", str(release), "--quiet"]) == 0
+    assert main(["pack", str(release), str(tmp_path / "bag"), "--quiet"]) == 0
+    assert main(["verify", str(tmp_path / "bag"), "--quiet", "-o", str(tmp_path / "report.txt")]) == 0
+    assert (tmp_path / "bag" / "data" / "export" / "datapackage.json").is_file()
+    manifest = (tmp_path / "bag" / "manifest-sha256.txt").read_text()
+    assert "data/export/samples.parquet" in manifest
