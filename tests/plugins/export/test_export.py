@@ -45,7 +45,7 @@ def _export(dataset: Path, out: Path, *extra: str, monkeypatch: pytest.MonkeyPat
 @pytest.fixture(scope="module")
 def exported(distribution: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("exported") / "out"
-    assert _export(distribution, out, "--format", "duckdb") == 0
+    assert _export(distribution, out, "--format", "duckdb", "--samples", str(distribution / "samples")) == 0
     return out
 
 
@@ -125,6 +125,8 @@ def test_samples_table_joins_list_and_facts(exported: Path) -> None:
     assert len(rows) == 6
     wannacry = next(row for row in rows if row[0] == _wannacry_options()["sample_sha256"])
     assert wannacry[1:3] == ("PC1", "+09:00") and wannacry[4] == 2 and wannacry[3] > 0
+    pe = duckdb.sql(f"SELECT is_pe, imphash IS NOT NULL, impfuzzy_check FROM '{exported}/samples.parquet'").fetchall()
+    assert {(True, True, "match")} == {row for row in pe if row[0]}  # recomputed with --samples, and compared
 
 
 def test_frictionless_validates_and_catches_a_broken_foreign_key(exported: Path, tmp_path: Path) -> None:
@@ -177,7 +179,7 @@ def test_croissant_validates_loads_and_catches_a_changed_file(exported: Path, tm
 
 
 def test_deterministic_and_same_with_two_jobs(distribution: Path, exported: Path, tmp_path: Path) -> None:
-    assert _export(distribution, tmp_path / "j2", "-j", "2", "--format", "duckdb") == 0
+    assert _export(distribution, tmp_path / "j2", "-j", "2", "--format", "duckdb", "--samples", str(distribution / "samples")) == 0
     files = sorted(str(path.relative_to(exported)) for path in exported.rglob("*") if path.is_file() and path.name != "mk2ds.duckdb")
     assert files == sorted(str(path.relative_to(tmp_path / "j2")) for path in (tmp_path / "j2").rglob("*") if path.is_file() and path.name != "mk2ds.duckdb")
     for name in files:
@@ -212,7 +214,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 def test_dask_engine_writes_the_same_files_byte_for_byte(distribution: Path, exported: Path, tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    assert _export(distribution, tmp_path / "dask", "--engine", "dask", "--workers", "2") == 0
+    assert _export(distribution, tmp_path / "dask", "--engine", "dask", "--workers", "2", "--samples", str(distribution / "samples")) == 0
     assert _files(tmp_path / "dask") == _files(exported)
 
 
