@@ -37,7 +37,7 @@ from mk2ds.plugins.export.tables import (
     process_rows,
     relation_rows,
 )
-from mk2ds.plugins.export.writers import ParquetTableWriter, partition_folder
+from mk2ds.plugins.export.writers import ParquetTableWriter, partition_folder, use_system_memory_pool
 
 __all__ = ["LogJob", "LogPass", "LogResult", "export_logs_task", "part_path", "run_log_pass"]
 
@@ -153,6 +153,7 @@ def _guarded(pm: pluggy.PluginManager, dataset: Dataset, shared: LogPass, job: L
 
 def export_logs_task(pm: pluggy.PluginManager, shared: LogPass, jobs: list[LogJob]) -> list[LogResult]:
     """An engine task: export ``jobs`` (on a worker)."""
+    use_system_memory_pool()
     with open_dataset(shared.location) as container:
         dataset: Dataset = SubDataset(container, shared.payload) if shared.payload else container
         return [_guarded(pm, dataset, shared, job) for job in jobs]

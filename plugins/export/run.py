@@ -50,7 +50,7 @@ from mk2ds.plugins.export.datasheet import write_datasheet
 from mk2ds.plugins.export.logpass import LogJob, LogPass, LogResult, part_path, run_log_pass
 from mk2ds.plugins.export.metadata import TableInfo, write_metadata
 from mk2ds.plugins.export.tables import EVENT_TABLE_FIELDS, PROCESS_FIELDS, RELATION_FIELDS
-from mk2ds.plugins.export.writers import merge_parts, require_pyarrow, write_duckdb, write_table
+from mk2ds.plugins.export.writers import merge_parts, use_system_memory_pool, write_duckdb, write_table
 from mk2ds.plugins.reader.timestamps import assumed_offset_option
 
 __all__ = ["LOG_TABLES", "export_dataset", "run_export"]
@@ -194,7 +194,7 @@ def _reader_options(args: argparse.Namespace) -> argparse.Namespace:
 
 def export_dataset(pm: pluggy.PluginManager, args: argparse.Namespace, staging: str) -> ExportResult:
     """Steps 1 to 4 into ``staging`` (see the module documentation)."""
-    require_pyarrow()
+    use_system_memory_pool()
     options = _reader_options(args)
     assume_offset = assumed_offset_option(args)
     with open_engine(pm, args, args._plugin_settings) as engine:
