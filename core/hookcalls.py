@@ -19,7 +19,7 @@ import pluggy
 from mk2ds.core.findings import Fact, Finding
 from mk2ds.core.hookguard import HookFailed, Registered, guard_hook, plugin_error
 
-__all__ = ["HookFailed", "call_service", "collect_registrations", "collect_results", "plugin_error", "providers", "trace_hook_calls"]
+__all__ = ["HookFailed", "call_each", "call_service", "collect_registrations", "collect_results", "plugin_error", "providers", "trace_hook_calls"]
 
 
 def providers(pm: pluggy.PluginManager, hook_name: str) -> list[str]:
@@ -39,6 +39,27 @@ def call_service(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Any
     """
     guard_hook(pm, hook_name)
     return getattr(pm.hook, hook_name)(**kwargs)
+
+
+def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any, BaseException | None]]:
+    """Call every implementation of a hook on its own; yield ``(plugin_name, result, error)`` in pluggy's
+    calling order, so that one plugin's failure costs only its own result (``mk2ds export`` tables).
+
+    Only the arguments an implementation asks for are passed (pluggy's opt-in arguments); wrappers are
+    not called. ``error`` is a :class:`HookFailed` naming the plugin.
+    """
+    guard_hook(pm, hook_name)
+    caller = getattr(pm.hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        name = pm.get_name(impl.plugin) or impl.plugin_name
+        try:
+            result = impl.function(*[kwargs[argument] for argument in impl.argnames])
+        except HookFailed as error:
+            yield name, None, error
+            continue
+        yield name, result, None
 
 
 def collect_results(

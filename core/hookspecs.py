@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from mk2ds.core.engines import Engine
     from mk2ds.core.findings import CodeInfo, Fact, Finding
     from mk2ds.core.outputs import OutputFormat
+    from mk2ds.core.tables import ExportContext, ExportTable
     from mk2ds.core.verify_context import VerifyContext
 
 __all__ = ["PROJECT_NAME", "hookspec"]
@@ -285,4 +286,35 @@ def mk2ds_check_container(container: Dataset, payload: str, context: VerifyConte
     :param payload: the payload folder inside it (for example ``"data"``).
     :param context: the verification context of the payload.
     :return: findings (paths relative to the container) and facts.
+    """
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Dataset-level outputs (mk2ds export)
+# --------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def mk2ds_export_tables(context: ExportContext) -> Iterable[ExportTable] | None:
+    """Add tables to ``mk2ds export``, next to ``events``, ``processes`` and ``relations``.
+
+    Called once per export, in the main process, after the logs were read and their tables written, so a
+    table may be computed from the report, the sample list or the tables already there (for example with
+    DuckDB over ``context.tables_dir``). Each table is written as ``NAME.parquet``, described in
+    ``datapackage.json`` and ``croissant.json`` (fields, keys, checksums) and listed in the export's
+    ``README.md``. The built-in ``samples`` and ``findings`` tables come through this hook too::
+
+        @hookimpl
+        def mk2ds_export_tables(context):
+            rows = ({"sample": s["id"], "score": 1} for s in context.samples)
+            fields = (TableField("sample", "string", "the sample's sha256", required=True),
+                      TableField("score", "integer", "how suspicious"))
+            return [ExportTable("acme_scores", "Scores by Acme", fields, rows,
+                                foreign_keys=(ForeignKey(("sample",), "samples", ("sha256",)),))]
+
+    :param context: the :class:`mk2ds.core.tables.ExportContext` of the run (location, report, samples,
+        logs, tables_dir, options).
+    :return: an iterable of :class:`mk2ds.core.tables.ExportTable`, or ``None``. Table names are unique in an
+        export: a name given twice, or one of the log tables, is an error (exit code 3). Rows are consumed
+        once, streaming; a row that does not fit its field types fails the table with an error naming it.
     """

@@ -89,6 +89,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "mk2ds.plugins.records.parquet",
     # scale-out engines
     "mk2ds.plugins.dask",
+    # the whole dataset as analysis-ready tables
+    "mk2ds.plugins.export",
 )
 
 #: Plugins that cannot be blocked: without them the host cannot report at all.

@@ -96,7 +96,7 @@ def test_listed_with_version_and_hooks(mk2ds: Callable[..., subprocess.Completed
         "name": "example",
         "version": "0.1.0",
         "distribution": "mk2ds-example-plugin",
-        "hooks": ["mk2ds_check_entry", "mk2ds_register_codes", "mk2ds_register_outputs"],
+        "hooks": ["mk2ds_check_entry", "mk2ds_export_tables", "mk2ds_register_codes", "mk2ds_register_outputs"],
         "builtin": False,
         "blocked": False,
         "failed": None,
@@ -205,3 +205,24 @@ def test_its_log_check_reads_logs_through_another_plugins_hook(
     assert [(f["code"], f["details"]["needs"], f["details"]["provider"]) for f in blocked if f.get("plugin") == "example"] == [
         ("check-not-run", "mk2ds_open_log", "reader")
     ]
+
+
+def test_its_export_table_is_written_and_described(mk2ds: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from pyarrow import parquet
+
+    from mk2ds.plugins.synthetic import write_sample
+
+    dataset = write_sample(tmp_path / "dataset").root
+    result = mk2ds("export", dataset, tmp_path / "out", "--quiet")
+    assert result.returncode == 0, result.stderr
+    rows = parquet.read_table(tmp_path / "out" / "example_subsets.parquet").to_pylist()
+    events = parquet.read_table(tmp_path / "out" / "events").num_rows
+    assert [row["subset"] for row in rows] == sorted(path.name for path in (dataset / "MK2Log").iterdir())
+    assert sum(row["events"] for row in rows) == events
+    package = json.loads((tmp_path / "out" / "datapackage.json").read_text())
+    assert "example_subsets" in [resource["name"] for resource in package["resources"]]
+    assert "example_subsets" in (tmp_path / "out" / "README.md").read_text()
+    blocked = mk2ds("-p", "no:example", "export", dataset, tmp_path / "blocked", "--quiet")
+    assert blocked.returncode == 0, blocked.stderr
+    assert not (tmp_path / "blocked" / "example_subsets.parquet").exists()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -309,10 +309,29 @@ def _time_observer(path: str, subject: str | None, context: VerifyContext) -> Lo
     return LogTimeObserver(path, subject, _time_zones(context).sample_offset(path), tolerance)
 
 
+#: A verification option: when true, the log checks are left to the caller, which runs :func:`check_log` in
+#: its own single pass over every log (``mk2ds export`` does, feeding its tables from the same records).
+SKIP_LOG_CHECKS_OPTION = "skip_log_checks"
+
+#: ``build_tree(records)``: consumes the records of the single pass and returns a process model (or ``None``).
+TreeBuilder = Callable[[Iterable[Mapping[str, Any]]], Any]
+
+
 @hookimpl
 def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: VerifyContext) -> Iterator[Finding | Fact]:
-    if kind != "mk2log":
+    if kind != "mk2log" or context.option(SKIP_LOG_CHECKS_OPTION):
         return
+    yield from check_log(entry, dataset, context)
+
+
+def check_log(entry: Entry, dataset: Dataset, context: VerifyContext, build_tree: TreeBuilder | None = None) -> Iterator[Finding | Fact]:
+    """The checks of one Mark II log (see the module documentation), reading it once.
+
+    :param build_tree: at level ``full``, receives the records of that one pass (after the checks saw each)
+        and returns the process model whose summary the checks report. The default builds it with
+        ``mk2ds_build_process_tree``; a caller that also wants every record (``mk2ds export``) passes a
+        function that consumes them on the way.
+    """
     subject = _subject(entry.path, context)
     rule = _rule_for(entry.path, context)
     if entry.size == 0:
@@ -336,7 +355,10 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
                 # The process model of the tree plugin consumes the same single pass over the records.
                 # Only counts are needed here: keep one activity event per process and few peers.
                 tree_options = argparse.Namespace(max_events=1, max_peers=1)
-                model = context.pm.hook.mk2ds_build_process_tree(records=observer.watch(reader), options=tree_options)
+                if build_tree is None:
+                    model = context.pm.hook.mk2ds_build_process_tree(records=observer.watch(reader), options=tree_options)
+                else:
+                    model = build_tree(observer.watch(reader))
                 if model is not None and hasattr(model, "summary"):
                     tree_summary = model.summary(tuple(sorted(hashes)))
             for _record in observer.watch(reader) if tree_summary is None else ():

@@ -9,6 +9,7 @@
   reader a plugin adds), with :func:`mk2ds.core.call_service`: a third party can build on the built-ins as
   they build on each other. When no plugin reads logs (``-p no:reader``), the check says that it could not
   run (``check-not-run``) instead of passing quietly.
+* ``example_subsets`` table in ``mk2ds export``: logs and events per subset (``mk2ds_export_tables``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from mk2ds.core import (
     check_not_run,
     hookimpl,
 )
+from mk2ds.core.tables import ExportContext, ExportTable, TableField
 
 __version__ = "0.1.0"
 
@@ -106,3 +108,25 @@ def empty_commands(entry: Entry, dataset: Dataset, context: VerifyContext) -> It
                     line = record.get("_line")
                     yield Finding(EMPTY_COMMAND, Severity.WARNING, "a process started with an empty command line", path=entry.path, line=line if isinstance(line, int) else None)
     yield Fact(f"example.process-starts.{entry.path}", starts)
+
+
+SUBSET_FIELDS = (
+    TableField("subset", "string", "a subset of the logs (30m, Verbose, ...)", required=True),
+    TableField("logs", "integer", "its log files", required=True),
+    TableField("events", "integer", "their records", required=True),
+)
+
+
+def subset_rows(context: ExportContext) -> Iterator[dict[str, Any]]:
+    totals: dict[str, list[int]] = {}
+    for log in context.logs:
+        entry = totals.setdefault(str(log["subset"]), [0, 0])
+        entry[0] += 1
+        entry[1] += int(log["events"])
+    for subset, (logs, events) in sorted(totals.items()):
+        yield {"subset": subset, "logs": logs, "events": events}
+
+
+@hookimpl
+def mk2ds_export_tables(context: ExportContext) -> list[ExportTable]:
+    return [ExportTable("example_subsets", "logs and events per subset (example plugin)", SUBSET_FIELDS, subset_rows(context), ("subset",))]
