@@ -59,6 +59,7 @@ from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
 from mk2ds.plugins.reader import blocks as mk2_blocks
 from mk2ds.plugins.reader.blocks import BlockStream, EncodingSniffer, detect_encoding
 from mk2ds.plugins.reader.blocks import raw_lines as raw_lines_of
+from mk2ds.plugins.reader.compiled import compiled_module
 from mk2ds.plugins.reader.record import record_from_line
 from mk2ds.plugins.reader.tokenizer import (
     FIELD_PATTERN,
@@ -211,6 +212,8 @@ class LogReader:
         self._started = False
         self._detected = False
         self._held: list[tuple[bytes, bool, tuple[bytes, int] | None]] = []
+        self._compiled = compiled_module()
+        self._encode: Callable[[dict[str, Any]], bytes] | None = None
 
     # ---------------------------------------------------------------------------------------------- reading
 
@@ -219,6 +222,20 @@ class LogReader:
             raise RuntimeError(f"{self.name}: a log reader can be iterated only once")
         self._started = True
         return self._records()
+
+    def encoded(self, encode: Callable[[dict[str, Any]], bytes]) -> Iterator[bytes]:
+        """The records as JSON, for JSON Lines outputs: each item is one or more records joined by LF.
+
+        ``encode`` must give the bytes of ``json.dumps(record, ensure_ascii=False, separators=(",", ":"))``
+        (:func:`mk2ds.plugins.records.jsonl.encode_record_bytes`): the compiled path writes exactly those bytes
+        without building Python objects, every other record goes through ``encode``. Iterate a reader once,
+        either way.
+        """
+        if self._started:
+            raise RuntimeError(f"{self.name}: a log reader can be iterated only once")
+        self._started = True
+        self._encode = encode
+        return self._records()  # type: ignore[return-value]
 
     def _records(self) -> Iterator[dict[str, Any]]:
         skip_bom = self._encoding != "cp932" and self.at_file_start
@@ -274,10 +291,17 @@ class LogReader:
 
     # ---------------------------------------------------------------------------------------------- blocks
 
-    def _convert_block(self, block: bytes, final: bool) -> list[dict[str, Any]]:
+    def _convert_block(self, block: bytes, final: bool) -> list[Any]:
         if not block:
             return []
         encoding = self._encoding or "utf-8"  # still undecided only while every line is ASCII
+        if self._compiled is not None:
+            return self._convert_block_compiled(block, final, encoding)
+        if self._encode is not None:
+            return list(map(self._encode, self._convert_block_pure(block, final, encoding)))
+        return self._convert_block_pure(block, final, encoding)
+
+    def _convert_block_pure(self, block: bytes, final: bool, encoding: str) -> list[dict[str, Any]]:
         try:
             text = block.decode(encoding)
         except UnicodeDecodeError:
@@ -367,6 +391,56 @@ class LogReader:
         stats["records"] += len(records)
         return records
 
+    def _convert_block_compiled(self, block: bytes, final: bool, encoding: str) -> list[Any]:
+        """The compiled path: common lines in C, every other line by :meth:`_careful_line`, in line order.
+
+        The last line of the file goes through :meth:`_convert_block_carefully` (the 0x1A rule).
+        """
+        tail = b""
+        if final:
+            cut = block.rfind(b"\n", 0, len(block) - 1) + 1 if block.endswith(b"\n") else block.rfind(b"\n") + 1
+            block, tail = block[:cut], block[cut:]
+        encode = self._encode
+        out: list[Any] = []
+        if block:
+            stats = self.stats
+            counted = stats["lines"]
+            base = self.line_offset + counted
+            items, lines, blank, records = self._compiled.convert_block(  # type: ignore[union-attr]
+                block,
+                base,
+                INTEGER_FIELDS,
+                self.assume_offset or "",
+                encode is not None,
+                encoding != "utf-8",
+                mk2_blocks.MAX_LINE_BYTES,
+                self.provenance,
+                self.name,
+                self._name_json(),
+            )
+            stats["lines"] = counted + lines
+            stats["blank"] += blank
+            for item in items:
+                if type(item) is tuple:
+                    index, start, end = item
+                    record = self._careful_line(block[start:end], base + index + 1, encoding)
+                    if record is None:
+                        continue
+                    records += 1
+                    item = record if encode is None else encode(record)
+                out.append(item)
+            stats["records"] += records
+        if tail:
+            last = self._convert_block_carefully(tail, final, encoding)
+            out.extend(last if encode is None else map(encode, last))
+        return out
+
+    def _name_json(self) -> bytes:
+        if self._encode is None or not self.provenance:
+            return b""
+        encoded = self._encode({"_file": self.name})
+        return encoded[len(b'{"_file":') : -1]
+
     def _convert_block_carefully(self, block: bytes, final: bool, encoding: str) -> list[dict[str, Any]]:
         """Line by line, for blocks with undecodable bytes or over-long lines."""
         records: list[dict[str, Any]] = []
@@ -381,31 +455,36 @@ class LogReader:
             if not raw:
                 self.stats["blank"] += 1
                 continue
-            if len(raw) > mk2_blocks.MAX_LINE_BYTES:
-                self._reject_too_long(number, raw[: mk2_blocks.MAX_LINE_BYTES], len(raw))
-                continue
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as error:
-                column = len(raw[: error.start].decode(encoding)) + 1
-                bad = raw[error.start : error.end].hex(" ")
-                self._finding(
-                    "log-encoding-error",
-                    Severity.ERROR,
-                    f"bytes not valid {encoding.upper()} at byte {error.start + 1} ({bad}); line rejected",
-                    number,
-                    column,
-                    {"byte_offset": error.start, "encoding": encoding},
-                )
-                self._reject(number, raw)
-                continue
-            record = self._slow_line(number, line)
-            if record is None:
-                self._reject(number, raw)
-            else:
+            record = self._careful_line(raw, number, encoding)
+            if record is not None:
                 records.append(record)
         self.stats["records"] += len(records)
         return records
+
+    def _careful_line(self, raw: bytes, number: int, encoding: str) -> dict[str, Any] | None:
+        """One non-blank line as bytes by the reference path; ``None``: rejected (with its finding)."""
+        if len(raw) > mk2_blocks.MAX_LINE_BYTES:
+            self._reject_too_long(number, raw[: mk2_blocks.MAX_LINE_BYTES], len(raw))
+            return None
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            column = len(raw[: error.start].decode(encoding)) + 1
+            bad = raw[error.start : error.end].hex(" ")
+            self._finding(
+                "log-encoding-error",
+                Severity.ERROR,
+                f"bytes not valid {encoding.upper()} at byte {error.start + 1} ({bad}); line rejected",
+                number,
+                column,
+                {"byte_offset": error.start, "encoding": encoding},
+            )
+            self._reject(number, raw)
+            return None
+        record = self._slow_line(number, line)
+        if record is None:
+            self._reject(number, raw)
+        return record
 
     # ---------------------------------------------------------------------------------------------- lines
 
