@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, BinaryIO
 
-import pyzipper
-from pyzipper.zipfile import BadZipFile as PyzipperBadZipFile
 
 __all__ = ["DEFAULT_PASSWORD", "SampleFile", "hashes_of", "iter_samples", "name_hashes"]
 
@@ -95,6 +93,9 @@ def _files_below(root: Path) -> Iterator[Path]:
 
 
 def _members(origin: str, data: bytes, password: bytes, max_size: int) -> Iterator[SampleFile]:
+    import pyzipper  # here, not at the top: commands that open no archive start faster
+    from pyzipper.zipfile import BadZipFile as PyzipperBadZipFile
+
     try:
         archive = pyzipper.AESZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, PyzipperBadZipFile, OSError, ValueError) as error:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from typing import Any
-from xml.etree import ElementTree
 
 from mk2ds.core import OutputFormat, hookimpl
 
@@ -24,6 +23,8 @@ def _describe(finding: Mapping[str, Any]) -> str:
 
 
 def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
+    from xml.etree import ElementTree  # here, not at the top: start-up of every other command
+
     fail_rank = RANK[report.get("fail_on", "error")]
     groups: dict[str, list[Mapping[str, Any]]] = {"dataset": []}
     for sample in report.get("samples", []):
