@@ -149,6 +149,8 @@ class PluginInfo:
     hooks: tuple[str, ...]
     builtin: bool
     blocked: bool = False
+    #: A plugin's own one-line note (its module attribute ``MK2DS_PLUGIN_DETAIL``), e.g. which code path is active.
+    detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -158,6 +160,7 @@ class PluginInfo:
             "hooks": list(self.hooks),
             "builtin": self.builtin,
             "blocked": self.blocked,
+            "detail": self.detail,
         }
 
 
@@ -187,7 +190,8 @@ def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
             version, distribution = dist.version, dist.project_name
         else:
             version, distribution = None, None
-        infos.append(PluginInfo(name, version, distribution, hooks, builtin=builtin))
+        detail = getattr(plugin, "MK2DS_PLUGIN_DETAIL", None)
+        infos.append(PluginInfo(name, version, distribution, hooks, builtin=builtin, detail=detail if isinstance(detail, str) else None))
     infos.sort(key=lambda info: (not info.builtin, info.name))
     return infos
 

@@ -59,7 +59,7 @@ from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
 from mk2ds.plugins.reader import blocks as mk2_blocks
 from mk2ds.plugins.reader.blocks import BlockStream, EncodingSniffer, detect_encoding
 from mk2ds.plugins.reader.blocks import raw_lines as raw_lines_of
-from mk2ds.plugins.reader.compiled import compiled_module
+from mk2ds.plugins.reader.compiled import READER_PATH, compiled_module
 from mk2ds.plugins.reader.record import record_from_line
 from mk2ds.plugins.reader.tokenizer import (
     FIELD_PATTERN,
@@ -83,6 +83,8 @@ __all__ = [
     "truncation_findings",
 ]
 
+#: Shown by ``mk2ds plugins`` and ``mk2ds --version``: which path converts the common lines.
+MK2DS_PLUGIN_DETAIL = f"reader path: {READER_PATH}"
 MAX_FINDINGS_PER_CODE = 100
 #: Without a ``reject_sink``, rejected lines kept in memory are capped at this many bytes in total.
 MAX_KEPT_REJECT_BYTES = 64 << 20
