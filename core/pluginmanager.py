@@ -153,15 +153,17 @@ class PluginInfo:
     detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document = {
             "name": self.name,
             "version": self.version,
             "distribution": self.distribution,
             "hooks": list(self.hooks),
             "builtin": self.builtin,
             "blocked": self.blocked,
-            "detail": self.detail,
         }
+        if self.detail is not None:
+            document["detail"] = self.detail
+        return document
 
 
 def _mk2ds_version() -> str:

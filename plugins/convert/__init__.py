@@ -234,7 +234,7 @@ def convert_file(
                 done = 0
                 for count, record in enumerate(records, 1):
                     write(record)
-                    if not count & 4095:
+                    if not count & 63:  # an item may be a whole block of encoded records
                         now = int(reader.stats.get("bytes", 0))
                         progress.advance(now - done, items=0)
                         done = now

@@ -45,7 +45,10 @@ Speed: each chunk is decoded at once and split on ``\\n``; every line first goes
 fast path (:data:`~mk2ds.plugins.reader.tokenizer.FIELD_PATTERN`); anything unusual (a malformed line, an
 impossible date, a repeated key, a non-integer in an integer field, extra spaces) is handled by the reference
 path (:func:`mk2ds.plugins.reader.record.record_from_line`), which explains the problem with a column. The tests
-check with hypothesis that both paths give the same records and findings.
+check with hypothesis that both paths give the same records and findings. When the optional C extension is
+built (:mod:`mk2ds.plugins.reader.compiled`, ``docs/fast-path.md``), it takes the place of the regular-expression
+fast path: it converts the common lines of a block and hands every other line back to the reference path, and
+:meth:`LogReader.encoded` gives JSON Lines bytes without building records. ``MK2DS_PURE_PYTHON=1`` turns it off.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ with contextlib.redirect_stdout(io.StringIO()):
         code = main(sys.argv[1:])
     except SystemExit as exit:
         code = exit.code
-print(json.dumps({"code": code, "loaded": [name for name in %r if name in sys.modules]}))
-""" % (HEAVY,)
+print(json.dumps({"code": code, "loaded": [name for name in HEAVY if name in sys.modules]}))
+""".replace("HEAVY", repr(HEAVY))
 
 
 @pytest.mark.parametrize("arguments", [["--version"], ["plugins"], ["convert", "--help"], ["codes"]])

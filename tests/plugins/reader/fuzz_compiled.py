@@ -166,7 +166,7 @@ def main() -> int:
             }
         )
         environment.pop("MK2DS_PURE_PYTHON", None)
-        return subprocess.run([sys.executable, __file__, "--budget", str(args.budget)], env=environment).returncode
+        return subprocess.run([sys.executable, __file__, "--budget", str(args.budget)], env=environment, check=False).returncode
 
 
 if __name__ == "__main__":
