@@ -15,7 +15,16 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
+
+/* Eight bytes at a time (a word read with memcpy, never past the end): does the word hold a byte with the
+ * high bit set, or a byte that a JSON string must escape (below 0x20, '"', '\\')? */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define HAS_ZERO(x) (((x) - ONES) & ~(x) & HIGHS)
+#define HAS_LESS(x, n) (((x) - ONES * (n)) & ~(x) & HIGHS)
+#define JSON_SPECIAL(x) (HAS_LESS(x, 0x20) | HAS_ZERO((x) ^ (ONES * 0x22)) | HAS_ZERO((x) ^ (ONES * 0x5C)))
 
 #define MAX_FIELDS 64  /* more goes the reference path (the repeated-key check is quadratic) */
 #define KEY_SLOTS 512  /* a power of two, more than twice MAX_CACHED_KEYS */
@@ -24,18 +33,21 @@
 
 typedef struct {
     const char *key;
+    Py_ssize_t len;
+    PyObject *name;    /* the key as str */
+    int integer;       /* an integer field */
+    int reserved;      /* time, or _file/_line with provenance */
+    Py_ssize_t stamp;  /* the last line that used the key: a second use in that line is a repeated key */
+} KeySlot;
+
+typedef struct {
+    const char *key;
     Py_ssize_t key_len;
     const char *value;
     Py_ssize_t value_len;
     int escaped; /* a quoted value that contains "" */
+    KeySlot *slot;
 } Span;
-
-typedef struct {
-    const char *key;
-    Py_ssize_t len;
-    PyObject *name;   /* the key as str */
-    int integer;      /* an integer field */
-} KeySlot;
 
 typedef struct {
     /* options */
@@ -52,6 +64,7 @@ typedef struct {
     /* scratch */
     KeySlot keys[KEY_SLOTS];
     int cached;
+    Py_ssize_t stamp;
     char *buffer;
     Py_ssize_t capacity;
     Py_ssize_t used;
@@ -180,19 +193,24 @@ static int no_value_marker(const Span *span) {
     return span->value_len == 0 || (span->value_len == 1 && span->value[0] == '-');
 }
 
-static KeySlot *key_slot(Context *ctx, const char *key, Py_ssize_t len, KeySlot *spare) {
+static int reserved_key(const char *key, Py_ssize_t len, int provenance) {
+    if (len == 4 && memcmp(key, "time", 4) == 0) return 1;
+    return provenance && len == 5 && (memcmp(key, "_file", 5) == 0 || memcmp(key, "_line", 5) == 0);
+}
+
+/* The cached slot of a key: NULL with an exception on error, NULL without one when the table is full. */
+static KeySlot *key_slot(Context *ctx, const char *key, Py_ssize_t len) {
     unsigned long hash = 2166136261UL;
     Py_ssize_t i;
     int probe;
-    KeySlot *slot;
+    KeySlot *slot = NULL;
     for (i = 0; i < len; i++) hash = (hash ^ (unsigned char)key[i]) * 16777619UL;
     for (probe = 0; probe < KEY_SLOTS; probe++) {
         slot = &ctx->keys[(hash + (unsigned long)probe) & (KEY_SLOTS - 1)];
         if (slot->name == NULL) break;
         if (slot->len == len && memcmp(slot->key, key, (size_t)len) == 0) return slot;
     }
-    if (ctx->cached >= MAX_CACHED_KEYS) slot = spare; /* not cached: the caller releases spare->name */
-    else ctx->cached++;
+    if (ctx->cached >= MAX_CACHED_KEYS) return NULL; /* a block with that many keys goes the reference path */
     slot->name = PyUnicode_FromStringAndSize(key, len); /* keys are ASCII */
     if (slot->name == NULL) return NULL;
     slot->integer = PySet_Contains(ctx->integer_fields, slot->name);
@@ -200,34 +218,55 @@ static KeySlot *key_slot(Context *ctx, const char *key, Py_ssize_t len, KeySlot 
         Py_CLEAR(slot->name);
         return NULL;
     }
+    ctx->cached++;
     slot->key = key; /* points into the block, which lives for the whole call */
     slot->len = len;
+    slot->reserved = reserved_key(key, len, ctx->provenance);
+    slot->stamp = 0;
     return slot;
 }
 
-/* 1: no repeated key and no reserved one (time; _file and _line with provenance). */
-static int keys_allowed(const Span *spans, int count, int provenance) {
-    int i, j;
+/* Finds every field's key slot: 1 done, 0 an unusual line (a repeated or reserved key, a full table), -1 error. */
+static int resolve_keys(Context *ctx, Span *spans, int count) {
+    int i;
+    ctx->stamp++;
     for (i = 0; i < count; i++) {
-        const Span *a = &spans[i];
-        if (a->key_len == 4 && memcmp(a->key, "time", 4) == 0) return 0;
-        if (provenance && a->key_len == 5 && (memcmp(a->key, "_file", 5) == 0 || memcmp(a->key, "_line", 5) == 0)) return 0;
-        for (j = 0; j < i; j++) {
-            if (spans[j].key_len == a->key_len && memcmp(spans[j].key, a->key, (size_t)a->key_len) == 0) return 0;
-        }
+        KeySlot *slot = key_slot(ctx, spans[i].key, spans[i].key_len);
+        if (slot == NULL) return PyErr_Occurred() ? -1 : 0;
+        if (slot->reserved || slot->stamp == ctx->stamp) return 0;
+        slot->stamp = ctx->stamp;
+        spans[i].slot = slot;
     }
     return 1;
 }
 
+/* 1: valid UTF-8 as Python's strict decoder sees it (RFC 3629: no overlong form, no surrogate, at most
+ * U+10FFFF), else 0. */
 static int valid_utf8(const unsigned char *p, Py_ssize_t n) {
-    PyObject *text = PyUnicode_DecodeUTF8((const char *)p, n, "strict");
-    if (text != NULL) {
-        Py_DECREF(text);
-        return 1;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        Py_ssize_t more;
+        unsigned char low = 0x80, high = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) more = 1;
+        else if (c >= 0xE0 && c <= 0xEF) more = 2;
+        else if (c >= 0xF0 && c <= 0xF4) more = 3;
+        else return 0;
+        if (c == 0xE0) low = 0xA0;       /* overlong */
+        else if (c == 0xED) high = 0x9F; /* surrogates */
+        else if (c == 0xF0) low = 0x90;  /* overlong */
+        else if (c == 0xF4) high = 0x8F; /* beyond U+10FFFF */
+        if (more > n - i - 1) return 0;
+        if (p[i + 1] < low || p[i + 1] > high) return 0;
+        if (more >= 2 && (p[i + 2] & 0xC0) != 0x80) return 0;
+        if (more == 3 && (p[i + 3] & 0xC0) != 0x80) return 0;
+        i += more + 1;
     }
-    if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) return -1;
-    PyErr_Clear();
-    return 0;
+    return 1;
 }
 
 /* ------------------------------------------------------------------------------------------ Python objects */
@@ -276,34 +315,26 @@ static PyObject *record_object(Context *ctx, const Span *spans, int count, const
     Py_DECREF(value);
     for (i = 0; i < count; i++) {
         const Span *span = &spans[i];
-        KeySlot spare = {NULL, 0, NULL, 0};
-        KeySlot *slot = key_slot(ctx, span->key, span->key_len, &spare);
-        int status;
+        const KeySlot *slot = span->slot;
         value = NULL;
-        if (slot == NULL) goto error;
         if (slot->integer && !span->escaped && !no_value_marker(span)) {
             if (!canonical_integer(span->value, span->value_len)) {
-                Py_XDECREF(spare.name);
                 Py_DECREF(record);
                 Py_RETURN_NONE;
             }
             value = integer_object(span);
         } else if (slot->integer && span->escaped) {
-            Py_XDECREF(spare.name);
             Py_DECREF(record);
             Py_RETURN_NONE; /* a value with a quote is never an integer nor a no-value marker */
         } else {
             value = text_value(span, ascii, scratch);
             if (value == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
                 PyErr_Clear();
-                Py_XDECREF(spare.name);
                 Py_DECREF(record);
                 Py_RETURN_NONE;
             }
         }
-        status = value == NULL ? -1 : PyDict_SetItem(record, slot->name, value);
-        Py_XDECREF(spare.name);
-        if (status < 0) goto error;
+        if (value == NULL || PyDict_SetItem(record, slot->name, value) < 0) goto error;
         Py_DECREF(value);
     }
     if (ctx->provenance) {
@@ -348,7 +379,17 @@ static void put_string(Context *ctx, const Span *span) {
     Py_ssize_t i;
     *out++ = '"';
     for (i = 0; i < span->value_len; i++) {
-        unsigned char c = (unsigned char)span->value[i];
+        unsigned char c;
+        while (i + 8 <= span->value_len) { /* runs of ordinary bytes, a word at a time */
+            uint64_t word;
+            memcpy(&word, span->value + i, 8);
+            if (JSON_SPECIAL(word)) break;
+            memcpy(out, &word, 8);
+            out += 8;
+            i += 8;
+        }
+        if (i >= span->value_len) break;
+        c = (unsigned char)span->value[i];
         if (c == '"') {
             if (span->escaped) i++; /* "" in a quoted value */
             *out++ = '\\';
@@ -389,12 +430,7 @@ static int record_json(Context *ctx, const Span *spans, int count, const char *t
     put(ctx, "\"", 1);
     for (i = 0; i < count; i++) {
         const Span *span = &spans[i];
-        KeySlot spare = {NULL, 0, NULL, 0};
-        KeySlot *slot = key_slot(ctx, span->key, span->key_len, &spare);
-        int integer;
-        if (slot == NULL) return -1;
-        integer = slot->integer;
-        Py_XDECREF(spare.name);
+        int integer = span->slot->integer;
         put(ctx, ",\"", 2);
         put(ctx, span->key, span->key_len);
         put(ctx, "\":", 2);
@@ -436,7 +472,12 @@ static int flush_json(Context *ctx, PyObject *items) {
 
 static int all_ascii(const unsigned char *p, Py_ssize_t n) {
     Py_ssize_t i;
-    for (i = 0; i < n; i++) {
+    for (i = 0; i + 8 <= n; i += 8) {
+        uint64_t word;
+        memcpy(&word, p + i, 8);
+        if (word & HIGHS) return 0;
+    }
+    for (; i < n; i++) {
         if (p[i] & 0x80) return 0;
     }
     return 1;
@@ -453,14 +494,13 @@ static int convert_line(Context *ctx, const unsigned char *p, Py_ssize_t n, Py_s
     pos = parse_header(p, n, ctx, time, &time_len);
     if (pos < 0) return 0;
     count = parse_fields(p, n, pos, spans);
-    if (count <= 0 || !keys_allowed(spans, count, ctx->provenance)) return 0;
+    if (count <= 0) return 0;
+    status = resolve_keys(ctx, spans, count);
+    if (status <= 0) return status;
     ascii = all_ascii(p, n);
     if (!ascii) {
         if (ctx->ascii_only) return 0;
-        if (ctx->json) {
-            status = valid_utf8(p, n);
-            if (status <= 0) return status;
-        }
+        if (ctx->json && !valid_utf8(p, n)) return 0;
     }
     if (ctx->json) return record_json(ctx, spans, count, time, time_len, number);
     record = record_object(ctx, spans, count, time, time_len, ascii, number, scratch);

@@ -111,8 +111,13 @@ class JsonLinesWriter:
 
         The reader's compiled path gives them (:meth:`mk2ds.plugins.reader.LogReader.encoded`).
         """
+        if len(lines) >= _DIRECT_BYTES:  # a whole block: written as it is, not copied into a batch
+            self._flush()
+            self._stream.write(lines)
+            self._stream.write(b"\n")
+            return
         self._pending.append(lines)
-        if len(self._pending) >= BATCH_RECORDS or len(lines) >= _DIRECT_BYTES:
+        if len(self._pending) >= BATCH_RECORDS:
             self._flush()
 
     def _flush(self) -> None:

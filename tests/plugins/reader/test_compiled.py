@@ -209,3 +209,23 @@ def test_version_and_plugins_name_the_path(run_cli: Any) -> None:
     assert version.endswith("; reader path: compiled (C extension)")
     listing = run_cli("plugins")
     assert f"reader path: {compiled.reader_path()}" in listing.out
+
+
+_UTF8_EDGES = [
+    b"\xc0\x80", b"\xc1\xbf", b"\xc2\x80", b"\xdf\xbf", b"\xe0\x80\x80", b"\xe0\x9f\xbf", b"\xe0\xa0\x80", b"\xed\x9f\xbf",
+    b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xee\x80\x80", b"\xef\xbf\xbf", b"\xf0\x8f\xbf\xbf", b"\xf0\x90\x80\x80",
+    b"\xf4\x8f\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80", b"\xff", b"\x80", b"\xbf", b"\xc2", b"\xe6\x97", b"\xf0\x90\x80",
+    b"\xe6\x97\xa5\xe6",
+]
+
+
+@pytest.mark.parametrize("sequence", _UTF8_EDGES, ids=[sequence.hex() for sequence in _UTF8_EDGES])
+def test_utf8_edges_are_judged_like_python(sequence: bytes) -> None:
+    """Valid UTF-8 is exactly what Python's strict decoder accepts, wherever the sequence stands."""
+    lines = [
+        HEADER.encode() + b" a=" + sequence,
+        HEADER.encode() + b" a=" + sequence + b" b=1",
+        HEADER.encode() + b' a="' + sequence + b'" b=' + sequence + b"x",
+        HEADER.encode() + b" a=12345678" + sequence + b"abcdefgh",
+    ]
+    assert_paths_agree(b"\n".join(lines) + b"\n", encoding="utf-8")
