@@ -13,7 +13,9 @@ both header forms, CRLF) or, with ``--source synthetic`` or when that generator 
 doubled quotes, Japanese text, 10 % zone-less headers). Then it measures, each in its own child process so
 that peak memory is per step:
 
-* ``read lines``: reading the lines in binary and counting them (the floor: nothing can be faster);
+* ``read lines``: reading the lines in binary and counting them (nothing can be faster);
+* ``read+decode lines``: the same, decoding every line from UTF-8: the floor the issue's targets are relative to
+  ("Python itself reads and decodes the same lines"), the ``x floor`` column;
 * ``naive shlex``: what the original mk2log tool does (a shell tokenizer per line, every value a string);
   it is slow, so it runs on the first ``--naive-sample`` MB and its rate is extrapolated;
 * ``convert -j 1`` and ``convert -j 2``: ``mk2ds convert`` of both files to JSON Lines, on the reader's compiled
@@ -103,6 +105,17 @@ count = 0
 for path in sys.argv[1:]:
     with open(path, "rb") as handle:
         for _line in handle:
+            count += 1
+print(count)
+"""
+
+READ_DECODE_LINES = """
+import sys
+count = 0
+for path in sys.argv[1:]:
+    with open(path, "rb") as handle:
+        for line in handle:
+            line.decode("utf-8", "replace")
             count += 1
 print(count)
 """
@@ -231,7 +244,10 @@ def main() -> int:
 
     path = reader_path()
     print(f"reader path of 'convert -j 1/2': {path}")
-    steps = [measure("read lines (floor)", [sys.executable, "-c", READ_LINES, *map(str, logs)], total_mb)]
+    steps = [
+        measure("read+decode (floor)", [sys.executable, "-c", READ_DECODE_LINES, *map(str, logs)], total_mb),
+        measure("read lines (binary)", [sys.executable, "-c", READ_LINES, *map(str, logs)], total_mb),
+    ]
     sample = int(args.naive_sample * 1e6)
     naive = measure("naive shlex (sample)", [sys.executable, "-c", NAIVE_SHLEX, str(sample), str(logs[0]), str(workdir / "naive.json")], sample / 1e6)
     steps.append(naive)

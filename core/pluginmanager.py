@@ -8,6 +8,7 @@ command line, or ``MK2DS_BLOCK_PLUGINS=a,b``). ``MK2DS_DISABLE_PLUGIN_AUTOLOAD=1
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import os
@@ -166,7 +167,8 @@ class PluginInfo:
         return document
 
 
-def _mk2ds_version() -> str:
+@functools.lru_cache(maxsize=1)
+def _mk2ds_version() -> str:  # cached: a metadata lookup costs ~2 ms and every built-in plugin asks
     try:
         return importlib.metadata.version("mk2ds")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
