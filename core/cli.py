@@ -81,7 +81,9 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
         description="Verify, convert and package InfoTrace Mark II malware-behaviour datasets.",
         epilog="Exit codes: 0 ok, 1 findings at the failing severity, 2 usage error, 3 internal error.",
     )
-    parser.add_argument("--version", action="version", version=f"mk2ds {mk2ds_version()}")
+    # plugins' own notes (MK2DS_PLUGIN_DETAIL), e.g. "reader path: compiled (C extension)"
+    details = [detail for _name, plugin in pm.list_name_plugin() if isinstance(detail := getattr(plugin, "MK2DS_PLUGIN_DETAIL", None), str)]
+    parser.add_argument("--version", action="version", version="; ".join([f"mk2ds {mk2ds_version()}", *details]))
     _global_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -184,6 +186,8 @@ def _cmd_plugins(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         print(f"{info.name:22} {info.version or '-':10} {origin}{state}")
         if info.hooks:
             print(f"{'':22} hooks: {', '.join(info.hooks)}")
+        if info.detail:
+            print(f"{'':22} {info.detail}")
     return 0
 
 

@@ -8,6 +8,7 @@ command line, or ``MK2DS_BLOCK_PLUGINS=a,b``). ``MK2DS_DISABLE_PLUGIN_AUTOLOAD=1
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import os
@@ -120,7 +121,8 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
-def mk2ds_version() -> str:
+@functools.lru_cache(maxsize=1)
+def mk2ds_version() -> str:  # cached: a metadata lookup costs ~2 ms and every built-in plugin asks
     """The installed mk2ds version (``0+unknown`` when running from a bare checkout)."""
     try:
         return importlib.metadata.version("mk2ds")
@@ -327,9 +329,11 @@ class PluginInfo:
     blocked: bool = False
     #: Why the plugin was left out (failed to load or to register), or ``None``.
     failed: str | None = None
+    #: A plugin's own one-line note (its module attribute ``MK2DS_PLUGIN_DETAIL``), e.g. which code path is active.
+    detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document = {
             "name": self.name,
             "version": self.version,
             "distribution": self.distribution,
@@ -338,6 +342,9 @@ class PluginInfo:
             "blocked": self.blocked,
             "failed": self.failed,
         }
+        if self.detail is not None:
+            document["detail"] = self.detail
+        return document
 
 
 def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
@@ -360,7 +367,8 @@ def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
             distribution, version = dist
         else:
             version, distribution = None, None
-        infos.append(PluginInfo(name, version, distribution, hooks, builtin=builtin))
+        detail = getattr(plugin, "MK2DS_PLUGIN_DETAIL", None)
+        infos.append(PluginInfo(name, version, distribution, hooks, builtin=builtin, detail=detail if isinstance(detail, str) else None))
     for name, failure in failures.items():
         version = own[name][1] if name in own else None
         infos.append(PluginInfo(name, version, failure.distribution, (), builtin=False, failed=failure.error))

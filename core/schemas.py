@@ -11,9 +11,10 @@ import json
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema  # imported where a validator is built: jsonschema alone takes 0.15 s to import
 
 __all__ = ["builtin_schemas", "load_schema", "validate_document", "validator_for"]
 
@@ -39,6 +40,8 @@ def load_schema(name: str) -> Mapping[str, Any]:
 
 @lru_cache(maxsize=32)
 def validator_for(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)

@@ -26,9 +26,8 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import jsonschema
 import pluggy
 
 from mk2ds.core import (
@@ -46,6 +45,9 @@ from mk2ds.core import (
 from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.schemas import builtin_schemas, validator_for
 from mk2ds.plugins.convert.json_documents import ACCEPTED, JsonDocumentError, iter_json_documents
+
+if TYPE_CHECKING:
+    import jsonschema  # imported where a validator is built (slow to import)
 
 __all__ = ["DEFAULT_MAX_FINDINGS", "RecordChecker", "record_checker", "validate_stream"]
 
@@ -255,6 +257,8 @@ def _validator(pm: pluggy.PluginManager, name: str) -> jsonschema.protocols.Vali
     if name in builtin_schemas():
         return validator_for(name)
     document = table[name]
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(document)
     return cls(document, format_checker=cls.FORMAT_CHECKER)  # type: ignore[call-arg]
 

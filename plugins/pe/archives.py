@@ -22,8 +22,6 @@ from pathlib import Path, PurePosixPath
 from typing import IO, BinaryIO
 
 from mk2ds.core.dataset import FolderDataset, UnsafeName, open_regular_file
-from mk2ds.plugins.pe.aes import BadZipFile as PyzipperBadZipFile
-from mk2ds.plugins.pe.aes import pyzipper
 
 __all__ = ["DEFAULT_PASSWORD", "SampleFile", "hashes_of", "iter_samples", "name_hashes"]
 
@@ -117,6 +115,10 @@ RUN_INFLATION_BYTES = 64 << 30
 
 
 def _members(origin: str, data: bytes, password: bytes, max_size: int, budget: InflationBudget) -> Iterator[SampleFile]:
+    # here, not at the top: commands that open no archive start faster; never pyzipper directly (see aes)
+    from mk2ds.plugins.pe.aes import BadZipFile as PyzipperBadZipFile
+    from mk2ds.plugins.pe.aes import pyzipper
+
     try:
         archive = pyzipper.AESZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, PyzipperBadZipFile, OSError, ValueError) as error:

@@ -18,12 +18,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import struct
-from typing import Any
-
-import pefile
+from typing import TYPE_CHECKING, Any
 
 from mk2ds.plugins.pe import impfuzzy
 from mk2ds.plugins.pe.authenticode import security_blob, signer_of
+
+if TYPE_CHECKING:
+    import pefile  # imported where it is used: start-up of commands that need no PE stays fast
 
 __all__ = ["MACHINE_NAMES", "analyse", "base_document", "file_hashes", "pe_signature_offset", "tools"]
 
@@ -120,6 +121,8 @@ def _imports_unread(pe: pefile.PE, imports: list[Any]) -> str | None:
     pefile skips a DLL whose every function name is invalid (control characters, non-ASCII bytes) and says
     nothing; imphash and impfuzzy then describe a file without imports, which must not look like the truth.
     """
+    import pefile
+
     directories = pe.OPTIONAL_HEADER.DATA_DIRECTORY
     if imports or len(directories) <= IMPORT_DIRECTORY:
         return None
@@ -143,6 +146,8 @@ def analyse(data: bytes, *, dump_info: bool = False) -> dict[str, Any]:
     """
     if pe_signature_offset(data) is None:
         return {"status": "not-pe", "not_pe_reason": _not_pe_reason(data)}
+    import pefile
+
     try:
         # dump_info must be exactly what ``pefile.PE(data=...)`` gives: a fast load followed by full_load()
         # skips the whole-file byte-frequency warning, so the full mode parses fully from the start.

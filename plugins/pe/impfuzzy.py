@@ -27,10 +27,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pefile
-import ppdeep
+if TYPE_CHECKING:
+    import pefile  # pefile and ppdeep are imported where they are used: fast start-up
 
 __all__ = [
     "EMPTY_HASH",
@@ -56,10 +56,14 @@ ROLLING_WINDOW = 7
 
 
 def ssdeep_version() -> str:
+    import ppdeep
+
     return str(getattr(ppdeep, "__version__", "unknown"))
 
 
 def pefile_version() -> str:
+    import pefile
+
     return str(getattr(pefile, "__version__", "unknown"))
 
 
@@ -67,6 +71,8 @@ def fuzzy_hash(data: bytes | str) -> str:
     """ssdeep (CTPH) of ``data``, identical to libfuzzy's ``fuzzy_hash_buf``."""
     if isinstance(data, str):
         data = data.encode("utf-8")
+    import ppdeep
+
     return str(ppdeep.hash(data))
 
 
@@ -170,6 +176,8 @@ def parse_imports_only(data: bytes) -> pefile.PE:
 
     :raises pefile.PEFormatError: the data is not a PE file.
     """
+    import pefile
+
     pe = pefile.PE(data=data, fast_load=True)
     pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_IMPORT"]])
     return pe

@@ -13,7 +13,6 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 from mk2ds.core.terminal import escape_text
 from mk2ds.plugins.pe.impfuzzy import ssdeep_compare
@@ -175,6 +174,8 @@ def render_graphml(document: Mapping[str, Any]) -> str:
     for name, domain, kind in GRAPHML_KEYS:
         out.append(f'  <key id="{name}" for="{domain}" attr.name="{name}" attr.type="{kind}"/>')
     out.append('  <graph id="impfuzzy" edgedefault="undirected">')
+    from xml.sax.saxutils import quoteattr  # here: it imports urllib.request, slow for every other command
+
     seen: set[str] = set()
     for file in document["files"]:
         if file.get("status") != "pe" or file["sha256"] in seen:

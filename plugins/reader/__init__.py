@@ -63,12 +63,16 @@ Speed: each chunk is decoded at once and split on ``\\n``; every line first goes
 fast path (:data:`~mk2ds.plugins.reader.tokenizer.FIELD_PATTERN`); anything unusual (a malformed line, an
 impossible date, a repeated key, a non-integer in an integer field, extra spaces) is handled by the reference
 path (:func:`mk2ds.plugins.reader.record.record_from_line`), which explains the problem with a column. The tests
-check with hypothesis that both paths give the same records and findings.
+check with hypothesis that both paths give the same records and findings. When the optional C extension is
+built (:mod:`mk2ds.plugins.reader.compiled`, ``docs/fast-path.md``), it takes the place of the regular-expression
+fast path: it converts the common lines of a block and hands every other line back to the reference path, and
+:meth:`LogReader.encoded` gives JSON Lines bytes without building records. ``MK2DS_PURE_PYTHON=1`` turns it off.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
@@ -77,6 +81,7 @@ from mk2ds.core import CodeInfo, Finding, Severity, hookimpl
 from mk2ds.plugins.reader import blocks as mk2_blocks
 from mk2ds.plugins.reader.blocks import BlockStream, EncodingSniffer, detect_encoding
 from mk2ds.plugins.reader.blocks import raw_lines as raw_lines_of
+from mk2ds.plugins.reader.compiled import READER_PATH, compiled_module
 from mk2ds.plugins.reader.record import record_from_line
 from mk2ds.plugins.reader.timestamps import offset_fields
 from mk2ds.plugins.reader.tokenizer import (
@@ -102,6 +107,8 @@ __all__ = [
     "truncation_findings",
 ]
 
+#: Shown by ``mk2ds plugins`` and ``mk2ds --version``: which path converts the common lines.
+MK2DS_PLUGIN_DETAIL = f"reader path: {READER_PATH}"
 MAX_FINDINGS_PER_CODE = 100
 #: Without a ``reject_sink``, rejected lines kept in memory are capped at this many bytes in total.
 MAX_KEPT_REJECT_BYTES = 64 << 20
@@ -276,6 +283,8 @@ class LogReader:
         self._started = False
         self._detected = False
         self._held: list[tuple[bytes, bool, tuple[bytes, int] | None]] = []
+        self._compiled = compiled_module()
+        self._encode: Callable[[dict[str, Any]], bytes] | None = None
 
     # ---------------------------------------------------------------------------------------------- reading
 
@@ -284,6 +293,20 @@ class LogReader:
             raise RuntimeError(f"{self.name}: a log reader can be iterated only once")
         self._started = True
         return self._records()
+
+    def encoded(self, encode: Callable[[dict[str, Any]], bytes]) -> Iterator[bytes]:
+        """The records as JSON, for JSON Lines outputs: each item is one or more records joined by LF.
+
+        ``encode`` must give the bytes of ``json.dumps(record, ensure_ascii=False, separators=(",", ":"))``
+        (:func:`mk2ds.plugins.records.jsonl.encode_record_bytes`): the compiled path writes exactly those bytes
+        without building Python objects, every other record goes through ``encode``. Iterate a reader once,
+        either way.
+        """
+        if self._started:
+            raise RuntimeError(f"{self.name}: a log reader can be iterated only once")
+        self._started = True
+        self._encode = encode
+        return self._records()  # type: ignore[return-value]
 
     def _records(self) -> Iterator[dict[str, Any]]:
         skip_bom = self._encoding != "cp932" and self.at_file_start
@@ -339,10 +362,17 @@ class LogReader:
 
     # ---------------------------------------------------------------------------------------------- blocks
 
-    def _convert_block(self, block: bytes, final: bool) -> list[dict[str, Any]]:
+    def _convert_block(self, block: bytes, final: bool) -> list[Any]:
         if not block:
             return []
         encoding = self._encoding or "utf-8"  # still undecided only while every line is ASCII
+        if self._compiled is not None and not self.lossless:  # lossless: the reference path keeps the layout
+            return self._convert_block_compiled(block, final, encoding)
+        if self._encode is not None:
+            return list(map(self._encode, self._convert_block_pure(block, final, encoding)))
+        return self._convert_block_pure(block, final, encoding)
+
+    def _convert_block_pure(self, block: bytes, final: bool, encoding: str) -> list[dict[str, Any]]:
         try:
             text = block.decode(encoding)
         except UnicodeDecodeError:
@@ -439,6 +469,64 @@ class LogReader:
         """The fast path's header match; with ``lossless`` one that never matches (the reference path keeps layout)."""
         return _reference_path_only if self.lossless else HEADER_PATTERN.match
 
+    def _convert_block_compiled(self, block: bytes, final: bool, encoding: str) -> list[Any]:
+        """The compiled path: common lines in C, every other line by :meth:`_careful_line`, in line order.
+
+        The last line of the file goes through :meth:`_convert_block_carefully` (the 0x1A rule).
+        """
+        tail = b""
+        if final:
+            cut = block.rfind(b"\n", 0, len(block) - 1) + 1 if block.endswith(b"\n") else block.rfind(b"\n") + 1
+            block, tail = block[:cut], block[cut:]
+        encode = self._encode
+        out: list[Any] = []
+        if block:
+            stats = self.stats
+            counted = stats["lines"]
+            base = self.line_offset + counted
+            items, lines, blank, records, zone_less_records = self._compiled.convert_block(  # type: ignore[union-attr]
+                block,
+                base,
+                INTEGER_FIELDS,
+                self.zone_less,
+                self._zone_less_json(),
+                encode is not None,
+                encoding != "utf-8",
+                mk2_blocks.MAX_LINE_BYTES,
+                self.provenance,
+                self.name,
+                self._name_json(),
+            )
+            stats["lines"] = counted + lines
+            stats["blank"] += blank
+            if self._unknown_offset:
+                stats["time_offset_unknown"] += zone_less_records
+            for item in items:
+                if type(item) is tuple:
+                    index, start, end = item
+                    record = self._careful_line(block[start:end], base + index + 1, encoding)
+                    if record is None:
+                        continue
+                    records += 1
+                    self._count_unknown_offsets([record])
+                    item = record if encode is None else encode(record)
+                out.append(item)
+            stats["records"] += records
+        if tail:
+            last = self._convert_block_carefully(tail, final, encoding)
+            out.extend(last if encode is None else map(encode, last))
+        return out
+
+    def _zone_less_json(self) -> bytes:
+        """The keys a zone-less record gets after ``time``, as JSON object members with their leading commas."""
+        return "".join(f",{json.dumps(key)}:{json.dumps(value)}" for key, value in self.zone_less.items()).encode()
+
+    def _name_json(self) -> bytes:
+        if self._encode is None or not self.provenance:
+            return b""
+        encoded = self._encode({"_file": self.name})
+        return encoded[len(b'{"_file":') : -1]
+
     def _convert_block_carefully(self, block: bytes, final: bool, encoding: str) -> list[dict[str, Any]]:
         """Line by line, for blocks with undecodable bytes or over-long lines."""
         records: list[dict[str, Any]] = []
@@ -454,28 +542,8 @@ class LogReader:
             if not raw:
                 self.stats["blank"] += 1
                 continue
-            if len(raw) > mk2_blocks.MAX_LINE_BYTES:
-                self._reject_too_long(number, raw[: mk2_blocks.MAX_LINE_BYTES], len(raw))
-                continue
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as error:
-                column = len(raw[: error.start].decode(encoding)) + 1
-                bad = raw[error.start : error.end].hex(" ")
-                self._finding(
-                    "log-encoding-error",
-                    Severity.ERROR,
-                    f"bytes not valid {encoding.upper()} at byte {error.start + 1} ({bad}); line rejected",
-                    number,
-                    column,
-                    {"byte_offset": error.start, "encoding": encoding},
-                )
-                self._reject(number, raw)
-                continue
-            record = self._slow_line(number, line)
-            if record is None:
-                self._reject(number, raw)
-            else:
+            record = self._careful_line(raw, number, encoding)
+            if record is not None:
                 records.append(record)
         self.stats["records"] += len(records)
         self._count_unknown_offsets(records)
@@ -484,6 +552,31 @@ class LogReader:
     def _count_unknown_offsets(self, records: list[dict[str, Any]]) -> None:
         if self._unknown_offset:
             self.stats["time_offset_unknown"] += sum(1 for record in records if len(record["time"]) == 23)
+
+    def _careful_line(self, raw: bytes, number: int, encoding: str) -> dict[str, Any] | None:
+        """One non-blank line as bytes by the reference path; ``None``: rejected (with its finding)."""
+        if len(raw) > mk2_blocks.MAX_LINE_BYTES:
+            self._reject_too_long(number, raw[: mk2_blocks.MAX_LINE_BYTES], len(raw))
+            return None
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            column = len(raw[: error.start].decode(encoding)) + 1
+            bad = raw[error.start : error.end].hex(" ")
+            self._finding(
+                "log-encoding-error",
+                Severity.ERROR,
+                f"bytes not valid {encoding.upper()} at byte {error.start + 1} ({bad}); line rejected",
+                number,
+                column,
+                {"byte_offset": error.start, "encoding": encoding},
+            )
+            self._reject(number, raw)
+            return None
+        record = self._slow_line(number, line)
+        if record is None:
+            self._reject(number, raw)
+        return record
 
     # ---------------------------------------------------------------------------------------------- lines
 

@@ -29,6 +29,8 @@ __all__ = ["BATCH_RECORDS", "PURE_JSON_ENV", "JsonLinesWriter", "encode_record",
 BATCH_RECORDS = 1000
 PURE_JSON_ENV = "MK2DS_PURE_JSON"
 _CONTRACT_TYPES = frozenset({str, int})
+#: Encoded runs at least this long are written at once rather than batched.
+_DIRECT_BYTES = 1 << 16
 
 
 def _make_encoder() -> Callable[[Mapping[str, Any]], str]:
@@ -93,9 +95,28 @@ class JsonLinesWriter:
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._pending: list[bytes] = []
+        #: How a record becomes bytes, for callers that pass encoded records to :meth:`write_encoded` (``None``
+        #: in a subclass that changes :meth:`write`: its records must go through it).
+        self.encode: Callable[[Mapping[str, Any]], bytes] | None = (
+            encode_record_bytes if type(self).write is JsonLinesWriter.write else None
+        )
 
     def write(self, record: Mapping[str, Any]) -> None:
         self._pending.append(encode_record_bytes(record))
+        if len(self._pending) >= BATCH_RECORDS:
+            self._flush()
+
+    def write_encoded(self, lines: bytes) -> None:
+        """Write records already encoded like :data:`encode_record_bytes`: one or more, joined by LF, no final LF.
+
+        The reader's compiled path gives them (:meth:`mk2ds.plugins.reader.LogReader.encoded`).
+        """
+        if len(lines) >= _DIRECT_BYTES:  # a whole block: written as it is, not copied into a batch
+            self._flush()
+            self._stream.write(lines)
+            self._stream.write(b"\n")
+            return
+        self._pending.append(lines)
         if len(self._pending) >= BATCH_RECORDS:
             self._flush()
 

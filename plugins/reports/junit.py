@@ -20,8 +20,10 @@ import os
 import socket
 import time
 from collections.abc import Mapping
-from typing import Any
-from xml.etree import ElementTree
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree
 
 from mk2ds.core import OutputFormat, hookimpl
 from mk2ds.core.terminal import xml_text
@@ -62,6 +64,8 @@ def _groups(report: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
 
 def _sample_cases(suite: ElementTree.Element, report: Mapping[str, Any], fail_rank: int) -> tuple[int, int, int]:
     """One test case per sample and one for the dataset; ``(tests, failures, errors)``."""
+    from xml.etree import ElementTree  # here, not at the top: start-up of every other command
+
     groups = _groups(report)
     failures = errors = 0
     for name, findings in groups.items():
@@ -84,6 +88,8 @@ def _sample_cases(suite: ElementTree.Element, report: Mapping[str, Any], fail_ra
 
 def _finding_cases(suite: ElementTree.Element, report: Mapping[str, Any], fail_rank: int) -> tuple[int, int, int]:
     """One test case per finding (failed at the failing severity), one passing case per clean group."""
+    from xml.etree import ElementTree  # here, not at the top: start-up of every other command
+
     tests = failures = errors = 0
     for group, findings in _groups(report).items():
         classname = f"mk2ds.{report['command']}.{group.replace(' ', '.')}"
@@ -110,6 +116,8 @@ def _finding_cases(suite: ElementTree.Element, report: Mapping[str, Any], fail_r
 
 
 def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
+    from xml.etree import ElementTree  # here, not at the top: start-up of every other command
+
     fail_rank = RANK[report.get("fail_on", "error")]
     target = report.get("target", {})
     suite_name = f"mk2ds {report['command']} {target.get('location', '')}".strip()

@@ -10,6 +10,7 @@ typical imports and a single ``ret`` as code; the script sample is comments and 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import zipfile
@@ -17,9 +18,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-import pefile
-
-from mk2ds.plugins.pe.aes import pyzipper, zipfile_aes
 from mk2ds.plugins.pe.impfuzzy import impfuzzy_of_bytes
 from mk2ds.plugins.synthetic.pe_builder import SECTION_READONLY, Section, build_pe
 from mk2ds.plugins.synthetic.world import Host
@@ -109,6 +107,8 @@ def impfuzzy_text(data: bytes) -> bytes:
 
 def pefile_text(data: bytes) -> bytes:
     """The ``PEfile/`` file of a PE sample: pefile's ``dump_info()`` text."""
+    import pefile
+
     pe = pefile.PE(data=data)
     return str(pe.dump_info()).encode("utf-8")
 
@@ -158,34 +158,42 @@ def list_xlsx(rows: Sequence[Sequence[Any]], title: str) -> bytes:
     return buffer.getvalue()
 
 
-class _SaltedEncrypter(zipfile_aes.AESZipEncrypter):
-    """WinZip AES with a salt derived from the entry (pyzipper draws a random one), for reproducible zips.
+@functools.lru_cache(maxsize=1)
+def _salted_zip_class() -> Any:
+    """pyzipper's AESZipFile with reproducible salts, defined on first use (pyzipper loads only when needed)."""
+    from mk2ds.plugins.pe.aes import pyzipper, zipfile_aes  # never import pyzipper directly (see aes)
 
-    Reusing a salt only matters for secrets; the password of sample zips is public by convention.
-    """
+    class _SaltedEncrypter(zipfile_aes.AESZipEncrypter):
+        """WinZip AES with a salt derived from the entry (pyzipper draws a random one), for reproducible zips.
 
-    def __init__(self, pwd: bytes, salt: bytes, **options: Any) -> None:
-        super().__init__(pwd, **options)
-        key_length = {1: 16, 2: 24, 3: 32}[self.aes_strength]
-        self.salt = salt[: self.salt_length]
-        material = zipfile_aes.PBKDF2(pwd, self.salt, count=1000, dkLen=2 * key_length + 2)
-        self.encpwdverify = material[2 * key_length :]
-        self.encrypter = zipfile_aes.AES.new(material[:key_length], zipfile_aes.AES.MODE_CTR, counter=zipfile_aes.Counter.new(nbits=128, little_endian=True))
-        self.hmac = zipfile_aes.HMAC.new(material[key_length : 2 * key_length], digestmod=zipfile_aes.SHA1Hash())
+        Reusing a salt only matters for secrets; the password of sample zips is public by convention.
+        """
 
+        def __init__(self, pwd: bytes, salt: bytes, **options: Any) -> None:
+            super().__init__(pwd, **options)
+            key_length = {1: 16, 2: 24, 3: 32}[self.aes_strength]
+            self.salt = salt[: self.salt_length]
+            material = zipfile_aes.PBKDF2(pwd, self.salt, count=1000, dkLen=2 * key_length + 2)
+            self.encpwdverify = material[2 * key_length :]
+            self.encrypter = zipfile_aes.AES.new(material[:key_length], zipfile_aes.AES.MODE_CTR, counter=zipfile_aes.Counter.new(nbits=128, little_endian=True))
+            self.hmac = zipfile_aes.HMAC.new(material[key_length : 2 * key_length], digestmod=zipfile_aes.SHA1Hash())
 
-class _SaltedAESZipFile(pyzipper.AESZipFile):
-    salt_seed = b""
+    class _SaltedAESZipFile(pyzipper.AESZipFile):
+        salt_seed = b""
 
-    def get_encrypter(self) -> zipfile_aes.AESZipEncrypter:
-        salt = hashlib.sha256(b"mk2ds-sample-zip:" + self.salt_seed).digest()
-        return _SaltedEncrypter(self.pwd, salt, **(self.encryption_kwargs or {}))
+        def get_encrypter(self) -> zipfile_aes.AESZipEncrypter:
+            salt = hashlib.sha256(b"mk2ds-sample-zip:" + self.salt_seed).digest()
+            return _SaltedEncrypter(self.pwd, salt, **(self.encryption_kwargs or {}))
+
+    return _SaltedAESZipFile
 
 
 def encrypted_zip(members: Sequence[tuple[str, bytes]], salt_seed: bytes, password: bytes = PASSWORD) -> bytes:
     """A zip with each member encrypted (WinZip AES-256, password ``infected``), reproducible byte for byte."""
+    import pyzipper
+
     buffer = io.BytesIO()
-    with _SaltedAESZipFile(buffer, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as archive:
+    with _salted_zip_class()(buffer, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as archive:
         archive.setpassword(password)
         archive.salt_seed = salt_seed
         for name, data in members:
