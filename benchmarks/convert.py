@@ -92,7 +92,9 @@ def run_child(arguments: list[str], env: dict[str, str] | None = None) -> tuple[
         "print(json.dumps({'wall': wall, 'cpu': usage.ru_utime + usage.ru_stime, 'peak_kb': usage.ru_maxrss,"
         " 'code': done.returncode, 'out': done.stdout.decode(errors='replace')[-2000:], 'err': done.stderr.decode(errors='replace')[-2000:]}))\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe, *arguments], check=True, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *arguments], check=True, capture_output=True, text=True, env=env
+    )
     data = json.loads(result.stdout)
     if data["code"] not in (0, 1) or (data["code"] == 1 and data["err"].startswith("Traceback")):
         raise SystemExit(f"benchmark step failed: {' '.join(arguments)[:200]}\n{data['err']}")
@@ -153,7 +155,9 @@ print(count)
 """
 
 
-def measure(name: str, arguments: list[str], megabytes: float, lines: int | None = None, env: dict[str, str] | None = None) -> Step:
+def measure(
+    name: str, arguments: list[str], megabytes: float, lines: int | None = None, env: dict[str, str] | None = None
+) -> Step:
     wall, cpu, peak, out = run_child(arguments, env)
     counted = lines if lines is not None else int(out.strip().splitlines()[-1])
     return Step(name, megabytes, counted, wall, cpu, peak)
@@ -196,7 +200,9 @@ def checkout_before(ref: str, folder: Path) -> Path | None:
     source = folder / "source"
     source.mkdir(parents=True, exist_ok=True)
     try:
-        archive = subprocess.run(["git", "-C", str(root), "archive", ref, "core", "plugins", "schemas"], check=True, capture_output=True)
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", ref, "core", "plugins", "schemas"], check=True, capture_output=True
+        )
         subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
     except (OSError, subprocess.CalledProcessError) as error:
         print(f"convert before: skipped (git ref {ref!r} not available: {error})")
@@ -222,11 +228,20 @@ def startup(command: list[str], env: dict[str, str], runs: int = 5) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=float, default=200.0, help="total MB of synthetic logs (two files; default 200)")
-    parser.add_argument("--naive-sample", type=float, default=8.0, help="MB the naive shlex converter runs on (default 8)")
+    parser.add_argument(
+        "--naive-sample", type=float, default=8.0, help="MB the naive shlex converter runs on (default 8)"
+    )
     parser.add_argument("--workdir", help="where to write the logs and outputs (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
-    parser.add_argument("--source", choices=["generator", "synthetic"], default="generator", help="how to make the logs (default generator)")
-    parser.add_argument("--before", default="main", help="git ref whose reader is the 'before' baseline (default main; '' skips it)")
+    parser.add_argument(
+        "--source",
+        choices=["generator", "synthetic"],
+        default="generator",
+        help="how to make the logs (default generator)",
+    )
+    parser.add_argument(
+        "--before", default="main", help="git ref whose reader is the 'before' baseline (default main; '' skips it)"
+    )
     args = parser.parse_args()
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="mk2ds-bench-"))
@@ -237,7 +252,9 @@ def main() -> int:
     started = time.perf_counter()
     lines = sum(make_log(path, half, 2018 + index, args.source) for index, path in enumerate(logs))
     total_mb = sum(path.stat().st_size for path in logs) / 1e6
-    print(f"generated {total_mb:.0f} MB, {lines} lines ({total_mb * 1e6 / lines:.0f} bytes/line) in {time.perf_counter() - started:.0f} s")
+    print(
+        f"generated {total_mb:.0f} MB, {lines} lines ({total_mb * 1e6 / lines:.0f} bytes/line) in {time.perf_counter() - started:.0f} s"
+    )
     print(f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f} (shared with other work)")
 
     from mk2ds.plugins.reader.compiled import reader_path
@@ -249,12 +266,22 @@ def main() -> int:
         measure("read lines (binary)", [sys.executable, "-c", READ_LINES, *map(str, logs)], total_mb),
     ]
     sample = int(args.naive_sample * 1e6)
-    naive = measure("naive shlex (sample)", [sys.executable, "-c", NAIVE_SHLEX, str(sample), str(logs[0]), str(workdir / "naive.json")], sample / 1e6)
+    naive = measure(
+        "naive shlex (sample)",
+        [sys.executable, "-c", NAIVE_SHLEX, str(sample), str(logs[0]), str(workdir / "naive.json")],
+        sample / 1e6,
+    )
     steps.append(naive)
     folder = str(logs[0].parent)
-    one = measure("convert -j 1", mk2ds("convert", folder, "-o", str(workdir / "out1"), "-j", "1", "--quiet"), total_mb, lines)
+    one = measure(
+        "convert -j 1", mk2ds("convert", folder, "-o", str(workdir / "out1"), "-j", "1", "--quiet"), total_mb, lines
+    )
     pure = measure(
-        "convert pure -j 1", mk2ds("convert", folder, "-o", str(workdir / "pure"), "-j", "1", "--quiet"), total_mb, lines, environment(MK2DS_PURE_PYTHON="1")
+        "convert pure -j 1",
+        mk2ds("convert", folder, "-o", str(workdir / "pure"), "-j", "1", "--quiet"),
+        total_mb,
+        lines,
+        environment(MK2DS_PURE_PYTHON="1"),
     )
     steps += [one, pure]
     outputs = ["out1", "pure"]
@@ -262,35 +289,56 @@ def main() -> int:
     before = None
     if before_tree is not None:
         env = environment(PYTHONPATH=str(before_tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        before = measure(f"convert {args.before} -j 1", mk2ds("convert", folder, "-o", str(workdir / "before-out"), "-j", "1", "--quiet"), total_mb, lines, env)
+        before = measure(
+            f"convert {args.before} -j 1",
+            mk2ds("convert", folder, "-o", str(workdir / "before-out"), "-j", "1", "--quiet"),
+            total_mb,
+            lines,
+            env,
+        )
         steps.append(before)
         outputs.append("before-out")
-    two = measure("convert -j 2", mk2ds("convert", folder, "-o", str(workdir / "out2"), "-j", "2", "--quiet"), total_mb, lines)
+    two = measure(
+        "convert -j 2", mk2ds("convert", folder, "-o", str(workdir / "out2"), "-j", "2", "--quiet"), total_mb, lines
+    )
     steps.append(two)
     outputs.append("out2")
     converted = sorted((workdir / "out1").glob("*.jsonl"))
     records = sum(sum(1 for _ in path.open("rb")) for path in converted)
     validate = measure(
-        "validate", mk2ds("validate", *map(str, converted), "--schema", "record"), sum(path.stat().st_size for path in converted) / 1e6, records
+        "validate",
+        mk2ds("validate", *map(str, converted), "--schema", "record"),
+        sum(path.stat().st_size for path in converted) / 1e6,
+        records,
     )
     steps.append(validate)
-    identical = all(path.read_bytes() == (workdir / other / path.name).read_bytes() for path in converted for other in outputs[1:])
+    identical = all(
+        path.read_bytes() == (workdir / other / path.name).read_bytes() for path in converted for other in outputs[1:]
+    )
 
     cached = environment(PYTHONDONTWRITEBYTECODE=None)  # users have byte code; this machine may say otherwise
     python_start = startup([sys.executable, "-c", "pass"], cached)
     version_start = startup(mk2ds("--version"), cached)
 
     floor, shlex_rate = steps[0].mb_s, naive.mb_s
-    paths = {"convert -j 1": "compiled" if path.startswith("compiled") else "pure", "convert -j 2": "compiled" if path.startswith("compiled") else "pure", "convert pure -j 1": "pure"}
+    paths = {
+        "convert -j 1": "compiled" if path.startswith("compiled") else "pure",
+        "convert -j 2": "compiled" if path.startswith("compiled") else "pure",
+        "convert pure -j 1": "pure",
+    }
     print()
-    print(f"{'step':22} {'path':9} {'MB':>7} {'wall s':>7} {'CPU s':>7} {'MB/s':>7} {'MB/CPU s':>8} {'lines/s':>10} {'peak MB':>8} {'x floor':>8} {'x shlex':>8}")
+    print(
+        f"{'step':22} {'path':9} {'MB':>7} {'wall s':>7} {'CPU s':>7} {'MB/s':>7} {'MB/CPU s':>8} {'lines/s':>10} {'peak MB':>8} {'x floor':>8} {'x shlex':>8}"
+    )
     for step in steps:
         print(
             f"{step.name:22} {paths.get(step.name, args.before if step is before else '-'):9} {step.megabytes:7.0f} {step.wall:7.1f} {step.cpu:7.1f}"
             f" {step.mb_s:7.1f} {step.megabytes / max(step.cpu, 1e-9):8.1f} {step.lines_s:10,.0f} {step.peak_mb:8.0f} {step.mb_s / floor:8.3f}"
             f" {step.mb_s / shlex_rate:8.1f}"
         )
-    print(f"start-up: python -c pass {python_start:.3f} s, mk2ds --version {version_start:.3f} s (+{version_start - python_start:.3f} s)")
+    print(
+        f"start-up: python -c pass {python_start:.3f} s, mk2ds --version {version_start:.3f} s (+{version_start - python_start:.3f} s)"
+    )
     results = {
         "convert_vs_floor": one.mb_s / floor,
         "compiled_vs_pure": pure.wall / one.wall,
@@ -312,7 +360,9 @@ def main() -> int:
         upper = key.endswith("_max")
         good = results[key] <= target if upper else results[key] >= target
         met = met and good
-        print(f"  {'ok  ' if good else 'MISS'} {key:24} {results[key]:12,.3f}  (target {'<=' if upper else '>='} {target:,.3f})")
+        print(
+            f"  {'ok  ' if good else 'MISS'} {key:24} {results[key]:12,.3f}  (target {'<=' if upper else '>='} {target:,.3f})"
+        )
     if not args.keep and not args.workdir:
         import shutil
 

@@ -72,7 +72,10 @@ def main() -> int:
         mk2ds = [sys.executable, "-m", "mk2ds.core.cli"]
         steps: dict[str, tuple[float, float, float]] = {}
         for name, command in (
-            ("convert --format parquet -j 1", [*mk2ds, "convert", str(dataset / "MK2Log"), "-o", str(work / "parquet"), "--format", "parquet"]),
+            (
+                "convert --format parquet -j 1",
+                [*mk2ds, "convert", str(dataset / "MK2Log"), "-o", str(work / "parquet"), "--format", "parquet"],
+            ),
             ("verify --level full -j 1", [*mk2ds, "verify", str(dataset), "--quiet", "-o", str(work / "report.txt")]),
             ("export -j 1", [*mk2ds, "export", str(dataset), str(work / "export1"), "--quiet"]),
             ("export -j 2", [*mk2ds, "export", str(dataset), str(work / "export2"), "--quiet", "-j", "2"]),

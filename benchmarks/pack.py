@@ -97,7 +97,18 @@ def fixity(root: Path, manifest: Path, jobs: int) -> None:
 
 
 def pack(root: Path, out: Path, profile_file: Path, jobs: int, zip_output: bool = False) -> None:
-    args = ["pack", str(root), str(out), "--profile", str(profile_file), "--level", "structure", "--quiet", "-j", str(jobs)]
+    args = [
+        "pack",
+        str(root),
+        str(out),
+        "--profile",
+        str(profile_file),
+        "--level",
+        "structure",
+        "--quiet",
+        "-j",
+        str(jobs),
+    ]
     with contextlib.redirect_stdout(io.StringIO()):  # keep the table readable
         code = mk2ds_main([*args, "--zip"] if zip_output else args)
     if code != 0:
@@ -144,13 +155,24 @@ def main() -> int:
             ("sha256sum, 2 processes", best_of(args.repeat, lambda: sha256sum(files, 2))),
             ("fixity (verify --checksums) -j 1", best_of(args.repeat, lambda: fixity(root, manifest, 1))),
             ("fixity (verify --checksums) -j 2", best_of(args.repeat, lambda: fixity(root, manifest, 2))),
-            ("pack to folder (copy+hash) -j 1", best_of(args.repeat, lambda: pack(root, out, profile_file, 1), remove(out))),
-            ("pack to folder (copy+hash) -j 2", best_of(args.repeat, lambda: pack(root, out, profile_file, 2), remove(out))),
+            (
+                "pack to folder (copy+hash) -j 1",
+                best_of(args.repeat, lambda: pack(root, out, profile_file, 1), remove(out)),
+            ),
+            (
+                "pack to folder (copy+hash) -j 2",
+                best_of(args.repeat, lambda: pack(root, out, profile_file, 2), remove(out)),
+            ),
         ]
         remove(out)()
         if args.with_zip:
             zipped = work / "bag.zip"
-            rows.append(("pack --zip (deflate) -j 1", best_of(1, lambda: pack(root, zipped, profile_file, 1, True), remove(zipped))))
+            rows.append(
+                (
+                    "pack --zip (deflate) -j 1",
+                    best_of(1, lambda: pack(root, zipped, profile_file, 1, True), remove(zipped)),
+                )
+            )
             remove(zipped)()
     finally:
         if not args.keep:
@@ -158,16 +180,24 @@ def main() -> int:
 
     baseline = rows[0][1]
     print(f"{len(files)} files, {total / 1e6:,.0f} MB, warm page cache; best of {args.repeat}")
-    print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} (may be shared)")
-    print(f"python {sys.version.split()[0]}; {subprocess.run(['sha256sum', '--version'], capture_output=True, text=True, check=True).stdout.splitlines()[0]}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} (may be shared)"
+    )
+    print(
+        f"python {sys.version.split()[0]}; {subprocess.run(['sha256sum', '--version'], capture_output=True, text=True, check=True).stdout.splitlines()[0]}"
+    )
     print()
     print(f"{'measurement':36} {'seconds':>8} {'MB/s':>8} {'time / sha256sum':>17}")
     for label, seconds in rows:
         print(f"{label:36} {seconds:8.2f} {total / 1e6 / seconds:8.0f} {seconds / baseline:16.2f}x")
     fixity_one, fixity_two = rows[2][1], rows[3][1]
     print()
-    print(f"target fixity -j 1 within 1.2x of sha256sum: {fixity_one / baseline:.2f}x -> {'met' if fixity_one <= 1.2 * baseline else 'NOT met'}")
-    print(f"target fixity -j 2 faster than sha256sum:    {fixity_two / baseline:.2f}x -> {'met' if fixity_two < baseline else 'NOT met'}")
+    print(
+        f"target fixity -j 1 within 1.2x of sha256sum: {fixity_one / baseline:.2f}x -> {'met' if fixity_one <= 1.2 * baseline else 'NOT met'}"
+    )
+    print(
+        f"target fixity -j 2 faster than sha256sum:    {fixity_two / baseline:.2f}x -> {'met' if fixity_two < baseline else 'NOT met'}"
+    )
     print(f"scaling fixity -j 2 vs -j 1: {fixity_one / fixity_two:.2f}x")
     return 0
 

@@ -37,10 +37,30 @@ from mk2ds.plugins.pe.impfuzzy import fuzzy_hash, import_string, parse_imports_o
 from mk2ds.plugins.synthetic.pe_builder import SECTION_READONLY, Section, build_pe
 
 DLLS = [
-    "KERNEL32.dll", "USER32.dll", "ADVAPI32.dll", "GDI32.dll", "SHELL32.dll", "ole32.dll", "OLEAUT32.dll",
-    "WS2_32.dll", "WSOCK32.dll", "WININET.dll", "CRYPT32.dll", "msvcrt.dll", "ntdll.dll", "SHLWAPI.dll",
-    "COMCTL32.dll", "VERSION.dll", "urlmon.dll", "IPHLPAPI.DLL", "PSAPI.DLL", "WINHTTP.dll", "MPR.dll",
-    "NETAPI32.dll", "USERENV.dll", "RPCRT4.dll",
+    "KERNEL32.dll",
+    "USER32.dll",
+    "ADVAPI32.dll",
+    "GDI32.dll",
+    "SHELL32.dll",
+    "ole32.dll",
+    "OLEAUT32.dll",
+    "WS2_32.dll",
+    "WSOCK32.dll",
+    "WININET.dll",
+    "CRYPT32.dll",
+    "msvcrt.dll",
+    "ntdll.dll",
+    "SHLWAPI.dll",
+    "COMCTL32.dll",
+    "VERSION.dll",
+    "urlmon.dll",
+    "IPHLPAPI.DLL",
+    "PSAPI.DLL",
+    "WINHTTP.dll",
+    "MPR.dll",
+    "NETAPI32.dll",
+    "USERENV.dll",
+    "RPCRT4.dll",
 ]
 ORDINAL_DLLS = {"WS2_32.dll", "WSOCK32.dll", "OLEAUT32.dll"}
 
@@ -110,9 +130,11 @@ def main() -> int:
         blobs = [path.read_bytes() for path in paths]
         sizes = sorted(len(blob) for blob in blobs)
         strings = sorted(len(import_string(parse_imports_only(blob))) for blob in blobs)
-        print(f"{len(paths)} PE files, {sizes[0] // 1000}-{sizes[-1] // 1000} KB (median {sizes[len(sizes) // 2] // 1000} KB), "
-              f"import strings median {strings[len(strings) // 2]} chars; pefile {pefile.__version__}, "
-              f"Python {sys.version.split()[0]}, load {os.getloadavg()[0]:.2f}")
+        print(
+            f"{len(paths)} PE files, {sizes[0] // 1000}-{sizes[-1] // 1000} KB (median {sizes[len(sizes) // 2] // 1000} KB), "
+            f"import strings median {strings[len(strings) // 2]} chars; pefile {pefile.__version__}, "
+            f"Python {sys.version.split()[0]}, load {os.getloadavg()[0]:.2f}"
+        )
 
         def in_process() -> int:
             for blob in blobs:

@@ -40,7 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def devtools_client() -> Any:
     """The standard-library DevTools client of the tree page's tests (one implementation, not two)."""
-    spec = importlib.util.spec_from_file_location("tree_page_tests", ROOT / "tests" / "plugins" / "tree" / "test_html.py")
+    spec = importlib.util.spec_from_file_location(
+        "tree_page_tests", ROOT / "tests" / "plugins" / "tree" / "test_html.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -51,8 +53,17 @@ def load_seconds(chromium: str, pages: list[Path], rounds: int) -> list[tuple[fl
     """For each page: median seconds from navigation to the load event, and the DOM node count."""
     client = devtools_client()
     profile = tempfile.mkdtemp(prefix="mk2ds-bench-")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-             f"--user-data-dir={profile}", "--remote-debugging-port=0", "--window-size=1400,1000", "about:blank"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        f"--user-data-dir={profile}",
+        "--remote-debugging-port=0",
+        "--window-size=1400,1000",
+        "about:blank",
+    ]
     process = subprocess.Popen([chromium, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = Path(profile) / "DevToolsActivePort"
@@ -70,7 +81,9 @@ def load_seconds(chromium: str, pages: list[Path], rounds: int) -> list[tuple[fl
                 tools.wait_for("document.readyState === 'complete'")
                 tools.call("Page.navigate", url=page.as_uri())
                 tools.wait_for("document.readyState === 'complete' && performance.timing.loadEventEnd > 0")
-                times.append(tools.evaluate("(performance.timing.loadEventEnd - performance.timing.navigationStart) / 1000"))
+                times.append(
+                    tools.evaluate("(performance.timing.loadEventEnd - performance.timing.navigationStart) / 1000")
+                )
             results.append((statistics.median(times), tools.evaluate("document.getElementsByTagName('*').length")))
         tools.close()
         return results
@@ -88,7 +101,9 @@ def main_benchmark() -> int:
     parser.add_argument("--workdir", help="where to write the distribution (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    chromium = next((path for path in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if path), None)
+    chromium = next(
+        (path for path in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if path), None
+    )
     work = Path(args.workdir or tempfile.mkdtemp(prefix="mk2ds-report-html-"))
     try:
         started = time.perf_counter()
@@ -107,8 +122,13 @@ def main_benchmark() -> int:
         size = page.stat().st_size
         plain = work / "plain.html"
         body = html.escape(report_json.read_text(encoding="utf-8"))
-        plain.write_text("<!DOCTYPE html><meta charset=utf-8><pre>" + body + " " * max(0, size - len(body.encode())) + "</pre>", encoding="utf-8")
-        print(f"{args.samples} samples: generated in {generated:.1f} s, verified in {verified:.1f} s; load average {os.getloadavg()[0]:.2f}")
+        plain.write_text(
+            "<!DOCTYPE html><meta charset=utf-8><pre>" + body + " " * max(0, size - len(body.encode())) + "</pre>",
+            encoding="utf-8",
+        )
+        print(
+            f"{args.samples} samples: generated in {generated:.1f} s, verified in {verified:.1f} s; load average {os.getloadavg()[0]:.2f}"
+        )
         print(f"{'what':28} {'bytes':>10} {'x JSON':>7}")
         print(f"{'JSON report':28} {report_json.stat().st_size:>10,} {1:>7.2f}")
         print(f"{'HTML page':28} {size:>10,} {size / report_json.stat().st_size:>7.2f}   (target < {TARGET_BYTES:,})")
@@ -119,7 +139,9 @@ def main_benchmark() -> int:
         (page_seconds, page_nodes), (plain_seconds, plain_nodes) = load_seconds(chromium, [page, plain], args.rounds)
         print(f"{'in Chromium':28} {'load s':>10} {'x plain':>7} {'DOM nodes':>10}")
         print(f"{'plain page, same bytes':28} {plain_seconds:>10.3f} {1:>7.2f} {plain_nodes:>10,}")
-        print(f"{'HTML report':28} {page_seconds:>10.3f} {page_seconds / max(plain_seconds, 1e-3):>7.2f} {page_nodes:>10,}   (target < {TARGET_SECONDS} s)")
+        print(
+            f"{'HTML report':28} {page_seconds:>10.3f} {page_seconds / max(plain_seconds, 1e-3):>7.2f} {page_nodes:>10,}   (target < {TARGET_SECONDS} s)"
+        )
         return 0 if size < TARGET_BYTES and page_seconds < TARGET_SECONDS else 1
     finally:
         if not args.keep and not args.workdir:

@@ -83,7 +83,11 @@ def _write_one(job: tuple[str, int, int, str]) -> int:
     from mk2ds.plugins.synthetic.generator import write_log
 
     path, size, number, scenario = job
-    return int(write_log(path, seed=100 + number, host=f"PC{number + 1}", scenario=scenario, header="mixed", target_bytes=size).lines)
+    return int(
+        write_log(
+            path, seed=100 + number, host=f"PC{number + 1}", scenario=scenario, header="mixed", target_bytes=size
+        ).lines
+    )
 
 
 def make_fleet(folder: Path, total: int, files: int, layout: str) -> int:
@@ -93,7 +97,10 @@ def make_fleet(folder: Path, total: int, files: int, layout: str) -> int:
     else:
         sizes = [total // files] * files
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(folder / f"pc{number + 1:03d}.log"), size, number, SCENARIOS[number % len(SCENARIOS)]) for number, size in enumerate(sizes)]
+    jobs = [
+        (str(folder / f"pc{number + 1:03d}.log"), size, number, SCENARIOS[number % len(SCENARIOS)])
+        for number, size in enumerate(sizes)
+    ]
     with ProcessPoolExecutor(2) as pool:
         return sum(pool.map(_write_one, jobs))
 
@@ -143,11 +150,15 @@ def task_cost(tasks: int) -> tuple[float, float]:
     from mk2ds.core.walker import PluginSettings
     from mk2ds.plugins.dask import DaskSession
 
-    session = DaskSession(argparse.Namespace(scheduler=None, workers=WORKERS_PER_MACHINE), get_plugin_manager(), PluginSettings())
+    session = DaskSession(
+        argparse.Namespace(scheduler=None, workers=WORKERS_PER_MACHINE), get_plugin_manager(), PluginSettings()
+    )
     try:
         list(session.run(noop, [EngineTask(f"warm {index}", 1, None) for index in range(20)], show_progress=False))
         started = time.perf_counter()
-        outcomes = list(session.run(noop, [EngineTask(f"noop {index}", 1, index) for index in range(tasks)], show_progress=False))
+        outcomes = list(
+            session.run(noop, [EngineTask(f"noop {index}", 1, index) for index in range(tasks)], show_progress=False)
+        )
         wall = time.perf_counter() - started
     finally:
         session.close()
@@ -183,7 +194,9 @@ def merge_rate(outputs: Path, target: Path, limit: int = 1 << 30) -> float:
     return copied / 1e6 / seconds
 
 
-def estimate(costs: dict[str, float], total_mb: float, output_mb: float, files: int, range_mb: float, machines: int) -> tuple[float, float, int]:
+def estimate(
+    costs: dict[str, float], total_mb: float, output_mb: float, files: int, range_mb: float, machines: int
+) -> tuple[float, float, int]:
     """Seconds and MB/s to convert ``total_mb`` on ``machines`` × 2 workers, and the workers used.
 
     T = start + scan + max(convert, merge) + the last file's merge, where scan and convert spread their
@@ -207,9 +220,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=float, default=2000.0, help="total MB of generated logs (default 2000)")
     parser.add_argument("--files", type=int, default=8, help="number of logs in the fleet (default 8)")
-    parser.add_argument("--layout", choices=["fleet", "one-big"], default="fleet", help="equal logs, or one holding half the bytes")
+    parser.add_argument(
+        "--layout", choices=["fleet", "one-big"], default="fleet", help="equal logs, or one holding half the bytes"
+    )
     parser.add_argument("--range-size", default="64M", help="--range-size of the Dask run (default 64M)")
-    parser.add_argument("--noop-tasks", type=int, default=400, help="no-op tasks timed for the per-task cost (default 400)")
+    parser.add_argument(
+        "--noop-tasks", type=int, default=400, help="no-op tasks timed for the per-task cost (default 400)"
+    )
     parser.add_argument("--workdir", help="where to write the logs and outputs (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     args = parser.parse_args()
@@ -221,10 +238,25 @@ def main() -> int:
         lines = make_fleet(source, int(args.size_mb * 1e6), args.files, args.layout)
         print(f"generated {args.files} logs, {lines:,} lines in {time.perf_counter() - started:.0f} s")
     total_mb = sum(path.stat().st_size for path in source.glob("*.log")) / 1e6
-    print(f"input: {total_mb:,.0f} MB in {args.files} logs ({args.layout}); machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+    print(
+        f"input: {total_mb:,.0f} MB in {args.files} logs ({args.layout}); machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
+    )
 
     local = run_child(mk2ds("convert", str(source), "-o", str(workdir / "local"), "-j", "2", "--quiet"))
-    remote = run_child(mk2ds("convert", str(source), "-o", str(workdir / "dask"), "--engine", "dask", "--workers", "2", "--range-size", args.range_size))
+    remote = run_child(
+        mk2ds(
+            "convert",
+            str(source),
+            "-o",
+            str(workdir / "dask"),
+            "--engine",
+            "dask",
+            "--workers",
+            "2",
+            "--range-size",
+            args.range_size,
+        )
+    )
     output_mb = sum(path.stat().st_size for path in (workdir / "local").rglob("*") if path.is_file()) / 1e6
     identical = tree_digest(workdir / "local") == tree_digest(workdir / "dask")
     summary = parse_summary(remote.err)
@@ -232,7 +264,9 @@ def main() -> int:
     print()
     print(f"{'run':18} {'wall s':>8} {'CPU s':>8} {'MB/s':>8} {'x local':>8}")
     for name, timed in (("local -j 2", local), ("dask 2 workers", remote)):
-        print(f"{name:18} {timed.wall:8.1f} {timed.cpu:8.1f} {total_mb / timed.wall:8.1f} {timed.wall / local.wall:8.3f}")
+        print(
+            f"{name:18} {timed.wall:8.1f} {timed.cpu:8.1f} {total_mb / timed.wall:8.1f} {timed.wall / local.wall:8.3f}"
+        )
     overhead = remote.wall / local.wall
     print(f"outputs identical: {identical} ({output_mb:,.0f} MB of JSON Lines each)")
     print("engine summary (stderr of the Dask run):")
@@ -251,14 +285,24 @@ def main() -> int:
     accounted = summary.get("ready", 0) + summary.get("scan_wall", 0) + summary.get("convert_wall", 0)
     print()
     print("measured costs:")
-    print(f"    scheduling: {wall_per_task * 1e3:.2f} ms per no-op task ({1 / wall_per_task:,.0f} tasks/s), {slot_per_task * 1e3:.2f} ms of a worker slot")
+    print(
+        f"    scheduling: {wall_per_task * 1e3:.2f} ms per no-op task ({1 / wall_per_task:,.0f} tasks/s), {slot_per_task * 1e3:.2f} ms of a worker slot"
+    )
     print(f"    one worker converts {costs['rate']:.1f} MB/s while busy; scans {costs['scan_rate']:,.0f} MB/s")
-    observed = f" (in the run: {summary['merge_mb']:,.0f} MB in {summary['merge_s']:.2f} s)" if summary.get("merge_mb") else ""
-    print(f"    client merge: {costs['merge_rate']:,.0f} MB/s of output{observed}; cluster start {costs['ready']:.2f} s")
-    print(f"    Dask run: {accounted:.1f} s accounted (start + scan + convert) of {remote.wall:.1f} s (the rest: Python and imports, report)")
+    observed = (
+        f" (in the run: {summary['merge_mb']:,.0f} MB in {summary['merge_s']:.2f} s)" if summary.get("merge_mb") else ""
+    )
+    print(
+        f"    client merge: {costs['merge_rate']:,.0f} MB/s of output{observed}; cluster start {costs['ready']:.2f} s"
+    )
+    print(
+        f"    Dask run: {accounted:.1f} s accounted (start + scan + convert) of {remote.wall:.1f} s (the rest: Python and imports, report)"
+    )
     range_mb = parse_size(args.range_size) / 1e6
     print()
-    print(f"estimate for {total_mb:,.0f} MB ({args.files} logs, {range_mb:.0f} MB ranges), {WORKERS_PER_MACHINE} workers per machine, shared file system assumed fast enough:")
+    print(
+        f"estimate for {total_mb:,.0f} MB ({args.files} logs, {range_mb:.0f} MB ranges), {WORKERS_PER_MACHINE} workers per machine, shared file system assumed fast enough:"
+    )
     print(f"{'machines':>9} {'workers used':>13} {'seconds':>9} {'MB/s':>9} {'speed-up':>9}")
     base = estimate(costs, total_mb, output_mb, args.files, range_mb, 1)[0]
     for machines in (1, 2, 4, 8, 16, 32):

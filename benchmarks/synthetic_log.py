@@ -50,11 +50,17 @@ def synthetic_lines(seed: int = 2018) -> Iterator[str]:
         kind = rng.random()
         name = f"{rng.choice(_FOLDERS)}\\{rng.choice(_NAMES)}_{rng.randrange(1000)}.docx"
         if kind < 0.30:
-            line = base % ("file", "close") + f' path="{name}" drvType=HDD read={rng.randrange(100000)} write={rng.randrange(9000)} size={rng.randrange(100000)}'
+            line = (
+                base % ("file", "close")
+                + f' path="{name}" drvType=HDD read={rng.randrange(100000)} write={rng.randrange(9000)} size={rng.randrange(100000)}'
+            )
         elif kind < 0.42:
             line = base % ("file", rng.choice(["create", "del"])) + f' path="{name}" drvType=HDD'
         elif kind < 0.48:
-            line = base % ("file", "rename") + f' path="{name}" drvType=HDD dstPath="{name}.WNCRY" dstDrv=HDD size={rng.randrange(9000)}'
+            line = (
+                base % ("file", "rename")
+                + f' path="{name}" drvType=HDD dstPath="{name}.WNCRY" dstDrv=HDD size={rng.randrange(9000)}'
+            )
         elif kind < 0.63:
             sub = rng.choice(["con", "dcon"])
             line = base % ("net", sub) + (
@@ -84,7 +90,10 @@ def synthetic_lines(seed: int = 2018) -> Iterator[str]:
         elif kind < 0.96:
             line = base % ("win", "active") + f' winTitle="{rng.choice(_TITLES)}"'
         else:
-            line = base % ("net", "webURL") + ' url="http://172.24.0.9/a%20b.ps1" decode="http://172.24.0.9/a b.ps1" brType=IE'
+            line = (
+                base % ("net", "webURL")
+                + ' url="http://172.24.0.9/a%20b.ps1" decode="http://172.24.0.9/a b.ps1" brType=IE'
+            )
         yield line
 
 

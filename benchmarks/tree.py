@@ -41,7 +41,10 @@ def stream(records: int, processes: int, seed: int) -> Iterator[dict[str, Any]]:
     stream (each one's image first written by its parent: a wrote-then-ran relation); afterwards every process
     keeps producing activity, so each has more records than the per-process caps, as in a 30-minute log."""
     rng = random.Random(seed)
-    guids = [f"{{{rng.getrandbits(32):08X}-{rng.getrandbits(16):04X}-4{rng.getrandbits(12):03X}-8{rng.getrandbits(12):03X}-{rng.getrandbits(48):012X}}}" for _ in range(processes)]
+    guids = [
+        f"{{{rng.getrandbits(32):08X}-{rng.getrandbits(16):04X}-4{rng.getrandbits(12):03X}-8{rng.getrandbits(12):03X}-{rng.getrandbits(48):012X}}}"
+        for _ in range(processes)
+    ]
     paths = [f"C:\\Program Files\\App{index % 50}\\tool{index}.exe" for index in range(processes)]
     files = [f"C:\\Users\\taro.yamada\\Documents\\資料{index}.docx" for index in range(5000)]
     times = [(START + timedelta(milliseconds=step * 7)).isoformat(timespec="milliseconds") for step in range(4096)]
@@ -52,35 +55,127 @@ def stream(records: int, processes: int, seed: int) -> Iterator[dict[str, Any]]:
         if started < processes and sn % every == 1:
             parent = rng.randrange(started) if started else None
             if parent is not None:
-                yield {"time": time_text, "sn": sn, "evt": "file", "subEvt": "close", "com": "PC1", "psGUID": guids[parent], "psPath": paths[parent],
-                       "path": paths[started], "drvType": "HDD", "read": 0, "write": 4096, "size": 4096, "new": 1}
-            yield {"time": time_text, "sn": sn, "evt": "ps", "subEvt": "start", "com": "PC1", "psGUID": guids[started], "psPath": paths[started],
-                   "parentGUID": guids[parent] if parent is not None else "{00000000-0000-4000-8000-000000000000}",
-                   "cmd": f"{paths[started]} /run", "psID": 1000 + started}
+                yield {
+                    "time": time_text,
+                    "sn": sn,
+                    "evt": "file",
+                    "subEvt": "close",
+                    "com": "PC1",
+                    "psGUID": guids[parent],
+                    "psPath": paths[parent],
+                    "path": paths[started],
+                    "drvType": "HDD",
+                    "read": 0,
+                    "write": 4096,
+                    "size": 4096,
+                    "new": 1,
+                }
+            yield {
+                "time": time_text,
+                "sn": sn,
+                "evt": "ps",
+                "subEvt": "start",
+                "com": "PC1",
+                "psGUID": guids[started],
+                "psPath": paths[started],
+                "parentGUID": guids[parent] if parent is not None else "{00000000-0000-4000-8000-000000000000}",
+                "cmd": f"{paths[started]} /run",
+                "psID": 1000 + started,
+            }
             started += 1
             continue
         index = rng.randrange(started)
         guid, path = guids[index], paths[index]
         kind = rng.random()
         if kind < 0.40:
-            yield {"time": time_text, "sn": sn, "evt": "file", "subEvt": "close", "com": "PC1", "psGUID": guid, "psPath": path,
-                   "path": files[sn % 5000], "drvType": "HDD", "read": 100, "write": sn % 3, "size": 100, "new": 0}
+            yield {
+                "time": time_text,
+                "sn": sn,
+                "evt": "file",
+                "subEvt": "close",
+                "com": "PC1",
+                "psGUID": guid,
+                "psPath": path,
+                "path": files[sn % 5000],
+                "drvType": "HDD",
+                "read": 100,
+                "write": sn % 3,
+                "size": 100,
+                "new": 0,
+            }
         elif kind < 0.55:
-            yield {"time": time_text, "sn": sn, "evt": "file", "subEvt": "open", "com": "PC1", "psGUID": guid, "psPath": path, "path": files[sn % 5000]}
+            yield {
+                "time": time_text,
+                "sn": sn,
+                "evt": "file",
+                "subEvt": "open",
+                "com": "PC1",
+                "psGUID": guid,
+                "psPath": path,
+                "path": files[sn % 5000],
+            }
         elif kind < 0.70:
-            yield {"time": time_text, "sn": sn, "evt": "reg", "subEvt": "setVal", "com": "PC1", "psGUID": guid, "psPath": path,
-                   "path": "HKEY_CURRENT_USER\\Software\\App", "entry": "Last", "valType": "REG_SZ", "valStr": files[sn % 5000]}
+            yield {
+                "time": time_text,
+                "sn": sn,
+                "evt": "reg",
+                "subEvt": "setVal",
+                "com": "PC1",
+                "psGUID": guid,
+                "psPath": path,
+                "path": "HKEY_CURRENT_USER\\Software\\App",
+                "entry": "Last",
+                "valType": "REG_SZ",
+                "valStr": files[sn % 5000],
+            }
         elif kind < 0.85:
-            yield {"time": time_text, "sn": sn, "evt": "net", "subEvt": "con" if sn % 2 else "dcon", "com": "PC1", "psGUID": guid, "psPath": path,
-                   "srcIP": "172.24.1.1", "srcPort": 49000 + sn % 1000, "dstIP": f"172.24.1.{2 + sn % 20}", "dstPort": 445 if sn % 3 else 443}
+            yield {
+                "time": time_text,
+                "sn": sn,
+                "evt": "net",
+                "subEvt": "con" if sn % 2 else "dcon",
+                "com": "PC1",
+                "psGUID": guid,
+                "psPath": path,
+                "srcIP": "172.24.1.1",
+                "srcPort": 49000 + sn % 1000,
+                "dstIP": f"172.24.1.{2 + sn % 20}",
+                "dstPort": 445 if sn % 3 else 443,
+            }
         elif kind < 0.95:
-            yield {"time": time_text, "sn": sn, "evt": "win", "subEvt": "active", "com": "PC1", "psGUID": guid, "psPath": path, "winTitle": "無題 - メモ帳"}
+            yield {
+                "time": time_text,
+                "sn": sn,
+                "evt": "win",
+                "subEvt": "active",
+                "com": "PC1",
+                "psGUID": guid,
+                "psPath": path,
+                "winTitle": "無題 - メモ帳",
+            }
         elif kind < 0.995:
-            yield {"time": time_text, "sn": sn, "evt": "file", "subEvt": "create", "com": "PC1", "psGUID": guid, "psPath": path,
-                   "path": f"C:\\Users\\taro.yamada\\AppData\\Local\\Temp\\~tmp{sn}.tmp"}
+            yield {
+                "time": time_text,
+                "sn": sn,
+                "evt": "file",
+                "subEvt": "create",
+                "com": "PC1",
+                "psGUID": guid,
+                "psPath": path,
+                "path": f"C:\\Users\\taro.yamada\\AppData\\Local\\Temp\\~tmp{sn}.tmp",
+            }
         else:
-            yield {"time": time_text, "sn": sn, "evt": "ps", "subEvt": "inject", "com": "PC1", "psGUID": guid, "psPath": path,
-                   "api": "OpenProcess", "tpsGUID": guids[rng.randrange(started)]}
+            yield {
+                "time": time_text,
+                "sn": sn,
+                "evt": "ps",
+                "subEvt": "inject",
+                "com": "PC1",
+                "psGUID": guid,
+                "psPath": path,
+                "api": "OpenProcess",
+                "tpsGUID": guids[rng.randrange(started)],
+            }
 
 
 def run_once(mode: str, records: int, processes: int, seed: int, log: str | None = None) -> dict[str, Any]:
@@ -106,7 +201,11 @@ def run_once(mode: str, records: int, processes: int, seed: int, log: str | None
     else:  # tracemalloc: bytes allocated at the peak while building
         tracemalloc.start()
         model = build_model(stream(records, processes, seed))
-        summary = {"records": model.records, "processes": len(model.nodes), "traced_peak": tracemalloc.get_traced_memory()[1]}
+        summary = {
+            "records": model.records,
+            "processes": len(model.nodes),
+            "traced_peak": tracemalloc.get_traced_memory()[1],
+        }
         tracemalloc.stop()
     summary["seconds"] = time.perf_counter() - started
     summary["max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -114,7 +213,18 @@ def run_once(mode: str, records: int, processes: int, seed: int, log: str | None
 
 
 def in_subprocess(mode: str, records: int, processes: int, seed: int, log: str | None = None) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", mode, "--records", str(records), "--processes", str(processes), "--seed", str(seed)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--records",
+        str(records),
+        "--processes",
+        str(processes),
+        "--seed",
+        str(seed),
+    ]
     if log:
         command += ["--log", log]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -125,11 +235,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--processes", type=int, default=2_000)
-    parser.add_argument("--memory-records", type=int, default=400_000, help="records of the base stream of the memory test")
-    parser.add_argument("--memory-processes", type=int, default=500, help="processes of the base stream of the memory test")
-    parser.add_argument("--log-lines", type=int, default=300_000, help="lines of the generated Mark II log of part 3 (0 = skip)")
+    parser.add_argument(
+        "--memory-records", type=int, default=400_000, help="records of the base stream of the memory test"
+    )
+    parser.add_argument(
+        "--memory-processes", type=int, default=500, help="processes of the base stream of the memory test"
+    )
+    parser.add_argument(
+        "--log-lines", type=int, default=300_000, help="lines of the generated Mark II log of part 3 (0 = skip)"
+    )
     parser.add_argument("--seed", type=int, default=4)
-    parser.add_argument("--child", choices=["baseline", "model", "traced", "reader", "reader+model"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["baseline", "model", "traced", "reader", "reader+model"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--log", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -141,26 +259,42 @@ def main() -> None:
     model = in_subprocess("model", args.records, args.processes, args.seed)
     own = max(model["seconds"] - baseline["seconds"], 1e-9)
     rate = args.records / own
-    print(f"\n1. {args.records:,} records, {args.processes:,} processes ({model['processes']:,} nodes with placeholders), relations {model['relations']}")
-    print(f"   generator alone (baseline)  {baseline['seconds']:7.2f} s   peak RSS {baseline['max_rss'] / 2**20:7.1f} MiB")
+    print(
+        f"\n1. {args.records:,} records, {args.processes:,} processes ({model['processes']:,} nodes with placeholders), relations {model['relations']}"
+    )
+    print(
+        f"   generator alone (baseline)  {baseline['seconds']:7.2f} s   peak RSS {baseline['max_rss'] / 2**20:7.1f} MiB"
+    )
     print(f"   generator + model           {model['seconds']:7.2f} s   peak RSS {model['max_rss'] / 2**20:7.1f} MiB")
-    print(f"   model alone                 {own:7.2f} s   {rate:,.0f} records/s "
-          f"({rate / TARGET_RECORDS_PER_SECOND:.2f}x the {TARGET_RECORDS_PER_SECOND:,}/s target); "
-          f"end-to-end {args.records / model['seconds']:,.0f} records/s; model memory {(model['max_rss'] - baseline['max_rss']) / 2**20:.1f} MiB")
+    print(
+        f"   model alone                 {own:7.2f} s   {rate:,.0f} records/s "
+        f"({rate / TARGET_RECORDS_PER_SECOND:.2f}x the {TARGET_RECORDS_PER_SECOND:,}/s target); "
+        f"end-to-end {args.records / model['seconds']:,.0f} records/s; model memory {(model['max_rss'] - baseline['max_rss']) / 2**20:.1f} MiB"
+    )
 
     base_records, base_processes = args.memory_records, args.memory_processes
-    cases = [("base", base_records, base_processes), ("2x processes", base_records, 2 * base_processes), ("2x records", 2 * base_records, base_processes)]
+    cases = [
+        ("base", base_records, base_processes),
+        ("2x processes", base_records, 2 * base_processes),
+        ("2x records", 2 * base_records, base_processes),
+    ]
     results = {name: in_subprocess("traced", records, processes, args.seed) for name, records, processes in cases}
     base_peak = results["base"]["traced_peak"]
-    print(f"\n2. memory while building (tracemalloc peak), default --max-events; base = {base_records:,} records, {base_processes:,} processes")
+    print(
+        f"\n2. memory while building (tracemalloc peak), default --max-events; base = {base_records:,} records, {base_processes:,} processes"
+    )
     for name, records, processes in cases:
         peak = results[name]["traced_peak"]
-        print(f"   {name:13} {records:>9,} records {processes:>6,} processes   {peak / 2**20:7.1f} MiB   {peak / base_peak:4.2f}x base")
+        print(
+            f"   {name:13} {records:>9,} records {processes:>6,} processes   {peak / 2**20:7.1f} MiB   {peak / base_peak:4.2f}x base"
+        )
     added_by_processes = results["2x processes"]["traced_peak"] - base_peak
     added_by_records = results["2x records"]["traced_peak"] - base_peak
     verdict = "yes" if added_by_records < 0.25 * added_by_processes else "NO"
-    print(f"   memory follows processes (+{added_by_processes / 2**20:.1f} MiB for 2x processes), "
-          f"not records (+{added_by_records / 2**20:.1f} MiB for 2x records): {verdict}")
+    print(
+        f"   memory follows processes (+{added_by_processes / 2**20:.1f} MiB for 2x processes), "
+        f"not records (+{added_by_records / 2**20:.1f} MiB for 2x records): {verdict}"
+    )
     if args.log_lines:
         log_part(args.log_lines, args.seed)
 
@@ -177,11 +311,17 @@ def log_part(lines: int, seed: int) -> None:
         reader = in_subprocess("reader", 0, 0, seed, log)
         both = in_subprocess("reader+model", 0, 0, seed, log)
     own = max(both["seconds"] - reader["seconds"], 1e-9)
-    print(f"\n3. generated WannaCry log: {info.lines:,} lines, {info.bytes / 2**20:.1f} MiB, {both['processes']:,} processes")
-    print(f"   Mark II reader alone (baseline) {reader['seconds']:6.2f} s   {info.lines / reader['seconds']:,.0f} lines/s")
-    print(f"   reader + model                  {both['seconds']:6.2f} s   {info.lines / both['seconds']:,.0f} lines/s "
-          f"({both['seconds'] / reader['seconds']:.2f}x the reader alone); model {info.lines / own:,.0f} records/s; "
-          f"peak RSS {both['max_rss'] / 2**20:.1f} MiB")
+    print(
+        f"\n3. generated WannaCry log: {info.lines:,} lines, {info.bytes / 2**20:.1f} MiB, {both['processes']:,} processes"
+    )
+    print(
+        f"   Mark II reader alone (baseline) {reader['seconds']:6.2f} s   {info.lines / reader['seconds']:,.0f} lines/s"
+    )
+    print(
+        f"   reader + model                  {both['seconds']:6.2f} s   {info.lines / both['seconds']:,.0f} lines/s "
+        f"({both['seconds'] / reader['seconds']:.2f}x the reader alone); model {info.lines / own:,.0f} records/s; "
+        f"peak RSS {both['max_rss'] / 2**20:.1f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -69,20 +69,43 @@ def main() -> int:
         rows: list[tuple[str, float, int, int]] = [("read every file once (floor)", read_seconds, 0, 0)]
         for jobs in (1, 2):
             out = work / f"converted-{jobs}"
-            seconds, code, rss = run([*mk2ds, "convert", str(root / "MK2Log"), "-o", str(out), "-j", str(jobs), "--quiet"])
+            seconds, code, rss = run(
+                [*mk2ds, "convert", str(root / "MK2Log"), "-o", str(out), "-j", str(jobs), "--quiet"]
+            )
             rows.append((f"convert all logs -j {jobs}", seconds, code, rss))
             shutil.rmtree(out, ignore_errors=True)
         for jobs in (1, 2):
             report = work / f"report-{jobs}.json"
-            seconds, code, rss = run([*mk2ds, "verify", str(root), "--level", "full", "-j", str(jobs), "--quiet", "--format", "json", "-o", str(report)])
+            seconds, code, rss = run(
+                [
+                    *mk2ds,
+                    "verify",
+                    str(root),
+                    "--level",
+                    "full",
+                    "-j",
+                    str(jobs),
+                    "--quiet",
+                    "--format",
+                    "json",
+                    "-o",
+                    str(report),
+                ]
+            )
             rows.append((f"verify --level full -j {jobs}", seconds, code, rss))
         baseline = rows[1][1]
-        print(f"\ndistribution: {total / 1e6:,.0f} MB in total, {log_mb:,.0f} MB of logs; load average {os.getloadavg()[0]:.2f}")
+        print(
+            f"\ndistribution: {total / 1e6:,.0f} MB in total, {log_mb:,.0f} MB of logs; load average {os.getloadavg()[0]:.2f}"
+        )
         print(f"{'what':34} {'seconds':>8} {'MB/s':>8} {'x convert -j1':>14} {'peak RSS MB':>12} {'exit':>5}")
         for name, seconds, code, rss in rows:
-            print(f"{name:34} {seconds:8.2f} {total / 1e6 / seconds:8.1f} {seconds / baseline:14.2f} {rss / 1024:12.0f} {code:>5}")
+            print(
+                f"{name:34} {seconds:8.2f} {total / 1e6 / seconds:8.1f} {seconds / baseline:14.2f} {rss / 1024:12.0f} {code:>5}"
+            )
         verify_one = rows[3][1]
-        print(f"\ntarget: verify -j 1 within 1.2x of convert -j 1: {verify_one / baseline:.2f}x; -j 2 speed-up {verify_one / rows[4][1]:.2f}x")
+        print(
+            f"\ntarget: verify -j 1 within 1.2x of convert -j 1: {verify_one / baseline:.2f}x; -j 2 speed-up {verify_one / rows[4][1]:.2f}x"
+        )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

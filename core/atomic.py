@@ -20,7 +20,14 @@ from typing import BinaryIO
 
 from mk2ds.core.errors import OutputNotWritable
 
-__all__ = ["PART_SUFFIX", "atomic_writer", "forget_cleaned_folders", "part_prefix", "remove_stale_parts", "write_atomic"]
+__all__ = [
+    "PART_SUFFIX",
+    "atomic_writer",
+    "forget_cleaned_folders",
+    "part_prefix",
+    "remove_stale_parts",
+    "write_atomic",
+]
 
 PART_SUFFIX = ".part"
 _PART_NAME = re.compile(r"\..+\.mk2ds-(?P<pid>[0-9]+)-[A-Za-z0-9_]+\.part\Z", re.DOTALL)
@@ -63,7 +70,11 @@ def remove_stale_parts(folder: str | os.PathLike[str]) -> list[str]:
     removed: list[str] = []
     try:
         with os.scandir(key) as entries:
-            stale = [entry for entry in entries if (match := _PART_NAME.match(entry.name)) and not _process_alive(int(match["pid"]))]
+            stale = [
+                entry
+                for entry in entries
+                if (match := _PART_NAME.match(entry.name)) and not _process_alive(int(match["pid"]))
+            ]
     except OSError:
         return removed
     for entry in stale:
@@ -74,6 +85,7 @@ def remove_stale_parts(folder: str | os.PathLike[str]) -> list[str]:
                 os.unlink(entry.path)
             removed.append(entry.name)
     return removed
+
 
 #: Error numbers only writing can cause: raised by a write inside the block, they are the output's fault.
 _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})

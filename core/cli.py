@@ -82,7 +82,11 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 findings at the failing severity, 2 usage error, 3 internal error.",
     )
     # plugins' own notes (MK2DS_PLUGIN_DETAIL), e.g. "reader path: compiled (C extension)"
-    details = [detail for _name, plugin in pm.list_name_plugin() if isinstance(detail := getattr(plugin, "MK2DS_PLUGIN_DETAIL", None), str)]
+    details = [
+        detail
+        for _name, plugin in pm.list_name_plugin()
+        if isinstance(detail := getattr(plugin, "MK2DS_PLUGIN_DETAIL", None), str)
+    ]
     parser.add_argument("--version", action="version", version="; ".join([f"mk2ds {mk2ds_version()}", *details]))
     _global_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -97,8 +101,16 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     verify_parser.add_argument("--format", default="text", choices=sorted(reports), help="report format")
     verify_parser.add_argument("-o", "--output", help="write the report to this file (atomically)")
     verify_parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (0 = one per core)")
-    verify_parser.add_argument("--select", action="append", default=[], metavar="CODE", help="report only these codes (prefix with trailing '-')")
-    verify_parser.add_argument("--ignore", action="append", default=[], metavar="CODE", help="do not report these codes")
+    verify_parser.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="report only these codes (prefix with trailing '-')",
+    )
+    verify_parser.add_argument(
+        "--ignore", action="append", default=[], metavar="CODE", help="do not report these codes"
+    )
     verify_parser.add_argument(
         "--fail-on", choices=[s.value for s in Severity], default="error", help="lowest severity that fails the run"
     )
@@ -197,7 +209,12 @@ def _cmd_codes(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         print(
             json.dumps(
                 [
-                    {"code": info.code, "severity": info.severity.value, "description": info.description, "plugin": info.plugin}
+                    {
+                        "code": info.code,
+                        "severity": info.severity.value,
+                        "description": info.description,
+                        "plugin": info.plugin,
+                    }
                     for info in sorted(table.values(), key=lambda info: info.code)
                 ],
                 indent=2,

@@ -75,4 +75,6 @@ def coverage_findings(pm: pluggy.PluginManager) -> Iterator[Finding]:
             details={"plugin": name, "hooks": hooks or []},
         )
     if not providers(pm, "mk2ds_classify_entry"):
-        yield check_not_run("the kind of every file (and so every per-file check)", "mk2ds_classify_entry", "checks.classifier")
+        yield check_not_run(
+            "the kind of every file (and so every per-file check)", "mk2ds_classify_entry", "checks.classifier"
+        )

@@ -24,8 +24,18 @@ from mk2ds.core.terminal import unsafe_character
 from mk2ds.core.zipmembers import MEMBER_ERRORS, MemberStream, UnreadableEntry, inflation_budget
 
 __all__ = [
-    "Dataset", "Entry", "FolderDataset", "NameNotice", "SubDataset", "UnreadableEntry", "UnsafeName", "ZipDataset",
-    "is_unsafe_name", "limit_reason", "open_dataset", "open_regular_file",
+    "Dataset",
+    "Entry",
+    "FolderDataset",
+    "NameNotice",
+    "SubDataset",
+    "UnreadableEntry",
+    "UnsafeName",
+    "ZipDataset",
+    "is_unsafe_name",
+    "limit_reason",
+    "open_dataset",
+    "open_regular_file",
 ]
 
 
@@ -280,9 +290,18 @@ class ZipDataset(Dataset):
             recoded += was_recoded
             backslashed += had_backslash
         if recoded:
-            self.notices.append(NameNotice("", f"{recoded} member names were stored without the UTF-8 flag and read as CP932 (Japanese Windows zip tools)"))
+            self.notices.append(
+                NameNotice(
+                    "",
+                    f"{recoded} member names were stored without the UTF-8 flag and read as CP932 (Japanese Windows zip tools)",
+                )
+            )
         if backslashed:
-            self.notices.append(NameNotice("", f"{backslashed} member names used '\\' as the folder separator (Windows zip tools); read as '/'"))
+            self.notices.append(
+                NameNotice(
+                    "", f"{backslashed} member names used '\\' as the folder separator (Windows zip tools); read as '/'"
+                )
+            )
         names = [name for name in self._names.values() if is_unsafe_name(name.rstrip("/")) is None]
         self.prefix = _single_top_folder(names)
         self._infos: dict[str, zipfile.ZipInfo] = {}
@@ -292,7 +311,9 @@ class ZipDataset(Dataset):
         items: list[Entry | UnsafeName] = []
         infos: dict[str, zipfile.ZipInfo] = {}
         copies = Counter(
-            self._names[index][len(self.prefix):].rstrip("/") if self.prefix and self._names[index].startswith(self.prefix) else self._names[index].rstrip("/")
+            self._names[index][len(self.prefix) :].rstrip("/")
+            if self.prefix and self._names[index].startswith(self.prefix)
+            else self._names[index].rstrip("/")
             for index, info in enumerate(self._zip.infolist())
             if not info.is_dir()
         )
@@ -305,7 +326,7 @@ class ZipDataset(Dataset):
             if reason:
                 items.append(UnsafeName(raw, reason))
                 continue
-            name = raw[len(self.prefix):] if self.prefix and raw.startswith(self.prefix) else raw
+            name = raw[len(self.prefix) :] if self.prefix and raw.startswith(self.prefix) else raw
             name = name.rstrip("/")
             if not name:
                 continue
@@ -332,7 +353,12 @@ class ZipDataset(Dataset):
             if copies[name] > 1:
                 if name not in infos:
                     infos[name] = info  # reported once, never opened
-                    items.append(UnsafeName(name, f"name occurs {copies[name]} times in the zip (tools disagree on which copy they extract)"))
+                    items.append(
+                        UnsafeName(
+                            name,
+                            f"name occurs {copies[name]} times in the zip (tools disagree on which copy they extract)",
+                        )
+                    )
                 continue
             infos[name] = info
             items.append(Entry(name, info.file_size))
@@ -413,7 +439,7 @@ class SubDataset(Dataset):
                 continue
             if not item.path.startswith(start):
                 continue
-            relative = item.path[len(start):]
+            relative = item.path[len(start) :]
             if isinstance(item, UnsafeName):
                 yield UnsafeName(relative, item.reason)
             else:

@@ -139,7 +139,9 @@ def add_engine_arguments(parser: argparse.ArgumentParser, pm: pluggy.PluginManag
 
 
 @contextlib.contextmanager
-def open_engine(pm: pluggy.PluginManager, options: argparse.Namespace, settings: PluginSettings) -> Iterator[EngineSession | None]:
+def open_engine(
+    pm: pluggy.PluginManager, options: argparse.Namespace, settings: PluginSettings
+) -> Iterator[EngineSession | None]:
     """The session of ``options.engine`` for the block, or ``None`` for the local engine."""
     name = getattr(options, "engine", None) or LOCAL_ENGINE
     if name == LOCAL_ENGINE:

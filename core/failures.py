@@ -52,7 +52,10 @@ def announce_plugin_problems(pm: pluggy.PluginManager) -> None:
     for failure in plugin_failures(pm):
         print(f"mk2ds: warning: {failure.describe()}", file=sys.stderr)
     for name in getattr(pm, "unknown_blocked", []):
-        print(f"mk2ds: warning: -p no:{name} / MK2DS_BLOCK_PLUGINS names no known plugin (see mk2ds plugins)", file=sys.stderr)
+        print(
+            f"mk2ds: warning: -p no:{name} / MK2DS_BLOCK_PLUGINS names no known plugin (see mk2ds plugins)",
+            file=sys.stderr,
+        )
 
 
 def _plugin_modules(pm: pluggy.PluginManager | None) -> dict[str, str]:
@@ -65,7 +68,9 @@ def _plugin_modules(pm: pluggy.PluginManager | None) -> dict[str, str]:
     return modules
 
 
-def blame(error: BaseException, pm: pluggy.PluginManager | None, handler: object = None) -> tuple[str | None, str | None]:
+def blame(
+    error: BaseException, pm: pluggy.PluginManager | None, handler: object = None
+) -> tuple[str | None, str | None]:
     """``(plugin, hook)`` responsible for ``error``, as far as can be told."""
     if isinstance(error, HookFailed):
         return error.plugin, error.hook

@@ -152,7 +152,11 @@ def _json_problem(value: object) -> str | None:
 
 
 _OPTIONAL_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (
-    ("path", str), ("line", int), ("column", int), ("subject", str), ("plugin", str)
+    ("path", str),
+    ("line", int),
+    ("column", int),
+    ("subject", str),
+    ("plugin", str),
 )
 
 

@@ -19,7 +19,16 @@ import pluggy
 from mk2ds.core.findings import Fact, Finding
 from mk2ds.core.hookguard import HookFailed, Registered, guard_hook, plugin_error
 
-__all__ = ["HookFailed", "call_each", "call_service", "collect_registrations", "collect_results", "plugin_error", "providers", "trace_hook_calls"]
+__all__ = [
+    "HookFailed",
+    "call_each",
+    "call_service",
+    "collect_registrations",
+    "collect_results",
+    "plugin_error",
+    "providers",
+    "trace_hook_calls",
+]
 
 
 def providers(pm: pluggy.PluginManager, hook_name: str) -> list[str]:
@@ -41,7 +50,9 @@ def call_service(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Any
     return getattr(pm.hook, hook_name)(**kwargs)
 
 
-def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any, BaseException | None]]:
+def call_each(
+    pm: pluggy.PluginManager, hook_name: str, **kwargs: Any
+) -> Iterator[tuple[str, Any, BaseException | None]]:
     """Call every implementation of a hook on its own; yield ``(plugin_name, result, error)`` in pluggy's
     calling order, so that one plugin's failure costs only its own result (``mk2ds export`` tables).
 
@@ -108,9 +119,15 @@ def trace_hook_calls(pm: pluggy.PluginManager, stream: TextIO | None = None) -> 
         arguments = ", ".join(f"{key}={short(value)}" for key, value in kwargs.items() if key != "pm")
         print(f"mk2ds trace: {hook_name}({arguments}) -> plugins {names}", file=stream or sys.stderr)
 
-    def after(outcome: pluggy.Result[Any], hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
+    def after(
+        outcome: pluggy.Result[Any], hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]
+    ) -> None:
         seconds = time.perf_counter() - started.pop() if started else 0.0
-        what = f"raised {outcome.exception!r}" if outcome.exception is not None else f"returned {short(outcome.get_result())}"
+        what = (
+            f"raised {outcome.exception!r}"
+            if outcome.exception is not None
+            else f"returned {short(outcome.get_result())}"
+        )
         print(f"mk2ds trace: {hook_name} {what} in {seconds * 1000:.1f} ms", file=stream or sys.stderr)
 
     pm.add_hookcall_monitoring(before, after)

@@ -146,9 +146,7 @@ def _signature(name: str, function: Callable[..., Any]) -> str:
 
 def _calling(options: dict[str, Any]) -> str:
     if options.get("firstresult"):
-        return (
-            "*First result wins*: implementations are called until one returns something other than `None`."
-        )
+        return "*First result wins*: implementations are called until one returns something other than `None`."
     if options.get("historic"):
         return "*Historic*: plugins registered later are called too, with the same arguments."
     return "*Collecting*: every implementation is called; the host gathers all results."
@@ -222,9 +220,7 @@ def generated_part(document: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m mk2ds.core.hookdocs", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m mk2ds.core.hookdocs", description=__doc__.splitlines()[0])
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--write", metavar="FILE", help="replace the generated part of FILE")
     action.add_argument("--check", metavar="FILE", help="exit 1 when the generated part of FILE is stale")

@@ -104,7 +104,9 @@ def _is_plugin_failure(error: BaseException) -> bool:
 # -- findings that name the plugin ------------------------------------------------------------------------------
 
 
-def plugin_error(plugin: str, hook: str, error: BaseException, path: str | None = None, *, called_by: str | None = None) -> Finding:
+def plugin_error(
+    plugin: str, hook: str, error: BaseException, path: str | None = None, *, called_by: str | None = None
+) -> Finding:
     """A ``plugin-error`` finding for ``error`` in ``plugin``'s ``hook`` (a :class:`HookFailed` names its own)."""
     problem = f"{type(error).__name__}: {error}"
     if isinstance(error, HookFailed):
@@ -119,7 +121,14 @@ def plugin_error(plugin: str, hook: str, error: BaseException, path: str | None 
     }
     if called_by:
         details["called_by"] = called_by
-    return Finding("plugin-error", Severity.ERROR, f"plugin {plugin!r} failed in {hook}: {problem}", path=path, details=details, plugin=plugin)
+    return Finding(
+        "plugin-error",
+        Severity.ERROR,
+        f"plugin {plugin!r} failed in {hook}: {problem}",
+        path=path,
+        details=details,
+        plugin=plugin,
+    )
 
 
 def plugin_timeout(plugin: str, hook: str, seconds: float, path: str | None) -> Finding:
@@ -184,7 +193,9 @@ def _path_of(kwargs: Mapping[str, Any]) -> str | None:
     return path if isinstance(path, str) else None
 
 
-def _collect(items: list[Finding | Fact], plugin: str, hook: str, result: object, path: str | None) -> list[Finding | Fact]:
+def _collect(
+    items: list[Finding | Fact], plugin: str, hook: str, result: object, path: str | None
+) -> list[Finding | Fact]:
     """Append ``result``'s findings and facts to ``items`` one by one (so a failure half-way keeps the first)."""
     if result is None:
         return items
@@ -244,7 +255,9 @@ class _WatchedReader:
         except BaseException as error:
             if not _is_plugin_failure(error) or isinstance(error, HookFailed):
                 raise
-            raise HookFailed(self._plugin, "mk2ds_open_log", error, f"its reader failed: {type(error).__name__}: {error}") from error
+            raise HookFailed(
+                self._plugin, "mk2ds_open_log", error, f"its reader failed: {type(error).__name__}: {error}"
+            ) from error
         problem = reader_stats_problem(getattr(self._reader, "stats", None))
         if problem:
             raise HookFailed(self._plugin, "mk2ds_open_log", problem=problem)
@@ -273,7 +286,11 @@ def _checked_tree(result: Any, plugin: str) -> Any:
 
 def _checked_pe(result: Any, plugin: str) -> Any:
     if not isinstance(result, Mapping) or not isinstance(result.get("status"), str) or "name" not in result:
-        raise HookFailed(plugin, "mk2ds_recompute_pe", problem=f"returned {type(result).__name__}, not a PE document (with name and status)")
+        raise HookFailed(
+            plugin,
+            "mk2ds_recompute_pe",
+            problem=f"returned {type(result).__name__}, not a PE document (with name and status)",
+        )
     return result
 
 
@@ -330,10 +347,16 @@ RESULT_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "mk2ds_recompute_pe": _checked_pe,
     "mk2ds_classify_entry": _checked_text("mk2ds_classify_entry"),
     "mk2ds_locate_payload": _checked_text("mk2ds_locate_payload"),
-    **{hook: _checked_iterable(hook) for hook in (
-        "mk2ds_register_codes", "mk2ds_register_outputs", "mk2ds_register_profiles",
-        "mk2ds_register_schemas", "mk2ds_register_engines",
-    )},
+    **{
+        hook: _checked_iterable(hook)
+        for hook in (
+            "mk2ds_register_codes",
+            "mk2ds_register_outputs",
+            "mk2ds_register_profiles",
+            "mk2ds_register_schemas",
+            "mk2ds_register_engines",
+        )
+    },
 }
 
 

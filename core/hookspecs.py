@@ -197,7 +197,9 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterable[Fi
 
 
 @hookspec
-def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: VerifyContext) -> Iterable[Finding | Fact] | None:
+def mk2ds_check_entry(
+    entry: Entry, kind: str, dataset: Dataset, context: VerifyContext
+) -> Iterable[Finding | Fact] | None:
     """Check one file. Called for every file, possibly in a worker process (``-j``), never at level
     ``structure``.
 

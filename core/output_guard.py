@@ -40,7 +40,9 @@ OutputOption = tuple[str, "str | os.PathLike[str] | None"]
 
 def _same_file(first: Path, second: Path) -> bool:
     try:
-        return first.resolve() == second.resolve() or (first.exists() and second.exists() and os.path.samefile(first, second))
+        return first.resolve() == second.resolve() or (
+            first.exists() and second.exists() and os.path.samefile(first, second)
+        )
     except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
         return False
 
@@ -72,7 +74,9 @@ def refuse_output_over_inputs(
     target = Path(output)
     for given in inputs:
         if given != "-" and _same_file(target, Path(given)):
-            raise UsageError(f"{option} {output}: that is the {role} {given}; writing there would destroy it (choose another file)")
+            raise UsageError(
+                f"{option} {output}: that is the {role} {given}; writing there would destroy it (choose another file)"
+            )
     for given in datasets:
         dataset = Path(given)
         if _same_file(target, dataset) or (dataset.is_dir() and _inside(target, dataset)):
@@ -143,7 +147,9 @@ def guard_outputs(
         target = Path(output)
         for item in given:
             if Path(item).is_dir() and _inside(target, Path(item)):
-                raise UsageError(f"{option} {output}: inside the dataset or input folder {item}, which mk2ds only reads (write elsewhere)")
+                raise UsageError(
+                    f"{option} {output}: inside the dataset or input folder {item}, which mk2ds only reads (write elsewhere)"
+                )
         for root, item in roots:
             if _inside(target, root):
                 raise UsageError(

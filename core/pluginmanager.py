@@ -161,7 +161,11 @@ class PluginFailure:
     entry_point: str | None = None
 
     def describe(self) -> str:
-        origin = f" (distribution {self.distribution}, entry point {self.entry_point})" if self.distribution or self.entry_point else ""
+        origin = (
+            f" (distribution {self.distribution}, entry point {self.entry_point})"
+            if self.distribution or self.entry_point
+            else ""
+        )
         return f"plugin {self.name!r}{origin} failed to load and is left out: {self.error}"
 
 
@@ -368,7 +372,11 @@ def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
         else:
             version, distribution = None, None
         detail = getattr(plugin, "MK2DS_PLUGIN_DETAIL", None)
-        infos.append(PluginInfo(name, version, distribution, hooks, builtin=builtin, detail=detail if isinstance(detail, str) else None))
+        infos.append(
+            PluginInfo(
+                name, version, distribution, hooks, builtin=builtin, detail=detail if isinstance(detail, str) else None
+            )
+        )
     for name, failure in failures.items():
         version = own[name][1] if name in own else None
         infos.append(PluginInfo(name, version, failure.distribution, (), builtin=False, failed=failure.error))

@@ -18,13 +18,29 @@ __all__ = ["CORE_CODES", "codes", "find_output", "find_profile", "outputs", "pro
 #: Codes the host itself emits.
 CORE_CODES: tuple[CodeInfo, ...] = (
     CodeInfo("plugin-error", Severity.ERROR, "A plugin raised an exception; the run went on without its result"),
-    CodeInfo("plugin-timeout", Severity.ERROR, "A plugin's entry check ran past its time limit (verify --check-timeout); its results for that file are lost"),
-    CodeInfo("check-not-run", Severity.ERROR, "A check could not run because nothing provides a hook or data it needs (a blocked or missing plugin)"),
-    CodeInfo("check-blocked", Severity.WARNING, "A plugin with checks is blocked (-p no:NAME, MK2DS_BLOCK_PLUGINS): its checks did not run"),
+    CodeInfo(
+        "plugin-timeout",
+        Severity.ERROR,
+        "A plugin's entry check ran past its time limit (verify --check-timeout); its results for that file are lost",
+    ),
+    CodeInfo(
+        "check-not-run",
+        Severity.ERROR,
+        "A check could not run because nothing provides a hook or data it needs (a blocked or missing plugin)",
+    ),
+    CodeInfo(
+        "check-blocked",
+        Severity.WARNING,
+        "A plugin with checks is blocked (-p no:NAME, MK2DS_BLOCK_PLUGINS): its checks did not run",
+    ),
     CodeInfo("unregistered-code", Severity.WARNING, "A plugin emitted a finding code it did not register"),
     CodeInfo("unsafe-path", Severity.ERROR, "A name with '..', an absolute name, or a link leaving the dataset"),
     CodeInfo("unreadable-file", Severity.ERROR, "A file could not be read"),
-    CodeInfo("zip-names-normalised", Severity.INFO, "Zip member names were written by a Windows tool (CP932 names, '\\' separators) and read as meant"),
+    CodeInfo(
+        "zip-names-normalised",
+        Severity.INFO,
+        "Zip member names were written by a Windows tool (CP932 names, '\\' separators) and read as meant",
+    ),
 )
 
 

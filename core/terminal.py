@@ -39,11 +39,18 @@ UNSAFE_CHARACTERS = frozenset([*range(0x20), *range(0x7F, 0xA0), *BIDI_CONTROLS,
 
 _ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in UNSAFE_CHARACTERS}
 #: Everything :func:`escape_text` changes (the unsafe characters and lone surrogates), for a fast "nothing to do".
-_NEEDS_ESCAPE = re.compile(
-    "[" + "".join(re.escape(chr(code)) for code in sorted(UNSAFE_CHARACTERS)) + "\ud800-\udfff]"
-)
+_NEEDS_ESCAPE = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(UNSAFE_CHARACTERS)) + "\ud800-\udfff]")
 
-_CODES = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2", "bold": "1"}
+_CODES = {
+    "red": "31",
+    "yellow": "33",
+    "green": "32",
+    "blue": "34",
+    "magenta": "35",
+    "cyan": "36",
+    "dim": "2",
+    "bold": "1",
+}
 
 
 def use_colour(stream: TextIO | None = None, setting: str = "auto") -> bool:

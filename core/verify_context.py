@@ -104,8 +104,15 @@ class VerifyContext:
         return bool(providers(self.pm, hook))
 
 
-def check_not_run(what: str, needs: str, by: str | None = None, *, path: str | None = None, subject: str | None = None,
-                  severity: Severity = Severity.ERROR) -> Finding:
+def check_not_run(
+    what: str,
+    needs: str,
+    by: str | None = None,
+    *,
+    path: str | None = None,
+    subject: str | None = None,
+    severity: Severity = Severity.ERROR,
+) -> Finding:
     """The finding of a check that could not run because what it ``needs`` (a hook, or shared data) has no
     provider: a blocked or missing plugin must never make a run look cleaner than it is.
 

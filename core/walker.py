@@ -107,7 +107,9 @@ def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bo
     """``--select``/``--ignore`` match a whole code or a prefix ending in ``-`` or ``/`` (``log-``, ``acme/``)."""
 
     def hit(patterns: Sequence[str]) -> bool:
-        return any(code == pattern or (pattern.endswith(("-", "/")) and code.startswith(pattern)) for pattern in patterns)
+        return any(
+            code == pattern or (pattern.endswith(("-", "/")) and code.startswith(pattern)) for pattern in patterns
+        )
 
     if select and not hit(select):
         return False
@@ -161,9 +163,7 @@ def verify(
             if isinstance(item, NameNotice):
                 items.append(Finding("zip-names-normalised", Severity.INFO, item.reason, path=item.path or None))
             elif isinstance(item, UnsafeName):
-                items.append(
-                    Finding("unsafe-path", Severity.ERROR, f"{item.reason}; not followed", path=item.path)
-                )
+                items.append(Finding("unsafe-path", Severity.ERROR, f"{item.reason}; not followed", path=item.path))
             elif item.is_dir:
                 context.folders.add(item.path)
             else:
@@ -217,7 +217,12 @@ def code_descriptions(pm: pluggy.PluginManager) -> dict[str, dict[str, Any]]:
 
 
 #: Why a kind of check did not run, by the level that skips it.
-_SKIPPED_AT = {"mk2ds_check_entry": ("structure", "level structure reads names and sizes only (--level fast or full checks file contents)")}
+_SKIPPED_AT = {
+    "mk2ds_check_entry": (
+        "structure",
+        "level structure reads names and sizes only (--level fast or full checks file contents)",
+    )
+}
 _CHECK_HOOKS = ("mk2ds_check_container", "mk2ds_check_dataset", "mk2ds_check_entry")
 
 
@@ -229,7 +234,7 @@ def _move_not_run_facts(report: Report) -> None:
     """Checks that said they could not run (``Fact("not-run:PLUGIN", reason)``) move from ``ran`` to ``not_run``."""
     facts = report.facts.get("dataset", {})
     for key in [key for key in facts if key.startswith(NOT_RUN_PREFIX)]:
-        name, reason = key[len(NOT_RUN_PREFIX):], str(facts.pop(key))
+        name, reason = key[len(NOT_RUN_PREFIX) :], str(facts.pop(key))
         report.checks["ran"] = [item for item in report.checks["ran"] if item["name"] != name]
         report.checks["not_run"].append({"name": name, "reason": reason})
 
@@ -251,7 +256,11 @@ def checks_description(pm: pluggy.PluginManager, context: VerifyContext, *, pack
     for info in plugin_infos(pm):
         if info.blocked:
             not_run.append({"name": info.name, "reason": "blocked (-p no:NAME or MK2DS_BLOCK_PLUGINS)"})
-    return {"level": context.level, "ran": [{"name": name, "hooks": hooks} for name, hooks in sorted(ran.items())], "not_run": not_run}
+    return {
+        "level": context.level,
+        "ran": [{"name": name, "hooks": hooks} for name, hooks in sorted(ran.items())],
+        "not_run": not_run,
+    }
 
 
 def _check_entries(
@@ -313,8 +322,11 @@ def _check_entries_on_engine(
     jobs_list.sort(key=lambda job: (-job[1], job[0]))
     groups = pack_tasks([job[1] for job in jobs_list], ENGINE_TASK_BYTES, ENGINE_TASK_FILES)
     tasks = [
-        EngineTask(f"check {jobs_list[group[0]][0]}" + (f" and {len(group) - 1} more" if len(group) > 1 else ""),
-                   sum(jobs_list[index][1] for index in group), [jobs_list[index] for index in group])
+        EngineTask(
+            f"check {jobs_list[group[0]][0]}" + (f" and {len(group) - 1} more" if len(group) > 1 else ""),
+            sum(jobs_list[index][1] for index in group),
+            [jobs_list[index] for index in group],
+        )
         for group in groups
     ]
     shared = (os.path.abspath(location), payload, context)
@@ -326,7 +338,7 @@ def _check_entries_on_engine(
             for job in group_jobs:
                 by_job[job] = [plugin_error("mk2ds", "mk2ds_check_entry", failure, job[0])]
             continue
-        for job, found in zip(group_jobs, outcome.result):
+        for job, found in zip(group_jobs, outcome.result, strict=True):
             by_job[job] = found
     return [item for job in jobs_list for item in by_job[job]]
 

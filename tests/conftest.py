@@ -128,7 +128,9 @@ assert "core" not in sys.modules and "plugins" not in sys.modules, "bare core/pl
 
 def _make_distribution(root: Path) -> None:
     """The folders and files the soliton-2018 profile requires, and two Sysinfo outputs saying UTC+09:00."""
-    profile = json.loads((Path(mk2ds.plugins.checks.__file__).parent / "soliton-2018.profile.json").read_text(encoding="utf-8"))
+    profile = json.loads(
+        (Path(mk2ds.plugins.checks.__file__).parent / "soliton-2018.profile.json").read_text(encoding="utf-8")
+    )
     for item in profile["required"]:
         path = root / item["path"]
         if item.get("type") == "folder":
@@ -137,8 +139,18 @@ def _make_distribution(root: Path) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"x")
     for name, data in (
-        ("a" * 64, "ホスト名:           PC1\r\nOS 名:              Microsoft Windows 7 Professional\r\nタイム ゾーン:      (UTC+09:00) 大阪、札幌、東京\r\n".encode("cp932")),
-        ("b" * 64, "Host Name:                 PC2\r\nTime Zone:                 (UTC+09:00) Osaka, Sapporo, Tokyo\r\n".encode("utf-16")),
+        (
+            "a" * 64,
+            "ホスト名:           PC1\r\nOS 名:              Microsoft Windows 7 Professional\r\nタイム ゾーン:      (UTC+09:00) 大阪、札幌、東京\r\n".encode(
+                "cp932"
+            ),
+        ),
+        (
+            "b" * 64,
+            "Host Name:                 PC2\r\nTime Zone:                 (UTC+09:00) Osaka, Sapporo, Tokyo\r\n".encode(
+                "utf-16"
+            ),
+        ),
     ):
         (root / "Sysinfo" / name).mkdir(parents=True)
         (root / "Sysinfo" / name / "systeminfo.txt").write_bytes(data)

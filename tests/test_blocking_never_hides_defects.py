@@ -26,7 +26,11 @@ from mk2ds.core.cli import main
 from mk2ds.core.pluginmanager import BUILTIN_PLUGINS, BUILTIN_PREFIX, ESSENTIAL_PLUGINS
 from mk2ds.plugins.synthetic import SampleDistribution, write_sample
 
-BLOCKABLE = sorted(name.removeprefix(BUILTIN_PREFIX) for name in BUILTIN_PLUGINS if name.removeprefix(BUILTIN_PREFIX) not in ESSENTIAL_PLUGINS)
+BLOCKABLE = sorted(
+    name.removeprefix(BUILTIN_PREFIX)
+    for name in BUILTIN_PLUGINS
+    if name.removeprefix(BUILTIN_PREFIX) not in ESSENTIAL_PLUGINS
+)
 
 #: The planted defect of each plugin's domain, by the code it is reported with.
 PLANTED = {
@@ -63,7 +67,9 @@ def _plant(root: Path, distribution: SampleDistribution) -> None:
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    distribution = write_sample(tmp_path_factory.mktemp("blocking") / "SolitonDataset2018", samples=6, seed=11, events_per_log=120)
+    distribution = write_sample(
+        tmp_path_factory.mktemp("blocking") / "SolitonDataset2018", samples=6, seed=11, events_per_log=120
+    )
     _plant(distribution.root, distribution)
     return distribution.root
 
@@ -137,7 +143,9 @@ def test_a_missing_provider_is_reported_by_the_check_that_needs_it(planted: Path
     from mk2ds.core import get_plugin_manager, verify
     from mk2ds.core.registry import find_profile
 
-    pm = get_plugin_manager(load_entrypoints=False, builtins=[name for name in BUILTIN_PLUGINS if name != BUILTIN_PREFIX + provider])
+    pm = get_plugin_manager(
+        load_entrypoints=False, builtins=[name for name in BUILTIN_PLUGINS if name != BUILTIN_PREFIX + provider]
+    )
     options = argparse.Namespace(samples=str(planted / "samples"))
     report = verify(str(planted), pm, find_profile(pm, "soliton-2018"), options=options, show_progress=False)
     code, needs = DEPENDENCIES[provider]

@@ -136,8 +136,7 @@ def test_its_output_format_works(mk2ds: Callable[..., subprocess.CompletedProces
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        ".logfmt|time=2018-03-05T10:12:03.114+09:00 sn=2101 evt=ps "
-        'psPath=C:\\Windows\\cmd.exe cmd="a \\"b\\"" x=""\n'
+        '.logfmt|time=2018-03-05T10:12:03.114+09:00 sn=2101 evt=ps psPath=C:\\Windows\\cmd.exe cmd="a \\"b\\"" x=""\n'
     )
 
 
@@ -202,12 +201,14 @@ def test_its_log_check_reads_logs_through_another_plugins_hook(
     assert json.loads(report.stdout)["facts"]["example.process-starts.MK2Log/ps.log"] == 2
     # Without the reader plugin the check cannot run, and says so instead of passing quietly.
     blocked = json.loads(mk2ds("-p", "no:reader", "verify", root, "--format", "json", "--quiet").stdout)["findings"]
-    assert [(f["code"], f["details"]["needs"], f["details"]["provider"]) for f in blocked if f.get("plugin") == "example"] == [
-        ("check-not-run", "mk2ds_open_log", "reader")
-    ]
+    assert [
+        (f["code"], f["details"]["needs"], f["details"]["provider"]) for f in blocked if f.get("plugin") == "example"
+    ] == [("check-not-run", "mk2ds_open_log", "reader")]
 
 
-def test_its_export_table_is_written_and_described(mk2ds: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+def test_its_export_table_is_written_and_described(
+    mk2ds: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
     pytest.importorskip("pyarrow")
     from pyarrow import parquet
 

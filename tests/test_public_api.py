@@ -24,14 +24,22 @@ def test_no_plugin_imports_the_command_line_module_or_private_core_names() -> No
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mk2ds.core"):
                 if node.module == "mk2ds.core.cli":
                     problems.append(f"{path.name}: imports mk2ds.core.cli")
-                problems += [f"{path.name}: imports {node.module}.{alias.name}" for alias in node.names if alias.name.startswith("_")]
+                problems += [
+                    f"{path.name}: imports {node.module}.{alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_")
+                ]
     assert problems == []
 
 
 def test_no_plugin_uses_undocumented_attributes_or_undeclared_shared_data() -> None:
     pattern = re.compile(r"_plugin_settings|context\.shared\[|context\.shared\.(get|setdefault)|argparse\._")
-    found = [f"{path.relative_to(PLUGINS)}:{number}" for path in _sources(PLUGINS)
-             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    found = [
+        f"{path.relative_to(PLUGINS)}:{number}"
+        for path in _sources(PLUGINS)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert found == []
 
 

@@ -64,7 +64,9 @@ def test_missing_30m_log(run_cli: Callable[..., Any], pristine: SampleDistributi
     assert any(f["subject"] == victim for f in report["findings"] if f["code"] == "sample-artefact-missing")
 
 
-def test_a_broken_log_line_is_found_with_its_line_number(run_cli: Callable[..., Any], pristine: SampleDistribution, dataset: Path) -> None:
+def test_a_broken_log_line_is_found_with_its_line_number(
+    run_cli: Callable[..., Any], pristine: SampleDistribution, dataset: Path
+) -> None:
     victim = _sample_with(pristine, "exe")
     log = next((dataset / "MK2Log" / "30m").glob(f"{victim}*"))
     lines = log.read_bytes().split(b"\n")
@@ -85,7 +87,9 @@ def test_tampered_file_breaks_fixity(run_cli: Callable[..., Any], dataset: Path)
     assert code == 1 and _codes(report) >= {("checksum-mismatch", "README.txt")}
 
 
-def test_non_pe_sample_with_pefile_results(run_cli: Callable[..., Any], pristine: SampleDistribution, dataset: Path) -> None:
+def test_non_pe_sample_with_pefile_results(
+    run_cli: Callable[..., Any], pristine: SampleDistribution, dataset: Path
+) -> None:
     script = _sample_with(pristine, "js")
     result = next((dataset / "PEfile").glob(f"{script}*"))
     result.write_text("----------DOS_HEADER----------\n", encoding="utf-8")
@@ -112,7 +116,9 @@ def test_list_xlsx_with_a_malformed_and_a_duplicate_hash(run_cli: Callable[..., 
     assert ("list-duplicate-hash", first + 1) in lines and ("list-bad-hash", first + 2) in lines
 
 
-def test_zip_and_folder_give_the_same_findings(run_cli: Callable[..., Any], pristine: SampleDistribution, tmp_path: Path) -> None:
+def test_zip_and_folder_give_the_same_findings(
+    run_cli: Callable[..., Any], pristine: SampleDistribution, tmp_path: Path
+) -> None:
     archive = tmp_path / "dist.zip"
     with zipfile.ZipFile(archive, "w") as handle:
         for path in sorted(pristine.root.rglob("*")):
@@ -133,7 +139,9 @@ def test_two_processes_report_exactly_what_one_does(run_cli: Callable[..., Any],
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
 
 
-def test_verify_leaves_a_read_only_dataset_untouched(run_cli: Callable[..., Any], dataset: Path, read_only: Any) -> None:
+def test_verify_leaves_a_read_only_dataset_untouched(
+    run_cli: Callable[..., Any], dataset: Path, read_only: Any
+) -> None:
     before = {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in dataset.rglob("*")}
     with read_only(dataset):
         code, _ = _verify(run_cli, dataset, "-j", "2")

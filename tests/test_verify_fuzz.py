@@ -51,7 +51,9 @@ mutation = st.tuples(
     st.floats(min_value=0, max_value=1),  # where in it
     st.binary(max_size=40),  # bytes to insert or write
 )
-_NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=12).filter(lambda name: name not in (".", ".."))
+_NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=12).filter(
+    lambda name: name not in (".", "..")
+)
 
 
 def _mutate(root: Path, files: list[str], operation: str, which: int, where: float, data: bytes, name: str) -> None:
@@ -67,7 +69,7 @@ def _mutate(root: Path, files: list[str], operation: str, which: int, where: flo
     position = int(where * len(content))
     if operation == "flip" and content:
         index = min(position, len(content) - 1)
-        content = content[:index] + bytes([content[index] ^ 0xFF]) + content[index + 1:]
+        content = content[:index] + bytes([content[index] ^ 0xFF]) + content[index + 1 :]
     elif operation == "truncate":
         content = content[:position]
     elif operation == "insert":
@@ -86,7 +88,10 @@ def _snapshot(path: Path) -> dict[str, tuple[str, int]]:
     if path.is_file():
         return {path.name: (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mode)}
     return {
-        item.relative_to(path).as_posix(): (hashlib.sha256(item.read_bytes()).hexdigest() if item.is_file() else "dir", item.stat().st_mode)
+        item.relative_to(path).as_posix(): (
+            hashlib.sha256(item.read_bytes()).hexdigest() if item.is_file() else "dir",
+            item.stat().st_mode,
+        )
         for item in sorted(path.rglob("*"))
     }
 
@@ -126,11 +131,15 @@ def test_verify_survives_mutated_distributions(
     with tempfile.TemporaryDirectory(prefix="mk2ds-fuzz-") as temporary:
         root = Path(temporary) / "SolitonDataset2018"
         shutil.copytree(pristine.root, root)
-        for (operation, which, where, data), name in zip(mutations, names):
+        for (operation, which, where, data), name in zip(mutations, names, strict=False):
             _mutate(root, pristine_files, operation, which, where, data, name)
         target = root
         if container != "folder":
-            target = _zip(root, Path(temporary) / "ds.zip", zipfile.ZIP_DEFLATED if container == "zip-deflated" else zipfile.ZIP_STORED)
+            target = _zip(
+                root,
+                Path(temporary) / "ds.zip",
+                zipfile.ZIP_DEFLATED if container == "zip-deflated" else zipfile.ZIP_STORED,
+            )
             if damage_zip[0]:  # one byte flipped somewhere in the archive: headers, data or the directory
                 content = bytearray(target.read_bytes())
                 index = min(int(damage_zip[1] * len(content)), len(content) - 1)
@@ -142,7 +151,9 @@ def test_verify_survives_mutated_distributions(
     if result.code == 2:  # the archive itself is unopenable: a usage error naming it, no report
         assert container != "folder" and damage_zip[0] and "Traceback" not in result.err, result.err
         return
-    failures = [f for f in json.loads(result.out)["findings"] if f["code"] == "plugin-error"] if result.code == 3 else []
+    failures = (
+        [f for f in json.loads(result.out)["findings"] if f["code"] == "plugin-error"] if result.code == 3 else []
+    )
     assert result.code in (0, 1), (mutations, container, damage_zip, result.err[-3000:], failures[:6])
     assert "Traceback" not in result.err
     report = json.loads(result.out)

@@ -55,8 +55,16 @@ SHOWN_FINDINGS = 20
 @hookimpl
 def mk2ds_register_codes() -> list[CodeInfo]:
     return [
-        CodeInfo("name-not-portable", Severity.WARNING, "A file name would change meaning on another platform (':', trailing dot, NFD, '%', ...)"),
-        CodeInfo("name-case-collision", Severity.WARNING, "Two names differ only in upper/lower case (one file on Windows and macOS)"),
+        CodeInfo(
+            "name-not-portable",
+            Severity.WARNING,
+            "A file name would change meaning on another platform (':', trailing dot, NFD, '%', ...)",
+        ),
+        CodeInfo(
+            "name-case-collision",
+            Severity.WARNING,
+            "Two names differ only in upper/lower case (one file on Windows and macOS)",
+        ),
     ]
 
 
@@ -69,22 +77,40 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
     pack.add_argument("out", help="bag to write (must not exist)")
     pack.add_argument("--zip", action="store_true", help="write the bag as one zip file (bag inside one top folder)")
     pack.add_argument("--force", action="store_true", help="pack even when verify finds errors")
-    pack.add_argument("--info", action="append", default=[], metavar="KEY=VALUE", help="add a bag-info.txt field (repeatable)")
+    pack.add_argument(
+        "--info", action="append", default=[], metavar="KEY=VALUE", help="add a bag-info.txt field (repeatable)"
+    )
     pack.add_argument("--sha512", action="store_true", help="also write manifest-sha512.txt and tagmanifest-sha512.txt")
-    pack.add_argument("-j", "--jobs", type=int, default=1, help="worker processes for verify and hashing (0 = one per core)")
-    pack.add_argument("--profile", default="soliton-2018", help="layout profile for the verification (name or JSON file)")
-    pack.add_argument("--level", choices=("structure", "fast", "full"), default="full", help="how thorough the verification is")
-    pack.add_argument("--date", help="Bagging-Date YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else today); also the zip timestamps")
+    pack.add_argument(
+        "-j", "--jobs", type=int, default=1, help="worker processes for verify and hashing (0 = one per core)"
+    )
+    pack.add_argument(
+        "--profile", default="soliton-2018", help="layout profile for the verification (name or JSON file)"
+    )
+    pack.add_argument(
+        "--level", choices=("structure", "fast", "full"), default="full", help="how thorough the verification is"
+    )
+    pack.add_argument(
+        "--date", help="Bagging-Date YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else today); also the zip timestamps"
+    )
     pack.add_argument("--quiet", action="store_true", help="no progress line")
     pack.set_defaults(handler=_cmd_pack)
 
-    manifest = subparsers.add_parser("manifest", help="write or refresh a sidecar SHA256SUMS for a folder, moving nothing")
+    manifest = subparsers.add_parser(
+        "manifest", help="write or refresh a sidecar SHA256SUMS for a folder, moving nothing"
+    )
     manifest.add_argument("dir", help="the folder to list")
-    manifest.add_argument("--bagit", action="store_true", help="write manifest-<alg>.txt (BagIt format) instead of SHA256SUMS")
+    manifest.add_argument(
+        "--bagit", action="store_true", help="write manifest-<alg>.txt (BagIt format) instead of SHA256SUMS"
+    )
     manifest.add_argument("--algorithm", choices=("sha256", "sha512"), default="sha256", help="checksum algorithm")
-    manifest.add_argument("-o", "--output", help="write the manifest here instead of inside DIR (paths stay relative to DIR)")
+    manifest.add_argument(
+        "-o", "--output", help="write the manifest here instead of inside DIR (paths stay relative to DIR)"
+    )
     manifest.add_argument("-j", "--jobs", type=int, default=1, help="worker processes for hashing (0 = one per core)")
-    manifest.add_argument("--format", choices=("text", "json"), default="text", help="what to print (json: schemas/manifest.schema.json)")
+    manifest.add_argument(
+        "--format", choices=("text", "json"), default="text", help="what to print (json: schemas/manifest.schema.json)"
+    )
     manifest.add_argument("--quiet", action="store_true", help="no progress line")
     manifest.set_defaults(handler=_cmd_manifest)
 
@@ -180,9 +206,14 @@ def _print_findings(title: str, findings: Sequence[Finding]) -> None:
     print(escape_text(title), file=sys.stderr)
     ordered = sorted(findings, key=lambda finding: (-finding.severity.rank, *finding_sort_key(finding)))
     for finding in ordered[:SHOWN_FINDINGS]:
-        print(escape_text(f"  {finding.severity.value:7} {finding.location()}: {finding.code}: {finding.message}"), file=sys.stderr)
+        print(
+            escape_text(f"  {finding.severity.value:7} {finding.location()}: {finding.code}: {finding.message}"),
+            file=sys.stderr,
+        )
     if len(ordered) > SHOWN_FINDINGS:
-        print(f"  ... and {len(ordered) - SHOWN_FINDINGS} more (run 'mk2ds verify' for the full report)", file=sys.stderr)
+        print(
+            f"  ... and {len(ordered) - SHOWN_FINDINGS} more (run 'mk2ds verify' for the full report)", file=sys.stderr
+        )
 
 
 def _check_target(src: Path, out: Path) -> None:
@@ -221,7 +252,10 @@ def _accept(src: Path, problems: Sequence[Finding], force: bool) -> bool:
     """Print what is wrong with SRC; False when pack must refuse (errors without ``--force``)."""
     errors = [finding for finding in problems if finding.severity is Severity.ERROR]
     if errors and not force:
-        _print_findings(f"mk2ds pack: {src} has {len(errors)} error(s); nothing written (fix them, or pack anyway with --force):", errors)
+        _print_findings(
+            f"mk2ds pack: {src} has {len(errors)} error(s); nothing written (fix them, or pack anyway with --force):",
+            errors,
+        )
         return False
     noteworthy = [finding for finding in problems if finding.severity is not Severity.INFO]
     if errors:
@@ -250,8 +284,15 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             raise UsageError(f"{src} is already a BagIt bag; pack its data/ folder instead (no nested bags)")
         files, folders, unsafe = _listing(dataset)
         report = verify(
-            str(src), pm, profile, level=args.level, options=args, jobs=jobs, settings=plugin_settings(pm),
-            show_progress=_progress(args), tool=tool_description(pm),
+            str(src),
+            pm,
+            profile,
+            level=args.level,
+            options=args,
+            jobs=jobs,
+            settings=plugin_settings(pm),
+            show_progress=_progress(args),
+            tool=tool_description(pm),
         )
         if report.internal_error:  # a plugin failed: the verification is incomplete, so never pack on it
             for finding in report.findings:
@@ -278,10 +319,12 @@ def _cmd_pack(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         except PackError as error:
             print(f"mk2ds pack: error: {escape_lines(error)}", file=sys.stderr)
             return 1
-    print(escape_text(
-        f"packed {summary.files} files ({summary.total_bytes:,} bytes) from {src} into {summary.path}: BagIt 1.0"
-        f"{' zip' if args.zip else ''}, {', '.join(plan.algorithms)}, Payload-Oxum {summary.payload_oxum}"
-    ))
+    print(
+        escape_text(
+            f"packed {summary.files} files ({summary.total_bytes:,} bytes) from {src} into {summary.path}: BagIt 1.0"
+            f"{' zip' if args.zip else ''}, {', '.join(plan.algorithms)}, Payload-Oxum {summary.payload_oxum}"
+        )
+    )
     return 0
 
 
@@ -312,8 +355,12 @@ def _cmd_manifest(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     skipped = [{"path": item.path, "reason": item.reason} for item in unsafe]
     listed = [(entry.path, entry.size) for entry in files if entry.path != inside and not is_checksum_file(entry.path)]
     results = hash_files(
-        FolderSource(str(root), preserve_times=False), listed, (args.algorithm,),
-        jobs=_jobs(args.jobs), label="manifest", show_progress=_progress(args),
+        FolderSource(str(root), preserve_times=False),
+        listed,
+        (args.algorithm,),
+        jobs=_jobs(args.jobs),
+        label="manifest",
+        show_progress=_progress(args),
     )
     digests: dict[str, str] = {}
     for name, result in sorted(results.items()):
@@ -331,7 +378,9 @@ def _cmd_manifest(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         "previous": previous is not None,
         "added": sorted(set(digests) - set(previous or {})) if previous is not None else [],
         "removed": sorted(set(previous or {}) - set(digests)),
-        "changed": sorted(name for name in digests if previous and name in previous and previous[name] != digests[name]),
+        "changed": sorted(
+            name for name in digests if previous and name in previous and previous[name] != digests[name]
+        ),
     }
     document = {
         "manifest_format": 1,
@@ -357,7 +406,11 @@ def _previous_digests(target: Path, args: argparse.Namespace) -> dict[str, str] 
     if not target.is_file():
         return None
     data = target.read_bytes()
-    manifest = parse_bagit_manifest(data, str(target), args.algorithm) if args.bagit else parse_sums(data, str(target), args.algorithm)
+    manifest = (
+        parse_bagit_manifest(data, str(target), args.algorithm)
+        if args.bagit
+        else parse_sums(data, str(target), args.algorithm)
+    )
     return {entry.path: entry.digest for entry in manifest.entries}
 
 
@@ -366,10 +419,16 @@ def _print_manifest_summary(document: dict[str, object]) -> None:
     assert isinstance(changes, dict)
     files = document["files"]
     assert isinstance(files, list)
-    print(escape_text(f"wrote {document['written']}: {len(files)} files, {document['total_bytes']:,} bytes, {document['algorithm']}"))
+    print(
+        escape_text(
+            f"wrote {document['written']}: {len(files)} files, {document['total_bytes']:,} bytes, {document['algorithm']}"
+        )
+    )
     if changes["previous"]:
-        print(f"since the previous manifest: {len(changes['added'])} added, {len(changes['removed'])} removed, "
-              f"{len(changes['changed'])} changed")
+        print(
+            f"since the previous manifest: {len(changes['added'])} added, {len(changes['removed'])} removed, "
+            f"{len(changes['changed'])} changed"
+        )
         for label in ("added", "removed", "changed"):
             for name in changes[label]:
                 print(f"  {label:7} {escape_text(name)}")

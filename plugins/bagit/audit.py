@@ -24,12 +24,32 @@ CODES: tuple[CodeInfo, ...] = (
     CodeInfo("checksum-mismatch", Severity.ERROR, "A file's content does not match its checksum in a manifest"),
     CodeInfo("checksum-file-missing", Severity.ERROR, "A file listed in a checksum manifest is not there"),
     CodeInfo("checksum-file-unlisted", Severity.ERROR, "A file is there but its checksum manifest does not list it"),
-    CodeInfo("checksum-manifest-malformed", Severity.ERROR, "A checksum manifest line cannot be read (or the file has a BOM)"),
-    CodeInfo("checksum-manifest-duplicate", Severity.WARNING, "A checksum manifest lists a path twice (an error when the digests differ)"),
-    CodeInfo("checksum-manifest-too-large", Severity.ERROR, "A checksum manifest goes beyond what mk2ds reads (a line, entries or problems); the rest is not read"),
-    CodeInfo("checksum-unsafe-path", Severity.ERROR, "A checksum manifest names a path outside the dataset ('..', absolute); never opened"),
-    CodeInfo("name-normalization-differs", Severity.WARNING, "A listed name matches a file only after Unicode NFC/NFD normalisation"),
-    CodeInfo("name-normalization-conflict", Severity.ERROR, "Two file names differ only in Unicode normalisation (NFC/NFD)"),
+    CodeInfo(
+        "checksum-manifest-malformed", Severity.ERROR, "A checksum manifest line cannot be read (or the file has a BOM)"
+    ),
+    CodeInfo(
+        "checksum-manifest-duplicate",
+        Severity.WARNING,
+        "A checksum manifest lists a path twice (an error when the digests differ)",
+    ),
+    CodeInfo(
+        "checksum-manifest-too-large",
+        Severity.ERROR,
+        "A checksum manifest goes beyond what mk2ds reads (a line, entries or problems); the rest is not read",
+    ),
+    CodeInfo(
+        "checksum-unsafe-path",
+        Severity.ERROR,
+        "A checksum manifest names a path outside the dataset ('..', absolute); never opened",
+    ),
+    CodeInfo(
+        "name-normalization-differs",
+        Severity.WARNING,
+        "A listed name matches a file only after Unicode NFC/NFD normalisation",
+    ),
+    CodeInfo(
+        "name-normalization-conflict", Severity.ERROR, "Two file names differ only in Unicode normalisation (NFC/NFD)"
+    ),
 )
 
 _PROBLEM_CODES = {
@@ -153,7 +173,9 @@ def audit(
 
     tally = _Tally()
     if hash_contents:
-        yield from _compare_contents(expectations, files, source, tally, jobs=jobs, label=label, show_progress=show_progress)
+        yield from _compare_contents(
+            expectations, files, source, tally, jobs=jobs, label=label, show_progress=show_progress
+        )
     summary: dict[str, object] = {
         "manifests": [check.manifest.name for check in checks],
         "listed": sum(len(check.manifest.entries) for check in checks),
@@ -211,7 +233,9 @@ def _compare_contents(
             ]
             if disagreements:
                 tally.mismatched += 1
-                places = ", ".join(f"{item['manifest']} line {item['line']} ({item['algorithm']})" for item in disagreements)
+                places = ", ".join(
+                    f"{item['manifest']} line {item['line']} ({item['algorithm']})" for item in disagreements
+                )
                 yield Finding(
                     "checksum-mismatch",
                     Severity.ERROR,

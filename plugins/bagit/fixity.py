@@ -121,7 +121,12 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
             with open(external, "rb") as stream:  # the user's own file: a pipe (<(...)) is fine here
                 external_manifest = parse_sums(stream, str(external))
         except OSError as error:
-            yield Finding("unreadable-file", Severity.ERROR, f"--checksums file cannot be read: {error.strerror or error}", path=str(external))
+            yield Finding(
+                "unreadable-file",
+                Severity.ERROR,
+                f"--checksums file cannot be read: {error.strerror or error}",
+                path=str(external),
+            )
         else:
             checks.append(ManifestCheck(external_manifest, "", covered))
     if not checks:

@@ -155,7 +155,7 @@ def hash_stream(
         total += count
         if advance is not None:
             advance(count)
-    return total, {algorithm: hasher.hexdigest() for algorithm, hasher in zip(algorithms, hashers)}
+    return total, {algorithm: hasher.hexdigest() for algorithm, hasher in zip(algorithms, hashers, strict=True)}
 
 
 class _Sink:

@@ -135,7 +135,9 @@ class ProblemList(list[ManifestProblem]):
         if len(self) < MAX_PROBLEMS:
             super().append(problem)
         elif len(self) == MAX_PROBLEMS:
-            super().append(ManifestProblem(problem.line, "limit", f"more than {MAX_PROBLEMS} problems: the rest are not listed"))
+            super().append(
+                ManifestProblem(problem.line, "limit", f"more than {MAX_PROBLEMS} problems: the rest are not listed")
+            )
 
 
 def _chunks(source: Source) -> Iterator[bytes]:
@@ -181,7 +183,9 @@ def _lines(data: Source, name: str, problems: list[ManifestProblem], bom_is_prob
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
             if bom_is_problem:
-                problems.append(ManifestProblem(1, "bom", "starts with a UTF-8 byte-order mark (not allowed by RFC 8493)"))
+                problems.append(
+                    ManifestProblem(1, "bom", "starts with a UTF-8 byte-order mark (not allowed by RFC 8493)")
+                )
         raw = raw.removesuffix(b"\r")
         try:
             text = raw.decode("utf-8")
@@ -197,7 +201,9 @@ def _full(manifest: Manifest, number: int) -> bool:
     """True once the manifest holds :data:`MAX_ENTRIES` entries, with a ``limit`` problem (parsing stops)."""
     if len(manifest.entries) < MAX_ENTRIES:
         return False
-    manifest.problems.append(ManifestProblem(number, "limit", f"more than {MAX_ENTRIES} entries: lines from {number} on are not read"))
+    manifest.problems.append(
+        ManifestProblem(number, "limit", f"more than {MAX_ENTRIES} entries: lines from {number} on are not read")
+    )
     return True
 
 
@@ -210,10 +216,14 @@ def _add(manifest: Manifest, seen: dict[str, ManifestEntry], path: str, digest: 
     previous = seen.get(path)
     if previous is not None:
         if previous.digest == digest:
-            manifest.problems.append(ManifestProblem(number, "duplicate", f"{path!r} listed again (first on line {previous.line})"))
+            manifest.problems.append(
+                ManifestProblem(number, "duplicate", f"{path!r} listed again (first on line {previous.line})")
+            )
         else:
             manifest.problems.append(
-                ManifestProblem(number, "conflict", f"{path!r} listed again with another digest (first on line {previous.line})")
+                ManifestProblem(
+                    number, "conflict", f"{path!r} listed again with another digest (first on line {previous.line})"
+                )
             )
         return
     entry = ManifestEntry(path, digest, number)
@@ -225,14 +235,18 @@ def _digest_ok(manifest: Manifest, digest: str, number: int) -> bool:
     expected = DIGEST_LENGTHS.get(manifest.algorithm)
     if not _HEX.match(digest) or (expected is not None and len(digest) != expected):
         manifest.problems.append(
-            ManifestProblem(number, "malformed", f"{digest[:20]!r} is not a {manifest.algorithm} digest ({expected} hex digits)")
+            ManifestProblem(
+                number, "malformed", f"{digest[:20]!r} is not a {manifest.algorithm} digest ({expected} hex digits)"
+            )
         )
         return False
     return True
 
 
 def _gnu_unescape(text: str) -> str:
-    return re.sub(r"\\(.)", lambda match: {"n": "\n", "r": "\r", "\\": "\\"}.get(match.group(1), "\\" + match.group(1)), text)
+    return re.sub(
+        r"\\(.)", lambda match: {"n": "\n", "r": "\r", "\\": "\\"}.get(match.group(1), "\\" + match.group(1)), text
+    )
 
 
 def _algorithm_of_line(text: str) -> str:
@@ -257,7 +271,11 @@ def parse_sums(data: Source, name: str, algorithm: str | None = None) -> Manifes
         tagged = _TAGGED.match(body)
         if tagged:
             if tagged.group("tag").lower() != manifest.algorithm:
-                manifest.problems.append(ManifestProblem(number, "malformed", f"{tagged.group('tag')} line in a {manifest.algorithm} manifest"))
+                manifest.problems.append(
+                    ManifestProblem(
+                        number, "malformed", f"{tagged.group('tag')} line in a {manifest.algorithm} manifest"
+                    )
+                )
                 continue
             digest, path = tagged.group("digest"), tagged.group("path")
         else:
@@ -349,7 +367,9 @@ def portability_problems(path: str) -> list[str]:
         if forbidden:
             problems.append(f"component {part!r} contains {''.join(forbidden)!r} (not allowed on Windows)")
     if "%" in path:
-        problems.append("'%' is read differently by bagit-python <= 1.9 (it does not decode %25 in BagIt 1.0 manifests)")
+        problems.append(
+            "'%' is read differently by bagit-python <= 1.9 (it does not decode %25 in BagIt 1.0 manifests)"
+        )
     if path != unicodedata.normalize("NFC", path):
         problems.append("not in Unicode NFC form (macOS may store it differently)")
     return list(dict.fromkeys(problems))

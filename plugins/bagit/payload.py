@@ -38,14 +38,26 @@ def mk2ds_register_codes() -> list[CodeInfo]:
     # The checksum-* and name-normalization-* codes are shared with plain distributions and registered by the
     # fixity plugin (codes are registered once); this plugin adds the BagIt-specific ones.
     return [
-        CodeInfo("bag-declaration", Severity.ERROR, "bagit.txt is missing, malformed, or declares an unsupported version or encoding"),
+        CodeInfo(
+            "bag-declaration",
+            Severity.ERROR,
+            "bagit.txt is missing, malformed, or declares an unsupported version or encoding",
+        ),
         CodeInfo("bag-payload-missing", Severity.ERROR, "A BagIt bag without its data/ payload folder"),
         CodeInfo("bag-info-malformed", Severity.ERROR, "A line of bag-info.txt is not a 'Label: value' field"),
-        CodeInfo("bag-oxum-mismatch", Severity.ERROR, "Payload-Oxum disagrees with the payload's file count or bytes (per-file findings follow)"),
+        CodeInfo(
+            "bag-oxum-mismatch",
+            Severity.ERROR,
+            "Payload-Oxum disagrees with the payload's file count or bytes (per-file findings follow)",
+        ),
         CodeInfo("bag-oxum-malformed", Severity.ERROR, "Payload-Oxum is not '<bytes>.<files>'"),
         CodeInfo("bag-oxum-missing", Severity.INFO, "bag-info.txt has no Payload-Oxum (no quick completeness signal)"),
         CodeInfo("bag-no-manifest", Severity.ERROR, "A BagIt bag without any payload manifest"),
-        CodeInfo("bag-algorithm-unsupported", Severity.WARNING, "A manifest uses a checksum algorithm this Python cannot compute"),
+        CodeInfo(
+            "bag-algorithm-unsupported",
+            Severity.WARNING,
+            "A manifest uses a checksum algorithm this Python cannot compute",
+        ),
         CodeInfo("bag-algorithm-weak", Severity.INFO, "The bag's only payload manifests use MD5 or SHA-1"),
         CodeInfo("bag-manifest-outside-payload", Severity.ERROR, "A payload manifest lists a file outside data/"),
         CodeInfo("bag-fetch-pending", Severity.WARNING, "A payload file is listed in fetch.txt and not fetched yet"),
@@ -75,7 +87,9 @@ def _declaration(container: Dataset, files: dict[str, int], findings: list[Findi
     version, encoding = (1, 0), "utf-8"
     data = _read(container, "bagit.txt", findings) if "bagit.txt" in files else None
     if data is None:
-        findings.append(Finding("bag-declaration", Severity.ERROR, "bagit.txt is missing or unreadable", path="bagit.txt"))
+        findings.append(
+            Finding("bag-declaration", Severity.ERROR, "bagit.txt is missing or unreadable", path="bagit.txt")
+        )
         return version, encoding
     tags = parse_tag_file(data)
     for line, message in tags.problems:
@@ -83,19 +97,37 @@ def _declaration(container: Dataset, files: dict[str, int], findings: list[Findi
     declared = tags.get("BagIt-Version")
     parsed = parse_version(declared) if declared else None
     if parsed is None:
-        findings.append(Finding("bag-declaration", Severity.ERROR, f"BagIt-Version is missing or not MAJOR.MINOR: {declared!r}", path="bagit.txt"))
+        findings.append(
+            Finding(
+                "bag-declaration",
+                Severity.ERROR,
+                f"BagIt-Version is missing or not MAJOR.MINOR: {declared!r}",
+                path="bagit.txt",
+            )
+        )
     elif not _SUPPORTED_VERSIONS[0] <= parsed <= _SUPPORTED_VERSIONS[1]:
-        findings.append(Finding("bag-declaration", Severity.ERROR, f"unsupported BagIt-Version {declared}", path="bagit.txt"))
+        findings.append(
+            Finding("bag-declaration", Severity.ERROR, f"unsupported BagIt-Version {declared}", path="bagit.txt")
+        )
     else:
         version = parsed
     declared_encoding = tags.get("Tag-File-Character-Encoding")
     if not declared_encoding:
-        findings.append(Finding("bag-declaration", Severity.ERROR, "Tag-File-Character-Encoding is missing", path="bagit.txt"))
+        findings.append(
+            Finding("bag-declaration", Severity.ERROR, "Tag-File-Character-Encoding is missing", path="bagit.txt")
+        )
     else:
         try:
             encoding = codecs.lookup(declared_encoding).name
         except LookupError:
-            findings.append(Finding("bag-declaration", Severity.ERROR, f"unknown tag-file encoding {declared_encoding!r}", path="bagit.txt"))
+            findings.append(
+                Finding(
+                    "bag-declaration",
+                    Severity.ERROR,
+                    f"unknown tag-file encoding {declared_encoding!r}",
+                    path="bagit.txt",
+                )
+            )
     return version, encoding
 
 
@@ -106,7 +138,12 @@ def _payload_oxum(info_value: str | None, payload_files: dict[str, int]) -> Iter
         return
     expected = parse_oxum(info_value)
     if expected is None:
-        yield Finding("bag-oxum-malformed", Severity.ERROR, f"Payload-Oxum {info_value!r} is not '<bytes>.<files>'", path="bag-info.txt")
+        yield Finding(
+            "bag-oxum-malformed",
+            Severity.ERROR,
+            f"Payload-Oxum {info_value!r} is not '<bytes>.<files>'",
+            path="bag-info.txt",
+        )
         return
     if expected != found:
         yield Finding(
@@ -115,7 +152,10 @@ def _payload_oxum(info_value: str | None, payload_files: dict[str, int]) -> Iter
             f"Payload-Oxum says {expected[1]} files, {expected[0]} bytes; the payload has {found[1]} files, "
             f"{found[0]} bytes (per-file findings follow)",
             path="bag-info.txt",
-            details={"expected": {"bytes": expected[0], "files": expected[1]}, "found": {"bytes": found[0], "files": found[1]}},
+            details={
+                "expected": {"bytes": expected[0], "files": expected[1]},
+                "found": {"bytes": found[0], "files": found[1]},
+            },
         )
 
 
@@ -131,7 +171,11 @@ def _read_manifest(
     """A bag manifest, streamed line by line (recoded to UTF-8 on the way when the bag declares another encoding)."""
     try:
         with container.open(name) as stream:
-            source = stream if encoding in ("utf-8", "utf-8-sig") else codecs.EncodedFile(stream, "utf-8", encoding, "replace")
+            source = (
+                stream
+                if encoding in ("utf-8", "utf-8-sig")
+                else codecs.EncodedFile(stream, "utf-8", encoding, "replace")
+            )
             return parse_bagit_manifest(source, name, algorithm, version)  # type: ignore[arg-type]
     except OSError as error:
         findings.append(Finding("unreadable-file", Severity.ERROR, f"cannot be read: {error}", path=name))
@@ -148,29 +192,67 @@ def _fetch_paths(container: Dataset, files: dict[str, int], encoding: str, findi
         if not parts:
             continue
         if len(parts) != 3:
-            findings.append(Finding("checksum-manifest-malformed", Severity.ERROR, "expected '<url> <length> <path>'", path="fetch.txt", line=number))
+            findings.append(
+                Finding(
+                    "checksum-manifest-malformed",
+                    Severity.ERROR,
+                    "expected '<url> <length> <path>'",
+                    path="fetch.txt",
+                    line=number,
+                )
+            )
             continue
         reason = unsafe_manifest_path(parts[2])
         if reason:
-            findings.append(Finding("checksum-unsafe-path", Severity.ERROR, f"path {parts[2]!r} is unsafe ({reason})", path="fetch.txt", line=number))
+            findings.append(
+                Finding(
+                    "checksum-unsafe-path",
+                    Severity.ERROR,
+                    f"path {parts[2]!r} is unsafe ({reason})",
+                    path="fetch.txt",
+                    line=number,
+                )
+            )
             continue
         paths.add(parts[2])
     return paths
 
 
-@hookimpl
-def mk2ds_check_container(container: Dataset, payload: str, context: VerifyContext) -> Iterator[Finding | Fact]:
-    findings: list[Finding] = []
+def _listing(container: Dataset, payload: str, findings: list[Finding]) -> tuple[dict[str, int], set[str]]:
+    """The container's files (path → size) and folders; unsafe names outside the payload become findings."""
     files: dict[str, int] = {}
     folders: set[str] = set()
     for listed in container.walk():
         if isinstance(listed, UnsafeName):
             if not listed.path.startswith(payload + "/"):  # the walker reports those inside the payload
-                findings.append(Finding("unsafe-path", Severity.ERROR, f"{listed.reason}; not followed", path=listed.path))
+                findings.append(
+                    Finding("unsafe-path", Severity.ERROR, f"{listed.reason}; not followed", path=listed.path)
+                )
         elif listed.is_dir:
             folders.add(listed.path)
         else:
             files[listed.path] = listed.size
+    return files, folders
+
+
+def _bag_info(
+    container: Dataset, encoding: str, payload_files: dict[str, int], info: dict[str, object], findings: list[Finding]
+) -> Iterator[Finding | Fact]:
+    """Read ``bag-info.txt`` into ``info`` (a repeated label becomes a list); check its Payload-Oxum."""
+    data = _read(container, "bag-info.txt", findings)
+    tags = parse_tag_file(data or b"", encoding)
+    for line, message in tags.problems:
+        findings.append(Finding("bag-info-malformed", Severity.ERROR, message, path="bag-info.txt", line=line))
+    for label, value in tags.fields:
+        previous = info.get(label)
+        info[label] = value if previous is None else [*(previous if isinstance(previous, list) else [previous]), value]
+    yield from _payload_oxum(tags.get("Payload-Oxum"), payload_files)
+
+
+@hookimpl
+def mk2ds_check_container(container: Dataset, payload: str, context: VerifyContext) -> Iterator[Finding | Fact]:
+    findings: list[Finding] = []
+    files, folders = _listing(container, payload, findings)
     payload_files = {path: size for path, size in files.items() if path.startswith(payload + "/")}
     tag_files = {path: size for path, size in files.items() if path not in payload_files}
 
@@ -182,14 +264,7 @@ def mk2ds_check_container(container: Dataset, payload: str, context: VerifyConte
 
     info: dict[str, object] = {}
     if "bag-info.txt" in files:
-        data = _read(container, "bag-info.txt", findings)
-        tags = parse_tag_file(data or b"", encoding)
-        for line, message in tags.problems:
-            findings.append(Finding("bag-info-malformed", Severity.ERROR, message, path="bag-info.txt", line=line))
-        for label, value in tags.fields:
-            previous = info.get(label)
-            info[label] = value if previous is None else [*(previous if isinstance(previous, list) else [previous]), value]
-        yield from _payload_oxum(tags.get("Payload-Oxum"), payload_files)
+        yield from _bag_info(container, encoding, payload_files, info, findings)
     else:
         yield Finding("bag-oxum-missing", Severity.INFO, "no bag-info.txt, hence no Payload-Oxum", path="bag-info.txt")
 
@@ -201,7 +276,14 @@ def mk2ds_check_container(container: Dataset, payload: str, context: VerifyConte
             continue
         is_tag, algorithm = bool(match.group(1)), match.group(2)
         if algorithm not in hashlib.algorithms_available:
-            findings.append(Finding("bag-algorithm-unsupported", Severity.WARNING, f"cannot compute {algorithm}; manifest not checked", path=name))
+            findings.append(
+                Finding(
+                    "bag-algorithm-unsupported",
+                    Severity.WARNING,
+                    f"cannot compute {algorithm}; manifest not checked",
+                    path=name,
+                )
+            )
             continue
         manifest = _read_manifest(container, name, algorithm, version, encoding, findings)
         if manifest is None:
@@ -213,16 +295,40 @@ def mk2ds_check_container(container: Dataset, payload: str, context: VerifyConte
         for entry in manifest.entries:
             if not entry.path.startswith(payload + "/"):
                 findings.append(
-                    Finding("bag-manifest-outside-payload", Severity.ERROR, f"lists {entry.path!r}, outside {payload}/", path=name, line=entry.line)
+                    Finding(
+                        "bag-manifest-outside-payload",
+                        Severity.ERROR,
+                        f"lists {entry.path!r}, outside {payload}/",
+                        path=name,
+                        line=entry.line,
+                    )
                 )
         covers = frozenset(payload_files) if version >= (1, 0) else None
         checks.append(ManifestCheck(manifest, covers=covers))
     if not payload_algorithms:
-        findings.append(Finding("bag-no-manifest", Severity.ERROR, "no payload manifest (manifest-<algorithm>.txt)", path="manifest-sha256.txt"))
+        findings.append(
+            Finding(
+                "bag-no-manifest",
+                Severity.ERROR,
+                "no payload manifest (manifest-<algorithm>.txt)",
+                path="manifest-sha256.txt",
+            )
+        )
     elif set(payload_algorithms) <= _WEAK:
-        findings.append(Finding("bag-algorithm-weak", Severity.INFO, f"only {', '.join(payload_algorithms)} payload manifests", path=f"manifest-{payload_algorithms[0]}.txt"))
+        findings.append(
+            Finding(
+                "bag-algorithm-weak",
+                Severity.INFO,
+                f"only {', '.join(payload_algorithms)} payload manifests",
+                path=f"manifest-{payload_algorithms[0]}.txt",
+            )
+        )
     if version < (1, 0):
-        findings.extend(_unlisted_in_any(payload_files, [check.manifest for check in checks if not check.manifest.name.startswith("tag")]))
+        findings.extend(
+            _unlisted_in_any(
+                payload_files, [check.manifest for check in checks if not check.manifest.name.startswith("tag")]
+            )
+        )
     fetch_paths = _fetch_paths(container, files, encoding, findings)
     yield from findings
 

@@ -32,6 +32,7 @@ from mk2ds.plugins.bagit.tagfiles import PAYLOAD_FOLDER, declaration, format_tag
 
 __all__ = ["BagPlan", "BagSummary", "PackError", "tag_files", "write_bag_folder", "write_bag_zip"]
 
+
 class PackError(Exception):
     """The bag could not be written (a source file vanished or could not be read, the target exists)."""
 
@@ -105,7 +106,13 @@ def write_bag_folder(
         for folder in plan.folders:
             (payload / folder).mkdir(parents=True, exist_ok=True)
         results = hash_files(
-            source, plan.files, plan.algorithms, jobs=jobs, copy_to=str(payload), label="pack", show_progress=show_progress
+            source,
+            plan.files,
+            plan.algorithms,
+            jobs=jobs,
+            copy_to=str(payload),
+            label="pack",
+            show_progress=show_progress,
         )
         _failures(results, plan)
         written, oxum = tag_files(plan, results)
@@ -193,7 +200,9 @@ def write_bag_zip(
                 for name, size in sorted(plan.files):
                     info = _zip_info(f"{top}/{PAYLOAD_FOLDER}/{name}", plan.date, size=size)
                     with archive.open(info, "w") as member:
-                        result = hash_source_file(source, name, plan.algorithms, member, lambda count: progress.advance(count, 0))
+                        result = hash_source_file(
+                            source, name, plan.algorithms, member, lambda count: progress.advance(count, 0)
+                        )
                     if result.error:
                         raise PackError(f"cannot read {name}: {result.error}; nothing written")
                     results[name] = result

@@ -58,7 +58,9 @@ class ActivityCounter:
 
     def _ordered_kinds(self) -> list[str]:
         known = [kind for kind in KIND_ORDER if kind in self.kinds]
-        rest = sorted((kind for kind in self.kinds if kind not in KIND_ORDER), key=lambda kind: (-self.kinds[kind], kind))
+        rest = sorted(
+            (kind for kind in self.kinds if kind not in KIND_ORDER), key=lambda kind: (-self.kinds[kind], kind)
+        )
         return known + rest
 
     def fact_value(self) -> dict[str, Any] | None:

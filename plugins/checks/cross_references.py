@@ -25,14 +25,38 @@ HEX_RUN = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-
 @hookimpl
 def mk2ds_register_codes() -> list[CodeInfo]:
     return [
-        CodeInfo("sample-artefact-missing", Severity.ERROR, "A sample lacks an artefact the profile requires (e.g. its 30m log)"),
-        CodeInfo("flag-without-file", Severity.ERROR, "List.xlsx flags a Verbose log/report for a sample, but there is none"),
-        CodeInfo("file-without-flag", Severity.ERROR, "A Verbose log/report exists for a sample whose List.xlsx flag is not set"),
+        CodeInfo(
+            "sample-artefact-missing",
+            Severity.ERROR,
+            "A sample lacks an artefact the profile requires (e.g. its 30m log)",
+        ),
+        CodeInfo(
+            "flag-without-file", Severity.ERROR, "List.xlsx flags a Verbose log/report for a sample, but there is none"
+        ),
+        CodeInfo(
+            "file-without-flag",
+            Severity.ERROR,
+            "A Verbose log/report exists for a sample whose List.xlsx flag is not set",
+        ),
         CodeInfo("artefact-empty", Severity.ERROR, "A per-sample file that must not be empty is empty"),
-        CodeInfo("artefact-empty-allowed", Severity.WARNING, "A per-sample file is empty (allowed: e.g. malware blocked Sysinfo collection)"),
-        CodeInfo("pe-results-empty", Severity.ERROR, "impfuzzy/PEfile result is empty for a sample the list says is a PE file"),
-        CodeInfo("non-pe-results-not-empty", Severity.ERROR, "impfuzzy/PEfile result is not empty for a sample the list says is not a PE file"),
-        CodeInfo("unreferenced-file", Severity.WARNING, "A file in a per-sample folder refers to no sample of List.xlsx"),
+        CodeInfo(
+            "artefact-empty-allowed",
+            Severity.WARNING,
+            "A per-sample file is empty (allowed: e.g. malware blocked Sysinfo collection)",
+        ),
+        CodeInfo(
+            "pe-results-empty",
+            Severity.ERROR,
+            "impfuzzy/PEfile result is empty for a sample the list says is a PE file",
+        ),
+        CodeInfo(
+            "non-pe-results-not-empty",
+            Severity.ERROR,
+            "impfuzzy/PEfile result is not empty for a sample the list says is not a PE file",
+        ),
+        CodeInfo(
+            "unreferenced-file", Severity.WARNING, "A file in a per-sample folder refers to no sample of List.xlsx"
+        ),
         CodeInfo("artefact-ambiguous", Severity.WARNING, "A file name contains the hashes of more than one sample"),
     ]
 
@@ -76,8 +100,17 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
     samples = context.get(SAMPLES)
     if samples is None:
         index = context.profile.sample_index
-        if index and context.at_least("fast") and context.missing(SAMPLES) and any(path.lower() == index.lower() for path in context.entries):
-            yield check_not_run(f"cross-references between {index} and the per-sample files", f"the rows of {index} (shared data {SAMPLES.name!r})", SAMPLES.provider)
+        if (
+            index
+            and context.at_least("fast")
+            and context.missing(SAMPLES)
+            and any(path.lower() == index.lower() for path in context.entries)
+        ):
+            yield check_not_run(
+                f"cross-references between {index} and the per-sample files",
+                f"the rows of {index} (shared data {SAMPLES.name!r})",
+                SAMPLES.provider,
+            )
         return
     sample_files: dict[str, dict[str, list[str]]] = {str(sample["id"]): {} for sample in samples}
     unreferenced_folders = {folder.lower() for folder in context.profile.document.get("check_unreferenced", [])}
@@ -85,10 +118,17 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
         name, folder = str(rule["name"]), str(rule["folder"])
         found, unmatched, ambiguous = map_files(samples, context.entries, folder)
         for path, owners in ambiguous:
-            yield Finding("artefact-ambiguous", Severity.WARNING, f"names {len(owners)} samples: {', '.join(owners)}", path=path)
+            yield Finding(
+                "artefact-ambiguous", Severity.WARNING, f"names {len(owners)} samples: {', '.join(owners)}", path=path
+            )
         if folder.lower() in unreferenced_folders:
             for path in unmatched:
-                yield Finding("unreferenced-file", Severity.WARNING, f"in {folder}/ but no List.xlsx sample's hash is in its name", path=path)
+                yield Finding(
+                    "unreferenced-file",
+                    Severity.WARNING,
+                    f"in {folder}/ but no List.xlsx sample's hash is in its name",
+                    path=path,
+                )
         for sample in samples:
             sample_id = str(sample["id"])
             files = found.get(sample_id, [])
@@ -106,31 +146,66 @@ def _presence(rule: Mapping[str, Any], sample: Mapping[str, Any], files: list[st
         yield Finding(
             "sample-artefact-missing",
             Severity.ERROR,
-            f"no {name} file for this sample under {folder}/" + (f" ({rule['description']})" if rule.get("description") else ""),
+            f"no {name} file for this sample under {folder}/"
+            + (f" ({rule['description']})" if rule.get("description") else ""),
             path=folder,
             subject=sample_id,
         )
     elif presence.startswith("flag:"):
         flag = sample.get("flags", {}).get(presence[5:])
         if flag is True and not files:
-            yield Finding("flag-without-file", Severity.ERROR, f"List.xlsx row {sample.get('row')} sets the {presence[5:]} flag but there is no file under {folder}/", path=folder, subject=sample_id)
+            yield Finding(
+                "flag-without-file",
+                Severity.ERROR,
+                f"List.xlsx row {sample.get('row')} sets the {presence[5:]} flag but there is no file under {folder}/",
+                path=folder,
+                subject=sample_id,
+            )
         elif flag is False and files:
             for path in files:
-                yield Finding("file-without-flag", Severity.ERROR, f"List.xlsx row {sample.get('row')} does not set the {presence[5:]} flag", path=path, subject=sample_id)
+                yield Finding(
+                    "file-without-flag",
+                    Severity.ERROR,
+                    f"List.xlsx row {sample.get('row')} does not set the {presence[5:]} flag",
+                    path=path,
+                    subject=sample_id,
+                )
 
 
-def _emptiness(rule: Mapping[str, Any], sample: Mapping[str, Any], files: list[str], entries: Mapping[str, int]) -> Iterator[Finding]:
+def _emptiness(
+    rule: Mapping[str, Any], sample: Mapping[str, Any], files: list[str], entries: Mapping[str, int]
+) -> Iterator[Finding]:
     policy = rule.get("empty", "allowed")
     sample_id = str(sample["id"])
     for path in files:
         empty = entries.get(path, 0) == 0
         if policy == "never" and empty:
-            yield Finding("artefact-empty", Severity.ERROR, f"{rule['name']} file is empty", path=path, subject=sample_id)
+            yield Finding(
+                "artefact-empty", Severity.ERROR, f"{rule['name']} file is empty", path=path, subject=sample_id
+            )
         elif policy == "warn" and empty:
-            yield Finding("artefact-empty-allowed", Severity.WARNING, f"{rule['name']} file is empty (collection may have been blocked by the malware)", path=path, subject=sample_id)
+            yield Finding(
+                "artefact-empty-allowed",
+                Severity.WARNING,
+                f"{rule['name']} file is empty (collection may have been blocked by the malware)",
+                path=path,
+                subject=sample_id,
+            )
         elif policy == "exactly-when-not-pe":
             is_pe = sample.get("is_pe")
             if is_pe is True and empty:
-                yield Finding("pe-results-empty", Severity.ERROR, f"{rule['name']} result is empty, but the sample's extension {sample.get('extension')!r} is a PE file", path=path, subject=sample_id)
+                yield Finding(
+                    "pe-results-empty",
+                    Severity.ERROR,
+                    f"{rule['name']} result is empty, but the sample's extension {sample.get('extension')!r} is a PE file",
+                    path=path,
+                    subject=sample_id,
+                )
             elif is_pe is False and not empty:
-                yield Finding("non-pe-results-not-empty", Severity.ERROR, f"{rule['name']} result is not empty, but the sample's extension {sample.get('extension')!r} is not a PE file", path=path, subject=sample_id)
+                yield Finding(
+                    "non-pe-results-not-empty",
+                    Severity.ERROR,
+                    f"{rule['name']} result is not empty, but the sample's extension {sample.get('extension')!r} is not a PE file",
+                    path=path,
+                    subject=sample_id,
+                )

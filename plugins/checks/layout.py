@@ -15,7 +15,11 @@ from mk2ds.core import CodeInfo, Dataset, Finding, Severity, VerifyContext, hook
 def mk2ds_register_codes() -> list[CodeInfo]:
     return [
         CodeInfo("missing-required", Severity.ERROR, "A file or folder the profile requires is missing"),
-        CodeInfo("wrong-type", Severity.ERROR, "A required path exists but is a file where a folder is expected, or the reverse"),
+        CodeInfo(
+            "wrong-type",
+            Severity.ERROR,
+            "A required path exists but is a file where a folder is expected, or the reverse",
+        ),
         CodeInfo("name-case-differs", Severity.WARNING, "A required name exists only with different upper/lower case"),
         CodeInfo("empty-required-file", Severity.ERROR, "A required file that must not be empty is empty"),
         CodeInfo("unexpected-entry", Severity.INFO, "A top-level file or folder the profile does not describe"),

@@ -36,8 +36,16 @@ MAX_LINES = 100
 
 TIME_CODES = [
     CodeInfo("log-time-zones-mixed", Severity.WARNING, "A log mixes lines with a header offset and zone-less lines"),
-    CodeInfo("log-offset-disagrees-sysinfo", Severity.WARNING, "A header offset differs from the time zone of the sample's Sysinfo output"),
-    CodeInfo("log-time-backwards", Severity.WARNING, "Events whose resolved times go backwards by more than --time-backwards-tolerance"),
+    CodeInfo(
+        "log-offset-disagrees-sysinfo",
+        Severity.WARNING,
+        "A header offset differs from the time zone of the sample's Sysinfo output",
+    ),
+    CodeInfo(
+        "log-time-backwards",
+        Severity.WARNING,
+        "Events whose resolved times go backwards by more than --time-backwards-tolerance",
+    ),
 ]
 
 
@@ -60,7 +68,9 @@ class _Tally:
 class LogTimeObserver:
     """Per-log time checks; call :meth:`see` for each record in file order, then :meth:`findings`."""
 
-    def __init__(self, path: str, subject: str | None, sysinfo_offset: str | None, tolerance: float = DEFAULT_BACKWARDS_TOLERANCE) -> None:
+    def __init__(
+        self, path: str, subject: str | None, sysinfo_offset: str | None, tolerance: float = DEFAULT_BACKWARDS_TOLERANCE
+    ) -> None:
         self.path = path
         self.subject = subject
         self.sysinfo_offset = sysinfo_offset
@@ -91,7 +101,15 @@ class LogTimeObserver:
             latest, latest_line = self._latest
             behind = (latest - instant).total_seconds()
             if behind > self.tolerance:
-                self.backwards.add(line, {"time": when.iso, "seconds_behind": behind, "latest": latest.isoformat(timespec="milliseconds"), "latest_line": latest_line})
+                self.backwards.add(
+                    line,
+                    {
+                        "time": when.iso,
+                        "seconds_behind": behind,
+                        "latest": latest.isoformat(timespec="milliseconds"),
+                        "latest_line": latest_line,
+                    },
+                )
                 return
         if self._latest is None or instant > self._latest[0]:
             self._latest = (instant, line)
@@ -107,7 +125,12 @@ class LogTimeObserver:
                 Severity.INFO if harmless else Severity.WARNING,
                 f"{self.zoned.count} lines with a header offset and {self.zone_less.count} without one{note}",
                 line=minority.first["line"],
-                details={"zoned": self.zoned.count, "zone_less": self.zone_less.count, "first_zoned_line": self.zoned.first["line"], "first_zone_less_line": self.zone_less.first["line"]},
+                details={
+                    "zoned": self.zoned.count,
+                    "zone_less": self.zone_less.count,
+                    "first_zoned_line": self.zoned.first["line"],
+                    "first_zone_less_line": self.zone_less.first["line"],
+                },
                 **where,
             )
         if self.disagreeing.count:
@@ -128,6 +151,11 @@ class LogTimeObserver:
                 f"{self.backwards.count} events are earlier than an event before them by more than {self.tolerance:g} s;"
                 f" first: line {first['line']} at {first['time']}, {first['seconds_behind']:g} s before line {first['latest_line']} ({first['latest']})",
                 line=first["line"],
-                details={"count": self.backwards.count, "tolerance_seconds": self.tolerance, "first": first, "lines": self.backwards.lines},
+                details={
+                    "count": self.backwards.count,
+                    "tolerance_seconds": self.tolerance,
+                    "first": first,
+                    "lines": self.backwards.lines,
+                },
                 **where,
             )

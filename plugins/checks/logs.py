@@ -52,15 +52,41 @@ def mk2ds_register_codes() -> list[CodeInfo]:
     return [
         CodeInfo("log-empty", Severity.WARNING, "A log file has no records"),
         CodeInfo("log-no-reader", Severity.ERROR, "No plugin could read a file classified as a Mark II log"),
-        CodeInfo("log-sn-backwards", Severity.WARNING, "A sequence number (sn) is lower than the one before it in the file"),
+        CodeInfo(
+            "log-sn-backwards", Severity.WARNING, "A sequence number (sn) is lower than the one before it in the file"
+        ),
         CodeInfo("log-sn-repeated", Severity.WARNING, "A sequence number (sn) repeats the one before it in the file"),
         CodeInfo("log-sn-summary", Severity.WARNING, "More sequence-number problems in a file than listed one by one"),
-        CodeInfo("log-span-unusual", Severity.WARNING, "A log's header times span much more or less than the profile expects (e.g. 30 minutes)"),
-        CodeInfo("log-parent-not-started", Severity.INFO, "Processes whose parent's start is not in the log (placeholders in the process tree)"),
-        CodeInfo("log-stop-before-start", Severity.WARNING, "Processes whose ps/stop is logged before their ps/start (negative lifetime): a clock or logging fault"),
-        CodeInfo("log-sample-not-seen", Severity.WARNING, "A sample's log never names the sample's own file (its hash in a path or command line)"),
-        CodeInfo("log-utf16", Severity.ERROR, "A log is UTF-16 text that the Mark II reader did not read as UTF-16 (no BOM, or CP932 forced): its lines are rejected"),
-        CodeInfo("log-cr-line-ends", Severity.ERROR, "A log's lines end with a lone CR (no LF), so the reader sees one long line"),
+        CodeInfo(
+            "log-span-unusual",
+            Severity.WARNING,
+            "A log's header times span much more or less than the profile expects (e.g. 30 minutes)",
+        ),
+        CodeInfo(
+            "log-parent-not-started",
+            Severity.INFO,
+            "Processes whose parent's start is not in the log (placeholders in the process tree)",
+        ),
+        CodeInfo(
+            "log-stop-before-start",
+            Severity.WARNING,
+            "Processes whose ps/stop is logged before their ps/start (negative lifetime): a clock or logging fault",
+        ),
+        CodeInfo(
+            "log-sample-not-seen",
+            Severity.WARNING,
+            "A sample's log never names the sample's own file (its hash in a path or command line)",
+        ),
+        CodeInfo(
+            "log-utf16",
+            Severity.ERROR,
+            "A log is UTF-16 text that the Mark II reader did not read as UTF-16 (no BOM, or CP932 forced): its lines are rejected",
+        ),
+        CodeInfo(
+            "log-cr-line-ends",
+            Severity.ERROR,
+            "A log's lines end with a lone CR (no LF), so the reader sees one long line",
+        ),
         *TIME_CODES,
     ]
 
@@ -112,12 +138,21 @@ def text_layout_problem(head: bytes) -> tuple[str, str] | None:
     sample = head[:4096]
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         order = "little" if sample.startswith(b"\xff\xfe") else "big"
-        return "log-utf16", f"UTF-16 ({order}-endian, with BOM) text, not read as UTF-16 (read it with --encoding auto or utf-8)"
+        return (
+            "log-utf16",
+            f"UTF-16 ({order}-endian, with BOM) text, not read as UTF-16 (read it with --encoding auto or utf-8)",
+        )
     for zeros, order in ((sample[1::2], "little"), (sample[0::2], "big")):
         if len(sample) >= 4 and zeros.count(0) > len(sample) // 4:
-            return "log-utf16", f"UTF-16 ({order}-endian, no BOM) text; Mark II logs are read as UTF-8 or CP932 (convert with: iconv -f UTF-16{order[0].upper()}E -t UTF-8)"
+            return (
+                "log-utf16",
+                f"UTF-16 ({order}-endian, no BOM) text; Mark II logs are read as UTF-8 or CP932 (convert with: iconv -f UTF-16{order[0].upper()}E -t UTF-8)",
+            )
     if b"\n" not in head and head.count(b"\r") > 1:
-        return "log-cr-line-ends", "lines end with a lone CR (no LF); the reader splits lines at LF only (convert with: tr '\\r' '\\n')"
+        return (
+            "log-cr-line-ends",
+            "lines end with a lone CR (no LF); the reader splits lines at LF only (convert with: tr '\\r' '\\n')",
+        )
     return None
 
 
@@ -149,7 +184,9 @@ def _parse_time(value: Any) -> datetime | None:
 class _LogObserver:
     """Watches records stream past and collects the per-file facts and problems."""
 
-    def __init__(self, path: str, subject: str | None, sample_hashes: set[str], times: LogTimeObserver | None = None) -> None:
+    def __init__(
+        self, path: str, subject: str | None, sample_hashes: set[str], times: LogTimeObserver | None = None
+    ) -> None:
         self.path = path
         self.times = times
         self.subject = subject
@@ -199,7 +236,14 @@ class _LogObserver:
         for code, lines in self.problems.items():
             what = "lower than" if code == "log-sn-backwards" else "equal to"
             for line in lines[:MAX_LISTED]:
-                yield Finding(code, Severity.WARNING, f"sn is {what} the previous record's", path=self.path, line=line, subject=self.subject)
+                yield Finding(
+                    code,
+                    Severity.WARNING,
+                    f"sn is {what} the previous record's",
+                    path=self.path,
+                    line=line,
+                    subject=self.subject,
+                )
             if len(lines) > MAX_LISTED:
                 yield Finding(
                     "log-sn-summary",
@@ -236,7 +280,7 @@ def _tree_items(path: str, subject: str | None, key: str, summary: Mapping[str, 
             f"{len(missing)} processes whose parent's start is not in this log (started before recording, or lost)",
             path=path,
             subject=subject,
-            details={"count": len(missing), "processes": missing[:MAX_LINES_IN_DETAILS // 20]},
+            details={"count": len(missing), "processes": missing[: MAX_LINES_IN_DETAILS // 20]},
         )
     stops = int(summary.get("stops_before_start_count") or 0)
     if stops:
@@ -259,7 +303,11 @@ def _tree_items(path: str, subject: str | None, key: str, summary: Mapping[str, 
             yield Fact(f"{key}.sample_tree_processes", focus.get("processes"), subject=subject)
         relations = summary.get("relations") or {}
         if any(relations.values()):
-            yield Fact(f"{key}.relations", ", ".join(f"{name}={count}" for name, count in sorted(relations.items()) if count), subject=subject)
+            yield Fact(
+                f"{key}.relations",
+                ", ".join(f"{name}={count}" for name, count in sorted(relations.items()) if count),
+                subject=subject,
+            )
 
 
 def _first_line(stream: BinaryIO, limit: int = FIRST_LINE_BYTES) -> bytes:
@@ -281,7 +329,11 @@ def _first_line(stream: BinaryIO, limit: int = FIRST_LINE_BYTES) -> bytes:
 @hookimpl
 def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Finding]:
     """Say once when the logs' process trees cannot be built (nothing provides ``mk2ds_build_process_tree``)."""
-    if context.at_least("full") and "mk2log" in context.kinds.values() and not context.provided("mk2ds_build_process_tree"):
+    if (
+        context.at_least("full")
+        and "mk2log" in context.kinds.values()
+        and not context.provided("mk2ds_build_process_tree")
+    ):
         yield check_not_run(
             "the logs' process trees (log-parent-not-started, the per-sample tree facts)",
             "mk2ds_build_process_tree",
@@ -324,7 +376,9 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
     yield from check_log(entry, dataset, context)
 
 
-def check_log(entry: Entry, dataset: Dataset, context: VerifyContext, build_tree: TreeBuilder | None = None) -> Iterator[Finding | Fact]:
+def check_log(
+    entry: Entry, dataset: Dataset, context: VerifyContext, build_tree: TreeBuilder | None = None
+) -> Iterator[Finding | Fact]:
     """The checks of one Mark II log (see the module documentation), reading it once.
 
     :param build_tree: at level ``full``, receives the records of that one pass (after the checks saw each)
@@ -343,12 +397,24 @@ def check_log(entry: Entry, dataset: Dataset, context: VerifyContext, build_tree
     try:
         with dataset.open(entry.path) as stream:
             source = stream if context.at_least("full") else io.BytesIO(_first_line(stream))
-            reader = context.pm.hook.mk2ds_open_log(stream=source, name=entry.path, options=_reader_options(context, entry.path))
+            reader = context.pm.hook.mk2ds_open_log(
+                stream=source, name=entry.path, options=_reader_options(context, entry.path)
+            )
             if reader is None:
-                yield Finding("log-no-reader", Severity.ERROR, "no plugin reads this file as a Mark II log", path=entry.path, subject=subject)
+                yield Finding(
+                    "log-no-reader",
+                    Severity.ERROR,
+                    "no plugin reads this file as a Mark II log",
+                    path=entry.path,
+                    subject=subject,
+                )
                 return
             sample = next((item for item in context.get(SAMPLES) or [] if item["id"] == subject), None)
-            hashes = {str(sample[key]) for key in ("sha256", "sha1", "md5") if sample and sample.get(key)} if rule and rule.get("name") == "30m-log" else set()
+            hashes = (
+                {str(sample[key]) for key in ("sha256", "sha1", "md5") if sample and sample.get(key)}
+                if rule and rule.get("name") == "30m-log"
+                else set()
+            )
             observer = _LogObserver(entry.path, subject, hashes, _time_observer(entry.path, subject, context))
             tree_summary = None
             if context.at_least("full"):
@@ -356,7 +422,9 @@ def check_log(entry: Entry, dataset: Dataset, context: VerifyContext, build_tree
                 # Only counts are needed here: keep one activity event per process and few peers.
                 tree_options = argparse.Namespace(max_events=1, max_peers=1)
                 if build_tree is None:
-                    model = context.pm.hook.mk2ds_build_process_tree(records=observer.watch(reader), options=tree_options)
+                    model = context.pm.hook.mk2ds_build_process_tree(
+                        records=observer.watch(reader), options=tree_options
+                    )
                 else:
                     model = build_tree(observer.watch(reader))
                 if model is not None and hasattr(model, "summary"):
@@ -374,7 +442,13 @@ def check_log(entry: Entry, dataset: Dataset, context: VerifyContext, build_tree
         except OSError:  # a damaged zip member (the first pass may not have read to its end): no layout hint
             layout = None
         if layout is not None:
-            yield Finding(layout[0], Severity.ERROR, f"{layout[1]}; {stats['rejected']} lines rejected", path=entry.path, subject=subject)
+            yield Finding(
+                layout[0],
+                Severity.ERROR,
+                f"{layout[1]}; {stats['rejected']} lines rejected",
+                path=entry.path,
+                subject=subject,
+            )
     for finding in reader.findings:
         yield finding if finding.subject or not subject else Finding(**{**finding.as_fields(), "subject": subject})
     if not context.at_least("full"):
@@ -393,16 +467,27 @@ def check_log(entry: Entry, dataset: Dataset, context: VerifyContext, build_tree
                 f"header times span {span:.1f} minutes; {expected} ± {tolerance:g} expected",
                 path=entry.path,
                 subject=subject,
-                details={"first": observer.first.isoformat() if observer.first else None, "last": observer.last.isoformat() if observer.last else None},
+                details={
+                    "first": observer.first.isoformat() if observer.first else None,
+                    "last": observer.last.isoformat() if observer.last else None,
+                },
             )
     if not observer.sample_seen:
-        yield Finding("log-sample-not-seen", Severity.WARNING, "the sample's own file (its hash) appears in no path or command line of its log", path=entry.path, subject=subject)
+        yield Finding(
+            "log-sample-not-seen",
+            Severity.WARNING,
+            "the sample's own file (its hash) appears in no path or command line of its log",
+            path=entry.path,
+            subject=subject,
+        )
     if tree_summary is not None:
         yield from _tree_items(entry.path, subject, rule["name"] if rule else "log", tree_summary)
     yield from _log_facts(entry, subject, rule, stats, observer)
 
 
-def _log_facts(entry: Entry, subject: str | None, rule: Mapping[str, Any] | None, stats: Mapping[str, Any], observer: _LogObserver) -> Iterator[Fact]:
+def _log_facts(
+    entry: Entry, subject: str | None, rule: Mapping[str, Any] | None, stats: Mapping[str, Any], observer: _LogObserver
+) -> Iterator[Fact]:
     """Size, records, span and per-minute activity of a sample's log (activity also for logs of no sample)."""
     if rule and rule.get("expected_minutes"):
         observer.activity.expected_minutes = rule["expected_minutes"]

@@ -38,13 +38,57 @@ SHARED_STRINGS = "xl/sharedStrings.xml"
 PE_EXTENSIONS = frozenset({"exe", "dll", "sys", "ocx", "scr", "cpl", "drv", "efi", "mui", "ax", "acm", "tsp", "pe"})
 NON_PE_EXTENSIONS = frozenset(
     {
-        "js", "jse", "vbs", "vbe", "wsf", "wsh", "hta", "ps1", "bat", "cmd", "lnk", "jar", "py", "sh",
-        "doc", "docx", "docm", "dot", "dotm", "xls", "xlsx", "xlsm", "xlsb", "ppt", "pptx", "pptm", "rtf", "pdf",
-        "zip", "rar", "7z", "iso", "img", "txt", "html", "htm", "chm", "msi", "apk", "elf", "swf", "xml", "one",
+        "js",
+        "jse",
+        "vbs",
+        "vbe",
+        "wsf",
+        "wsh",
+        "hta",
+        "ps1",
+        "bat",
+        "cmd",
+        "lnk",
+        "jar",
+        "py",
+        "sh",
+        "doc",
+        "docx",
+        "docm",
+        "dot",
+        "dotm",
+        "xls",
+        "xlsx",
+        "xlsm",
+        "xlsb",
+        "ppt",
+        "pptx",
+        "pptm",
+        "rtf",
+        "pdf",
+        "zip",
+        "rar",
+        "7z",
+        "iso",
+        "img",
+        "txt",
+        "html",
+        "htm",
+        "chm",
+        "msi",
+        "apk",
+        "elf",
+        "swf",
+        "xml",
+        "one",
     }
 )
-TRUE_FLAGS = frozenset({"○", "◯", "〇", "●", "◎", "✓", "✔", "☑", "y", "yes", "true", "1", "有", "有り", "あり", "ok", "on", "済"})
-FALSE_FLAGS = frozenset({"", "×", "✗", "✘", "☐", "-", "－", "ー", "—", "n", "no", "false", "0", "無", "無し", "なし", "none", "off", "n/a"})
+TRUE_FLAGS = frozenset(
+    {"○", "◯", "〇", "●", "◎", "✓", "✔", "☑", "y", "yes", "true", "1", "有", "有り", "あり", "ok", "on", "済"}
+)
+FALSE_FLAGS = frozenset(
+    {"", "×", "✗", "✘", "☐", "-", "－", "ー", "—", "n", "no", "false", "0", "無", "無し", "なし", "none", "off", "n/a"}
+)
 
 # Column roles and the header words that name them (compared after NFKC, lower-case, spaces removed).
 COLUMN_ROLES: dict[str, tuple[str, ...]] = {
@@ -52,10 +96,42 @@ COLUMN_ROLES: dict[str, tuple[str, ...]] = {
     "sha1": ("sha1", "sha-1", "sha1hash"),
     "md5": ("md5", "md5hash"),
     "hash": ("hash", "hashes", "ハッシュ", "ハッシュ値", "検体ハッシュ", "ファイルハッシュ", "filehash"),
-    "extension": ("拡張子", "extension", "ext", "fileextension", "ファイル拡張子", "filetype", "ファイルタイプ", "種別", "type"),
-    "labels": ("ウイルス対策ベンダーのラベル", "label", "labels", "avlabel", "avlabels", "ラベル", "検知名", "detection", "detectionname", "マルウェア名", "name", "family"),
+    "extension": (
+        "拡張子",
+        "extension",
+        "ext",
+        "fileextension",
+        "ファイル拡張子",
+        "filetype",
+        "ファイルタイプ",
+        "種別",
+        "type",
+    ),
+    "labels": (
+        "ウイルス対策ベンダーのラベル",
+        "label",
+        "labels",
+        "avlabel",
+        "avlabels",
+        "ラベル",
+        "検知名",
+        "detection",
+        "detectionname",
+        "マルウェア名",
+        "name",
+        "family",
+    ),
     "url": ("url", "参照url", "参照", "参考url", "reference", "references", "参考"),
-    "verbose": ("verbose", "verboseログ", "verboseログ有無", "verbose有無", "verboselog", "詳細ログ", "詳細出力", "詳細"),
+    "verbose": (
+        "verbose",
+        "verboseログ",
+        "verboseログ有無",
+        "verbose有無",
+        "verboselog",
+        "詳細ログ",
+        "詳細出力",
+        "詳細",
+    ),
     "report": ("report", "reports", "レポート", "レポート有無", "レポート有", "解析レポート", "ログ解析サンプル"),
     "number": ("no", "no.", "番号", "#", "通番", "項番", "id"),
 }
@@ -138,13 +214,27 @@ def check_zip_container(data: bytes, path: str) -> Finding | None:
             total = 0
             for info in archive.infolist():
                 total += info.file_size
-                if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO and info.file_size > 10_000_000:
-                    return Finding("list-unreadable", Severity.ERROR, f"{info.filename} inflates {info.file_size // info.compress_size}x: refused as a decompression bomb", path=path)
+                if (
+                    info.compress_size
+                    and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO
+                    and info.file_size > 10_000_000
+                ):
+                    return Finding(
+                        "list-unreadable",
+                        Severity.ERROR,
+                        f"{info.filename} inflates {info.file_size // info.compress_size}x: refused as a decompression bomb",
+                        path=path,
+                    )
                 if info.filename.lower() == SHARED_STRINGS.lower() and info.file_size > MAX_SHARED_STRINGS_BYTES:
                     message = f"its shared-string table inflates to {info.file_size} bytes (limit {MAX_SHARED_STRINGS_BYTES}): not read"
                     return Finding("list-too-large", Severity.ERROR, message, path=path)
             if total > MAX_UNCOMPRESSED_BYTES:
-                return Finding("list-unreadable", Severity.ERROR, f"parts inflate to {total} bytes (limit {MAX_UNCOMPRESSED_BYTES}): refused", path=path)
+                return Finding(
+                    "list-unreadable",
+                    Severity.ERROR,
+                    f"parts inflate to {total} bytes (limit {MAX_UNCOMPRESSED_BYTES}): refused",
+                    path=path,
+                )
     except zipfile.BadZipFile:
         return Finding("list-unreadable", Severity.ERROR, "not an xlsx file (not a zip container)", path=path)
     return None
@@ -182,12 +272,21 @@ def _read_sheets(workbook: Any, path: str, result: SampleList) -> None:
             break
     else:
         result.findings.append(
-            Finding("list-no-header", Severity.ERROR, "no sheet has a header row naming a hash column (SHA256, MD5, ハッシュ, ...)", path=path)
+            Finding(
+                "list-no-header",
+                Severity.ERROR,
+                "no sheet has a header row naming a hash column (SHA256, MD5, ハッシュ, ...)",
+                path=path,
+            )
         )
     for sheet in workbook.worksheets:
         if sheet.title != result.sheet and _header_row(_rows(sheet)) is not None:
-            message = f"sheet {sheet.title!r} also has a header row naming a hash column; only sheet {result.sheet!r} is read"
-            result.findings.append(Finding("list-sheet-ignored", Severity.WARNING, message, path=path, details={"sheet": sheet.title}))
+            message = (
+                f"sheet {sheet.title!r} also has a header row naming a hash column; only sheet {result.sheet!r} is read"
+            )
+            result.findings.append(
+                Finding("list-sheet-ignored", Severity.WARNING, message, path=path, details={"sheet": sheet.title})
+            )
 
 
 def _rows(sheet: Any) -> Iterator[tuple[Any, ...]]:
@@ -205,7 +304,11 @@ def _header_row(rows: Iterator[tuple[Any, ...]]) -> int | None:
     for number, row in enumerate(rows, start=1):
         if number > HEADER_SEARCH_ROWS:
             return None
-        if any(role_of(str(cell)) in ("sha256", "sha1", "md5", "hash") for cell in row if cell is not None and str(cell).strip()):
+        if any(
+            role_of(str(cell)) in ("sha256", "sha1", "md5", "hash")
+            for cell in row
+            if cell is not None and str(cell).strip()
+        ):
             return number
     return None
 
@@ -216,17 +319,35 @@ def _read_sheet(title: str, rows: Iterator[tuple[Any, ...]], path: str, result: 
         if header is None:
             if number > HEADER_SEARCH_ROWS:
                 return False
-            roles = {role_of(str(cell)): index for index, cell in enumerate(row) if cell is not None and str(cell).strip()}
+            roles = {
+                role_of(str(cell)): index for index, cell in enumerate(row) if cell is not None and str(cell).strip()
+            }
             if any(role in roles for role in ("sha256", "sha1", "md5", "hash")):
                 header = row
                 result.sheet, result.header_row = title, number
                 result.headers = [str(cell).strip() if cell is not None else "" for cell in row]
                 result.roles = {role: index for role, index in roles.items() if role is not None}
                 if "extension" not in result.roles:
-                    result.findings.append(Finding("list-missing-column", Severity.WARNING, "no file-extension column (拡張子): PE / non-PE cannot be told from the list", path=path, line=number))
+                    result.findings.append(
+                        Finding(
+                            "list-missing-column",
+                            Severity.WARNING,
+                            "no file-extension column (拡張子): PE / non-PE cannot be told from the list",
+                            path=path,
+                            line=number,
+                        )
+                    )
                 for role in ("verbose", "report"):
                     if role not in result.roles:
-                        result.findings.append(Finding("list-missing-column", Severity.WARNING, f"no {role} flag column: its cross-reference is skipped", path=path, line=number))
+                        result.findings.append(
+                            Finding(
+                                "list-missing-column",
+                                Severity.WARNING,
+                                f"no {role} flag column: its cross-reference is skipped",
+                                path=path,
+                                line=number,
+                            )
+                        )
             continue
         if number - result.header_row > MAX_ROWS:
             message = f"more than {MAX_ROWS} rows below the header: rows from {number} on are not read"
@@ -254,20 +375,47 @@ def _read_row(number: int, row: tuple[Any, ...], path: str, result: SampleList) 
         raw = str(value)
         text = raw.strip()
         if raw != text:
-            result.findings.append(Finding("list-hash-whitespace", Severity.WARNING, f"{role} cell has leading/trailing white space", path=path, line=number))
+            result.findings.append(
+                Finding(
+                    "list-hash-whitespace",
+                    Severity.WARNING,
+                    f"{role} cell has leading/trailing white space",
+                    path=path,
+                    line=number,
+                )
+            )
         kind = HASH_LENGTHS.get(len(text)) if HEX.fullmatch(text) else None
         if kind is None or (role != "hash" and kind != role):
             result.findings.append(
-                Finding("list-bad-hash", Severity.ERROR, f"{role} cell {text[:80]!r} is not a well-formed {role if role != 'hash' else 'MD5/SHA-1/SHA-256'} hex digest", path=path, line=number)
+                Finding(
+                    "list-bad-hash",
+                    Severity.ERROR,
+                    f"{role} cell {text[:80]!r} is not a well-formed {role if role != 'hash' else 'MD5/SHA-1/SHA-256'} hex digest",
+                    path=path,
+                    line=number,
+                )
             )
             malformed = True
             continue
         hashes.setdefault(kind, text.lower())
-    columns = {header or f"column {index + 1}": _json_value(cell) for index, (header, cell) in enumerate(zip(result.headers, row)) if cell is not None}
+    columns = {
+        header or f"column {index + 1}": _json_value(cell)
+        for index, (header, cell) in enumerate(zip(result.headers, row, strict=False))
+        if cell is not None
+    }
     if not hashes:
         if malformed:
             return
-        result.findings.append(Finding("list-row-without-hash", Severity.WARNING, "row has content but no usable hash", path=path, line=number, details={"columns": columns}))
+        result.findings.append(
+            Finding(
+                "list-row-without-hash",
+                Severity.WARNING,
+                "row has content but no usable hash",
+                path=path,
+                line=number,
+                details={"columns": columns},
+            )
+        )
         return
     sample_id = hashes.get("sha256") or hashes.get("sha1") or hashes["md5"]
     extension = normalise_extension(_cell(row, result.roles.get("extension")))
@@ -280,12 +428,28 @@ def _read_row(number: int, row: tuple[Any, ...], path: str, result: SampleList) 
         flag = parse_flag(value)
         if flag is None:
             result.findings.append(
-                Finding("list-unknown-flag", Severity.WARNING, f"{role} flag {str(value)[:40]!r} is not a recognised yes/no mark", path=path, line=number, subject=sample_id)
+                Finding(
+                    "list-unknown-flag",
+                    Severity.WARNING,
+                    f"{role} flag {str(value)[:40]!r} is not a recognised yes/no mark",
+                    path=path,
+                    line=number,
+                    subject=sample_id,
+                )
             )
         flags[role] = flag
     is_pe = extension_is_pe(extension)
     if extension and is_pe is None:
-        result.findings.append(Finding("list-unknown-extension", Severity.INFO, f"extension {extension!r}: PE or not is unknown", path=path, line=number, subject=sample_id))
+        result.findings.append(
+            Finding(
+                "list-unknown-extension",
+                Severity.INFO,
+                f"extension {extension!r}: PE or not is unknown",
+                path=path,
+                line=number,
+                subject=sample_id,
+            )
+        )
     result.samples.append(
         {
             "id": sample_id,
@@ -331,17 +495,31 @@ def duplicate_findings(samples: list[dict[str, Any]], path: str) -> Iterator[Fin
 @hookimpl
 def mk2ds_register_codes() -> list[CodeInfo]:
     return [
-        CodeInfo("list-unreadable", Severity.ERROR, "List.xlsx cannot be read (not xlsx, broken, or a decompression bomb)"),
-        CodeInfo("list-too-large", Severity.ERROR, "List.xlsx has more rows, or a larger file or shared-string table, than mk2ds reads"),
+        CodeInfo(
+            "list-unreadable", Severity.ERROR, "List.xlsx cannot be read (not xlsx, broken, or a decompression bomb)"
+        ),
+        CodeInfo(
+            "list-too-large",
+            Severity.ERROR,
+            "List.xlsx has more rows, or a larger file or shared-string table, than mk2ds reads",
+        ),
         CodeInfo("list-no-header", Severity.ERROR, "No header row naming a hash column was found in List.xlsx"),
-        CodeInfo("list-missing-column", Severity.WARNING, "List.xlsx lacks a column a cross-reference needs (extension, flags)"),
+        CodeInfo(
+            "list-missing-column",
+            Severity.WARNING,
+            "List.xlsx lacks a column a cross-reference needs (extension, flags)",
+        ),
         CodeInfo("list-bad-hash", Severity.ERROR, "A hash cell is not a well-formed MD5/SHA-1/SHA-256 hex digest"),
         CodeInfo("list-hash-whitespace", Severity.WARNING, "A hash cell has leading or trailing white space"),
         CodeInfo("list-duplicate-hash", Severity.ERROR, "The same hash appears on more than one row"),
         CodeInfo("list-row-without-hash", Severity.WARNING, "A non-empty row has no usable hash"),
         CodeInfo("list-unknown-flag", Severity.WARNING, "A Verbose/report flag cell is not a recognised yes/no mark"),
         CodeInfo("list-unknown-extension", Severity.INFO, "An extension that mk2ds cannot classify as PE or not"),
-        CodeInfo("list-sheet-ignored", Severity.WARNING, "Another List.xlsx sheet also has a hash header row; its rows are not read"),
+        CodeInfo(
+            "list-sheet-ignored",
+            Severity.WARNING,
+            "Another List.xlsx sheet also has a hash header row; its rows are not read",
+        ),
     ]
 
 

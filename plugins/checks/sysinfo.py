@@ -47,7 +47,22 @@ SYSTEMINFO_KEYS = {
     "systemlocale": "system_locale",
     "システムロケール": "system_locale",
 }
-W32TM_MARKERS = ("w32tm", "stratum", "階層", "leap indicator", "閏インジケーター", "うるう", "tracking", "を追跡しています", "referenceid", "参照id", "d:+", "d:-", "o:+", "o:-")
+W32TM_MARKERS = (
+    "w32tm",
+    "stratum",
+    "階層",
+    "leap indicator",
+    "閏インジケーター",
+    "うるう",
+    "tracking",
+    "を追跡しています",
+    "referenceid",
+    "参照id",
+    "d:+",
+    "d:-",
+    "o:+",
+    "o:-",
+)
 OFFSET_SAMPLE = re.compile(r"\bo:\s*([+-]?\d+(?:\.\d+)?)s")
 PHASE_OFFSET = re.compile(r"(?:phase offset|位相オフセット)\s*[:：]\s*([+-]?\d+(?:\.\d+)?)s", re.IGNORECASE)
 SOURCE = re.compile(r"^(?:source|ソース)\s*[:：]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
@@ -57,10 +72,20 @@ UTC_OFFSET = re.compile(r"\(UTC([+-]\d{2}:\d{2})?\)")
 @hookimpl
 def mk2ds_register_codes() -> list[CodeInfo]:
     return [
-        CodeInfo("sysinfo-undecodable", Severity.WARNING, "A Sysinfo file is in no known text encoding (UTF-16, UTF-8, CP932)"),
-        CodeInfo("sysinfo-unrecognised", Severity.WARNING, "A Sysinfo file is neither systeminfo.exe nor w32tm.exe output"),
+        CodeInfo(
+            "sysinfo-undecodable",
+            Severity.WARNING,
+            "A Sysinfo file is in no known text encoding (UTF-16, UTF-8, CP932)",
+        ),
+        CodeInfo(
+            "sysinfo-unrecognised", Severity.WARNING, "A Sysinfo file is neither systeminfo.exe nor w32tm.exe output"
+        ),
         CodeInfo("sysinfo-too-large", Severity.WARNING, "A Sysinfo file is implausibly large and was not parsed"),
-        CodeInfo("sysinfo-clock-offset", Severity.WARNING, "A w32tm clock offset larger than --max-clock-offset: the run's log times are off by as much"),
+        CodeInfo(
+            "sysinfo-clock-offset",
+            Severity.WARNING,
+            "A w32tm clock offset larger than --max-clock-offset: the run's log times are off by as much",
+        ),
     ]
 
 
@@ -193,7 +218,11 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
     """Collect the Sysinfo time zones for the log checks (``context.shared``)."""
     if not context.at_least("fast"):
         return
-    paths = [path for path, kind in context.kinds.items() if kind == "sysinfo" and 0 < context.entries.get(path, 0) <= MAX_SYSINFO_BYTES]
+    paths = [
+        path
+        for path, kind in context.kinds.items()
+        if kind == "sysinfo" and 0 < context.entries.get(path, 0) <= MAX_SYSINFO_BYTES
+    ]
     zones = sysinfo_time_zones(dataset.read_bytes, paths)
     context.put(SYSINFO_TIME_ZONES, zones.to_dict())
     if zones.common:
@@ -233,7 +262,9 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
     subjects = sorted(hashes_in(entry.path))
     subject = _subject(subjects, context)
     if entry.size > MAX_SYSINFO_BYTES:
-        yield Finding("sysinfo-too-large", Severity.WARNING, f"{entry.size} bytes: not parsed", path=entry.path, subject=subject)
+        yield Finding(
+            "sysinfo-too-large", Severity.WARNING, f"{entry.size} bytes: not parsed", path=entry.path, subject=subject
+        )
         return
     try:
         data = dataset.read_bytes(entry.path)
@@ -242,12 +273,20 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
         return
     decoded = decode(data)
     if decoded is None:
-        yield Finding("sysinfo-undecodable", Severity.WARNING, "not UTF-16, UTF-8 or CP932 text", path=entry.path, subject=subject)
+        yield Finding(
+            "sysinfo-undecodable", Severity.WARNING, "not UTF-16, UTF-8 or CP932 text", path=entry.path, subject=subject
+        )
         return
     text, encoding = decoded
     what = classify_text(text)
     if what is None:
-        yield Finding("sysinfo-unrecognised", Severity.WARNING, f"{encoding} text, but neither systeminfo.exe nor w32tm.exe output", path=entry.path, subject=subject)
+        yield Finding(
+            "sysinfo-unrecognised",
+            Severity.WARNING,
+            f"{encoding} text, but neither systeminfo.exe nor w32tm.exe output",
+            path=entry.path,
+            subject=subject,
+        )
         return
     facts = parse_systeminfo(text) if what == "systeminfo" else parse_w32tm(text)
     for key, value in facts.items():
@@ -255,7 +294,9 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
     yield from _clock_offset_findings(entry.path, subject, facts, context)
 
 
-def _clock_offset_findings(path: str, subject: str | None, facts: Mapping[str, Any], context: VerifyContext) -> Iterator[Finding]:
+def _clock_offset_findings(
+    path: str, subject: str | None, facts: Mapping[str, Any], context: VerifyContext
+) -> Iterator[Finding]:
     offset = facts.get("clock_offset_seconds")
     given = context.option("max_clock_offset")
     bound = DEFAULT_MAX_CLOCK_OFFSET if given is None else float(given)

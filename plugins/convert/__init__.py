@@ -99,7 +99,14 @@ from mk2ds.plugins.reader import ENCODINGS
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeStream, parse_size, part_writer
 from mk2ds.plugins.reader.tokenizer import normalize_offset
 
-__all__ = ["ConvertJob", "JobResult", "convert_file", "plan_jobs", "refuse_side_outputs_over_files", "remove_stale_rejects"]
+__all__ = [
+    "ConvertJob",
+    "JobResult",
+    "convert_file",
+    "plan_jobs",
+    "refuse_side_outputs_over_files",
+    "remove_stale_rejects",
+]
 
 STDIN_NAME = "<stdin>"
 LISTED_FINDINGS = 20
@@ -239,7 +246,9 @@ def refuse_side_outputs_over_files(jobs: list[ConvertJob], report: str | None) -
     if report is not None:
         refuse_output_over_inputs(report, sources, option="--report")
         refuse_output_over_inputs(report, outputs, option="--report", role="output")
-        refuse_output_over_inputs(report, [job.rejects for job in jobs if job.rejects], option="--report", role="rejects file")
+        refuse_output_over_inputs(
+            report, [job.rejects for job in jobs if job.rejects], option="--report", role="rejects file"
+        )
 
 
 # ------------------------------------------------------------------------------------------------ one file
@@ -266,8 +275,12 @@ def remove_stale_rejects(job: ConvertJob) -> None:
     os.unlink(job.rejects)
 
 
-
-def _reader_options(args: argparse.Namespace, sink: Callable[[int, bytes], None], part: FilePart | None = None, sysinfo_offset: str | None = None) -> argparse.Namespace:
+def _reader_options(
+    args: argparse.Namespace,
+    sink: Callable[[int, bytes], None],
+    part: FilePart | None = None,
+    sysinfo_offset: str | None = None,
+) -> argparse.Namespace:
     options = argparse.Namespace(
         encoding=getattr(args, "encoding", "auto"),
         assume_offset=getattr(args, "assume_offset", None),
@@ -324,7 +337,9 @@ def convert_file(
                     rejects.append(stack.enter_context(open_output(job.rejects)))
                 rejects[0].write(b"%d\t%s\n" % (number, raw))
 
-            reader = pm.hook.mk2ds_open_log(stream=source, name=job.name, options=_reader_options(args, sink, part, job.sysinfo_offset))
+            reader = pm.hook.mk2ds_open_log(
+                stream=source, name=job.name, options=_reader_options(args, sink, part, job.sysinfo_offset)
+            )
             if reader is None:
                 result.error = f"{job.name}: no plugin reads this file as a Mark II log"
                 return result
@@ -357,7 +372,13 @@ def convert_file(
         result.error = f"{job.name}: internal error: {type(error).__name__}: {error}"
         result.internal = True
         result.findings.append(
-            Finding("plugin-error", Severity.ERROR, result.error, path=job.name, details={"traceback": traceback.format_exc()[-4000:]})
+            Finding(
+                "plugin-error",
+                Severity.ERROR,
+                result.error,
+                path=job.name,
+                details={"traceback": traceback.format_exc()[-4000:]},
+            )
         )
     return result
 
@@ -377,7 +398,9 @@ def _worker_convert(job: ConvertJob, args: argparse.Namespace) -> JobResult:
     return convert_file(pm, job, registry.find_output(pm, "records", args.format), args)
 
 
-def _run_jobs(pm: pluggy.PluginManager, jobs: list[ConvertJob], output: OutputFormat, args: argparse.Namespace) -> list[JobResult]:
+def _run_jobs(
+    pm: pluggy.PluginManager, jobs: list[ConvertJob], output: OutputFormat, args: argparse.Namespace
+) -> list[JobResult]:
     workers = (os.cpu_count() or 1) if args.jobs == 0 else max(1, args.jobs)
     progress = Progress(sum(job.size for job in jobs), "convert", enabled=False if args.quiet else None)
     try:
@@ -393,7 +416,10 @@ def _run_jobs(pm: pluggy.PluginManager, jobs: list[ConvertJob], output: OutputFo
         pool_args = argparse.Namespace(**{key: value for key, value in vars(args).items() if key != "handler"})
         by_job: dict[ConvertJob, JobResult] = {}
         with concurrent.futures.ProcessPoolExecutor(
-            max_workers=min(workers, len(jobs)), mp_context=multiprocessing.get_context(method), initializer=_worker_init, initargs=(settings,)
+            max_workers=min(workers, len(jobs)),
+            mp_context=multiprocessing.get_context(method),
+            initializer=_worker_init,
+            initargs=(settings,),
         ) as pool:
             ordered = sorted(jobs, key=lambda job: -job.size)  # biggest first keeps both workers busy to the end
             futures = {pool.submit(_worker_convert, job, pool_args): job for job in ordered}
@@ -422,22 +448,40 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="log file, folder of *.log files, or - for standard input")
-    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output file, folder, or - for standard output")
-    parser.add_argument("--format", default="jsonl", metavar="NAME", help=f"record output: {', '.join(sorted(outputs))} (default jsonl)")
-    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="convert N files at a time (0 = one per core)")
-    parser.add_argument("--encoding", choices=ENCODINGS, default="auto", help="log encoding (default auto: UTF-8, or CP932 when sure)")
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="log file, folder of *.log files, or - for standard input"
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="output file, folder, or - for standard output"
+    )
+    parser.add_argument(
+        "--format", default="jsonl", metavar="NAME", help=f"record output: {', '.join(sorted(outputs))} (default jsonl)"
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=1, metavar="N", help="convert N files at a time (0 = one per core)"
+    )
+    parser.add_argument(
+        "--encoding", choices=ENCODINGS, default="auto", help="log encoding (default auto: UTF-8, or CP932 when sure)"
+    )
     parser.add_argument("--assume-offset", metavar="OFFSET", help="UTC offset for zone-less headers, e.g. +0900")
-    parser.add_argument("--dataset", metavar="DIR", help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone")
+    parser.add_argument(
+        "--dataset",
+        metavar="DIR",
+        help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone",
+    )
     parser.add_argument("--provenance", action="store_true", help="add _file and _line to every record")
     parser.add_argument(
         "--lossless",
         action="store_true",
         help="add _quoted (and _spaces, _header when needed) so that 'mk2ds format' writes every line back byte for byte (jsonl, json)",
     )
-    parser.add_argument("--rejects", metavar="FILE", help="where rejected lines go when there is one input (default OUTPUT.rejects)")
+    parser.add_argument(
+        "--rejects", metavar="FILE", help="where rejected lines go when there is one input (default OUTPUT.rejects)"
+    )
     parser.add_argument("--report", metavar="FILE", help="write the full report to FILE (atomically)")
-    parser.add_argument("--report-format", default="json", metavar="NAME", help="report output for --report (default json)")
+    parser.add_argument(
+        "--report-format", default="json", metavar="NAME", help="report output for --report (default json)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-file summary")
     add_engine_arguments(parser, pm)
     parser.add_argument(
@@ -474,7 +518,10 @@ def _summary_line(result: JobResult) -> str:
 
 def _with_subject(result: JobResult) -> list[Finding]:
     """Each finding belongs to its file: the report's per-file counts (``samples``) come from the subject."""
-    return [finding if finding.subject else dataclasses.replace(finding, subject=result.job.name) for finding in result.findings]
+    return [
+        finding if finding.subject else dataclasses.replace(finding, subject=result.job.name)
+        for finding in result.findings
+    ]
 
 
 def _with_time_zones(pm: pluggy.PluginManager, jobs: list[ConvertJob], args: argparse.Namespace) -> list[ConvertJob]:
@@ -486,7 +533,9 @@ def _with_time_zones(pm: pluggy.PluginManager, jobs: list[ConvertJob], args: arg
 
 def _refuse_lossless_elsewhere(args: argparse.Namespace) -> None:
     if getattr(args, "lossless", False) and args.format not in LOSSLESS_FORMATS:
-        raise UsageError(f"--lossless: the line layout is kept for 'mk2ds format', which reads {' and '.join(LOSSLESS_FORMATS)}, not {args.format}")
+        raise UsageError(
+            f"--lossless: the line layout is kept for 'mk2ds format', which reads {' and '.join(LOSSLESS_FORMATS)}, not {args.format}"
+        )
 
 
 def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
@@ -555,11 +604,15 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             f"mk2ds convert: {len(jobs)} files: {totals['lines']} lines = {totals['records']} records"
             f" + {totals['rejected']} rejected + {totals['blank']} blank"
         )
-    listed = [finding for finding in report.sorted_findings() if finding.severity is not Severity.INFO or not args.quiet]
+    listed = [
+        finding for finding in report.sorted_findings() if finding.severity is not Severity.INFO or not args.quiet
+    ]
     for finding in listed[:LISTED_FINDINGS]:
         messages.append(f"  {finding.severity.value:7} {finding.code:24} {finding.location()}: {finding.message}")
     if len(listed) > LISTED_FINDINGS:
-        messages.append(f"  ... {len(listed) - LISTED_FINDINGS} more findings" + ("" if args.report else " (see --report FILE)"))
+        messages.append(
+            f"  ... {len(listed) - LISTED_FINDINGS} more findings" + ("" if args.report else " (see --report FILE)")
+        )
     if not args.quiet:
         messages.extend(f"mk2ds convert: {line}" for line in engine_lines)
     if messages:

@@ -66,12 +66,48 @@ __all__ = ["append_file", "convert_on_engine", "output_concatenates", "reader_re
 GROUP_FILES = 64
 DEFAULT_GROUP_BYTES = 64 << 20
 PROBE_RECORDS: tuple[dict[str, Any], ...] = (
-    {"time": "2018-03-01T19:55:17.836+09:00", "sn": 2101, "evt": "ps", "subEvt": "start", "psPath": "C:\\Windows\\explorer.exe", "pid": 1234},
-    {"time": "2018-03-01T19:55:18.001", "sn": 2102, "evt": "file", "path": "C:\\Users\\日本\\メモ.txt", "cmd": 'a "b" c', "x": ""},
+    {
+        "time": "2018-03-01T19:55:17.836+09:00",
+        "sn": 2101,
+        "evt": "ps",
+        "subEvt": "start",
+        "psPath": "C:\\Windows\\explorer.exe",
+        "pid": 1234,
+    },
+    {
+        "time": "2018-03-01T19:55:18.001",
+        "sn": 2102,
+        "evt": "file",
+        "path": "C:\\Users\\日本\\メモ.txt",
+        "cmd": 'a "b" c',
+        "x": "",
+    },
     {"time": "2018-03-01T19:55:19.500+09:00", "sn": 2103, "evt": "net", "dstIp": "172.24.1.2", "dstPort": 445},
     # An output that remembers earlier records (ecs: a dcon is inbound after a matching acpt) must not be split.
-    {"time": "2018-03-01T19:55:20.000+09:00", "sn": 2104, "evt": "net", "subEvt": "acpt", "com": "PC1", "srcIP": "172.24.1.2", "srcPort": 50211, "dstIP": "172.24.1.1", "dstPort": 445},
-    {"time": "2018-03-01T19:55:21.000+09:00", "sn": 2105, "evt": "net", "subEvt": "dcon", "com": "PC1", "srcIP": "172.24.1.1", "srcPort": 445, "dstIP": "172.24.1.2", "dstPort": 50211, "recv": 10, "send": 20},
+    {
+        "time": "2018-03-01T19:55:20.000+09:00",
+        "sn": 2104,
+        "evt": "net",
+        "subEvt": "acpt",
+        "com": "PC1",
+        "srcIP": "172.24.1.2",
+        "srcPort": 50211,
+        "dstIP": "172.24.1.1",
+        "dstPort": 445,
+    },
+    {
+        "time": "2018-03-01T19:55:21.000+09:00",
+        "sn": 2105,
+        "evt": "net",
+        "subEvt": "dcon",
+        "com": "PC1",
+        "srcIP": "172.24.1.1",
+        "srcPort": 445,
+        "dstIP": "172.24.1.2",
+        "dstPort": 50211,
+        "recv": 10,
+        "send": 20,
+    },
 )
 
 
@@ -89,14 +125,18 @@ def output_concatenates(output: OutputFormat, args: argparse.Namespace) -> bool:
     try:
         whole = render(PROBE_RECORDS)
         cuts = range(1, len(PROBE_RECORDS))
-        return render(()) == b"" and all(render(PROBE_RECORDS[:cut]) + render(PROBE_RECORDS[cut:]) == whole for cut in cuts)
+        return render(()) == b"" and all(
+            render(PROBE_RECORDS[:cut]) + render(PROBE_RECORDS[cut:]) == whole for cut in cuts
+        )
     except Exception:  # noqa: BLE001 - an output that cannot even be probed is converted whole
         return False
 
 
 def reader_reads_parts(pm: pluggy.PluginManager) -> bool:
     """Whether the log reader in use honours byte-range options (a third-party reader may not)."""
-    options = argparse.Namespace(encoding="utf-8", line_offset=7, at_file_start=False, at_file_end=True, reject_sink=None)
+    options = argparse.Namespace(
+        encoding="utf-8", line_offset=7, at_file_start=False, at_file_end=True, reject_sink=None
+    )
     try:
         reader = pm.hook.mk2ds_open_log(stream=io.BytesIO(b"not a Mark II line\n"), name="probe", options=options)
         if reader is None:
@@ -119,7 +159,9 @@ def scan_task(pm: pluggy.PluginManager, shared: Any, argument: tuple[str, str, i
         return f"{error.filename or name}: {error.strerror or error}"
 
 
-def convert_task(pm: pluggy.PluginManager, args: argparse.Namespace, pieces: list[tuple[ConvertJob, FilePart | None]]) -> list[JobResult]:
+def convert_task(
+    pm: pluggy.PluginManager, args: argparse.Namespace, pieces: list[tuple[ConvertJob, FilePart | None]]
+) -> list[JobResult]:
     """Convert pieces (whole files, or ranges with their :class:`FilePart`) into their part files."""
     output = registry.find_output(pm, "records", args.format)
     return [convert_file(pm, job, output, args, part=part) for job, part in pieces]
@@ -145,7 +187,9 @@ class _FilePlan:
 
 
 class _EngineConvert:
-    def __init__(self, pm: pluggy.PluginManager, engine: EngineSession, output: OutputFormat, args: argparse.Namespace) -> None:
+    def __init__(
+        self, pm: pluggy.PluginManager, engine: EngineSession, output: OutputFormat, args: argparse.Namespace
+    ) -> None:
         self.pm = pm
         self.engine = engine
         self.output = output
@@ -185,14 +229,20 @@ class _EngineConvert:
     def scan(self, plans: list[_FilePlan]) -> None:
         encoding = getattr(self.args, "encoding", "auto") or "auto"
         tasks = [
-            EngineTask(f"scan {plan.job.name} [{start}, {end})", end - start, (number, index, (plan.job.name, plan.job.source, start, end, encoding)))
+            EngineTask(
+                f"scan {plan.job.name} [{start}, {end})",
+                end - start,
+                (number, index, (plan.job.name, plan.job.source, start, end, encoding)),
+            )
             for number, plan in enumerate(plans)
             if plan.ranges > 1
-            for index, (start, end) in enumerate(zip(plan.boundaries, plan.boundaries[1:]))
+            for index, (start, end) in enumerate(zip(plan.boundaries, plan.boundaries[1:], strict=False))
         ]
         if not tasks:
             return
-        for outcome in self.engine.run(_scan_entry, tasks, label="scan", show_progress=False if self.args.quiet else None):
+        for outcome in self.engine.run(
+            _scan_entry, tasks, label="scan", show_progress=False if self.args.quiet else None
+        ):
             number, index, _argument = outcome.task.argument
             plan = plans[number]
             if plan.result is not None:
@@ -221,7 +271,9 @@ class _EngineConvert:
                 replace(
                     plan.job,
                     output=self._part_path(plan.job.output, index, "part"),
-                    rejects=None if plan.job.rejects is None else self._part_path(plan.job.rejects, index, "rejects.part"),
+                    rejects=None
+                    if plan.job.rejects is None
+                    else self._part_path(plan.job.rejects, index, "rejects.part"),
                 )
                 for index in range(len(plan.parts))
             ]
@@ -233,7 +285,9 @@ class _EngineConvert:
         groups = pack_tasks([plans[number].job.size for number, _index in whole], target, GROUP_FILES)
         tasks = ranged + [self._task(plans, [whole[position] for position in group]) for group in groups]
         shared = argparse.Namespace(**{key: value for key, value in vars(self.args).items() if key != "handler"})
-        for outcome in self.engine.run(_convert_entry, tasks, shared=shared, label="convert", show_progress=False if self.args.quiet else None):
+        for outcome in self.engine.run(
+            _convert_entry, tasks, shared=shared, label="convert", show_progress=False if self.args.quiet else None
+        ):
             for position, (number, index) in enumerate(outcome.task.argument[0]):
                 plan = plans[number]
                 if outcome.error is not None:
@@ -249,7 +303,9 @@ class _EngineConvert:
         weight = sum(job.size if part is None else part.end - part.start for job, part in pieces)
         job, part = pieces[0]
         key = f"convert {job.name}" + (f" [{part.start}, {part.end})" if part is not None else "")
-        return EngineTask(key + (f" and {len(members) - 1} more" if len(members) > 1 else ""), weight, (members, pieces))
+        return EngineTask(
+            key + (f" and {len(members) - 1} more" if len(members) > 1 else ""), weight, (members, pieces)
+        )
 
     # -------------------------------------------------------------------------------------------- merge
 
@@ -273,7 +329,12 @@ class _EngineConvert:
                 return JobResult(job, error=f"{error.filename or job.name}: {error.strerror or error}")
             if len(outcomes) == 1:
                 return replace(outcomes[0], job=job)
-            return JobResult(job, stats=_merged_stats(outcomes), findings=self._merged_findings(plan, outcomes), rejects_written=bool(rejects))
+            return JobResult(
+                job,
+                stats=_merged_stats(outcomes),
+                findings=self._merged_findings(plan, outcomes),
+                rejects_written=bool(rejects),
+            )
         finally:
             for piece in plan.pieces:
                 for path in (piece.output, piece.rejects):
@@ -336,11 +397,15 @@ class _EngineConvert:
         return [f"merge: {len(plans)} files ({split} split into ranges), {self.parts} parts, {copied}"]
 
 
-def _scan_entry(pm: pluggy.PluginManager, shared: Any, argument: tuple[int, int, tuple[str, str, int, int, str]]) -> RangeScan | str:
+def _scan_entry(
+    pm: pluggy.PluginManager, shared: Any, argument: tuple[int, int, tuple[str, str, int, int, str]]
+) -> RangeScan | str:
     return scan_task(pm, shared, argument[2])
 
 
-def _convert_entry(pm: pluggy.PluginManager, shared: argparse.Namespace, argument: tuple[Any, list[tuple[ConvertJob, FilePart | None]]]) -> list[JobResult]:
+def _convert_entry(
+    pm: pluggy.PluginManager, shared: argparse.Namespace, argument: tuple[Any, list[tuple[ConvertJob, FilePart | None]]]
+) -> list[JobResult]:
     return convert_task(pm, shared, argument[1])
 
 
@@ -382,7 +447,11 @@ def refuse_standard_input(jobs: list[ConvertJob]) -> None:
 
 
 def convert_on_engine(
-    pm: pluggy.PluginManager, engine: EngineSession, jobs: list[ConvertJob], output: OutputFormat, args: argparse.Namespace
+    pm: pluggy.PluginManager,
+    engine: EngineSession,
+    jobs: list[ConvertJob],
+    output: OutputFormat,
+    args: argparse.Namespace,
 ) -> tuple[list[JobResult], list[str]]:
     """Convert ``jobs`` on ``engine``; the results (in job order) and summary lines for standard error."""
     refuse_standard_input(jobs)
@@ -396,5 +465,5 @@ def convert_on_engine(
     missing = [plan.job.name for plan in plans if plan.result is None]
     if missing:  # pragma: no cover - every task yields an outcome; never report a silent partial result
         raise RuntimeError(f"the engine returned no result for {', '.join(missing[:5])}")
-    ordered = [replace(plan.result, job=job) for job, plan in zip(jobs, plans) if plan.result is not None]
+    ordered = [replace(plan.result, job=job) for job, plan in zip(jobs, plans, strict=True) if plan.result is not None]
     return ordered, [*engine.summary(), *run.summary(plans)]

@@ -46,17 +46,72 @@ __all__ = ["QUOTED_KEYS", "FormatError", "format_record"]
 
 #: Keys whose values the product writes in quotes (``docs/format.md`` §1.2 and the dataset's example lines).
 QUOTED_KEYS: frozenset[str] = frozenset(
-    ["com", "domain", "profile", "psPath", "parentPath", "tpsPath", "psUser", "psDomain", "cmd", "path", "dstPath", "entry", "valStr", "url", "decode", "url_hostname", "dstHost", "winTitle", "clipData", "usr", "usrDomain", "srcCom", "channel", "evtSrc", "evtUsr", "evtDomain", "evtMsg", "evtLogonID", "logonType", "wsName", "wsIp", "sTime", "crTime", "acTime", "moTime", "shCmd", "cmdType", "failReason", "company", "copyright", "fileDesc", "fileVer", "product", "productVer", "signer", "issuer", "cerSN", "validFrom", "validTo"]
+    [
+        "com",
+        "domain",
+        "profile",
+        "psPath",
+        "parentPath",
+        "tpsPath",
+        "psUser",
+        "psDomain",
+        "cmd",
+        "path",
+        "dstPath",
+        "entry",
+        "valStr",
+        "url",
+        "decode",
+        "url_hostname",
+        "dstHost",
+        "winTitle",
+        "clipData",
+        "usr",
+        "usrDomain",
+        "srcCom",
+        "channel",
+        "evtSrc",
+        "evtUsr",
+        "evtDomain",
+        "evtMsg",
+        "evtLogonID",
+        "logonType",
+        "wsName",
+        "wsIp",
+        "sTime",
+        "crTime",
+        "acTime",
+        "moTime",
+        "shCmd",
+        "cmdType",
+        "failReason",
+        "company",
+        "copyright",
+        "fileDesc",
+        "fileVer",
+        "product",
+        "productVer",
+        "signer",
+        "issuer",
+        "cerSN",
+        "validFrom",
+        "validTo",
+    ]
 )
 #: Keys quoted only on these event kinds (bare in ``net`` records).
-QUOTED_ON_EVENTS: dict[str, frozenset[str]] = {"srcIP": frozenset({"session", "os"}), "srcPort": frozenset({"session", "os"})}
+QUOTED_ON_EVENTS: dict[str, frozenset[str]] = {
+    "srcIP": frozenset({"session", "os"}),
+    "srcPort": frozenset({"session", "os"}),
+}
 PROVENANCE_KEYS = ("_file", "_line")
 #: Added by the reader after a zone-less ``time`` (where its offset came from), not keys of the line.
 OFFSET_KEYS = ("time_offset", "time_offset_source")
 #: Keys of a lossless record that describe the line's text, not values (``mk2ds convert --lossless``).
 LOSSLESS_KEYS = ("_quoted", "_spaces", "_header")
 _HEADER_TEXT = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\Z")
-_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3})(?:([+-])([0-9]{2}):([0-9]{2}))?\Z")
+_TIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3})(?:([+-])([0-9]{2}):([0-9]{2}))?\Z"
+)
 _MUST_QUOTE = re.compile(r'\A"|[ \r\x1a]|\A\Z')
 
 
@@ -95,7 +150,9 @@ def _value_text(key: str, value: Any, event: Any, quoted_keys: frozenset[str] | 
         except ValueError:
             number = 0
         if number is not None:
-            raise FormatError(f"{key}: decimal text {value[:40]!r} in an integer field (it would come back as a number)")
+            raise FormatError(
+                f"{key}: decimal text {value[:40]!r} in an integer field (it would come back as a number)"
+            )
     if quoted_keys is not None:
         if key not in quoted_keys:
             if " " in value or value.startswith('"'):
@@ -138,14 +195,17 @@ def _lossless_layout(record: Mapping[str, Any]) -> tuple[frozenset[str] | None, 
     if "_quoted" not in record:
         for key in ("_spaces", "_header"):
             if key in record:
-                raise FormatError(f"{key} without _quoted: a lossless record (convert --lossless) has all of its layout keys")
+                raise FormatError(
+                    f"{key} without _quoted: a lossless record (convert --lossless) has all of its layout keys"
+                )
         return None, {}
     quoted = record["_quoted"]
     if not isinstance(quoted, list) or not all(isinstance(key, str) and key in record for key in quoted):
         raise FormatError("_quoted must list keys of the record (convert --lossless)")
     spaces = record.get("_spaces", {})
     if not isinstance(spaces, Mapping) or not all(
-        key in record and isinstance(count, int) and not isinstance(count, bool) and count >= 1 for key, count in spaces.items()
+        key in record and isinstance(count, int) and not isinstance(count, bool) and count >= 1
+        for key, count in spaces.items()
     ):
         raise FormatError("_spaces must map keys of the record to counts of spaces (convert --lossless)")
     return frozenset(quoted), spaces
@@ -166,7 +226,11 @@ def _lossless_header(record: Mapping[str, Any], header: str) -> str:
 
 @hookimpl
 def mk2ds_register_codes() -> list[CodeInfo]:
-    return [CodeInfo("record-not-formattable", Severity.ERROR, "A record cannot be written as a Mark II line (mk2ds format)")]
+    return [
+        CodeInfo(
+            "record-not-formattable", Severity.ERROR, "A record cannot be written as a Mark II line (mk2ds format)"
+        )
+    ]
 
 
 @hookimpl
@@ -179,8 +243,12 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
         "every line back byte for byte. Records that no line can express are reported "
         "with file:line (exit code 1) and left out of the output.",
     )
-    parser.add_argument("records", nargs="+", metavar="RECORDS", help="a .jsonl or .json file of records, or - for standard input")
-    parser.add_argument("-o", "--output", metavar="OUT", help="write the lines to this file (atomically) instead of standard output")
+    parser.add_argument(
+        "records", nargs="+", metavar="RECORDS", help="a .jsonl or .json file of records, or - for standard input"
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="OUT", help="write the lines to this file (atomically) instead of standard output"
+    )
     parser.set_defaults(handler=run_format)
 
 
@@ -196,12 +264,16 @@ def _lines(sources: list[str], report: Report) -> Iterator[str]:
                 stack.enter_context(handle)
             for line, document in iter_json_documents(handle, name):
                 if isinstance(document, JsonDocumentError):
-                    report.findings.append(Finding("record-not-formattable", Severity.ERROR, f"not JSON: {document}", path=name, line=line))
+                    report.findings.append(
+                        Finding("record-not-formattable", Severity.ERROR, f"not JSON: {document}", path=name, line=line)
+                    )
                     continue
                 try:
                     yield format_record(document)
                 except FormatError as error:
-                    report.findings.append(Finding("record-not-formattable", Severity.ERROR, str(error), path=name, line=line))
+                    report.findings.append(
+                        Finding("record-not-formattable", Severity.ERROR, str(error), path=name, line=line)
+                    )
                     continue
                 report.stats["records"] = report.stats.get("records", 0) + 1
 

@@ -53,7 +53,9 @@ def _peek(stream: BinaryIO) -> tuple[bytes, str]:
     return head, chr(stripped[0]) if stripped[0] < 128 else "?"
 
 
-def iter_json_documents(stream: BinaryIO, name: str, accept: Callable[[str], bool] | None = None) -> Iterator[tuple[int, Any]]:
+def iter_json_documents(
+    stream: BinaryIO, name: str, accept: Callable[[str], bool] | None = None
+) -> Iterator[tuple[int, Any]]:
     """Documents of a JSON Lines file, a JSON array or a single JSON document (see the module docs).
 
     :param accept: for JSON Lines, a test of a line's text; a line it accepts is not parsed and is yielded as

@@ -67,7 +67,10 @@ def _zones_of(location: str, profile: Profile) -> SysinfoTimeZones:
             paths = [
                 item.path
                 for item in dataset.walk()
-                if isinstance(item, Entry) and not item.is_dir and 0 < item.size <= MAX_SYSINFO_BYTES and profile.kind_of(item.path) == "sysinfo"
+                if isinstance(item, Entry)
+                and not item.is_dir
+                and 0 < item.size <= MAX_SYSINFO_BYTES
+                and profile.kind_of(item.path) == "sysinfo"
             ]
             return sysinfo_time_zones(dataset.read_bytes, paths)
     except (OSError, ValueError) as error:
@@ -121,4 +124,4 @@ def sysinfo_offsets(sources: list[str], dataset: str | None, profiles: list[Prof
 def attach_time_zones(jobs: list[Any], dataset: str | None, profiles: list[Profile]) -> list[Any]:
     """``jobs`` (:class:`~mk2ds.plugins.convert.ConvertJob`) with ``sysinfo_offset`` set where a distribution gives one."""
     offsets = sysinfo_offsets([job.source for job in jobs], dataset, profiles)
-    return [replace(job, sysinfo_offset=offset) if offset else job for job, offset in zip(jobs, offsets)]
+    return [replace(job, sysinfo_offset=offset) if offset else job for job, offset in zip(jobs, offsets, strict=True)]

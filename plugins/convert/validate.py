@@ -82,8 +82,20 @@ class RecordChecker:
             or others["time"]["type"] != "string"
             or set(others) != {"time", "_file", "_line", *OFFSET_RULES, *LAYOUT_KEYS}
             or any(set(others[key]) != keys for key, keys in OFFSET_RULES.items())
-            or set(schema) - {"$schema", "$id", "title", "description", "type", "required", "properties", "propertyNames",
-                              "additionalProperties", "$defs", "x-integer-fields"}
+            or set(schema)
+            - {
+                "$schema",
+                "$id",
+                "title",
+                "description",
+                "type",
+                "required",
+                "properties",
+                "propertyNames",
+                "additionalProperties",
+                "$defs",
+                "x-integer-fields",
+            }
         ):
             raise ValueError("record schema shape not understood by the fast checker")
         self.integer_fields = frozenset(integer_fields)
@@ -135,11 +147,15 @@ class RecordChecker:
             allowed += 1
         return allowed == integers
 
-
     def _offset_keys_valid(self, record: Mapping[str, Any]) -> bool:
         offset = record.get("time_offset", "+00:00")
         source = record.get("time_offset_source", "option")
-        return type(offset) is str and self._offset(offset) is not None and type(source) is str and source in self._offset_sources
+        return (
+            type(offset) is str
+            and self._offset(offset) is not None
+            and type(source) is str
+            and source in self._offset_sources
+        )
 
 
 #: The record schema's rules for the keys a zone-less record gets after ``time`` (their shape, as checked).
@@ -219,8 +235,12 @@ def record_checker() -> RecordChecker | None:
 def mk2ds_register_codes() -> list[CodeInfo]:
     return [
         CodeInfo("schema-violation", Severity.ERROR, "A JSON document does not satisfy its schema (mk2ds validate)"),
-        CodeInfo("not-json", Severity.ERROR, "Text that is not JSON where a JSON document was expected (mk2ds validate)"),
-        CodeInfo("validate-truncated", Severity.INFO, "More findings in one file than --max-findings; the rest are counted"),
+        CodeInfo(
+            "not-json", Severity.ERROR, "Text that is not JSON where a JSON document was expected (mk2ds validate)"
+        ),
+        CodeInfo(
+            "validate-truncated", Severity.INFO, "More findings in one file than --max-findings; the rest are counted"
+        ),
     ]
 
 
@@ -239,7 +259,10 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
     parser.add_argument("--format", default="text", help=f"report format ({', '.join(sorted(reports))})")
     parser.add_argument("-o", "--output", help="write the report to this file (atomically)")
     parser.add_argument(
-        "--max-findings", type=int, default=DEFAULT_MAX_FINDINGS, metavar="N",
+        "--max-findings",
+        type=int,
+        default=DEFAULT_MAX_FINDINGS,
+        metavar="N",
         help=f"list at most N findings per file, count the rest (default {DEFAULT_MAX_FINDINGS}; 0 = all)",
     )
     for output in reports.values():
@@ -292,7 +315,9 @@ def validate_stream(
                     line=line,
                     details={"json_path": list(error.absolute_path), "keyword": str(error.validator)},
                 )
-                for error in sorted(validator.iter_errors(document), key=lambda error: list(map(str, error.absolute_path)))
+                for error in sorted(
+                    validator.iter_errors(document), key=lambda error: list(map(str, error.absolute_path))
+                )
             ]
         if not new:
             counts["valid"] += 1
@@ -319,7 +344,9 @@ def run_validate(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     validator = _validator(pm, args.schema)
     guard_outputs([("-o", getattr(args, "output", None))], args.files, pm=pm)
     fast = record_checker() if args.schema == "record" and args.schema in builtin_schemas() else None
-    report = Report(command="validate", target={"location": ", ".join(args.files), "schema": args.schema}, tool=tool_description(pm))
+    report = Report(
+        command="validate", target={"location": ", ".join(args.files), "schema": args.schema}, tool=tool_description(pm)
+    )
     totals = {"files": 0, "documents": 0, "valid": 0, "invalid": 0}
     for path in args.files:
         name = "<stdin>" if path == "-" else path

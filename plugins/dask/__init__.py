@@ -43,7 +43,14 @@ from mk2ds.core.engines import Engine, EngineTask, TaskFunction, TaskOutcome
 from mk2ds.core.pluginmanager import plugin_infos
 from mk2ds.plugins.dask.progress import EngineProgress, Ledger, TaskTiming
 
-__all__ = ["DaskSession", "PluginMismatch", "compare_plugins", "local_cluster_options", "plugin_versions", "worker_config"]
+__all__ = [
+    "DaskSession",
+    "PluginMismatch",
+    "compare_plugins",
+    "local_cluster_options",
+    "plugin_versions",
+    "worker_config",
+]
 
 INSTALL_HINT = "pip install 'mk2ds[dask]'"
 CONNECT_TIMEOUT = 30.0
@@ -65,9 +72,13 @@ def compare_plugins(expected: Mapping[str, str | None], found: Mapping[str, str 
     extra = sorted(set(found) - set(expected))
     other = sorted(name for name in set(expected) & set(found) if expected[name] != found[name])
     if missing:
-        problems.append(f"plugin(s) {', '.join(missing)} loaded here but missing on worker {worker}: install them on every worker")
+        problems.append(
+            f"plugin(s) {', '.join(missing)} loaded here but missing on worker {worker}: install them on every worker"
+        )
     if extra:
-        problems.append(f"plugin(s) {', '.join(extra)} loaded on worker {worker} but not here: install them here too, or block them with -p no:NAME")
+        problems.append(
+            f"plugin(s) {', '.join(extra)} loaded on worker {worker} but not here: install them here too, or block them with -p no:NAME"
+        )
     if other:
         versions = ", ".join(f"{name} {expected[name]} here, {found[name]} there" for name in other[:5])
         problems.append(f"other plugin versions on worker {worker} ({versions}): install the same versions everywhere")
@@ -101,7 +112,9 @@ def _worker_name() -> str:
         return f"pid {os.getpid()}"
 
 
-def run_task(function: TaskFunction, settings: PluginSettings, expected: dict[str, str | None], shared: Any, argument: Any) -> tuple[Any, TaskTiming]:
+def run_task(
+    function: TaskFunction, settings: PluginSettings, expected: dict[str, str | None], shared: Any, argument: Any
+) -> tuple[Any, TaskTiming]:
     """What every Dask task runs: the plugin check, then ``function(pm, shared, argument)``, timed."""
     started, cpu = time.perf_counter(), time.process_time()
     worker = _worker_name()
@@ -153,7 +166,9 @@ def _import_distributed() -> Any:
     try:
         import distributed
     except ImportError as error:
-        raise UsageError(f"--engine dask needs Dask's distributed scheduler, which is not installed ({error.name}): {INSTALL_HINT}") from None
+        raise UsageError(
+            f"--engine dask needs Dask's distributed scheduler, which is not installed ({error.name}): {INSTALL_HINT}"
+        ) from None
     return distributed
 
 
@@ -172,7 +187,9 @@ class DaskSession:
         started = time.perf_counter()
         if scheduler:
             if workers is not None:
-                raise UsageError("--workers starts a local cluster; with --scheduler the cluster's own workers are used")
+                raise UsageError(
+                    "--workers starts a local cluster; with --scheduler the cluster's own workers are used"
+                )
             try:
                 self.client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
             except (OSError, TimeoutError) as error:
@@ -203,8 +220,14 @@ class DaskSession:
         try:
             found: dict[str, dict[str, str | None]] = self.client.run(_worker_plugins, self.settings)
         except Exception as error:  # noqa: BLE001 - e.g. mk2ds is not installed on a worker
-            raise UsageError(f"the Dask workers cannot run mk2ds ({type(error).__name__}: {error}); install mk2ds, the same version, on every worker") from None
-        problems = [problem for worker, plugins in sorted(found.items()) if (problem := compare_plugins(self.expected, plugins, worker))]
+            raise UsageError(
+                f"the Dask workers cannot run mk2ds ({type(error).__name__}: {error}); install mk2ds, the same version, on every worker"
+            ) from None
+        problems = [
+            problem
+            for worker, plugins in sorted(found.items())
+            if (problem := compare_plugins(self.expected, plugins, worker))
+        ]
         if problems:
             raise UsageError("; ".join(problems))
 
@@ -223,7 +246,9 @@ class DaskSession:
         from distributed import as_completed
 
         started = time.perf_counter()
-        progress = EngineProgress(label, len(tasks), sum(task.weight for task in tasks), self.workers(), enabled=show_progress)
+        progress = EngineProgress(
+            label, len(tasks), sum(task.weight for task in tasks), self.workers(), enabled=show_progress
+        )
         shared_data = None
         if shared is not None:  # sent once to every worker (scatter takes a list as many objects: wrap it)
             [shared_data] = self.client.scatter([shared], broadcast=True, hash=False)
@@ -233,7 +258,9 @@ class DaskSession:
         try:
             for index, task in enumerate(tasks):
                 key = f"mk2ds-{label}-{self.token}-{index}"
-                future = self.client.submit(run_task, function, self.settings, self.expected, shared_data, task.argument, key=key, pure=False)
+                future = self.client.submit(
+                    run_task, function, self.settings, self.expected, shared_data, task.argument, key=key, pure=False
+                )
                 pending[future] = task
             for future in as_completed(list(pending), loop=self.client.loop):
                 task = pending.pop(future)
@@ -255,7 +282,9 @@ class DaskSession:
             if shared_data is not None:
                 shared_data.release()
             progress.close()
-            self.ledger.phase(label, len(tasks), sum(task.weight for task in tasks), time.perf_counter() - started, failed, busy)
+            self.ledger.phase(
+                label, len(tasks), sum(task.weight for task in tasks), time.perf_counter() - started, failed, busy
+            )
 
     def summary(self) -> list[str]:
         return [f"dask: {self.description}", *(f"dask: {line}" for line in self.ledger.lines())]
@@ -277,8 +306,21 @@ def mk2ds_register_engines() -> list[Engine]:
             f"a Dask cluster: --scheduler ADDRESS, or a local one of --workers N processes ({INSTALL_HINT})",
             DaskSession,
             options=(
-                (("--scheduler",), {"metavar": "ADDRESS", "help": "with --engine dask: the scheduler of an existing cluster (tcp://HOST:8786)"}),
-                (("--workers",), {"type": int, "metavar": "N", "help": "with --engine dask: start a local cluster of N processes (default one per core)"}),
+                (
+                    ("--scheduler",),
+                    {
+                        "metavar": "ADDRESS",
+                        "help": "with --engine dask: the scheduler of an existing cluster (tcp://HOST:8786)",
+                    },
+                ),
+                (
+                    ("--workers",),
+                    {
+                        "type": int,
+                        "metavar": "N",
+                        "help": "with --engine dask: start a local cluster of N processes (default one per core)",
+                    },
+                ),
             ),
         )
     ]

@@ -30,7 +30,16 @@ class TaskTiming:
 class EngineProgress:
     """``EngineProgress(label, tasks, total_bytes, workers)``; ``advance(bytes)`` per finished task."""
 
-    def __init__(self, label: str, tasks: int, total: int, workers: int, *, enabled: bool | None = None, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        tasks: int,
+        total: int,
+        workers: int,
+        *,
+        enabled: bool | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.label = label

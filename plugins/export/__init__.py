@@ -29,14 +29,34 @@ __all__ = ["add_export_arguments"]
 def add_export_arguments(parser: argparse.ArgumentParser, pm: pluggy.PluginManager) -> None:
     parser.add_argument("dataset", metavar="DATASET", help="dataset folder, .zip file or BagIt bag")
     parser.add_argument("out", metavar="OUT", help="a new (or empty) folder for the tables")
-    parser.add_argument("--format", choices=["parquet", "duckdb"], default="parquet", help="parquet (default), or duckdb: also mk2ds.duckdb with the same tables and keys")
-    parser.add_argument("--level", choices=[level for level in LEVELS if level != "structure"], default="full", help="verification level of the non-log files (logs are always read whole)")
+    parser.add_argument(
+        "--format",
+        choices=["parquet", "duckdb"],
+        default="parquet",
+        help="parquet (default), or duckdb: also mk2ds.duckdb with the same tables and keys",
+    )
+    parser.add_argument(
+        "--level",
+        choices=[level for level in LEVELS if level != "structure"],
+        default="full",
+        help="verification level of the non-log files (logs are always read whole)",
+    )
     parser.add_argument("--profile", default="soliton-2018", help="profile name or JSON file")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (0 = one per core)")
-    parser.add_argument("--select", action="append", default=[], metavar="CODE", help="export only these finding codes (prefix with trailing '-')")
-    parser.add_argument("--ignore", action="append", default=[], metavar="CODE", help="do not export these finding codes")
     parser.add_argument(
-        "--fail-on", choices=[NEVER, *(s.value for s in Severity)], default=NEVER,
+        "--select",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="export only these finding codes (prefix with trailing '-')",
+    )
+    parser.add_argument(
+        "--ignore", action="append", default=[], metavar="CODE", help="do not export these finding codes"
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=[NEVER, *(s.value for s in Severity)],
+        default=NEVER,
         help="write nothing (exit 1) when findings reach this severity (default never: findings are exported)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary")
@@ -48,7 +68,8 @@ def add_export_arguments(parser: argparse.ArgumentParser, pm: pluggy.PluginManag
 @hookimpl
 def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
     parser = subparsers.add_parser(
-        "export", help="write the whole dataset as analysis-ready tables (Parquet or DuckDB) with Frictionless and Croissant metadata"
+        "export",
+        help="write the whole dataset as analysis-ready tables (Parquet or DuckDB) with Frictionless and Croissant metadata",
     )
     add_export_arguments(parser, pm)
     parser.set_defaults(handler=run_export)
@@ -57,5 +78,3 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
 @hookimpl
 def mk2ds_export_tables(context: ExportContext) -> list[ExportTable]:
     return dataset_tables.mk2ds_export_tables(context)
-
-

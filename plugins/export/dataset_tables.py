@@ -20,7 +20,12 @@ from mk2ds.core.tables import ExportContext, ExportTable, ForeignKey, TableField
 __all__ = ["FINDING_FIELDS", "SAMPLE_FIELDS", "finding_rows", "sample_rows"]
 
 SAMPLE_FIELDS: tuple[TableField, ...] = (
-    TableField("sha256", "string", "the sample's sha256 (its id: the first hash of the row when it has no sha256)", required=True),
+    TableField(
+        "sha256",
+        "string",
+        "the sample's sha256 (its id: the first hash of the row when it has no sha256)",
+        required=True,
+    ),
     TableField("sha1", "string", "sha1 from the sample list"),
     TableField("md5", "string", "md5 from the sample list"),
     TableField("list_row", "integer", "the row in List.xlsx"),
@@ -29,11 +34,17 @@ SAMPLE_FIELDS: tuple[TableField, ...] = (
     TableField("labels", "string", "the anti-virus labels from the sample list"),
     TableField("has_verbose_log", "boolean", "the sample list's Verbose-log flag"),
     TableField("has_report", "boolean", "the sample list's report flag"),
-    TableField("list_columns", "json", "every column of the sample's List.xlsx row, by header (an object)", required=True),
+    TableField(
+        "list_columns", "json", "every column of the sample's List.xlsx row, by header (an object)", required=True
+    ),
     TableField("pe_status", "string", "what the PE check found (pe, not-pe, unreadable, ...), with --samples"),
     TableField("imphash", "string", "imphash recomputed from the sample (with --samples)"),
     TableField("impfuzzy", "string", "impfuzzy recomputed from the sample (with --samples)"),
-    TableField("impfuzzy_check", "string", "the shipped impfuzzy against the recomputed one: match, drift (older pefile), mismatch; null when not compared"),
+    TableField(
+        "impfuzzy_check",
+        "string",
+        "the shipped impfuzzy against the recomputed one: match, drift (older pefile), mismatch; null when not compared",
+    ),
     TableField("pefile_comparison", "string", "the shipped pefile output against the recomputed one"),
     TableField("host_name", "string", "Sysinfo: the host name"),
     TableField("os_name", "string", "Sysinfo: the operating system"),
@@ -160,6 +171,19 @@ def finding_rows(context: ExportContext) -> Iterator[dict[str, Any]]:
 def mk2ds_export_tables(context: ExportContext) -> list[ExportTable]:
     sample_key = ForeignKey(("sample",), "samples", ("sha256",))
     return [
-        ExportTable("samples", "one row per List.xlsx row, with the verification's facts and the log tables' counts", SAMPLE_FIELDS, sample_rows(context), ("sha256",)),
-        ExportTable("findings", "every finding of the verification and the log checks of this export", FINDING_FIELDS, finding_rows(context), ("number",), (sample_key,)),
+        ExportTable(
+            "samples",
+            "one row per List.xlsx row, with the verification's facts and the log tables' counts",
+            SAMPLE_FIELDS,
+            sample_rows(context),
+            ("sha256",),
+        ),
+        ExportTable(
+            "findings",
+            "every finding of the verification and the log checks of this export",
+            FINDING_FIELDS,
+            finding_rows(context),
+            ("number",),
+            (sample_key,),
+        ),
     ]

@@ -25,19 +25,32 @@ GROUP BY subset ORDER BY subset;
 def _table_lines(tables: Sequence[TableInfo]) -> list[str]:
     lines = ["| table | rows | files | key | from |", "| --- | ---: | --- | --- | --- |"]
     for table in tables:
-        where = f"`{table.name}/` (subset=…/sample=…)" if table.partitioned else f"`{table.paths[0] if table.paths else table.name}`"
-        lines.append(f"| {table.name} | {table.rows:,} | {where} | {', '.join(table.primary_key) or '-'} | {table.plugin} |")
+        where = (
+            f"`{table.name}/` (subset=…/sample=…)"
+            if table.partitioned
+            else f"`{table.paths[0] if table.paths else table.name}`"
+        )
+        lines.append(
+            f"| {table.name} | {table.rows:,} | {where} | {', '.join(table.primary_key) or '-'} | {table.plugin} |"
+        )
     lines.append("")
     for table in tables:
         lines.append(f"### {table.name}\n\n{table.description}.\n")
-        lines.extend(f"- `{field.name}` ({field.type}{', required' if field.required else ''}): {field.description}" for field in table.fields)
+        lines.extend(
+            f"- `{field.name}` ({field.type}{', required' if field.required else ''}): {field.description}"
+            for field in table.fields
+        )
         for key in table.foreign_keys:
-            lines.append(f"- foreign key: ({', '.join(key.fields)}) → {key.reference} ({', '.join(key.reference_fields)})")
+            lines.append(
+                f"- foreign key: ({', '.join(key.fields)}) → {key.reference} ({', '.join(key.reference_fields)})"
+            )
         lines.append("")
     return lines
 
 
-def render_datasheet(tables: Sequence[TableInfo], report: Mapping[str, Any], logs: Sequence[Mapping[str, Any]], args: argparse.Namespace) -> str:
+def render_datasheet(
+    tables: Sequence[TableInfo], report: Mapping[str, Any], logs: Sequence[Mapping[str, Any]], args: argparse.Namespace
+) -> str:
     name = os.path.basename(os.path.abspath(args.dataset))
     subsets: Counter[str] = Counter()
     files: Counter[str] = Counter()
@@ -83,5 +96,11 @@ def render_datasheet(tables: Sequence[TableInfo], report: Mapping[str, Any], log
     return "\n".join(lines)
 
 
-def write_datasheet(folder: str, tables: Sequence[TableInfo], report: Mapping[str, Any], logs: Sequence[Mapping[str, Any]], args: argparse.Namespace) -> None:
+def write_datasheet(
+    folder: str,
+    tables: Sequence[TableInfo],
+    report: Mapping[str, Any],
+    logs: Sequence[Mapping[str, Any]],
+    args: argparse.Namespace,
+) -> None:
     write_atomic(os.path.join(folder, "README.md"), render_datasheet(tables, report, logs, args))

@@ -115,7 +115,9 @@ def export_one_log(pm: pluggy.PluginManager, dataset: Dataset, shared: LogPass, 
     context = shared.context
     context.pm = pm
     result = LogResult(job)
-    events = ParquetTableWriter(os.path.join(shared.staging, job.events_file), EVENT_TABLE_FIELDS, "events", dictionary=PARTITION_NAMES)
+    events = ParquetTableWriter(
+        os.path.join(shared.staging, job.events_file), EVENT_TABLE_FIELDS, "events", dictionary=PARTITION_NAMES
+    )
     tee = _Tee(events, job, shared.assume_offset)
 
     def build_tree(records: Iterable[Mapping[str, Any]]) -> Any:
@@ -181,27 +183,44 @@ def _failed(jobs: Iterable[LogJob], error: BaseException) -> dict[int, LogResult
     return {job.number: LogResult(job, items=[plugin_error("export", "export", error, job.path)]) for job in jobs}
 
 
-def _on_engine(engine: EngineSession, shared: LogPass, tasks: list[list[LogJob]], show_progress: bool | None) -> dict[int, LogResult]:
+def _on_engine(
+    engine: EngineSession, shared: LogPass, tasks: list[list[LogJob]], show_progress: bool | None
+) -> dict[int, LogResult]:
     found: dict[int, LogResult] = {}
     engine_tasks = [
-        EngineTask(f"export {group[0].path}" + (f" and {len(group) - 1} more" if len(group) > 1 else ""), sum(job.size for job in group), group)
+        EngineTask(
+            f"export {group[0].path}" + (f" and {len(group) - 1} more" if len(group) > 1 else ""),
+            sum(job.size for job in group),
+            group,
+        )
         for group in tasks
     ]
-    for outcome in engine.run(export_logs_task, engine_tasks, shared=shared, label="export", show_progress=show_progress):
+    for outcome in engine.run(
+        export_logs_task, engine_tasks, shared=shared, label="export", show_progress=show_progress
+    ):
         if outcome.error is not None:
-            found.update(_failed(outcome.task.argument, RuntimeError(f"the task exporting this log never finished: {outcome.error}")))
+            found.update(
+                _failed(
+                    outcome.task.argument, RuntimeError(f"the task exporting this log never finished: {outcome.error}")
+                )
+            )
         else:
             found.update({result.job.number: result for result in outcome.result})
     return found
 
 
-def _in_processes(pm: pluggy.PluginManager, shared: LogPass, tasks: list[list[LogJob]], workers: int, settings: PluginSettings) -> dict[int, LogResult]:
+def _in_processes(
+    pm: pluggy.PluginManager, shared: LogPass, tasks: list[list[LogJob]], workers: int, settings: PluginSettings
+) -> dict[int, LogResult]:
     found: dict[int, LogResult] = {}
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     # Forked workers use this very plugin manager (also plugins registered programmatically).
     _WORKER["parent"] = pm if method == "fork" else None
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context(method), initializer=_worker_init, initargs=(settings,)
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_worker_init,
+        initargs=(settings,),
     ) as pool:
         futures = {pool.submit(_worker_run, shared, group): group for group in tasks}
         for future in concurrent.futures.as_completed(futures):

@@ -21,7 +21,15 @@ from typing import Any
 from mk2ds.core.atomic import write_atomic
 from mk2ds.core.tables import ForeignKey, TableField
 
-__all__ = ["CROISSANT_CONTEXT", "TableInfo", "created_time", "croissant", "datapackage", "file_digest", "write_metadata"]
+__all__ = [
+    "CROISSANT_CONTEXT",
+    "TableInfo",
+    "created_time",
+    "croissant",
+    "datapackage",
+    "file_digest",
+    "write_metadata",
+]
 
 PARQUET_MEDIA_TYPE = "application/x-parquet"
 PANDAS_MISSING = ("nan", "NaT")
@@ -66,8 +74,22 @@ CROISSANT_CONTEXT: dict[str, Any] = {
     "transform": "cr:transform",
 }
 
-_FRICTIONLESS_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "datetime": "datetime", "json": "string"}
-_CROISSANT_TYPES = {"string": "sc:Text", "integer": "sc:Integer", "number": "sc:Float", "boolean": "sc:Boolean", "datetime": "sc:Date", "json": "sc:Text"}
+_FRICTIONLESS_TYPES = {
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "datetime": "datetime",
+    "json": "string",
+}
+_CROISSANT_TYPES = {
+    "string": "sc:Text",
+    "integer": "sc:Integer",
+    "number": "sc:Float",
+    "boolean": "sc:Boolean",
+    "datetime": "sc:Date",
+    "json": "sc:Text",
+}
 
 
 @dataclass(frozen=True)
@@ -115,21 +137,34 @@ def _frictionless_schema(table: TableInfo) -> dict[str, Any]:
         # Frictionless reads Parquet through pandas, where a null integer is NaN and a null time NaT.
         "missingValues": list(PANDAS_MISSING),
         "fields": [
-            {"name": f.name, "type": _FRICTIONLESS_TYPES[f.type], "description": _field_description(f), **({"constraints": {"required": True}} if f.required else {})}
+            {
+                "name": f.name,
+                "type": _FRICTIONLESS_TYPES[f.type],
+                "description": _field_description(f),
+                **({"constraints": {"required": True}} if f.required else {}),
+            }
             for f in table.fields
-        ]
+        ],
     }
     if table.primary_key:
         schema["primaryKey"] = list(table.primary_key)
     if table.foreign_keys:
         schema["foreignKeys"] = [
-            {"fields": list(key.fields), "reference": {"resource": "" if key.reference == table.name else key.reference, "fields": list(key.reference_fields)}}
+            {
+                "fields": list(key.fields),
+                "reference": {
+                    "resource": "" if key.reference == table.name else key.reference,
+                    "fields": list(key.reference_fields),
+                },
+            }
             for key in table.foreign_keys
         ]
     return schema
 
 
-def datapackage(folder: str, tables: Sequence[TableInfo], report: Mapping[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+def datapackage(
+    folder: str, tables: Sequence[TableInfo], report: Mapping[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
     """The Data Package: one tabular resource per table (``events``: the partitioned folder)."""
     resources = []
     for table in tables:
@@ -140,9 +175,14 @@ def datapackage(folder: str, tables: Sequence[TableInfo], report: Mapping[str, A
             digest, _size = file_digest(os.path.join(folder, path))
             resources.append(
                 {
-                    "name": name, "profile": "tabular-data-resource", "type": "table", "path": path,
+                    "name": name,
+                    "profile": "tabular-data-resource",
+                    "type": "table",
+                    "path": path,
                     "description": f"{table.description} ({path})" if table.partitioned else table.description,
-                    "format": "parquet", "mediatype": PARQUET_MEDIA_TYPE, "hash": f"sha256:{digest}",
+                    "format": "parquet",
+                    "mediatype": PARQUET_MEDIA_TYPE,
+                    "hash": f"sha256:{digest}",
                     "schema": _frictionless_schema(table),
                 }
             )
@@ -163,7 +203,17 @@ def _croissant_files(folder: str, tables: Sequence[TableInfo]) -> list[dict[str,
     for table in tables:
         for path in table.paths:
             digest, size = file_digest(os.path.join(folder, path))
-            files.append({"@type": "cr:FileObject", "@id": path, "name": path, "contentUrl": path, "contentSize": f"{size} B", "encodingFormat": PARQUET_MEDIA_TYPE, "sha256": digest})
+            files.append(
+                {
+                    "@type": "cr:FileObject",
+                    "@id": path,
+                    "name": path,
+                    "contentUrl": path,
+                    "contentSize": f"{size} B",
+                    "encodingFormat": PARQUET_MEDIA_TYPE,
+                    "sha256": digest,
+                }
+            )
     return files
 
 
@@ -184,18 +234,34 @@ def _croissant_record_set(table: TableInfo) -> dict[str, Any]:
             if key.fields == (item.name,) and key.reference != table.name:
                 entry["references"] = {"field": {"@id": f"{key.reference}/{key.reference_fields[0]}"}}
         fields.append(entry)
-    record_set: dict[str, Any] = {"@type": "cr:RecordSet", "@id": table.name, "name": table.name, "description": table.description, "field": fields}
+    record_set: dict[str, Any] = {
+        "@type": "cr:RecordSet",
+        "@id": table.name,
+        "name": table.name,
+        "description": table.description,
+        "field": fields,
+    }
     if table.primary_key:
         record_set["key"] = [{"@id": f"{table.name}/{name}"} for name in table.primary_key]
     return record_set
 
 
-def croissant(folder: str, tables: Sequence[TableInfo], report: Mapping[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+def croissant(
+    folder: str, tables: Sequence[TableInfo], report: Mapping[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
     """The Croissant metadata: every file with its sha256, a record set per table."""
     distribution = _croissant_files(folder, tables)
     for table in tables:
         if table.partitioned:
-            distribution.append({"@type": "cr:FileSet", "@id": f"{table.name}-files", "name": f"{table.name}-files", "encodingFormat": PARQUET_MEDIA_TYPE, "includes": f"{table.name}/**/*.parquet"})
+            distribution.append(
+                {
+                    "@type": "cr:FileSet",
+                    "@id": f"{table.name}-files",
+                    "name": f"{table.name}-files",
+                    "encodingFormat": PARQUET_MEDIA_TYPE,
+                    "includes": f"{table.name}/**/*.parquet",
+                }
+            )
     name = os.path.basename(os.path.abspath(args.dataset))
     return {
         "@context": CROISSANT_CONTEXT,
@@ -219,6 +285,8 @@ def _json(document: Mapping[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_metadata(folder: str, tables: Sequence[TableInfo], report: Mapping[str, Any], args: argparse.Namespace) -> None:
+def write_metadata(
+    folder: str, tables: Sequence[TableInfo], report: Mapping[str, Any], args: argparse.Namespace
+) -> None:
     write_atomic(os.path.join(folder, "datapackage.json"), _json(datapackage(folder, tables, report, args)))
     write_atomic(os.path.join(folder, "croissant.json"), _json(croissant(folder, tables, report, args)))

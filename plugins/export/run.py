@@ -80,7 +80,9 @@ class ExportResult:
     written: bool
 
 
-def _verify(pm: pluggy.PluginManager, args: argparse.Namespace, options: argparse.Namespace, engine: Any) -> tuple[Report, VerifyContext]:
+def _verify(
+    pm: pluggy.PluginManager, args: argparse.Namespace, options: argparse.Namespace, engine: Any
+) -> tuple[Report, VerifyContext]:
     capture = _ContextCapture()
     pm.register(capture, name="export.capture")
     try:
@@ -129,7 +131,16 @@ def plan_logs(context: VerifyContext, report: Mapping[str, Any]) -> list[LogJob]
     for number, path in enumerate(paths):
         sample = _sample_of(path, samples)
         offset = offsets.get(sample) if sample else None
-        jobs.append(LogJob(path, context.entries.get(path, 0), _subset_of(path), sample, offset if isinstance(offset, str) else None, number))
+        jobs.append(
+            LogJob(
+                path,
+                context.entries.get(path, 0),
+                _subset_of(path),
+                sample,
+                offset if isinstance(offset, str) else None,
+                number,
+            )
+        )
     return jobs
 
 
@@ -145,16 +156,36 @@ def _log_items(results: list[LogResult], select: list[str], ignore: list[str]) -
 def _log_tables(staging: str, jobs: list[LogJob], results: list[LogResult]) -> list[TableInfo]:
     sample_key = ForeignKey(("sample",), "samples", ("sha256",))
     events = TableInfo(
-        "events", "every record of every log, typed; Hive-partitioned by subset and sample", EVENT_TABLE_FIELDS,
-        ("file", "line"), (sample_key,), sum(result.events for result in results),
-        sorted({result.job.events_file for result in results if os.path.exists(os.path.join(staging, result.job.events_file))}),
+        "events",
+        "every record of every log, typed; Hive-partitioned by subset and sample",
+        EVENT_TABLE_FIELDS,
+        ("file", "line"),
+        (sample_key,),
+        sum(result.events for result in results),
+        sorted(
+            {
+                result.job.events_file
+                for result in results
+                if os.path.exists(os.path.join(staging, result.job.events_file))
+            }
+        ),
     )
     infos = [events]
     for name, fields, key, description in (
         ("processes", PROCESS_FIELDS, ("process_key",), "one row per process of each log's process model"),
-        ("relations", RELATION_FIELDS, (), "injection, wrote-then-ran and service edges between processes, with evidence"),
+        (
+            "relations",
+            RELATION_FIELDS,
+            (),
+            "injection, wrote-then-ran and service edges between processes, with evidence",
+        ),
     ):
-        rows = merge_parts((part_path(staging, name, job.number) for job in jobs), os.path.join(staging, f"{name}.parquet"), fields, name)
+        rows = merge_parts(
+            (part_path(staging, name, job.number) for job in jobs),
+            os.path.join(staging, f"{name}.parquet"),
+            fields,
+            name,
+        )
         keys: tuple[ForeignKey, ...] = (sample_key,)
         if name == "relations":
             keys += (
@@ -182,7 +213,18 @@ def _dataset_tables(pm: pluggy.PluginManager, context: ExportContext, staging: s
                     raise ValueError(f"table {table.name!r} is exported twice")
                 taken.add(table.name)
                 rows = write_table(staging, table)
-                infos.append(TableInfo(table.name, table.description, table.fields, table.primary_key, table.foreign_keys, rows, [f"{table.name}.parquet"], plugin))
+                infos.append(
+                    TableInfo(
+                        table.name,
+                        table.description,
+                        table.fields,
+                        table.primary_key,
+                        table.foreign_keys,
+                        rows,
+                        [f"{table.name}.parquet"],
+                        plugin,
+                    )
+                )
         except Exception as failure:  # noqa: BLE001 - becomes a plugin-error finding, exit code 3
             report.add([plugin_error(plugin, "mk2ds_export_tables", failure)])
     return infos
@@ -204,16 +246,42 @@ def export_dataset(pm: pluggy.PluginManager, args: argparse.Namespace, staging: 
         report, context = _verify(pm, args, options, engine)
         jobs = plan_logs(context, report.to_dict())
         log_context = dataclasses.replace(context, level="full", pm=None)
-        shared = LogPass(os.path.abspath(args.dataset), report.target.get("payload"), log_context, os.path.abspath(staging), assume_offset)
-        results = run_log_pass(pm, shared, jobs, workers=args.export_jobs, settings=plugin_settings(pm), engine=engine, show_progress=False if args.quiet else None)
+        shared = LogPass(
+            os.path.abspath(args.dataset),
+            report.target.get("payload"),
+            log_context,
+            os.path.abspath(staging),
+            assume_offset,
+        )
+        results = run_log_pass(
+            pm,
+            shared,
+            jobs,
+            workers=args.export_jobs,
+            settings=plugin_settings(pm),
+            engine=engine,
+            show_progress=False if args.quiet else None,
+        )
         if engine is not None and not args.quiet:
             print("\n".join(f"mk2ds export: {line}" for line in engine.summary()), file=sys.stderr)
     report.add(_log_items(results, args.select, args.ignore))
-    if args.fail_on != NEVER and not report.internal_error and any(f.severity.rank >= Severity(args.fail_on).rank for f in report.findings):
+    if (
+        args.fail_on != NEVER
+        and not report.internal_error
+        and any(f.severity.rank >= Severity(args.fail_on).rank for f in report.findings)
+    ):
         return ExportResult(report, [], results, written=False)
     tables = _log_tables(staging, jobs, results)
     logs: list[Mapping[str, Any]] = [
-        {"file": r.job.path, "subset": r.job.subset, "sample": r.job.sample, "bytes": r.job.size, "events": r.events, "processes": r.processes, "relations": r.relations}
+        {
+            "file": r.job.path,
+            "subset": r.job.subset,
+            "sample": r.job.sample,
+            "bytes": r.job.size,
+            "events": r.events,
+            "processes": r.processes,
+            "relations": r.relations,
+        }
         for r in results
     ]
     rows = context.get(SAMPLES) or []
@@ -222,7 +290,11 @@ def export_dataset(pm: pluggy.PluginManager, args: argparse.Namespace, staging: 
     tables += _dataset_tables(pm, export_context, staging, report)
     tables = _referenced_first(tables)
     if args.format == "duckdb":
-        write_duckdb(os.path.join(staging, "mk2ds.duckdb"), staging, [(t.name, t.fields, t.primary_key, _enforceable(t, tables)) for t in tables])
+        write_duckdb(
+            os.path.join(staging, "mk2ds.duckdb"),
+            staging,
+            [(t.name, t.fields, t.primary_key, _enforceable(t, tables)) for t in tables],
+        )
     document = report.to_dict()
     write_metadata(staging, tables, document, args)
     write_datasheet(staging, tables, document, logs, args)
@@ -250,13 +322,19 @@ def _referenced_first(tables: list[TableInfo]) -> list[TableInfo]:
 def _enforceable(table: TableInfo, tables: list[TableInfo]) -> tuple[ForeignKey, ...]:
     """Foreign keys DuckDB can declare: to another table's primary key (not to the table itself)."""
     keys = {other.name: other.primary_key for other in tables}
-    return tuple(key for key in table.foreign_keys if key.reference != table.name and keys.get(key.reference) == key.reference_fields)
+    return tuple(
+        key
+        for key in table.foreign_keys
+        if key.reference != table.name and keys.get(key.reference) == key.reference_fields
+    )
 
 
 def _prepare_out(out: str, dataset: str) -> str:
     refuse_output_over_inputs(out, [dataset], datasets=[dataset], option="OUT")
     if os.path.lexists(out) and not (os.path.isdir(out) and not os.listdir(out)):
-        raise UsageError(f"OUT {out}: exists and is not an empty folder (mk2ds export never mixes its files with others)")
+        raise UsageError(
+            f"OUT {out}: exists and is not an empty folder (mk2ds export never mixes its files with others)"
+        )
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(parent):
         raise UsageError(f"OUT {out}: the folder {parent} does not exist")
@@ -293,4 +371,3 @@ def _summarize(result: ExportResult, args: argparse.Namespace) -> int:
             print(f"mk2ds export: {table.name:12} {table.rows:>10,} rows", file=sys.stderr)
         print(f"mk2ds export: {args.out}: {len(result.tables)} tables; findings: {found}", file=sys.stderr)
     return int(ExitCode.INTERNAL_ERROR if result.report.internal_error else ExitCode.OK)
-

@@ -58,8 +58,17 @@ EVENT_STRING_KEYS: tuple[str, ...] = (
 EVENT_INTEGER_KEYS: tuple[str, ...] = ("sn", *(key for key in load_schema("record")["x-integer-fields"] if key != "sn"))
 
 PARTITION_FIELDS: tuple[TableField, ...] = (
-    TableField("subset", "string", "the log's subset: the folder holding it (30m, Verbose, Normal, WannaCry, ...); a partition key", required=True),
-    TableField("sample", "string", "sha256 of the sample whose run the log records (samples.sha256); null for logs of no single sample (multi-host runs, Normal); a partition key"),
+    TableField(
+        "subset",
+        "string",
+        "the log's subset: the folder holding it (30m, Verbose, Normal, WannaCry, ...); a partition key",
+        required=True,
+    ),
+    TableField(
+        "sample",
+        "string",
+        "sha256 of the sample whose run the log records (samples.sha256); null for logs of no single sample (multi-host runs, Normal); a partition key",
+    ),
 )
 EVENT_FIELDS: tuple[TableField, ...] = (
     TableField("file", "string", "the log file, relative to the dataset", required=True),
@@ -67,21 +76,37 @@ EVENT_FIELDS: tuple[TableField, ...] = (
     TableField("time", "datetime", "the instant (UTC); null when the offset is unknown (see time_offset_source)"),
     TableField("time_local", "string", "the wall-clock time exactly as logged (ISO 8601, no offset)", required=True),
     TableField("time_offset", "string", "the UTC offset of the record (+09:00), null when unknown"),
-    TableField("time_offset_source", "string", "where the offset comes from: header (the line), option (--assume-offset), sysinfo (the sample's systeminfo time zone), unknown (time_offset and time are then null)"),
+    TableField(
+        "time_offset_source",
+        "string",
+        "where the offset comes from: header (the line), option (--assume-offset), sysinfo (the sample's systeminfo time zone), unknown (time_offset and time are then null)",
+    ),
     *(TableField(key, "integer", f"Mark II key {key}") for key in EVENT_INTEGER_KEYS),
     *(TableField(key, "string", f"Mark II key {key}") for key in EVENT_STRING_KEYS),
-    TableField("extra", "json", "every other key of the record with its value, and text found in an integer key (an object; {} when none)", required=True),
+    TableField(
+        "extra",
+        "json",
+        "every other key of the record with its value, and text found in an integer key (an object; {} when none)",
+        required=True,
+    ),
 )
 #: The events table as written: every file also holds its partition columns (dictionary-encoded, as pyarrow
 #: types partition keys it discovers), so that a single file is self-describing.
 EVENT_TABLE_FIELDS: tuple[TableField, ...] = (*EVENT_FIELDS, *PARTITION_FIELDS)
 PARTITION_NAMES: tuple[str, ...] = tuple(field.name for field in PARTITION_FIELDS)
-_TYPED_KEYS = frozenset(("time", "time_offset", "time_offset_source", "_file", "_line", *EVENT_INTEGER_KEYS, *EVENT_STRING_KEYS))
+_TYPED_KEYS = frozenset(
+    ("time", "time_offset", "time_offset_source", "_file", "_line", *EVENT_INTEGER_KEYS, *EVENT_STRING_KEYS)
+)
 
 PROCESS_FIELDS: tuple[TableField, ...] = (
     TableField("process_key", "string", "unique in the export: FILE#PROCESS_ID", required=True),
     TableField("file", "string", "the log file the process was seen in", required=True),
-    TableField("process_id", "string", "the process in its log: HOST|GUID, or HOST|path:PATH for a parent known by its path", required=True),
+    TableField(
+        "process_id",
+        "string",
+        "the process in its log: HOST|GUID, or HOST|path:PATH for a parent known by its path",
+        required=True,
+    ),
     *PARTITION_FIELDS,
     TableField("host", "string", "the host (com)"),
     TableField("guid", "string", "psGUID"),
@@ -102,7 +127,11 @@ PROCESS_FIELDS: tuple[TableField, ...] = (
     TableField("stop_local", "string", "the stop as logged"),
     TableField("lifetime_seconds", "number", "stop minus start, null when either is unknown"),
     TableField("observed", "boolean", "true when its ps/start is in the log; false for a placeholder", required=True),
-    TableField("placeholder", "string", "why a placeholder exists (parent-reference, parent-path, activity-only, injection-target)"),
+    TableField(
+        "placeholder",
+        "string",
+        "why a placeholder exists (parent-reference, parent-path, activity-only, injection-target)",
+    ),
     TableField("children", "integer", "number of child processes", required=True),
     TableField("descendants", "integer", "number of processes below it", required=True),
     TableField("activity", "integer", "activity records of the process (all kinds)", required=True),
@@ -208,7 +237,9 @@ def _kinds(counts: Mapping[str, int], prefix: str) -> int:
     return sum(count for kind, count in counts.items() if kind.startswith(prefix))
 
 
-def process_rows(model: Any, base: Mapping[str, Any], host_offset: str | None, assume_offset: str | None) -> Iterator[dict[str, Any]]:
+def process_rows(
+    model: Any, base: Mapping[str, Any], host_offset: str | None, assume_offset: str | None
+) -> Iterator[dict[str, Any]]:
     """``processes`` rows of a finished process model, in tree order; ``base`` holds file, subset, sample."""
     for node in model.preorder():
         start = resolve_instant(node.start, host_offset, assume_offset) if node.start else None

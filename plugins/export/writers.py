@@ -75,7 +75,12 @@ def arrow_schema(fields: Sequence[TableField], dictionary: Sequence[str] = ()) -
     pa = require_pyarrow()
     return pa.schema(
         [
-            pa.field(field.name, pa.dictionary(pa.int32(), pa.string()) if field.name in dictionary else arrow_type(field), nullable=not field.required, metadata={"description": field.description, "mk2ds_type": field.type})
+            pa.field(
+                field.name,
+                pa.dictionary(pa.int32(), pa.string()) if field.name in dictionary else arrow_type(field),
+                nullable=not field.required,
+                metadata={"description": field.description, "mk2ds_type": field.type},
+            )
             for field in fields
         ]
     )
@@ -87,7 +92,11 @@ def _cell(field: TableField, value: Any) -> Any:
         return None
     kind = field.type
     if kind == "json":
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return (
+            value
+            if isinstance(value, str)
+            else json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        )
     if kind == "datetime":
         if isinstance(value, datetime):
             if value.tzinfo is None:
@@ -95,7 +104,13 @@ def _cell(field: TableField, value: Any) -> Any:
             return (value - _EPOCH) // _MILLISECOND
         if isinstance(value, int) and not isinstance(value, bool):
             return value  # epoch milliseconds
-    elif kind == "string" and isinstance(value, str) or kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+    elif (
+        kind == "string"
+        and isinstance(value, str)
+        or kind == "integer"
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+    ):
         return value
     elif kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
@@ -107,7 +122,14 @@ def _cell(field: TableField, value: Any) -> Any:
 class ParquetTableWriter:
     """Rows in, one Parquet file out (``close`` finishes it); an empty table still gets its schema."""
 
-    def __init__(self, path: str, fields: Sequence[TableField], table: str, batch_rows: int = BATCH_ROWS, dictionary: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        path: str,
+        fields: Sequence[TableField],
+        table: str,
+        batch_rows: int = BATCH_ROWS,
+        dictionary: Sequence[str] = (),
+    ) -> None:
         require_pyarrow()
         from pyarrow import parquet
 
@@ -125,7 +147,7 @@ class ParquetTableWriter:
 
     def write(self, row: Mapping[str, Any]) -> None:
         get = row.get
-        for column, name in zip(self._columns, self._names):
+        for column, name in zip(self._columns, self._names, strict=True):
             column.append(get(name))
         self._pending += 1
         if self._pending >= self.batch_rows:
@@ -179,7 +201,9 @@ def write_table(folder: str, table: ExportTable) -> int:
 
 def partition_folder(values: Sequence[tuple[str, str | None]]) -> str:
     """``subset=30m/sample=abc…``: Hive-style, values percent-encoded, null as :data:`HIVE_NULL`."""
-    return "/".join(f"{name}={HIVE_NULL if value is None else urllib.parse.quote(value, safe='')}" for name, value in values)
+    return "/".join(
+        f"{name}={HIVE_NULL if value is None else urllib.parse.quote(value, safe='')}" for name, value in values
+    )
 
 
 def merge_parts(parts: Iterable[str], target: str, fields: Sequence[TableField], table: str) -> int:
@@ -205,10 +229,19 @@ def merge_parts(parts: Iterable[str], target: str, fields: Sequence[TableField],
 
 
 def _duckdb_type(field: TableField) -> str:
-    return {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "datetime": "TIMESTAMPTZ", "json": "JSON"}[field.type]
+    return {
+        "string": "VARCHAR",
+        "integer": "BIGINT",
+        "number": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "datetime": "TIMESTAMPTZ",
+        "json": "JSON",
+    }[field.type]
 
 
-def write_duckdb(path: str, folder: str, tables: Sequence[tuple[str, Sequence[TableField], tuple[str, ...], Sequence[Any]]]) -> None:
+def write_duckdb(
+    path: str, folder: str, tables: Sequence[tuple[str, Sequence[TableField], tuple[str, ...], Sequence[Any]]]
+) -> None:
     """One DuckDB database at ``path`` with a table per export table (loaded from the Parquet files in
     ``folder``; ``events`` from its partitions), primary keys, and the foreign keys DuckDB can enforce.
 
@@ -222,19 +255,28 @@ def write_duckdb(path: str, folder: str, tables: Sequence[tuple[str, Sequence[Ta
     try:
         connection.execute("SET TimeZone = 'UTC'")
         for name, fields, primary_key, foreign_keys in tables:
-            columns = [f'"{field.name}" {_duckdb_type(field)}' + (" NOT NULL" if field.required else "") for field in fields]
+            columns = [
+                f'"{field.name}" {_duckdb_type(field)}' + (" NOT NULL" if field.required else "") for field in fields
+            ]
             if primary_key:
                 columns.append("PRIMARY KEY (" + ", ".join(f'"{key}"' for key in primary_key) + ")")
             for key in foreign_keys:
                 columns.append(
-                    "FOREIGN KEY (" + ", ".join(f'"{part}"' for part in key.fields) + f') REFERENCES "{key.reference}" ('
-                    + ", ".join(f'"{part}"' for part in key.reference_fields) + ")"
+                    "FOREIGN KEY ("
+                    + ", ".join(f'"{part}"' for part in key.fields)
+                    + f') REFERENCES "{key.reference}" ('
+                    + ", ".join(f'"{part}"' for part in key.reference_fields)
+                    + ")"
                 )
             connection.execute(f'CREATE TABLE "{name}" ({", ".join(columns)})')
-            source = os.path.join(folder, name, "**", "*.parquet") if name == "events" else os.path.join(folder, f"{name}.parquet")
+            source = (
+                os.path.join(folder, name, "**", "*.parquet")
+                if name == "events"
+                else os.path.join(folder, f"{name}.parquet")
+            )
             hive = ", hive_partitioning = true" if name == "events" else ""
             names = ", ".join(f'"{field.name}"' for field in fields)
-            connection.execute(f"INSERT INTO \"{name}\" SELECT {names} FROM read_parquet(?{hive})", [source])
+            connection.execute(f'INSERT INTO "{name}" SELECT {names} FROM read_parquet(?{hive})', [source])
         connection.execute("CHECKPOINT")
     finally:
         connection.close()

@@ -47,13 +47,33 @@ from mk2ds.plugins.pe.render import DEFAULT_THRESHOLD, compare_files, render_csv
 __all__ = ["PE_CODES", "add_pe_options", "findings_for", "recompute", "ssdeep_tools"]
 
 PE_CODES = (
-    CodeInfo("pe-timeout", Severity.WARNING, "Parsing a PE file took longer than --pe-timeout; it was stopped and not analysed"),
-    CodeInfo("pe-too-large", Severity.WARNING, "A file is larger than --pe-max-size, or parsing it needed more memory than --pe-memory"),
-    CodeInfo("pe-malformed", Severity.WARNING, "A file has a PE signature but pefile cannot parse it (or the parser failed on it)"),
+    CodeInfo(
+        "pe-timeout",
+        Severity.WARNING,
+        "Parsing a PE file took longer than --pe-timeout; it was stopped and not analysed",
+    ),
+    CodeInfo(
+        "pe-too-large",
+        Severity.WARNING,
+        "A file is larger than --pe-max-size, or parsing it needed more memory than --pe-memory",
+    ),
+    CodeInfo(
+        "pe-malformed",
+        Severity.WARNING,
+        "A file has a PE signature but pefile cannot parse it (or the parser failed on it)",
+    ),
     CodeInfo("pe-truncated", Severity.WARNING, "A PE file's sections run past the end of the file"),
-    CodeInfo("pe-imports-unread", Severity.WARNING, "A PE file has import descriptors but pefile read no import (imphash/impfuzzy then describe none)"),
-    CodeInfo("sample-unreadable", Severity.ERROR, "A sample file or zip member cannot be read (wrong password, damaged zip)"),
-    CodeInfo("ssdeep-self-test-failed", Severity.ERROR, "The ssdeep implementation disagrees with libfuzzy's known answers"),
+    CodeInfo(
+        "pe-imports-unread",
+        Severity.WARNING,
+        "A PE file has import descriptors but pefile read no import (imphash/impfuzzy then describe none)",
+    ),
+    CodeInfo(
+        "sample-unreadable", Severity.ERROR, "A sample file or zip member cannot be read (wrong password, damaged zip)"
+    ),
+    CodeInfo(
+        "ssdeep-self-test-failed", Severity.ERROR, "The ssdeep implementation disagrees with libfuzzy's known answers"
+    ),
 )
 
 _local = threading.local()
@@ -131,25 +151,58 @@ def findings_for(document: Mapping[str, Any], subject: str | None = None, path: 
         error = document["error"]
         yield Finding(error["code"], Severity.WARNING, error["message"], path=path, subject=subject)
     elif document["status"] == "pe" and document.get("truncated"):
-        yield Finding("pe-truncated", Severity.WARNING, "sections run past the end of the file", path=path, subject=subject)
+        yield Finding(
+            "pe-truncated", Severity.WARNING, "sections run past the end of the file", path=path, subject=subject
+        )
     if document["status"] == "pe":
         for warning in document.get("warnings") or ():
             if str(warning).startswith(IMPORTS_UNREAD):
-                yield Finding("pe-imports-unread", Severity.WARNING, str(warning).removeprefix("mk2ds: "), path=path, subject=subject)
+                yield Finding(
+                    "pe-imports-unread",
+                    Severity.WARNING,
+                    str(warning).removeprefix("mk2ds: "),
+                    path=path,
+                    subject=subject,
+                )
 
 
 def unreadable_finding(sample: SampleFile, subject: str | None = None) -> Finding:
     if sample.too_large:
-        return Finding("pe-too-large", Severity.WARNING, f"not read: {sample.problem}", path=sample.origin, subject=subject)
+        return Finding(
+            "pe-too-large", Severity.WARNING, f"not read: {sample.problem}", path=sample.origin, subject=subject
+        )
     return Finding("sample-unreadable", Severity.ERROR, str(sample.problem), path=sample.origin, subject=subject)
 
 
 def add_pe_options(add: Any) -> None:
     """The limits shared by ``mk2ds pe`` and ``mk2ds verify --samples`` (``add`` is ``add_argument``)."""
-    add("--sample-password", default=DEFAULT_PASSWORD, metavar="PASSWORD", help=f"password of encrypted sample zips (default: {DEFAULT_PASSWORD})")
-    add("--pe-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS", help=f"stop parsing a file after this long (default: {DEFAULT_TIMEOUT:g})")
-    add("--pe-memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MIB", help=f"memory limit of the parser process (default: {DEFAULT_MEMORY_MB}; 0 = none)")
-    add("--pe-max-size", type=int, default=DEFAULT_MAX_SIZE_MB, metavar="MIB", help=f"do not read larger files (default: {DEFAULT_MAX_SIZE_MB})")
+    add(
+        "--sample-password",
+        default=DEFAULT_PASSWORD,
+        metavar="PASSWORD",
+        help=f"password of encrypted sample zips (default: {DEFAULT_PASSWORD})",
+    )
+    add(
+        "--pe-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop parsing a file after this long (default: {DEFAULT_TIMEOUT:g})",
+    )
+    add(
+        "--pe-memory",
+        type=int,
+        default=DEFAULT_MEMORY_MB,
+        metavar="MIB",
+        help=f"memory limit of the parser process (default: {DEFAULT_MEMORY_MB}; 0 = none)",
+    )
+    add(
+        "--pe-max-size",
+        type=int,
+        default=DEFAULT_MAX_SIZE_MB,
+        metavar="MIB",
+        help=f"do not read larger files (default: {DEFAULT_MAX_SIZE_MB})",
+    )
 
 
 @hookimpl
@@ -161,10 +214,23 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
         "process with a time and memory limit.",
     )
     parser.add_argument("paths", nargs="+", metavar="FILE|DIR", help="files, folders or zip files of samples")
-    parser.add_argument("--format", choices=("text", "json", "csv", "graphml"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--format", choices=("text", "json", "csv", "graphml"), default="text", help="output format (default: text)"
+    )
     parser.add_argument("--compare", action="store_true", help="pairwise impfuzzy similarity (0-100) and clusters")
-    parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD, metavar="N", help=f"report pairs scoring at least N (default: {DEFAULT_THRESHOLD})")
-    parser.add_argument("--dump-info", dest="pe_dump_info", action="store_true", help="include pefile's dump_info() text (JSON only; full parse)")
+    parser.add_argument(
+        "--threshold",
+        type=int,
+        default=DEFAULT_THRESHOLD,
+        metavar="N",
+        help=f"report pairs scoring at least N (default: {DEFAULT_THRESHOLD})",
+    )
+    parser.add_argument(
+        "--dump-info",
+        dest="pe_dump_info",
+        action="store_true",
+        help="include pefile's dump_info() text (JSON only; full parse)",
+    )
     parser.add_argument("-j", "--jobs", type=int, default=1, help="parser processes working in parallel (default: 1)")
     parser.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
     add_pe_options(parser.add_argument)
@@ -184,7 +250,9 @@ def check_input_paths(paths: Iterable[str]) -> None:
         except OSError as error:
             raise UsageError(f"{escape_text(raw)}: cannot read: {error.strerror or error}") from None
         if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
-            raise UsageError(f"{escape_text(raw)}: not a regular file or a folder (a pipe, device or socket is not read)")
+            raise UsageError(
+                f"{escape_text(raw)}: not a regular file or a folder (a pipe, device or socket is not read)"
+            )
 
 
 def _inputs(args: argparse.Namespace) -> Iterator[SampleFile]:
@@ -194,9 +262,13 @@ def _inputs(args: argparse.Namespace) -> Iterator[SampleFile]:
         path = Path(raw)
         for sample in iter_samples(path, password=args.sample_password, max_size=max_bytes):
             if path.is_dir():
-                sample = SampleFile((path / sample.origin).as_posix(), sample.data, sample.problem, sample.too_large, sample.hashes)
+                sample = SampleFile(
+                    (path / sample.origin).as_posix(), sample.data, sample.problem, sample.too_large, sample.hashes
+                )
             elif sample.origin.startswith(path.name):
-                sample = SampleFile(raw + sample.origin[len(path.name):], sample.data, sample.problem, sample.too_large, sample.hashes)
+                sample = SampleFile(
+                    raw + sample.origin[len(path.name) :], sample.data, sample.problem, sample.too_large, sample.hashes
+                )
             yield sample
 
 
@@ -212,7 +284,9 @@ def analyse_all(
             return None
         if pm is None:
             return recompute(sample.data, sample.origin, options)
-        document: Mapping[str, Any] | None = pm.hook.mk2ds_recompute_pe(data=sample.data, name=sample.origin, options=options)
+        document: Mapping[str, Any] | None = pm.hook.mk2ds_recompute_pe(
+            data=sample.data, name=sample.origin, options=options
+        )
         return document
 
     if jobs <= 1:

@@ -25,8 +25,8 @@ def _answer_architecture_question() -> None:
 
 _answer_architecture_question()
 
-import pyzipper  # only after the answer above
-from pyzipper import zipfile_aes
-from pyzipper.zipfile import BadZipFile
+import pyzipper  # noqa: E402 - only after the answer above
+from pyzipper import zipfile_aes  # noqa: E402
+from pyzipper.zipfile import BadZipFile  # noqa: E402
 
 __all__ = ["BadZipFile", "pyzipper", "zipfile_aes"]

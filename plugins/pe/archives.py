@@ -132,19 +132,36 @@ def _members(origin: str, data: bytes, password: bytes, max_size: int, budget: I
                 continue
             member = f"{origin}!{info.filename}"
             if info.file_size > max_size:
-                yield SampleFile(member, None, f"{info.file_size} bytes, more than the {max_size}-byte limit", too_large=True)
+                yield SampleFile(
+                    member, None, f"{info.file_size} bytes, more than the {max_size}-byte limit", too_large=True
+                )
                 continue
             limit = min(max_size, allowed)
             if info.file_size > limit:
-                yield SampleFile(member, None, f"not inflated: with it, the zip's members would inflate to more than {archive_allowed} bytes (decompression bomb guard)", too_large=True)
+                yield SampleFile(
+                    member,
+                    None,
+                    f"not inflated: with it, the zip's members would inflate to more than {archive_allowed} bytes (decompression bomb guard)",
+                    too_large=True,
+                )
                 continue
             try:
                 with archive.open(info) as stream:
                     content = _read_limited(stream, limit)
             except RuntimeError as error:  # wrong or missing password
-                yield SampleFile(member, None, f"cannot decrypt ({error}); password given: {password.decode(errors='replace')!r}")
+                yield SampleFile(
+                    member, None, f"cannot decrypt ({error}); password given: {password.decode(errors='replace')!r}"
+                )
                 continue
-            except (zipfile.BadZipFile, PyzipperBadZipFile, zlib.error, NotImplementedError, EOFError, OSError, ValueError) as error:
+            except (
+                zipfile.BadZipFile,
+                PyzipperBadZipFile,
+                zlib.error,
+                NotImplementedError,
+                EOFError,
+                OSError,
+                ValueError,
+            ) as error:
                 yield SampleFile(member, None, f"cannot read zip member: {type(error).__name__}: {error}")
                 continue
             if content is None:

@@ -128,8 +128,22 @@ def signer_of(pkcs7: bytes) -> dict[str, Any]:
         for certificate in certificates[0].children() if certificates else []:
             serial, issuer, subject = _certificate_names(certificate)
             if serial == wanted_serial and issuer == wanted_issuer:
-                return {"present": True, "parsed": True, "subject": subject, "issuer": issuer, "serial": serial, "verified": False}
-        return {"present": True, "parsed": True, "subject": None, "issuer": wanted_issuer, "serial": wanted_serial, "verified": False}
+                return {
+                    "present": True,
+                    "parsed": True,
+                    "subject": subject,
+                    "issuer": issuer,
+                    "serial": serial,
+                    "verified": False,
+                }
+        return {
+            "present": True,
+            "parsed": True,
+            "subject": None,
+            "issuer": wanted_issuer,
+            "serial": wanted_serial,
+            "verified": False,
+        }
     except (DerError, IndexError, ValueError) as error:
         return {"present": True, "parsed": False, "error": str(error)}
 

@@ -47,18 +47,60 @@ from mk2ds.plugins.pe.impfuzzy import ssdeep_compare
 from mk2ds.plugins.pe.results import compare_dumps, find_ssdeep_hashes, looks_like_dump
 
 CHECK_CODES = (
-    CodeInfo("impfuzzy-mismatch", Severity.ERROR, "The shipped impfuzzy differs from the one recomputed from the sample"),
-    CodeInfo("impfuzzy-drift", Severity.INFO, "The shipped impfuzzy differs only as older pefile versions make it differ (wsock32 ordinal names)"),
-    CodeInfo("pefile-mismatch", Severity.ERROR, "The shipped PEfile dump differs from the sample in ways pefile versions do not explain"),
-    CodeInfo("pefile-drift", Severity.INFO, "The shipped PEfile dump differs only in ways that come from pefile versions (new or renamed fields and blocks)"),
-    CodeInfo("pe-missing-results", Severity.ERROR, "The sample is a PE file (by content) but its impfuzzy/PEfile result is empty"),
-    CodeInfo("pe-not-pe-but-results", Severity.ERROR, "The sample is not a PE file (by content) but its impfuzzy/PEfile result is not empty"),
-    CodeInfo("pe-extension-mismatch", Severity.WARNING, "The List.xlsx extension says PE or not-PE, the sample's content says otherwise"),
-    CodeInfo("results-unparseable", Severity.ERROR, "A shipped impfuzzy or PEfile file cannot be understood (no ssdeep hash, not dump_info text)"),
-    CodeInfo("sample-not-in-list", Severity.WARNING, "A file given with --samples matches no List.xlsx row by its hashes"),
-    CodeInfo("sample-name-mismatch", Severity.WARNING, "A sample file is named after a listed hash but its content has other hashes"),
-    CodeInfo("sample-duplicate", Severity.INFO, "The same sample was found more than once under --samples (checked once)"),
-    CodeInfo("samples-not-provided", Severity.INFO, "Listed samples that were not found under --samples (their results were not recomputed)"),
+    CodeInfo(
+        "impfuzzy-mismatch", Severity.ERROR, "The shipped impfuzzy differs from the one recomputed from the sample"
+    ),
+    CodeInfo(
+        "impfuzzy-drift",
+        Severity.INFO,
+        "The shipped impfuzzy differs only as older pefile versions make it differ (wsock32 ordinal names)",
+    ),
+    CodeInfo(
+        "pefile-mismatch",
+        Severity.ERROR,
+        "The shipped PEfile dump differs from the sample in ways pefile versions do not explain",
+    ),
+    CodeInfo(
+        "pefile-drift",
+        Severity.INFO,
+        "The shipped PEfile dump differs only in ways that come from pefile versions (new or renamed fields and blocks)",
+    ),
+    CodeInfo(
+        "pe-missing-results",
+        Severity.ERROR,
+        "The sample is a PE file (by content) but its impfuzzy/PEfile result is empty",
+    ),
+    CodeInfo(
+        "pe-not-pe-but-results",
+        Severity.ERROR,
+        "The sample is not a PE file (by content) but its impfuzzy/PEfile result is not empty",
+    ),
+    CodeInfo(
+        "pe-extension-mismatch",
+        Severity.WARNING,
+        "The List.xlsx extension says PE or not-PE, the sample's content says otherwise",
+    ),
+    CodeInfo(
+        "results-unparseable",
+        Severity.ERROR,
+        "A shipped impfuzzy or PEfile file cannot be understood (no ssdeep hash, not dump_info text)",
+    ),
+    CodeInfo(
+        "sample-not-in-list", Severity.WARNING, "A file given with --samples matches no List.xlsx row by its hashes"
+    ),
+    CodeInfo(
+        "sample-name-mismatch",
+        Severity.WARNING,
+        "A sample file is named after a listed hash but its content has other hashes",
+    ),
+    CodeInfo(
+        "sample-duplicate", Severity.INFO, "The same sample was found more than once under --samples (checked once)"
+    ),
+    CodeInfo(
+        "samples-not-provided",
+        Severity.INFO,
+        "Listed samples that were not found under --samples (their results were not recomputed)",
+    ),
 )
 
 RESULT_ARTEFACTS = ("impfuzzy", "pefile")
@@ -105,7 +147,9 @@ def _samples_from_result_names(context: VerifyContext) -> tuple[list[dict[str, A
                 continue
             for value in name_hashes(path):
                 kind = {64: "sha256", 40: "sha1", 32: "md5"}[len(value)]
-                samples.setdefault(value, {"id": value, "sha256": None, "sha1": None, "md5": None, "is_pe": None, kind: value})
+                samples.setdefault(
+                    value, {"id": value, "sha256": None, "sha1": None, "md5": None, "is_pe": None, kind: value}
+                )
                 files.setdefault(value, {}).setdefault(artefact, []).append(path)
     return list(samples.values()), files
 
@@ -125,7 +169,9 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
     location = context.option("samples")
     if not location or not context.at_least("fast"):
         why = "no --samples DIR given" if not location else f"level {context.level}"
-        yield Fact("not-run:pe.checks", f"{why}: the shipped impfuzzy/PEfile results are not recomputed from the samples")
+        yield Fact(
+            "not-run:pe.checks", f"{why}: the shipped impfuzzy/PEfile results are not recomputed from the samples"
+        )
         return
     root = Path(location)
     if not root.exists():
@@ -136,7 +182,9 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
     if problems:
         yield Finding("ssdeep-self-test-failed", Severity.ERROR, "; ".join(problems))
     if not context.provided("mk2ds_recompute_pe"):
-        yield check_not_run("impfuzzy/PEfile results against the samples (--samples)", "mk2ds_recompute_pe", "pe", path=str(location))
+        yield check_not_run(
+            "impfuzzy/PEfile results against the samples (--samples)", "mk2ds_recompute_pe", "pe", path=str(location)
+        )
         return
     shared_samples: list[dict[str, Any]] | None = context.get(SAMPLES)
     shared_files = context.get(SAMPLE_FILES)
@@ -166,13 +214,37 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
             sample = next((index[value] for value in candidate.hashes.values() if value in index), None)
             if sample is None:
                 if named:
-                    problems_out.append(Finding("sample-name-mismatch", Severity.WARNING, f"named after listed sample {named[0]['id']}, but the content is another file (sha256 {candidate.hashes['sha256']})", path=candidate.origin, subject=str(named[0]["id"])))
+                    problems_out.append(
+                        Finding(
+                            "sample-name-mismatch",
+                            Severity.WARNING,
+                            f"named after listed sample {named[0]['id']}, but the content is another file (sha256 {candidate.hashes['sha256']})",
+                            path=candidate.origin,
+                            subject=str(named[0]["id"]),
+                        )
+                    )
                 else:
-                    problems_out.append(Finding("sample-not-in-list", Severity.WARNING, f"no List.xlsx row has this file's hashes (sha256 {candidate.hashes['sha256']})", path=candidate.origin, details=dict(candidate.hashes)))
+                    problems_out.append(
+                        Finding(
+                            "sample-not-in-list",
+                            Severity.WARNING,
+                            f"no List.xlsx row has this file's hashes (sha256 {candidate.hashes['sha256']})",
+                            path=candidate.origin,
+                            details=dict(candidate.hashes),
+                        )
+                    )
                 continue
             sample_id = str(sample["id"])
             if sample_id in seen:
-                problems_out.append(Finding("sample-duplicate", Severity.INFO, "this sample was already found under --samples", path=candidate.origin, subject=sample_id))
+                problems_out.append(
+                    Finding(
+                        "sample-duplicate",
+                        Severity.INFO,
+                        "this sample was already found under --samples",
+                        path=candidate.origin,
+                        subject=sample_id,
+                    )
+                )
                 continue
             seen.add(sample_id)
             matched[sample_id] = sample
@@ -188,7 +260,12 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
         sample = next(index[value] for value in candidate.hashes.values() if value in index)
         if document is None:
             unanswered += 1
-            yield check_not_run("this sample's impfuzzy/PEfile results", "an answer from mk2ds_recompute_pe", path=candidate.origin, subject=str(sample["id"]))
+            yield check_not_run(
+                "this sample's impfuzzy/PEfile results",
+                "an answer from mk2ds_recompute_pe",
+                path=candidate.origin,
+                subject=str(sample["id"]),
+            )
             continue
         yield from check_sample(dataset, context, sample, document, sample_files.get(str(sample["id"]), {}))
     yield from problems_out
@@ -223,7 +300,13 @@ def check_sample(
     listed_pe = sample.get("is_pe")
     if listed_pe is not None and listed_pe != is_pe:
         content = "a PE file" if is_pe else "not a PE file"
-        yield Finding("pe-extension-mismatch", Severity.WARNING, f"List.xlsx extension {sample.get('extension')!r} disagrees with the content: {content}", path=origin, subject=subject)
+        yield Finding(
+            "pe-extension-mismatch",
+            Severity.WARNING,
+            f"List.xlsx extension {sample.get('extension')!r} disagrees with the content: {content}",
+            path=origin,
+            subject=subject,
+        )
     if is_pe:
         yield Fact("impfuzzy", document["impfuzzy"], subject)
         yield Fact("imphash", document["imphash"], subject)
@@ -234,14 +317,32 @@ def check_sample(
             size = context.entries.get(path, 0)
             if not is_pe:
                 if size and listed_pe is not False:  # the extension-based check reports the other case
-                    yield Finding("pe-not-pe-but-results", Severity.ERROR, f"not empty ({size} bytes), but the sample is not a PE file ({document.get('not_pe_reason')})", path=path, subject=subject)
+                    yield Finding(
+                        "pe-not-pe-but-results",
+                        Severity.ERROR,
+                        f"not empty ({size} bytes), but the sample is not a PE file ({document.get('not_pe_reason')})",
+                        path=path,
+                        subject=subject,
+                    )
                 continue
             if size == 0:
                 if listed_pe is not True:
-                    yield Finding("pe-missing-results", Severity.ERROR, "empty, but the sample is a PE file", path=path, subject=subject)
+                    yield Finding(
+                        "pe-missing-results",
+                        Severity.ERROR,
+                        "empty, but the sample is a PE file",
+                        path=path,
+                        subject=subject,
+                    )
                 continue
             if size > MAX_RESULT_BYTES:
-                yield Finding("results-unparseable", Severity.ERROR, f"{size} bytes: too large to be a {artefact} result", path=path, subject=subject)
+                yield Finding(
+                    "results-unparseable",
+                    Severity.ERROR,
+                    f"{size} bytes: too large to be a {artefact} result",
+                    path=path,
+                    subject=subject,
+                )
                 continue
             try:
                 text = _decode(dataset.read_bytes(path))
@@ -257,7 +358,13 @@ def check_sample(
 def _compare_impfuzzy(text: str, document: Mapping[str, Any], path: str, subject: str) -> Iterator[Finding | Fact]:
     shipped = find_ssdeep_hashes(text)
     if not shipped:
-        yield Finding("results-unparseable", Severity.ERROR, "no ssdeep hash (blocksize:hash:hash) in this impfuzzy file", path=path, subject=subject)
+        yield Finding(
+            "results-unparseable",
+            Severity.ERROR,
+            "no ssdeep hash (blocksize:hash:hash) in this impfuzzy file",
+            path=path,
+            subject=subject,
+        )
         return
     recomputed = str(document["impfuzzy"])
     if recomputed in shipped:
@@ -280,20 +387,45 @@ def _compare_impfuzzy(text: str, document: Mapping[str, Any], path: str, subject
         f"shipped {', '.join(shipped)}, recomputed {recomputed} (similarity {score})",
         path=path,
         subject=subject,
-        details={"shipped": shipped, "recomputed": recomputed, "similarity": score, "import_string": document["import_string"]},
+        details={
+            "shipped": shipped,
+            "recomputed": recomputed,
+            "similarity": score,
+            "import_string": document["import_string"],
+        },
     )
 
 
 def _compare_pefile(text: str, document: Mapping[str, Any], path: str, subject: str) -> Iterator[Finding | Fact]:
     if not looks_like_dump(text):
-        yield Finding("results-unparseable", Severity.ERROR, "not pefile dump_info text (no ----------TITLE---------- blocks with field lines)", path=path, subject=subject)
+        yield Finding(
+            "results-unparseable",
+            Severity.ERROR,
+            "not pefile dump_info text (no ----------TITLE---------- blocks with field lines)",
+            path=path,
+            subject=subject,
+        )
         return
     comparison = compare_dumps(text, str(document.get("dump_info", "")))
     details = {**comparison.to_details(), "pefile": document["tools"]["pefile"]}
     if comparison.verdict == "mismatch":
         blocks = ", ".join(sorted(comparison.mismatches))
-        yield Finding("pefile-mismatch", Severity.ERROR, f"differs from a dump of the sample in: {blocks}", path=path, subject=subject, details=details)
+        yield Finding(
+            "pefile-mismatch",
+            Severity.ERROR,
+            f"differs from a dump of the sample in: {blocks}",
+            path=path,
+            subject=subject,
+            details=details,
+        )
     elif comparison.verdict == "drift":
         blocks = ", ".join(sorted(comparison.drift))
-        yield Finding("pefile-drift", Severity.INFO, f"differs only as pefile versions differ, in: {blocks}", path=path, subject=subject, details=details)
+        yield Finding(
+            "pefile-drift",
+            Severity.INFO,
+            f"differs only as pefile versions differ, in: {blocks}",
+            path=path,
+            subject=subject,
+            details=details,
+        )
     yield Fact("pefile-comparison", comparison.verdict, subject)

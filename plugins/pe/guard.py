@@ -36,7 +36,15 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO, Literal
 
-__all__ = ["DEFAULT_MAX_SIZE_MB", "DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "GuardResult", "GuardedParser", "Task", "run_task"]
+__all__ = [
+    "DEFAULT_MAX_SIZE_MB",
+    "DEFAULT_MEMORY_MB",
+    "DEFAULT_TIMEOUT",
+    "GuardResult",
+    "GuardedParser",
+    "Task",
+    "run_task",
+]
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MEMORY_MB = 1024
@@ -85,7 +93,9 @@ class GuardedParser:
     Not thread-safe: use one instance per thread.
     """
 
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None = DEFAULT_MEMORY_MB, guarded: bool = True) -> None:
+    def __init__(
+        self, *, timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None = DEFAULT_MEMORY_MB, guarded: bool = True
+    ) -> None:
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.guarded = guarded

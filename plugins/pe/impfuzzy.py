@@ -301,15 +301,36 @@ KNOWN_HASHES: tuple[tuple[dict[str, Any], str], ...] = (
     ({"text": ""}, "3::"),
     ({"text": "a"}, "3:E:E"),
     ({"text": "kernel32.getprocaddress"}, "3:sU9KTXzW:HGDW"),
-    ({"text": "kernel32.getprocaddress,", "repeat": 200}, "24:mDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFy:H"),
-    ({"text": "ws2_32.socket,ws2_32.connect,wsock32.recv,", "repeat": 57}, "24:9y9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty91:G"),
-    ({"text": "\u65e5\u672c\u8a9e.dll,", "repeat": 33}, "12:9DFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFN:9DhhhhhhhhhhhhhhhhhhhhhhhhhhhhhN"),
+    (
+        {"text": "kernel32.getprocaddress,", "repeat": 200},
+        "24:mDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFy:H",
+    ),
+    (
+        {"text": "ws2_32.socket,ws2_32.connect,wsock32.recv,", "repeat": 57},
+        "24:9y9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty9Ty91:G",
+    ),
+    (
+        {"text": "\u65e5\u672c\u8a9e.dll,", "repeat": 33},
+        "12:9DFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFN:9DhhhhhhhhhhhhhhhhhhhhhhhhhhhhhN",
+    ),
     ({"seed": "mk2ds-1", "length": 1}, "3:h:h"),
     ({"seed": "mk2ds-64", "length": 64}, "3:qrPCu9p/7z2v2viEDef3TWYM+2:sLP2giEDXhJ"),
-    ({"seed": "mk2ds-191", "length": 191}, "3:Wwf40NiouNMXKE2I+8RHZOw/FiFCvtelt0PayjYfu/uSkI9BTJ5qyExM8M:Wv0NAU2I+8RQgZleb2YW/uSkI9zwM"),
-    ({"seed": "mk2ds-193", "length": 193}, "3:m9KiaTCB6lSsTOlKOTF9vCRalfgyH3hojoC2bVwfqxiH0grWhKQ3Eg5W0ki/n:RiaeZyQzTFsslfgS3hxViKwgwg/n"),
-    ({"seed": "mk2ds-4096", "length": 4096}, "96:1ViujmnY6Y9qYzhSk8nfDgpPF6I15TsLR5f5BkQZ/z2Icpnfyy4VnQseWuFF:DwY66yfDgpPF6IfAcQ5yIWnfL0QfWy"),
-    ({"seed": "mk2ds-20000", "length": 20000}, "384:Y/H4WwC6VIMScRWgMHiFfyWZujvE8KUNqYlfavXFHaBuTTqFQIShoS:Y/KVIM5RWgMClyWZz8KUNqYliFHCOTzP"),
+    (
+        {"seed": "mk2ds-191", "length": 191},
+        "3:Wwf40NiouNMXKE2I+8RHZOw/FiFCvtelt0PayjYfu/uSkI9BTJ5qyExM8M:Wv0NAU2I+8RQgZleb2YW/uSkI9zwM",
+    ),
+    (
+        {"seed": "mk2ds-193", "length": 193},
+        "3:m9KiaTCB6lSsTOlKOTF9vCRalfgyH3hojoC2bVwfqxiH0grWhKQ3Eg5W0ki/n:RiaeZyQzTFsslfgS3hxViKwgwg/n",
+    ),
+    (
+        {"seed": "mk2ds-4096", "length": 4096},
+        "96:1ViujmnY6Y9qYzhSk8nfDgpPF6I15TsLR5f5BkQZ/z2Icpnfyy4VnQseWuFF:DwY66yfDgpPF6IfAcQ5yIWnfL0QfWy",
+    ),
+    (
+        {"seed": "mk2ds-20000", "length": 20000},
+        "384:Y/H4WwC6VIMScRWgMHiFfyWZujvE8KUNqYlfavXFHaBuTTqFQIShoS:Y/KVIM5RWgMClyWZz8KUNqYliFHCOTzP",
+    ),
 )
 KNOWN_SCORES: tuple[tuple[str, str, int], ...] = (
     (

@@ -182,14 +182,14 @@ def render_graphml(document: Mapping[str, Any]) -> str:
             continue
         seen.add(file["sha256"])
         out.append(f"    <node id={quoteattr(file['sha256'])}>")  # sha256: plain hex, safe in XML
-        out.append(f"      <data key=\"name\">{_xml_text(file['name'])}</data>")
-        out.append(f"      <data key=\"impfuzzy\">{_xml_text(file['impfuzzy'])}</data>")
-        out.append(f"      <data key=\"imphash\">{_xml_text(file['imphash'])}</data>")
-        out.append(f"      <data key=\"cluster\">{cluster_of.get(file['sha256'], 0)}</data>")
+        out.append(f'      <data key="name">{_xml_text(file["name"])}</data>')
+        out.append(f'      <data key="impfuzzy">{_xml_text(file["impfuzzy"])}</data>')
+        out.append(f'      <data key="imphash">{_xml_text(file["imphash"])}</data>')
+        out.append(f'      <data key="cluster">{cluster_of.get(file["sha256"], 0)}</data>')
         out.append("    </node>")
     for number, pair in enumerate(compare["pairs"], start=1):
-        out.append(f"    <edge id=\"e{number}\" source={quoteattr(pair['first'])} target={quoteattr(pair['second'])}>")
-        out.append(f"      <data key=\"score\">{pair['score']}</data>")
+        out.append(f'    <edge id="e{number}" source={quoteattr(pair["first"])} target={quoteattr(pair["second"])}>')
+        out.append(f'      <data key="score">{pair["score"]}</data>')
         out.append("    </edge>")
     out += ["  </graph>", "</graphml>", ""]
     return "\n".join(out)

@@ -29,11 +29,21 @@ BLOCK_TITLE = re.compile(r"^-{5,}\s*(.+?)\s*-{5,}\s*$")
 FIELD_LINE = re.compile(r"^\s*(0x[0-9A-Fa-f]+)\s+(0x[0-9A-Fa-f]+)\s+([A-Za-z_][\w.]*):\s*(.*?)\s*$")
 STRUCTURE_LINE = re.compile(r"^\s*\[([A-Za-z_][\w ]*)\]\s*$")
 #: An import by ordinal that pefile named from its ordinal tables (names change between pefile versions).
-NAMED_ORDINAL_LINE = re.compile(r"^(?i:(ws2_32\.dll|wsock32\.dll|oleaut32\.dll))\.(\S+) (Ordinal\[(\d+)\] \(Imported by Ordinal\))$")
+NAMED_ORDINAL_LINE = re.compile(
+    r"^(?i:(ws2_32\.dll|wsock32\.dll|oleaut32\.dll))\.(\S+) (Ordinal\[(\d+)\] \(Imported by Ordinal\))$"
+)
 
 #: Blocks whose differences identify a different file: headers, section table and section hashes, imports.
 IDENTITY_BLOCKS = frozenset(
-    {"DOS_HEADER", "NT_HEADERS", "FILE_HEADER", "OPTIONAL_HEADER", "PE Sections", "Imported symbols", "Exported symbols"}
+    {
+        "DOS_HEADER",
+        "NT_HEADERS",
+        "FILE_HEADER",
+        "OPTIONAL_HEADER",
+        "PE Sections",
+        "Imported symbols",
+        "Exported symbols",
+    }
 )
 #: Blocks whose content depends on the pefile version or is pefile's own commentary.
 VERSION_DEPENDENT_BLOCKS = frozenset({"Parsing Warnings", "Unwind data for exception handling", "Version Information"})

@@ -127,19 +127,59 @@ REJECTING_CODES = (
 @hookimpl
 def mk2ds_register_codes() -> list[CodeInfo]:
     return [
-        CodeInfo("log-unparseable", Severity.ERROR, "A log line does not follow the Mark II line grammar; it is rejected"),
-        CodeInfo("log-invalid-time", Severity.ERROR, "A line header names a date, time or offset that cannot exist; it is rejected"),
-        CodeInfo("log-duplicate-key", Severity.ERROR, "A key occurs more than once in a line; it is rejected (all values in the details)"),
-        CodeInfo("log-reserved-key", Severity.ERROR, "A line has a key the record itself uses (time; _file/_line with --provenance); rejected"),
-        CodeInfo("log-missing-key", Severity.ERROR, "A line has no sn, evt or subEvt, or one without a value: not an event record; it is rejected"),
+        CodeInfo(
+            "log-unparseable", Severity.ERROR, "A log line does not follow the Mark II line grammar; it is rejected"
+        ),
+        CodeInfo(
+            "log-invalid-time",
+            Severity.ERROR,
+            "A line header names a date, time or offset that cannot exist; it is rejected",
+        ),
+        CodeInfo(
+            "log-duplicate-key",
+            Severity.ERROR,
+            "A key occurs more than once in a line; it is rejected (all values in the details)",
+        ),
+        CodeInfo(
+            "log-reserved-key",
+            Severity.ERROR,
+            "A line has a key the record itself uses (time; _file/_line with --provenance); rejected",
+        ),
+        CodeInfo(
+            "log-missing-key",
+            Severity.ERROR,
+            "A line has no sn, evt or subEvt, or one without a value: not an event record; it is rejected",
+        ),
         CodeInfo("log-sn-negative", Severity.WARNING, "A line's sequence number (sn) is negative; the record is kept"),
-        CodeInfo("log-encoding-error", Severity.ERROR, "A line's bytes are not valid in the file's encoding; it is rejected"),
+        CodeInfo(
+            "log-encoding-error", Severity.ERROR, "A line's bytes are not valid in the file's encoding; it is rejected"
+        ),
         CodeInfo("log-line-too-long", Severity.ERROR, "A line longer than 1 MiB; it is rejected"),
-        CodeInfo("log-not-integer", Severity.WARNING, "An integer field holds text that is not a decimal integer; kept as text"),
-        CodeInfo("log-extra-space", Severity.INFO, "More than one space between fields (the grammar has one); tolerated, record kept"),
-        CodeInfo("log-encoding-detected", Severity.INFO, "A log was decoded as CP932 because auto-detection was sure it is not UTF-8"),
-        CodeInfo("log-findings-truncated", Severity.INFO, "More findings of one code in one log than listed; the rest are counted"),
-        CodeInfo("time-offset-unknown", Severity.WARNING, "Zone-less log lines whose UTC offset no evidence gives (no --assume-offset, no Sysinfo time zone)"),
+        CodeInfo(
+            "log-not-integer",
+            Severity.WARNING,
+            "An integer field holds text that is not a decimal integer; kept as text",
+        ),
+        CodeInfo(
+            "log-extra-space",
+            Severity.INFO,
+            "More than one space between fields (the grammar has one); tolerated, record kept",
+        ),
+        CodeInfo(
+            "log-encoding-detected",
+            Severity.INFO,
+            "A log was decoded as CP932 because auto-detection was sure it is not UTF-8",
+        ),
+        CodeInfo(
+            "log-findings-truncated",
+            Severity.INFO,
+            "More findings of one code in one log than listed; the rest are counted",
+        ),
+        CodeInfo(
+            "time-offset-unknown",
+            Severity.WARNING,
+            "Zone-less log lines whose UTC offset no evidence gives (no --assume-offset, no Sysinfo time zone)",
+        ),
     ]
 
 
@@ -260,7 +300,9 @@ class LogReader:
         self.at_file_end = bool(getattr(options, "at_file_end", True))
         self.whole_file = self.at_file_start and self.at_file_end and not self.line_offset
         if not self.whole_file and encoding == "auto":
-            raise ValueError(f"{name}: a byte range of a log needs the file's encoding, decided once for the file, not 'auto'")
+            raise ValueError(
+                f"{name}: a byte range of a log needs the file's encoding, decided once for the file, not 'auto'"
+            )
         self.findings: list[Finding] = []
         self.rejects: list[tuple[int, bytes]] = []
         self.stats: dict[str, Any] = {
@@ -320,7 +362,9 @@ class LogReader:
                 self._encoding = self._encoding or "utf-8"
                 if source.utf16 is not None:
                     if not self.whole_file:
-                        raise ValueError(f"{self.name}: a UTF-16 log cannot be read in byte ranges; read the whole file")
+                        raise ValueError(
+                            f"{self.name}: a UTF-16 log cannot be read in byte ranges; read the whole file"
+                        )
                     self._encoding = "utf-8"  # the blocks are transcoded to UTF-8
                     self.stats["encoding"] = source.utf16
             if self._encoding is None and (held or not block.isascii()):
@@ -430,17 +474,29 @@ class LogReader:
                             if '""' in raw:
                                 raw = raw.replace('""', '"')
                         record[key] = raw
-                    if total + 2 * len(pairs) != len(section) or len(record) != len(pairs) + 1 + len(added_keys) or guard in record:
+                    if (
+                        total + 2 * len(pairs) != len(section)
+                        or len(record) != len(pairs) + 1 + len(added_keys)
+                        or guard in record
+                    ):
                         record = None
                     else:
                         for key in integer_fields.intersection(record):
                             value = record[key]
-                            if value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1) and len(value) <= MAX_INTEGER_DIGITS:
+                            if (
+                                value.isdigit()
+                                and value.isascii()
+                                and (value[0] != "0" or len(value) == 1)
+                                and len(value) <= MAX_INTEGER_DIGITS
+                            ):
                                 record[key] = int(value)
                             elif value not in NO_VALUE_MARKERS:
                                 record = None
                                 break
-                        if record is not None and (type(record.get("sn")) is not int or not _NO_EVENT.isdisjoint((record.get("evt"), record.get("subEvt")))):
+                        if record is not None and (
+                            type(record.get("sn")) is not int
+                            or not _NO_EVENT.isdisjoint((record.get("evt"), record.get("subEvt")))
+                        ):
                             record = None  # the reference path explains what is missing or wrong
                         if provenance and record is not None:
                             if "_file" in record or "_line" in record:
@@ -591,11 +647,21 @@ class LogReader:
 
     # ---------------------------------------------------------------------------------------------- results
 
-    def _finding(self, code: str, severity: Severity, message: str, line: int | None, column: int | None, details: dict[str, Any] | None = None) -> None:
+    def _finding(
+        self,
+        code: str,
+        severity: Severity,
+        message: str,
+        line: int | None,
+        column: int | None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         self.finding_counts[code] += 1
         if self.finding_counts[code] > self.max_findings:
             return
-        self.findings.append(Finding(code, severity, message, path=self.name, line=line, column=column, details=details or {}))
+        self.findings.append(
+            Finding(code, severity, message, path=self.name, line=line, column=column, details=details or {})
+        )
 
     def _reject(self, number: int, raw: bytes) -> None:
         self.stats["rejected"] += 1

@@ -20,7 +20,17 @@ import re
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-__all__ = ["BOM", "CHUNK_SIZE", "MAX_LINE_BYTES", "UTF16_BOMS", "BlockStream", "EncodingSniffer", "cp932_only", "detect_encoding", "raw_lines"]
+__all__ = [
+    "BOM",
+    "CHUNK_SIZE",
+    "MAX_LINE_BYTES",
+    "UTF16_BOMS",
+    "BlockStream",
+    "EncodingSniffer",
+    "cp932_only",
+    "detect_encoding",
+    "raw_lines",
+]
 
 CHUNK_SIZE = 1 << 20
 MAX_LINE_BYTES = 1 << 20
@@ -43,7 +53,9 @@ class BlockStream:
         order with respect to the blocks (all earlier blocks have been yielded and consumed).
     """
 
-    def __init__(self, stream: BinaryIO, *, skip_bom: bool, on_long_line: Callable[[bytes, int], None], utf16: bool = False) -> None:
+    def __init__(
+        self, stream: BinaryIO, *, skip_bom: bool, on_long_line: Callable[[bytes, int], None], utf16: bool = False
+    ) -> None:
         self.stream = stream
         self.skip_bom = skip_bom
         self.read_utf16 = utf16

@@ -179,7 +179,9 @@ class RangeScan:
     non_ascii: tuple[tuple[int, int, bool], ...] = ()
 
 
-def scan_range(path: str | os.PathLike[str], start: int, end: int, *, encoding: str = "auto", sniff_lines: int = SNIFF_LINES) -> RangeScan:
+def scan_range(
+    path: str | os.PathLike[str], start: int, end: int, *, encoding: str = "auto", sniff_lines: int = SNIFF_LINES
+) -> RangeScan:
     """Count the lines of ``[start, end)`` and, when ``encoding`` is ``auto``, note what the sniffer needs."""
     long_lines = 0
 

@@ -63,7 +63,9 @@ class LineProblem:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _added_keys(zone: str | None, zone_less: Mapping[str, str] | None, provenance: bool) -> tuple[dict[str, str], tuple[str, ...]]:
+def _added_keys(
+    zone: str | None, zone_less: Mapping[str, str] | None, provenance: bool
+) -> tuple[dict[str, str], tuple[str, ...]]:
     """The keys the record gets after ``time``, and every key the line may not have itself."""
     added = dict(UNKNOWN_OFFSET if zone_less is None else zone_less) if zone is None else {}
     return added, ("time", *(OFFSET_KEYS if added else ()), *(("_file", "_line") if provenance else ()))
@@ -93,7 +95,9 @@ def _missing_key(parsed: ParsedLine) -> LineProblem | None:
             return LineProblem("log-missing-key", Severity.ERROR, message, None, {"key": key})
         if item.value in NO_VALUE_MARKERS:
             message = f"{key!r} has no value ({item.raw!r}): not an event record (sn, evt and subEvt are required); line rejected"
-            return LineProblem("log-missing-key", Severity.ERROR, message, item.column, {"key": key, "value": item.value})
+            return LineProblem(
+                "log-missing-key", Severity.ERROR, message, item.column, {"key": key, "value": item.value}
+            )
     return None
 
 
@@ -189,7 +193,9 @@ def _reserved_key(parsed: ParsedLine, reserved: tuple[str, ...]) -> LineProblem 
     if clash is None:
         return None
     message = f"key {clash.key!r} would overwrite the record's own {clash.key!r}; line rejected"
-    return LineProblem("log-reserved-key", Severity.ERROR, message, clash.column, {"key": clash.key, "value": clash.value})
+    return LineProblem(
+        "log-reserved-key", Severity.ERROR, message, clash.column, {"key": clash.key, "value": clash.value}
+    )
 
 
 def _field_value(item: Field) -> tuple[Any, LineProblem | None]:
@@ -200,10 +206,16 @@ def _field_value(item: Field) -> tuple[Any, LineProblem | None]:
     try:
         converted = integer_value(value)
     except ValueError as error:
-        return None, LineProblem("log-unparseable", Severity.ERROR, f"integer {item.key!r} has {error}; line rejected", item.column)
+        return None, LineProblem(
+            "log-unparseable", Severity.ERROR, f"integer {item.key!r} has {error}; line rejected", item.column
+        )
     if converted is None:
         message = f"{item.key} {integer_problem(value)}: {value[:40]!r}; kept as text"
-        return value, LineProblem("log-not-integer", Severity.WARNING, message, item.column, {"key": item.key, "value": value[:200]})
+        return value, LineProblem(
+            "log-not-integer", Severity.WARNING, message, item.column, {"key": item.key, "value": value[:200]}
+        )
     if item.key == "sn" and converted < 0:
-        return converted, LineProblem("log-sn-negative", Severity.WARNING, f"sn is negative: {converted}", item.column, {"value": converted})
+        return converted, LineProblem(
+            "log-sn-negative", Severity.WARNING, f"sn is negative: {converted}", item.column, {"value": converted}
+        )
     return converted, None

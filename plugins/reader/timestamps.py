@@ -174,7 +174,5 @@ def resolve_time(record: Mapping[str, Any], assume_offset: str | None = None) ->
     try:
         resolved.instant  # noqa: B018 - validates the calendar date (no 2018-02-30)
     except ValueError as error:
-        raise ValueError(
-            f"{record_location(record)}: 'time' is not a real date: {value!r} ({error})"
-        ) from None
+        raise ValueError(f"{record_location(record)}: 'time' is not a real date: {value!r} ({error})") from None
     return resolved

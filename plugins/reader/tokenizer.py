@@ -127,14 +127,17 @@ def _header_error(text: str) -> LineSyntaxError:
                 return LineSyntaxError(f"header: expected a digit of MM/DD/YYYY HH:MM:SS.mmm, found {found}", index + 1)
         elif char != expected:
             found = "the end of the line" if char is None else repr(char)
-            return LineSyntaxError(f"header: expected {expected!r} of MM/DD/YYYY HH:MM:SS.mmm, found {found}", index + 1)
+            return LineSyntaxError(
+                f"header: expected {expected!r} of MM/DD/YYYY HH:MM:SS.mmm, found {found}", index + 1
+            )
     raise AssertionError("header matched the template")  # pragma: no cover - only called on a mismatch
 
 
 def _parse_header(text: str) -> tuple[int, str | None]:
     """Return the index just after the header and the zone (or ``None``); raise on a malformed header."""
     if len(text) < 23 or not all(
-        ("0" <= char <= "9") if expected == "0" else char == expected for char, expected in zip(text, _HEADER_TEMPLATE)
+        ("0" <= char <= "9") if expected == "0" else char == expected
+        for char, expected in zip(text, _HEADER_TEMPLATE, strict=False)
     ):
         raise _header_error(text)
     if len(text) == 23:
@@ -174,7 +177,8 @@ def _parse_field(text: str, start: int) -> tuple[Field, int]:
         end = close + 1
         if end < len(text) and text[end] != " ":
             raise LineSyntaxError(
-                f"quoted value of {key!r} must be followed by a space or the end of the line, found {text[end]!r}", end + 1
+                f"quoted value of {key!r} must be followed by a space or the end of the line, found {text[end]!r}",
+                end + 1,
             )
         raw = text[position:end]
         return Field(key, raw, raw[1:-1].replace('""', '"'), True, start + 1), end

@@ -133,7 +133,9 @@ def to_ecs(
     return ordered
 
 
-def _event_part(document: dict[str, Any], record: Mapping[str, Any], layout: Mapping[str, Any], original: bool) -> set[str]:
+def _event_part(
+    document: dict[str, Any], record: Mapping[str, Any], layout: Mapping[str, Any], original: bool
+) -> set[str]:
     """``event.*`` (with ``event.original`` when asked) and ``observer.*``; the keys this mapped."""
     derived_event = event_fields(record)
     line = _original_line(record, layout) if original else None
@@ -142,7 +144,9 @@ def _event_part(document: dict[str, Any], record: Mapping[str, Any], layout: Map
     for field, value in [*derived_event.items(), *OBSERVER.items()]:
         _put(document, field, value)
     mapped: set[str] = {"time"}
-    mapped.update(key for key, field in (("evt", "event.dataset"), ("subEvt", "event.action")) if field in derived_event)
+    mapped.update(
+        key for key, field in (("evt", "event.dataset"), ("subEvt", "event.action")) if field in derived_event
+    )
     return mapped
 
 
@@ -220,7 +224,12 @@ class EcsWriter:
     """Writes one ECS document per record, one per line (UTF-8, LF)."""
 
     def __init__(
-        self, stream: BinaryIO, assume_offset: str | None, *, host_os: Mapping[str, Any] | None = None, original: bool = False
+        self,
+        stream: BinaryIO,
+        assume_offset: str | None,
+        *,
+        host_os: Mapping[str, Any] | None = None,
+        original: bool = False,
     ) -> None:
         self._stream = stream
         self._assume_offset = assume_offset
@@ -229,10 +238,10 @@ class EcsWriter:
         self._original = original
 
     def write(self, record: Mapping[str, Any]) -> None:
-        document = to_ecs(record, self._assume_offset, directions=self._directions, host_os=self._host_os, original=self._original)
-        self._stream.write(
-            json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        document = to_ecs(
+            record, self._assume_offset, directions=self._directions, host_os=self._host_os, original=self._original
         )
+        self._stream.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
 
     def close(self) -> None:
         self._stream.flush()
@@ -292,7 +301,8 @@ def show_mapping(stream: Any = None, as_json: bool = False) -> None:
     if as_json:
         keys = ("mk2", "ecs", "events", "note")
         stream.write(
-            json.dumps([dict(zip(keys, row)) for row in mapping_rows()], indent=2, ensure_ascii=False) + "\n"
+            json.dumps([dict(zip(keys, row, strict=True)) for row in mapping_rows()], indent=2, ensure_ascii=False)
+            + "\n"
         )
     else:
         stream.write(mapping_text())
@@ -325,8 +335,18 @@ ECS_FORMAT = OutputFormat(
     open_writer,
     options=(
         (("--show-mapping",), {"action": ShowMappingAction}),
-        (("--sysinfo",), {"metavar": "FILE", "type": _sysinfo_argument, "help": "ecs: the host's systeminfo.exe output, for host.os.* (records of that host)"}),
-        (("--ecs-original",), {"action": "store_true", "help": "ecs: add event.original, the Mark II line exactly as read"}),
+        (
+            ("--sysinfo",),
+            {
+                "metavar": "FILE",
+                "type": _sysinfo_argument,
+                "help": "ecs: the host's systeminfo.exe output, for host.os.* (records of that host)",
+            },
+        ),
+        (
+            ("--ecs-original",),
+            {"action": "store_true", "help": "ecs: add event.original, the Mark II line exactly as read"},
+        ),
     ),
 )
 
@@ -342,11 +362,7 @@ def _cmd_ecs_mapping(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
 
 
 @hookimpl
-def mk2ds_add_commands(
-    subparsers: CommandRegistry, pm: pluggy.PluginManager
-) -> None:
-    parser = subparsers.add_parser(
-        "ecs-mapping", help="print how Mark II fields map to Elastic Common Schema fields"
-    )
+def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
+    parser = subparsers.add_parser("ecs-mapping", help="print how Mark II fields map to Elastic Common Schema fields")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=_cmd_ecs_mapping)

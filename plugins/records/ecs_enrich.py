@@ -73,7 +73,12 @@ def _possible(match: re.Match[str]) -> bool:
     from mk2ds.plugins.reader.tokenizer import iso_date
 
     month, day, year, clock = match.groups()
-    return iso_date(f"{month}/{day}/{year}") is not None and clock[:2] <= "23" and clock[3:5] <= "59" and clock[6:8] <= "59"
+    return (
+        iso_date(f"{month}/{day}/{year}") is not None
+        and clock[:2] <= "23"
+        and clock[3:5] <= "59"
+        and clock[6:8] <= "59"
+    )
 
 
 class ConnectionDirections:
@@ -148,7 +153,9 @@ def related_fields(document: Mapping[str, Any]) -> dict[str, list[str]]:
     sources = {
         "related.ip": (("host", "ip"), ("source", "ip"), ("destination", "ip")),
         "related.user": (("user", "name"),),
-        "related.hash": tuple((group, "hash", kind) for group in ("process", "file") for kind in ("md5", "sha1", "sha256")),
+        "related.hash": tuple(
+            (group, "hash", kind) for group in ("process", "file") for kind in ("md5", "sha1", "sha256")
+        ),
     }
     for target, paths in sources.items():
         for path in paths:

@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["EVENT_CATEGORIES", "FAILURE_SUBEVENTS", "UNKNOWN_EVENT", "WINDOWS_EVENT_IDS", "categories_of", "event_fields"]
+__all__ = [
+    "EVENT_CATEGORIES",
+    "FAILURE_SUBEVENTS",
+    "UNKNOWN_EVENT",
+    "WINDOWS_EVENT_IDS",
+    "categories_of",
+    "event_fields",
+]
 
 #: ``event.category`` and ``event.type`` per ``evt`` (``"*"``: any other ``subEvt`` of that ``evt``). Every pair
 #: of the format notes' event table is listed; every type is one ECS expects for its category.
@@ -161,7 +168,11 @@ def event_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(subevent, str) and subevent:
         fields["event.action"] = subevent
     categories, types = categories_of(event, subevent)
-    outcome = "failure" if subevent in FAILURE_SUBEVENTS or (isinstance(subevent, str) and subevent.endswith("Fail")) else None
+    outcome = (
+        "failure"
+        if subevent in FAILURE_SUBEVENTS or (isinstance(subevent, str) and subevent.endswith("Fail"))
+        else None
+    )
     windows = WINDOWS_EVENT_IDS.get(record["evtID"]) if event == "os" and type(record.get("evtID")) is int else None
     if windows is not None:
         categories, types, outcome = windows

@@ -96,7 +96,11 @@ def _keyword(value: Any, record: Mapping[str, Any], target: str) -> Converted:
 
 def _long(value: Any, record: Mapping[str, Any], target: str) -> Converted:
     # ECS long is signed 64-bit: a bigger integer stays unmapped (mk2.<key>_raw, as text)
-    return {target: value} if isinstance(value, int) and not isinstance(value, bool) and -(1 << 63) <= value < (1 << 63) else None
+    return (
+        {target: value}
+        if isinstance(value, int) and not isinstance(value, bool) and -(1 << 63) <= value < (1 << 63)
+        else None
+    )
 
 
 def _port(value: Any, record: Mapping[str, Any], target: str) -> Converted:
@@ -276,9 +280,7 @@ RULES: tuple[FieldRule, ...] = (
     FieldRule("entry", "registry.value", "registry-value", events=_REGISTRY, empty=True, note="empty name → (Default)"),
     FieldRule("valType", "registry.data.type", events=_REGISTRY),
     FieldRule("valStr", "registry.data.strings", "strings", events=_REGISTRY, note="one-element array"),
-    FieldRule(
-        "valNum", "registry.data.strings", "strings", events=_REGISTRY, note="decimal text, one-element array"
-    ),
+    FieldRule("valNum", "registry.data.strings", "strings", events=_REGISTRY, note="decimal text, one-element array"),
     FieldRule("srcIP", "source.ip", "ip", events=_ENDPOINTS),
     FieldRule("srcPort", "source.port", "port", events=_ENDPOINTS),
     FieldRule("srcCom", "source.domain", events=("session",), note="host name of the remote side"),
@@ -289,9 +291,19 @@ RULES: tuple[FieldRule, ...] = (
     FieldRule("dstPort", "destination.port", "port", events=("net",)),
     FieldRule("dstHost", "destination.domain", events=("net",)),
     FieldRule(
-        "send", "source.bytes", "long", events=("net",), note="bytes sent by the terminal; by the peer (recv) when it connected"
+        "send",
+        "source.bytes",
+        "long",
+        events=("net",),
+        note="bytes sent by the terminal; by the peer (recv) when it connected",
     ),
-    FieldRule("recv", "destination.bytes", "long", events=("net",), note="bytes received by the terminal (send when the peer connected)"),
+    FieldRule(
+        "recv",
+        "destination.bytes",
+        "long",
+        events=("net",),
+        note="bytes received by the terminal (send when the peer connected)",
+    ),
     FieldRule("url", "url.original", events=("net",)),
     FieldRule("url_hostname", "url.domain", events=("net",)),
     FieldRule("usr", "user.name", events=("session",)),
@@ -306,7 +318,12 @@ RULES: tuple[FieldRule, ...] = (
 
 #: Mapped without a rule: how ``evt``, ``subEvt`` and ``time`` end up in ECS (for the printed table).
 FIXED_ROWS: tuple[tuple[str, str, str, str], ...] = (
-    ("time", "@timestamp", "all", "zone-less: the resolved offset (mk2.time_offset_source), UTC when unknown, flagged in mk2.time_zone_assumed"),
+    (
+        "time",
+        "@timestamp",
+        "all",
+        "zone-less: the resolved offset (mk2.time_offset_source), UTC when unknown, flagged in mk2.time_zone_assumed",
+    ),
     ("evt", "event.dataset", "all", "mk2.<evt>; also event.category/event.type from (evt, subEvt)"),
     ("subEvt", "event.action", "all", "event.outcome=failure for loginFail/loginRFail and *Fail"),
     ("(summary)", "message", "all", "short human summary of the record"),
@@ -321,7 +338,10 @@ def mapping_rows() -> list[tuple[str, str, str, str]]:
         where = ", ".join(rule.events) if rule.events else "all"
         note = ("derived; " if rule.derived else "") + rule.note
         rows.append((rule.source, rule.target, where, note.rstrip("; ")))
-    rows.extend((source, target, event, "MM/DD/YYYY time → date with the record's offset") for source, target, event in TIME_RULES)
+    rows.extend(
+        (source, target, event, "MM/DD/YYYY time → date with the record's offset")
+        for source, target, event in TIME_RULES
+    )
     rows.extend(CONTEXT_ROWS)
     rows.append(FIXED_ROWS[4])
     return rows
@@ -333,10 +353,20 @@ CONTEXT_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("(constant)", "observer.product", "all", "InfoTrace Mark II"),
     ("subEvt", "network.transport", "net", "tcp; udp for openUDP"),
     ("srcIP/dstIP", "network.type", "net", "ipv4 or ipv6"),
-    ("subEvt", "network.direction", "net", "acpt ingress, con egress; est/dcon ingress after a matching acpt (peer becomes source)"),
+    (
+        "subEvt",
+        "network.direction",
+        "net",
+        "acpt ingress, con egress; est/dcon ingress after a matching acpt (peer becomes source)",
+    ),
     ("(document)", "related.ip", "all", "host, source and destination addresses"),
     ("(document)", "related.user", "all", "user.name"),
     ("(document)", "related.hash", "all", "process and file hashes"),
-    ("--sysinfo FILE", "host.os.name", "all", "also host.os.full/version/kernel/family/platform/type; records of that host"),
+    (
+        "--sysinfo FILE",
+        "host.os.name",
+        "all",
+        "also host.os.full/version/kernel/family/platform/type; records of that host",
+    ),
     ("--ecs-original", "event.original", "all", "the Mark II line exactly as read"),
 )

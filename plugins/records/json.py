@@ -48,4 +48,8 @@ def open_writer(stream: BinaryIO, options: argparse.Namespace) -> JsonArrayWrite
 
 @hookimpl
 def mk2ds_register_outputs() -> list[OutputFormat]:
-    return [OutputFormat("json", "records", ".json", "one JSON array of records, streamed, one record per line", open_writer)]
+    return [
+        OutputFormat(
+            "json", "records", ".json", "one JSON array of records, streamed, one record per line", open_writer
+        )
+    ]

@@ -41,7 +41,7 @@ def _make_encoder() -> Callable[[Mapping[str, Any]], str]:
         return reference
     try:
         encoder = make(None, json.JSONEncoder().default, basestring, None, ":", ",", False, False, True)
-        probe = {"time": "2018-03-01T19:55:17.836", "sn": 1, "path": "C:\\日本\"\u001a"}
+        probe = {"time": "2018-03-01T19:55:17.836", "sn": 1, "path": 'C:\\日本"\u001a'}
         if "".join(encoder(probe, 0)) != reference(probe):  # pragma: no cover - a Python with another signature
             return reference
     except TypeError:  # pragma: no cover
@@ -137,4 +137,8 @@ def open_writer(stream: BinaryIO, options: argparse.Namespace) -> JsonLinesWrite
 
 @hookimpl
 def mk2ds_register_outputs() -> list[OutputFormat]:
-    return [OutputFormat("jsonl", "records", ".jsonl", "JSON Lines: one record per line (schemas/record.schema.json)", open_writer)]
+    return [
+        OutputFormat(
+            "jsonl", "records", ".jsonl", "JSON Lines: one record per line (schemas/record.schema.json)", open_writer
+        )
+    ]

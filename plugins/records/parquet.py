@@ -125,9 +125,7 @@ def _column_values(name: str, kind: str, raw: str | None, values: list[Any]) -> 
 class ParquetRecordWriter:
     """First pass to a temporary file (keys and types), then typed batches on :meth:`close`."""
 
-    def __init__(
-        self, stream: BinaryIO, assume_offset: str | None, batch_rows: int = DEFAULT_BATCH_ROWS
-    ) -> None:
+    def __init__(self, stream: BinaryIO, assume_offset: str | None, batch_rows: int = DEFAULT_BATCH_ROWS) -> None:
         self._pyarrow = _require_pyarrow()
         self._stream = stream
         self._assume_offset = assume_offset

@@ -39,7 +39,14 @@ from mk2ds.plugins.reader.event_summary import summarize
 from mk2ds.plugins.reader.timestamps import OFFSET_KEYS, assumed_offset_option, resolve_time
 from mk2ds.plugins.records.typed import typed_record
 
-__all__ = ["DEFAULT_TIMESTAMP_DESC", "MESSAGE_LENGTH", "TIMESKETCH_FIELDS", "TimesketchWriter", "message_fields", "to_timesketch"]
+__all__ = [
+    "DEFAULT_TIMESTAMP_DESC",
+    "MESSAGE_LENGTH",
+    "TIMESKETCH_FIELDS",
+    "TimesketchWriter",
+    "message_fields",
+    "to_timesketch",
+]
 
 DEFAULT_TIMESTAMP_DESC = "Event Recorded"
 #: Fields this output sets; record fields with these names are renamed ``mk2_<name>``.
@@ -101,9 +108,7 @@ class TimesketchWriter:
 
     def write(self, record: Mapping[str, Any]) -> None:
         event = to_timesketch(record, self._assume_offset, self._timestamp_desc)
-        self._stream.write(
-            json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
-        )
+        self._stream.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
 
     def close(self) -> None:
         self._stream.flush()

@@ -16,7 +16,17 @@ from typing import Any
 
 from mk2ds.plugins.tree.text import visible
 
-__all__ = ["CHART_KINDS", "DurationPoint", "activity_chart", "chart_series", "durations_chart", "kinds_per_subset", "legend", "sparkline", "text"]
+__all__ = [
+    "CHART_KINDS",
+    "DurationPoint",
+    "activity_chart",
+    "chart_series",
+    "durations_chart",
+    "kinds_per_subset",
+    "legend",
+    "sparkline",
+    "text",
+]
 
 #: Event kinds drawn in their own colour, bottom to top; every other kind is stacked as ``other``.
 CHART_KINDS = ("ps", "file", "reg", "net", "win", "session")
@@ -83,7 +93,9 @@ def _clock(start: datetime | None, minutes: int) -> str:
     return (start + timedelta(minutes=minutes)).strftime("%H:%M")
 
 
-def _bin_group(index: int, x: float, slot: float, values: Mapping[str, Sequence[int]], scale: float, bottom: float, label: str) -> str:
+def _bin_group(
+    index: int, x: float, slot: float, values: Mapping[str, Sequence[int]], scale: float, bottom: float, label: str
+) -> str:
     """One minute: a hit area, its stacked bars and a tooltip."""
     parts = [f'<g class="bin"><rect class="hit" x="{x:.1f}" y="0" width="{slot:.1f}" height="{bottom:.0f}"/>']
     y = bottom
@@ -94,10 +106,14 @@ def _bin_group(index: int, x: float, slot: float, values: Mapping[str, Sequence[
             continue
         height = count * scale
         y -= height
-        parts.append(f'<rect class="k-{kind}" x="{x + slot * 0.1:.1f}" y="{y:.1f}" width="{slot * 0.8:.1f}" height="{height:.1f}"/>')
+        parts.append(
+            f'<rect class="k-{kind}" x="{x + slot * 0.1:.1f}" y="{y:.1f}" width="{slot * 0.8:.1f}" height="{height:.1f}"/>'
+        )
         described.append(f"{kind} {count}")
     total = sum(counts[index] for counts in values.values())
-    parts.append(f"<title>{text(label)}: {total} events{' (' + ', '.join(described) + ')' if described else ''}</title></g>")
+    parts.append(
+        f"<title>{text(label)}: {total} events{' (' + ', '.join(described) + ')' if described else ''}</title></g>"
+    )
     return "".join(parts)
 
 
@@ -115,22 +131,32 @@ def activity_chart(activity: Mapping[str, Any], width: int = 760, height: int = 
         start: datetime | None = datetime.fromisoformat(str(activity["start"]))
     except ValueError:
         start = None
-    out = [f'<svg class="activity" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="events per minute by kind">']
+    out = [
+        f'<svg class="activity" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="events per minute by kind">'
+    ]
     out.append(f'<g transform="translate({left},{upper})">')
     for fraction in (0, 0.5, 1):
         y = plot_h - fraction * plot_h
-        out.append(f'<line class="grid" x1="0" x2="{plot_w}" y1="{y:.1f}" y2="{y:.1f}"/><text class="tick" x="-4" y="{y + 3:.1f}" text-anchor="end">{top * fraction:g}</text>')
+        out.append(
+            f'<line class="grid" x1="0" x2="{plot_w}" y1="{y:.1f}" y2="{y:.1f}"/><text class="tick" x="-4" y="{y + 3:.1f}" text-anchor="end">{top * fraction:g}</text>'
+        )
     step = max(1, math.ceil(bins / 10 / 5) * 5) if bins > 12 else 1
     for index in range(0, bins + 1, step):
-        out.append(f'<text class="tick" x="{index * slot:.1f}" y="{plot_h + 14:.1f}" text-anchor="middle">{_clock(start, index * width_minutes)}</text>')
+        out.append(
+            f'<text class="tick" x="{index * slot:.1f}" y="{plot_h + 14:.1f}" text-anchor="middle">{_clock(start, index * width_minutes)}</text>'
+        )
     for index in range(bins):
-        label = _clock(start, index * width_minutes) + (f"–{_clock(start, (index + 1) * width_minutes)}" if width_minutes > 1 else "")
+        label = _clock(start, index * width_minutes) + (
+            f"–{_clock(start, (index + 1) * width_minutes)}" if width_minutes > 1 else ""
+        )
         out.append(_bin_group(index, index * slot, slot, series, scale, plot_h, label))
     expected = activity.get("expected_minutes")
     if expected:
         x = float(expected) / width_minutes * slot
         if x <= plot_w:
-            out.append(f'<line class="expected" x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{plot_h:.1f}"/><text class="tick expected-label" x="{x - 3:.1f}" y="9" text-anchor="end">{float(expected):g} min expected</text>')
+            out.append(
+                f'<line class="expected" x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{plot_h:.1f}"/><text class="tick expected-label" x="{x - 3:.1f}" y="9" text-anchor="end">{float(expected):g} min expected</text>'
+            )
     out.append("</g></svg>")
     return "".join(out)
 
@@ -140,7 +166,9 @@ def legend(kinds: Sequence[str], totals: Mapping[str, int] | None = None) -> str
     items = []
     for kind in kinds:
         count = f" {totals[kind]}" if totals and kind in totals else ""
-        items.append(f'<span class="key"><svg width="10" height="10"><rect class="k-{kind}" width="10" height="10"/></svg>{text(kind)}{count}</span>')
+        items.append(
+            f'<span class="key"><svg width="10" height="10"><rect class="k-{kind}" width="10" height="10"/></svg>{text(kind)}{count}</span>'
+        )
     return f'<div class="legend">{"".join(items)}</div>'
 
 
@@ -149,7 +177,9 @@ def kinds_per_subset(subsets: Sequence[tuple[str, int, Mapping[str, int]]], widt
     label_w, count_w, row_h = 190, 110, 26
     bar_w = width - label_w - count_w
     height = row_h * len(subsets) + 4
-    out = [f'<svg class="subsets" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="event kinds per subset">']
+    out = [
+        f'<svg class="subsets" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="event kinds per subset">'
+    ]
     for row, (name, logs, totals) in enumerate(subsets):
         series = chart_series({kind: [count] for kind, count in totals.items()}, 1)
         total = sum(values[0] for values in series.values()) or 1
@@ -158,9 +188,13 @@ def kinds_per_subset(subsets: Sequence[tuple[str, int, Mapping[str, int]]], widt
         x = float(label_w)
         for kind, values in series.items():
             share = values[0] / total
-            out.append(f'<rect class="k-{kind}" x="{x:.1f}" y="{y}" width="{share * bar_w:.1f}" height="{row_h - 8}"><title>{text(name)}: {kind} {values[0]} ({share:.0%})</title></rect>')
+            out.append(
+                f'<rect class="k-{kind}" x="{x:.1f}" y="{y}" width="{share * bar_w:.1f}" height="{row_h - 8}"><title>{text(name)}: {kind} {values[0]} ({share:.0%})</title></rect>'
+            )
             x += share * bar_w
-        out.append(f'<text class="tick" x="{label_w + bar_w + 6}" y="{y + 14}">{sum(totals.values())} events, {logs} log{"s" if logs != 1 else ""}</text>')
+        out.append(
+            f'<text class="tick" x="{label_w + bar_w + 6}" y="{y + 14}">{sum(totals.values())} events, {logs} log{"s" if logs != 1 else ""}</text>'
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -192,13 +226,19 @@ def durations_chart(points: Sequence[DurationPoint], width: int = 760) -> str:
     tolerance = next((point.tolerance for point in points if point.tolerance is not None), None)
     top = _nice_ceiling(max([point.minutes for point in points] + [(expected or 0) * 1.5, 1]))
     scale = plot_w / top
-    out = [f'<svg class="durations" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="log durations against the expected span">']
+    out = [
+        f'<svg class="durations" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="log durations against the expected span">'
+    ]
     out.append(f'<g transform="translate({left},6)">')
     plot_h = row_h * len(rows)
     if expected:
         band = tolerance if tolerance is not None else 0
-        out.append(f'<rect class="band" x="{(expected - band) * scale:.1f}" y="0" width="{2 * band * scale:.1f}" height="{plot_h}"/>')
-        out.append(f'<line class="expected" x1="{expected * scale:.1f}" x2="{expected * scale:.1f}" y1="0" y2="{plot_h}"/>')
+        out.append(
+            f'<rect class="band" x="{(expected - band) * scale:.1f}" y="0" width="{2 * band * scale:.1f}" height="{plot_h}"/>'
+        )
+        out.append(
+            f'<line class="expected" x1="{expected * scale:.1f}" x2="{expected * scale:.1f}" y1="0" y2="{plot_h}"/>'
+        )
     for tick in range(0, top + 1, max(1, top // 10)):
         out.append(f'<text class="tick" x="{tick * scale:.1f}" y="{plot_h + 14}" text-anchor="middle">{tick}</text>')
     out.append(f'<text class="tick" x="{plot_w:.1f}" y="{plot_h + 24}" text-anchor="end">minutes</text>')

@@ -80,7 +80,10 @@ def _verdict_word(report: Mapping[str, Any]) -> tuple[str, str]:
 
 def _checks_html(report: Mapping[str, Any]) -> str:
     checks = report.get("checks") or {}
-    ran = "".join(f'<span class="chip" title="{text(", ".join(item["hooks"]))}">{text(item["name"])}</span>' for item in checks.get("ran", []))
+    ran = "".join(
+        f'<span class="chip" title="{text(", ".join(item["hooks"]))}">{text(item["name"])}</span>'
+        for item in checks.get("ran", [])
+    )
     parts = [f"<dt>checks run</dt><dd>{ran or '—'}</dd>"]
     not_run = checks.get("not_run", [])
     if not_run:
@@ -102,9 +105,9 @@ def _verdict_section(report: Mapping[str, Any]) -> str:
     level = str(target.get("level", report.get("checks", {}).get("level", "")))
     rows = [
         f"<dt>dataset</dt><dd>{_dataset_name(target)}</dd>",
-        f"<dt>profile</dt><dd>{text(target.get('profile_title', target.get('profile', '-')))} <span class=\"muted\">({text(target.get('profile', '-'))})</span></dd>",
+        f'<dt>profile</dt><dd>{text(target.get("profile_title", target.get("profile", "-")))} <span class="muted">({text(target.get("profile", "-"))})</span></dd>',
         f"<dt>size</dt><dd>{_plural(len(report.get('samples', [])), 'sample')}, {_plural(int(stats.get('files', 0)), 'file')}, {size_text(stats.get('bytes'))}</dd>",
-        f"<dt>level</dt><dd>{text(level)} <span class=\"muted\">{text(LEVELS.get(level, ''))}</span></dd>",
+        f'<dt>level</dt><dd>{text(level)} <span class="muted">{text(LEVELS.get(level, ""))}</span></dd>',
         _checks_html(report),
         f"<dt>took</dt><dd>{text(stats.get('seconds', '?'))} s with {_plural(int(stats.get('jobs', 1)), 'job')}</dd>",
         f"<dt>tool</dt><dd>{text(tool.get('name', 'mk2ds'))} {text(tool.get('version', '?'))}, Python {text(tool.get('python', '?'))} {_plugins_html(tool)}</dd>",
@@ -127,7 +130,9 @@ def _plugins_html(tool: Mapping[str, Any]) -> str:
     plugins = tool.get("plugins") or {}
     if not plugins:
         return ""
-    rows = "".join(f"<tr><td>{text(name)}</td><td>{text(version or '-')}</td></tr>" for name, version in sorted(plugins.items()))
+    rows = "".join(
+        f"<tr><td>{text(name)}</td><td>{text(version or '-')}</td></tr>" for name, version in sorted(plugins.items())
+    )
     return f'<details class="inline"><summary>{_plural(len(plugins), "plugin")}</summary><table class="small">{rows}</table></details>'
 
 
@@ -160,9 +165,15 @@ def _subject_groups(findings: list[Mapping[str, Any]]) -> str:
         groups.setdefault(str(finding.get("subject") or ""), []).append(finding)
     out = []
     for subject in sorted(groups, key=lambda key: (key != "", key)):
-        heading = f'<a class="sample-link" href="#s-{text(subject)}" title="{text(subject)}">{text(short(subject))}</a>' if subject else "dataset"
+        heading = (
+            f'<a class="sample-link" href="#s-{text(subject)}" title="{text(subject)}">{text(short(subject))}</a>'
+            if subject
+            else "dataset"
+        )
         rows = "".join(_finding_html(finding) for finding in groups[subject])
-        out.append(f'<div class="subject-group" data-subject="{text(subject)}"><h4>{heading} <span class="muted">{len(groups[subject])}</span></h4>{rows}</div>')
+        out.append(
+            f'<div class="subject-group" data-subject="{text(subject)}"><h4>{heading} <span class="muted">{len(groups[subject])}</span></h4>{rows}</div>'
+        )
     return "".join(out)
 
 
@@ -170,24 +181,31 @@ def _pattern_html(pattern: Mapping[str, Any]) -> str:
     reach = _plural(int(pattern["count"]), "finding")
     if pattern.get("samples"):
         reach += f" on {pattern['samples']} of {pattern['sample_total']} samples"
-    examples = "".join(f"<li><code>{text(_location(example))}</code> {text(example['message'])}</li>" for example in pattern["examples"][:PATTERN_EXAMPLES])
+    examples = "".join(
+        f"<li><code>{text(_location(example))}</code> {text(example['message'])}</li>"
+        for example in pattern["examples"][:PATTERN_EXAMPLES]
+    )
     return (
         f'<div class="pattern sev-border-{text(pattern["severity"])}"><p><span class="sev sev-{text(pattern["severity"])}">pattern</span> '
         f'<b>{reach}</b>: {text(pattern["message"])}</p><p class="muted">e.g.</p><ul class="examples">{examples}</ul></div>'
     )
 
 
-def _code_group(code: str, findings: list[Mapping[str, Any]], report: Mapping[str, Any], pattern: Mapping[str, Any] | None) -> str:
+def _code_group(
+    code: str, findings: list[Mapping[str, Any]], report: Mapping[str, Any], pattern: Mapping[str, Any] | None
+) -> str:
     info = (report.get("codes") or {}).get(code, {})
     severities = {str(finding["severity"]) for finding in findings}
     worst = next(severity for severity in SEVERITIES if severity in severities)
     members = _subject_groups(findings)
     if pattern is not None:
-        members = f'<details class="members"><summary>all {len(findings)} findings, by sample</summary>{members}</details>'
+        members = (
+            f'<details class="members"><summary>all {len(findings)} findings, by sample</summary>{members}</details>'
+        )
     return (
         f'<section class="code-group" data-code="{text(code)}"><h3><span class="sev sev-{worst}">{worst}</span> <code>{text(code)}</code> '
         f'<span class="muted">{_plural(len(findings), "finding")}</span> <span class="description">{text(info.get("description", ""))}</span></h3>'
-        f'{_pattern_html(pattern) if pattern is not None else ""}{members}</section>'
+        f"{_pattern_html(pattern) if pattern is not None else ''}{members}</section>"
     )
 
 
@@ -206,13 +224,23 @@ def _findings_section(report: Mapping[str, Any]) -> str:
 
     codes = sorted(by_code, key=order)
     groups = "".join(_code_group(code, by_code[code], report, patterns.get(code)) for code in codes)
-    code_options = "".join(f'<option value="{text(code)}">{text(code)} ({len(by_code[code])})</option>' for code in codes)
-    subjects = sorted({str(finding.get("subject") or "") for finding in findings})
-    subject_options = "".join(f'<option value="{text(subject)}">{text(short(subject)) if subject else "dataset"}</option>' for subject in subjects)
-    boxes = "".join(
-        f'<label class="sev sev-{severity}"><input type="checkbox" data-severity-filter="{severity}" checked> {severity}</label>' for severity in SEVERITIES
+    code_options = "".join(
+        f'<option value="{text(code)}">{text(code)} ({len(by_code[code])})</option>' for code in codes
     )
-    note = f'<p class="muted">{_plural(len(patterns), "pattern")}: a code on most samples is shown once with examples; its findings are folded below it.</p>' if patterns else ""
+    subjects = sorted({str(finding.get("subject") or "") for finding in findings})
+    subject_options = "".join(
+        f'<option value="{text(subject)}">{text(short(subject)) if subject else "dataset"}</option>'
+        for subject in subjects
+    )
+    boxes = "".join(
+        f'<label class="sev sev-{severity}"><input type="checkbox" data-severity-filter="{severity}" checked> {severity}</label>'
+        for severity in SEVERITIES
+    )
+    note = (
+        f'<p class="muted">{_plural(len(patterns), "pattern")}: a code on most samples is shown once with examples; its findings are folded below it.</p>'
+        if patterns
+        else ""
+    )
     return (
         f'<section id="findings"><h2>Findings <span class="muted" id="finding-count">{len(findings)} of {len(findings)} shown</span></h2>{note}'
         f'<div class="toolbar" id="finding-filters">{boxes}<select id="code-filter" aria-label="code"><option value="">every code</option>{code_options}</select>'
@@ -271,7 +299,7 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
         position, key = min(positions)
         parts.append(rest[:position])
         parts.append(values[key])
-        rest = rest[position + len(key):]
+        rest = rest[position + len(key) :]
     return "".join(parts)
 
 

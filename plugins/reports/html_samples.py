@@ -66,9 +66,17 @@ def _number(value: Any) -> str:
 
 
 def _findings_cell(counts: Mapping[str, int], sample: str) -> str:
-    chips = "".join(f'<span class="n sev-{severity}">{counts[severity]}</span>' for severity in ("error", "warning", "info") if counts.get(severity))
+    chips = "".join(
+        f'<span class="n sev-{severity}">{counts[severity]}</span>'
+        for severity in ("error", "warning", "info")
+        if counts.get(severity)
+    )
     weight = counts.get("error", 0) * 1_000_000 + counts.get("warning", 0) * 1000 + counts.get("info", 0)
-    shown = f'<button type="button" class="to-findings" data-sample="{text(sample)}" title="show this sample\'s findings">{chips}</button>' if chips else '<span class="muted">–</span>'
+    shown = (
+        f'<button type="button" class="to-findings" data-sample="{text(sample)}" title="show this sample\'s findings">{chips}</button>'
+        if chips
+        else '<span class="muted">–</span>'
+    )
     return f'<td data-sort="{weight}">{shown}</td>'
 
 
@@ -99,7 +107,9 @@ def _row(sample: Mapping[str, Any], tree_link: str | None) -> str:
         _cell(text(facts.get("systeminfo.time_zone", "")), facts.get("systeminfo.time_zone", ""), "tz"),
         f"<td>{sparkline(activity, width=100) if isinstance(activity, Mapping) else ''}</td>",
     ]
-    return f'<tr class="sample-row" id="s-{text(ident)}">{"".join(cells)}</tr>' + _detail_row(sample, tree_link, len(cells))
+    return f'<tr class="sample-row" id="s-{text(ident)}">{"".join(cells)}</tr>' + _detail_row(
+        sample, tree_link, len(cells)
+    )
 
 
 def _detail_row(sample: Mapping[str, Any], tree_link: str | None, columns: int) -> str:
@@ -117,7 +127,9 @@ def _detail_row(sample: Mapping[str, Any], tree_link: str | None, columns: int) 
             )
     plain = [(key, value) for key, value in facts.items() if not isinstance(value, (dict, list))]
     rows = "".join(f"<dt>{text(key)}</dt><dd>{text(value)}</dd>" for key, value in plain)
-    link = f'<a class="tree" href="{text(tree_link)}" rel="noopener noreferrer">process tree page</a>' if tree_link else ""
+    link = (
+        f'<a class="tree" href="{text(tree_link)}" rel="noopener noreferrer">process tree page</a>' if tree_link else ""
+    )
     head = f'<p class="full-hash"><code>{text(ident)}</code> <button type="button" class="copy" data-copy="{text(ident)}">copy</button> {link}</p>'
     return (
         f'<tr class="detail" hidden><td colspan="{columns}"><div class="detail-body">{head}'
@@ -133,9 +145,21 @@ def _tree_link(sample: str, tree_pages: str | None, base: str) -> str | None:
 
 
 HEADERS = (
-    ("sample", "text"), ("labels", "text"), ("ext", "text"), ("PE", "num"), ("Verbose", "num"), ("report", "num"),
-    ("log size", "num"), ("records", "num"), ("minutes", "num"), ("processes", "num"), ("findings", "num"),
-    ("host", "text"), ("OS", "text"), ("time zone", "text"), ("activity", ""),
+    ("sample", "text"),
+    ("labels", "text"),
+    ("ext", "text"),
+    ("PE", "num"),
+    ("Verbose", "num"),
+    ("report", "num"),
+    ("log size", "num"),
+    ("records", "num"),
+    ("minutes", "num"),
+    ("processes", "num"),
+    ("findings", "num"),
+    ("host", "text"),
+    ("OS", "text"),
+    ("time zone", "text"),
+    ("activity", ""),
 )
 
 
@@ -144,10 +168,15 @@ def samples_section(report: Mapping[str, Any], tree_pages: str | None, base: str
     if not samples:
         return '<section id="samples"><h2>Samples</h2><p class="empty">No samples in this report.</p></section>'
     head = "".join(
-        f'<th><button type="button" class="sort" data-column="{index}" data-type="{kind}">{name}</button></th>' if kind else f"<th>{name}</th>"
+        f'<th><button type="button" class="sort" data-column="{index}" data-type="{kind}">{name}</button></th>'
+        if kind
+        else f"<th>{name}</th>"
         for index, (name, kind) in enumerate(HEADERS)
     )
-    bodies = "".join(f'<tbody class="sample" data-sample="{text(sample["id"])}">{_row(sample, _tree_link(str(sample["id"]), tree_pages, base))}</tbody>' for sample in samples)
+    bodies = "".join(
+        f'<tbody class="sample" data-sample="{text(sample["id"])}">{_row(sample, _tree_link(str(sample["id"]), tree_pages, base))}</tbody>'
+        for sample in samples
+    )
     kinds = legend([*["ps", "file", "reg", "net", "win", "session"], "other"])
     return (
         f'<section id="samples"><h2>Samples <span class="muted" id="sample-count">{len(samples)} of {len(samples)} shown</span></h2>'
@@ -185,7 +214,15 @@ def _duration_points(report: Mapping[str, Any]) -> list[DurationPoint]:
             minutes = facts.get(f"{key}.minutes")
             activity = facts.get(f"{key}.activity") or {}
             if isinstance(minutes, (int, float)):
-                points.append(DurationPoint(key, str(sample["id"]), float(minutes), activity.get("expected_minutes"), activity.get("tolerance_minutes")))
+                points.append(
+                    DurationPoint(
+                        key,
+                        str(sample["id"]),
+                        float(minutes),
+                        activity.get("expected_minutes"),
+                        activity.get("tolerance_minutes"),
+                    )
+                )
     return points
 
 
@@ -196,14 +233,21 @@ def pictures_section(report: Mapping[str, Any]) -> str:
         return '<section id="pictures"><h2>Pictures</h2><p class="empty">No log activity in this report (level structure or fast?).</p></section>'
     parts = ['<section id="pictures"><h2>Pictures</h2>']
     if subsets:
-        parts.append(f'<figure><figcaption>Event kinds per subset</figcaption>{kinds_per_subset(subsets, width=640)}{legend(["ps", "file", "reg", "net", "win", "session", "other"])}</figure>')
+        parts.append(
+            f"<figure><figcaption>Event kinds per subset</figcaption>{kinds_per_subset(subsets, width=640)}{legend(['ps', 'file', 'reg', 'net', 'win', 'session', 'other'])}</figure>"
+        )
     if points:
         outliers = [point for point in points if point.outlier]
         if outliers:
-            items = "".join(f'<li><a href="#s-{text(point.sample)}">{text(short(point.sample))}</a> {text(point.subset)}: {point.minutes:g} min</li>' for point in outliers)
+            items = "".join(
+                f'<li><a href="#s-{text(point.sample)}">{text(short(point.sample))}</a> {text(point.subset)}: {point.minutes:g} min</li>'
+                for point in outliers
+            )
             note = f'<div class="outliers"><b>{len(outliers)} outside the tolerance</b><ul class="plain">{items}</ul></div>'
         else:
             note = '<p class="muted">Every log spans the expected time.</p>'
-        parts.append(f"<figure><figcaption>Log durations against the expected span (shaded: the profile's tolerance)</figcaption>{durations_chart(points, width=640)}{note}</figure>")
+        parts.append(
+            f"<figure><figcaption>Log durations against the expected span (shaded: the profile's tolerance)</figcaption>{durations_chart(points, width=640)}{note}</figure>"
+        )
     parts.append("</section>")
     return "".join(parts)

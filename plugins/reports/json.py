@@ -12,7 +12,9 @@ from mk2ds.core.terminal import escape_surrogates
 
 
 def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
-    return escape_surrogates(json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False)) + "\n"  # undecodable names
+    return (
+        escape_surrogates(json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False)) + "\n"
+    )  # undecodable names
 
 
 @hookimpl

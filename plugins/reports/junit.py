@@ -33,7 +33,9 @@ CASE_MODES = ("samples", "findings")
 
 
 def _describe(finding: Mapping[str, Any]) -> str:
-    return xml_text(f"[{finding['severity']}] {finding['code']} {_where(finding)}: {finding['message']}")  # XML 1.0 safe
+    return xml_text(
+        f"[{finding['severity']}] {finding['code']} {_where(finding)}: {finding['message']}"
+    )  # XML 1.0 safe
 
 
 def _where(finding: Mapping[str, Any]) -> str:
@@ -74,11 +76,15 @@ def _sample_cases(suite: ElementTree.Element, report: Mapping[str, Any], fail_ra
         crashed = [finding for finding in findings if finding["code"] == "plugin-error"]
         if crashed:
             errors += 1
-            element = ElementTree.SubElement(case, "error", message=f"{len(crashed)} plugin error(s)", type="plugin-error")
+            element = ElementTree.SubElement(
+                case, "error", message=f"{len(crashed)} plugin error(s)", type="plugin-error"
+            )
             element.text = "\n".join(_describe(finding) for finding in crashed)
         elif failing:
             failures += 1
-            element = ElementTree.SubElement(case, "failure", message=f"{len(failing)} finding(s)", type=xml_text(failing[0]["code"]))
+            element = ElementTree.SubElement(
+                case, "failure", message=f"{len(failing)} finding(s)", type=xml_text(failing[0]["code"])
+            )
             element.text = "\n".join(_describe(finding) for finding in failing)
         others = [finding for finding in findings if finding not in failing and finding not in crashed]
         if others:
@@ -106,10 +112,14 @@ def _finding_cases(suite: ElementTree.Element, report: Mapping[str, Any], fail_r
             case = ElementTree.SubElement(suite, "testcase", attributes)
             if finding["code"] == "plugin-error":
                 errors += 1
-                ElementTree.SubElement(case, "error", message=xml_text(finding["message"]), type=finding["code"]).text = _describe(finding)
+                ElementTree.SubElement(
+                    case, "error", message=xml_text(finding["message"]), type=finding["code"]
+                ).text = _describe(finding)
             elif RANK[finding["severity"]] >= fail_rank:
                 failures += 1
-                ElementTree.SubElement(case, "failure", message=xml_text(finding["message"]), type=finding["code"]).text = _describe(finding)
+                ElementTree.SubElement(
+                    case, "failure", message=xml_text(finding["message"]), type=finding["code"]
+                ).text = _describe(finding)
             else:
                 ElementTree.SubElement(case, "system-out").text = _describe(finding)
     return tests, failures, errors
@@ -122,7 +132,13 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
     target = report.get("target", {})
     suite_name = f"mk2ds {report['command']} {target.get('location', '')}".strip()
     suites = ElementTree.Element("testsuites", name="mk2ds")
-    suite = ElementTree.SubElement(suites, "testsuite", name=xml_text(suite_name), timestamp=_timestamp(report), hostname=socket.gethostname() or "localhost")
+    suite = ElementTree.SubElement(
+        suites,
+        "testsuite",
+        name=xml_text(suite_name),
+        timestamp=_timestamp(report),
+        hostname=socket.gethostname() or "localhost",
+    )
     mode = getattr(options, "junit_cases", None) or "samples"
     build = _finding_cases if mode == "findings" else _sample_cases
     tests, failures, errors = build(suite, report, fail_rank)
@@ -147,4 +163,13 @@ def mk2ds_register_outputs() -> list[OutputFormat]:
             "help": "junit: one test case per sample (default), or per finding (file and line attributes; each failing finding a failure)",
         },
     )
-    return [OutputFormat("junit", "report", ".xml", "JUnit XML: one test case per sample or per finding, for CI dashboards", render, options=(cases,))]
+    return [
+        OutputFormat(
+            "junit",
+            "report",
+            ".xml",
+            "JUnit XML: one test case per sample or per finding, for CI dashboards",
+            render,
+            options=(cases,),
+        )
+    ]

@@ -133,7 +133,7 @@ def _kept(findings: list[Mapping[str, Any]], limit: int) -> tuple[list[Mapping[s
 
 def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
     all_findings = list(report.get("findings", []))
-    prints = dict(zip(map(id, all_findings), _fingerprints(all_findings)))
+    prints = dict(zip(map(id, all_findings), _fingerprints(all_findings), strict=True))
     findings, dropped = _kept(all_findings, MAX_RESULTS)
     rule_ids = sorted({finding["code"] for finding in findings} | ({TRUNCATED} if dropped else set()))
     rule_index = {code: index for index, code in enumerate(rule_ids)}
@@ -171,9 +171,15 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
                         "rules": [_rule(code, codes.get(code), by_code.get(code, [])) for code in rule_ids],
                     }
                 },
-                "originalUriBaseIds": {"DATASET": {"description": {"text": str(report.get("target", {}).get("location", ""))}}},
+                "originalUriBaseIds": {
+                    "DATASET": {"description": {"text": str(report.get("target", {}).get("location", ""))}}
+                },
                 "results": results,
-                "properties": {"summary": report.get("summary", {}), "valid": report.get("valid"), "results_left_out": dropped},
+                "properties": {
+                    "summary": report.get("summary", {}),
+                    "valid": report.get("valid"),
+                    "results_left_out": dropped,
+                },
             }
         ],
     }

@@ -61,7 +61,10 @@ def _verdict(report: Mapping[str, Any], enabled: bool) -> str:
     if report.get("exit_code") == 3:
         verdict = "INTERNAL ERROR"
     verdict_colour = "green" if verdict == "OK" else "red"
-    return colour(verdict, verdict_colour, enabled) + f": {summary['error']} errors, {summary['warning']} warnings, {summary['info']} info"
+    return (
+        colour(verdict, verdict_colour, enabled)
+        + f": {summary['error']} errors, {summary['warning']} warnings, {summary['info']} info"
+    )
 
 
 def _header(report: Mapping[str, Any], enabled: bool) -> list[str]:
@@ -81,7 +84,9 @@ def _header(report: Mapping[str, Any], enabled: bool) -> list[str]:
     if scale:
         lines.append("  " + ", ".join(scale))
     for skipped in report.get("checks", {}).get("not_run", []):
-        lines.append(colour(f"  not run: {escape_text(skipped['name'])}: {escape_text(skipped['reason'])}", "dim", enabled))
+        lines.append(
+            colour(f"  not run: {escape_text(skipped['name'])}: {escape_text(skipped['reason'])}", "dim", enabled)
+        )
     return lines
 
 
@@ -107,14 +112,20 @@ def _pattern_lines(report: Mapping[str, Any], enabled: bool) -> list[str]:
         reach = f"{pattern['count']} findings"
         if pattern["samples"]:
             reach += f" on {pattern['samples']} of {pattern['sample_total']} samples"
-        lines.append(f"  {_severity_label(pattern['severity'], enabled)} {escape_text(pattern['code']):28} {reach}: {escape_text(pattern['message'])}")
+        lines.append(
+            f"  {_severity_label(pattern['severity'], enabled)} {escape_text(pattern['code']):28} {reach}: {escape_text(pattern['message'])}"
+        )
         examples = [_location(example) for example in pattern["examples"][:PATTERN_EXAMPLES]]
         more = pattern["count"] - len(examples)
-        lines.append(colour(f"          e.g. {', '.join(examples)}" + (f" and {more} more" if more > 0 else ""), "dim", enabled))
+        lines.append(
+            colour(f"          e.g. {', '.join(examples)}" + (f" and {more} more" if more > 0 else ""), "dim", enabled)
+        )
     return lines
 
 
-def _listed_findings(report: Mapping[str, Any], options: argparse.Namespace) -> tuple[list[Mapping[str, Any]], int, int]:
+def _listed_findings(
+    report: Mapping[str, Any], options: argparse.Namespace
+) -> tuple[list[Mapping[str, Any]], int, int]:
     """The findings to list one by one, and how many info and pattern findings were left out."""
     findings = list(report.get("findings", []))
     if getattr(options, "show_all", False):
@@ -139,7 +150,9 @@ def _finding_lines(findings: list[Mapping[str, Any]], enabled: bool) -> list[str
         lines.append(colour(f"[{escape_text(subject)}]" if subject else "[dataset]", "bold", enabled))
         for finding in groups[subject]:
             label = _severity_label(finding["severity"], enabled)
-            lines.append(f"  {label} {escape_text(finding['code']):28} {_location(finding)}: {escape_text(finding['message'])}")
+            lines.append(
+                f"  {label} {escape_text(finding['code']):28} {_location(finding)}: {escape_text(finding['message'])}"
+            )
     return lines
 
 
@@ -156,17 +169,27 @@ def _sample_lines(report: Mapping[str, Any], options: argparse.Namespace, listed
     for sample in shown:
         counts = sample["findings"]
         mark = colour("✗", "red", enabled) if counts["error"] else colour("✓", "green", enabled)
-        lines.append(f"{mark} {pad(escape_text(sample['id']), 66)} {counts['error']:>6} {counts['warning']:>8} {counts['info']:>5}")
+        lines.append(
+            f"{mark} {pad(escape_text(sample['id']), 66)} {counts['error']:>6} {counts['warning']:>8} {counts['info']:>5}"
+        )
         if with_facts:
             facts_shown = [
-                f"{escape_text(key)}={escape_text(value)}" for key, value in sample.get("facts", {}).items() if not isinstance(value, (dict, list))
+                f"{escape_text(key)}={escape_text(value)}"
+                for key, value in sample.get("facts", {}).items()
+                if not isinstance(value, (dict, list))
             ]
             for wrapped in _wrap(facts_shown, WRAP_WIDTH - 4):
                 lines.append(colour(f"    {wrapped}", "dim", enabled))
     quiet = len(samples) - len(shown)
     if quiet and not with_facts:
         beyond = " beyond the patterns" if report.get("patterns") else ""
-        lines.append(colour(f"  {quiet} of {len(samples)} samples without errors or warnings{beyond} (--facts lists every sample with its facts)", "dim", enabled))
+        lines.append(
+            colour(
+                f"  {quiet} of {len(samples)} samples without errors or warnings{beyond} (--facts lists every sample with its facts)",
+                "dim",
+                enabled,
+            )
+        )
     return lines
 
 
@@ -179,7 +202,9 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
     findings, hidden, summarized = _listed_findings(report, options)
     lines.extend(_pattern_lines(report, enabled))
     lines.extend(_finding_lines(findings, enabled))
-    listed = {str(finding["subject"]) for finding in findings if finding.get("subject") and finding["severity"] != "info"}
+    listed = {
+        str(finding["subject"]) for finding in findings if finding.get("subject") and finding["severity"] != "info"
+    }
     lines.extend(_sample_lines(report, options, listed, enabled))
     lines.append("")
     left_out = []
@@ -188,7 +213,11 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
     if hidden:
         left_out.append(f"{hidden} info findings not listed")
     if left_out:
-        lines.append(colour(f"({'; '.join(left_out)}: --show-all lists every finding, --format json has everything)", "dim", enabled))
+        lines.append(
+            colour(
+                f"({'; '.join(left_out)}: --show-all lists every finding, --format json has everything)", "dim", enabled
+            )
+        )
     lines.append(_verdict(report, enabled))
     return "\n".join(lines) + "\n"
 
@@ -203,10 +232,22 @@ def mk2ds_register_outputs() -> list[OutputFormat]:
             "verdict, patterns and findings first; samples with problems (every sample and its facts with --facts)",
             render,
             options=(
-                (("--color",), {"choices": ["auto", "always", "never"], "default": "auto", "help": "colour in text output"}),
+                (
+                    ("--color",),
+                    {"choices": ["auto", "always", "never"], "default": "auto", "help": "colour in text output"},
+                ),
                 (("--show-info",), {"action": "store_true", "help": "text output: also list info findings"}),
-                (("--show-all",), {"action": "store_true", "help": "text output: list every finding, also those shown as patterns"}),
-                (("--facts",), {"action": "store_true", "help": "text output: list every sample with its facts (log sizes, records, Sysinfo, ...)"}),
+                (
+                    ("--show-all",),
+                    {"action": "store_true", "help": "text output: list every finding, also those shown as patterns"},
+                ),
+                (
+                    ("--facts",),
+                    {
+                        "action": "store_true",
+                        "help": "text output: list every sample with its facts (log sizes, records, Sysinfo, ...)",
+                    },
+                ),
             ),
         )
     ]

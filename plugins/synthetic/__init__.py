@@ -58,16 +58,96 @@ DEFAULT_EVENTS = 300
 #: The default lineup: family (= generator scenario), extension, host, header form, Verbose?, report?,
 #: Sysinfo blocked?, AV label, reference URL. Labels and URLs are illustrative.
 LINEUP: list[tuple[str, str, str, str, bool, bool, bool, str, str]] = [
-    ("wannacry", "exe", "PC1", "offset", True, True, False, "Ransom:Win32/WannaCrypt.A!rsm (illustrative)", "https://www.example.jp/analysis/wannacry"),
-    ("olympic", "exe", "PC4", "plain", False, True, True, "Trojan:Win32/OlympicDestroyer.A (illustrative)", "https://www.example.jp/analysis/olympic-destroyer"),
-    ("script", "js", "PC2", "offset", True, False, False, "TrojanDownloader:JS/Nemucod (illustrative)", "https://www.example.jp/analysis/js-downloader"),
-    ("dropper", "exe", "PC3", "mixed", False, False, False, "Trojan:Win32/Dropper.gen (illustrative)", "https://www.example.jp/analysis/dropper"),
-    ("petya", "dll", "PC1", "offset", False, False, False, "Ransom:Win32/Petya.P (illustrative)", "https://www.example.jp/analysis/notpetya"),
-    ("stonedrill", "exe", "PC2", "offset", False, False, False, "Trojan:Win32/StoneDrill.A (illustrative)", "https://www.example.jp/analysis/stonedrill"),
+    (
+        "wannacry",
+        "exe",
+        "PC1",
+        "offset",
+        True,
+        True,
+        False,
+        "Ransom:Win32/WannaCrypt.A!rsm (illustrative)",
+        "https://www.example.jp/analysis/wannacry",
+    ),
+    (
+        "olympic",
+        "exe",
+        "PC4",
+        "plain",
+        False,
+        True,
+        True,
+        "Trojan:Win32/OlympicDestroyer.A (illustrative)",
+        "https://www.example.jp/analysis/olympic-destroyer",
+    ),
+    (
+        "script",
+        "js",
+        "PC2",
+        "offset",
+        True,
+        False,
+        False,
+        "TrojanDownloader:JS/Nemucod (illustrative)",
+        "https://www.example.jp/analysis/js-downloader",
+    ),
+    (
+        "dropper",
+        "exe",
+        "PC3",
+        "mixed",
+        False,
+        False,
+        False,
+        "Trojan:Win32/Dropper.gen (illustrative)",
+        "https://www.example.jp/analysis/dropper",
+    ),
+    (
+        "petya",
+        "dll",
+        "PC1",
+        "offset",
+        False,
+        False,
+        False,
+        "Ransom:Win32/Petya.P (illustrative)",
+        "https://www.example.jp/analysis/notpetya",
+    ),
+    (
+        "stonedrill",
+        "exe",
+        "PC2",
+        "offset",
+        False,
+        False,
+        False,
+        "Trojan:Win32/StoneDrill.A (illustrative)",
+        "https://www.example.jp/analysis/stonedrill",
+    ),
 ]
 EXTRA_LINEUP = [
-    ("dropper", "exe", "PC3", "offset", False, False, False, "Trojan:Win32/Dropper.gen (illustrative)", "https://www.example.jp/analysis/dropper"),
-    ("script", "vbs", "PC2", "offset", False, False, False, "TrojanDownloader:VBS/Agent (illustrative)", "https://www.example.jp/analysis/vbs-downloader"),
+    (
+        "dropper",
+        "exe",
+        "PC3",
+        "offset",
+        False,
+        False,
+        False,
+        "Trojan:Win32/Dropper.gen (illustrative)",
+        "https://www.example.jp/analysis/dropper",
+    ),
+    (
+        "script",
+        "vbs",
+        "PC2",
+        "offset",
+        False,
+        False,
+        False,
+        "TrojanDownloader:VBS/Agent (illustrative)",
+        "https://www.example.jp/analysis/vbs-downloader",
+    ),
 ]
 REPORT_NOTES = {
     "wannacry": ["検体自身が mssecsvc2.0 サービスとして登録され、services.exe から起動されて 445/tcp に接続しています。",
@@ -124,7 +204,9 @@ class SampleDistribution:
 def plan_samples(count: int, seed: int) -> list[SampleSpec]:
     """The samples of a distribution: the default lineup first, then droppers and VBScript samples."""
     if count < MINIMUM_SAMPLES:
-        raise ValueError(f"a sample distribution needs at least {MINIMUM_SAMPLES} samples (WannaCry-like, Olympic-Destroyer-like, script); not {count}")
+        raise ValueError(
+            f"a sample distribution needs at least {MINIMUM_SAMPLES} samples (WannaCry-like, Olympic-Destroyer-like, script); not {count}"
+        )
     specs = []
     for index in range(count):
         family, extension, host, header, verbose, report, blocked, label, url = (
@@ -132,9 +214,17 @@ def plan_samples(count: int, seed: int) -> list[SampleSpec]:
         )
         number = index + 1
         note = f"seed {seed}, sample {number}"
-        data = pe_sample(family, note, dll=extension == "dll", timestamp=0x58F00000 + number * 86400) if extension in ("exe", "dll") else script_sample(extension, note)
-        start = datetime(2018, 2, 1, 10, 0, tzinfo=JST) + timedelta(days=(number * 3) % 54, hours=(seed + number) % 8, minutes=(seed * 7 + number * 13) % 60)
-        specs.append(SampleSpec(number, family, extension, host, header, verbose, report, blocked, label, url, start, data))
+        data = (
+            pe_sample(family, note, dll=extension == "dll", timestamp=0x58F00000 + number * 86400)
+            if extension in ("exe", "dll")
+            else script_sample(extension, note)
+        )
+        start = datetime(2018, 2, 1, 10, 0, tzinfo=JST) + timedelta(
+            days=(number * 3) % 54, hours=(seed + number) % 8, minutes=(seed * 7 + number * 13) % 60
+        )
+        specs.append(
+            SampleSpec(number, family, extension, host, header, verbose, report, blocked, label, url, start, data)
+        )
     return specs
 
 
@@ -194,19 +284,45 @@ def write_sample(
     return SampleDistribution(target, specs, dict(sorted(writer.files.items())))
 
 
-def _write_all(writer: _Writer, specs: list[SampleSpec], seed: int, events: int, progress: Callable[[str], None]) -> None:
+def _write_all(
+    writer: _Writer, specs: list[SampleSpec], seed: int, events: int, progress: Callable[[str], None]
+) -> None:
     for spec in specs:
         sha = spec.sha256
-        run = {"host": spec.host, "scenario": spec.family, "sample_sha256": sha, "sample_path": spec.path_on_host, "sample_size": len(spec.data)}
+        run = {
+            "host": spec.host,
+            "scenario": spec.family,
+            "sample_sha256": sha,
+            "sample_path": spec.path_on_host,
+            "sample_size": len(spec.data),
+        }
         truth = ScenarioTruth() if spec.report else None
         name = f"MK2Log/30m/{sha}.log"
         progress(name)
-        writer.log(name, seed=seed * 1000 + spec.number, start=spec.start, events=events, header=spec.header, truth=truth, **run)
+        writer.log(
+            name,
+            seed=seed * 1000 + spec.number,
+            start=spec.start,
+            events=events,
+            header=spec.header,
+            truth=truth,
+            **run,
+        )
         if spec.verbose:
             progress(f"MK2Log/Verbose/{sha}.log")
-            writer.log(f"MK2Log/Verbose/{sha}.log", seed=seed * 1000 + 500 + spec.number, start=spec.start + timedelta(days=1), events=events * 3 // 2, header=spec.header, level="verbose", **run)
+            writer.log(
+                f"MK2Log/Verbose/{sha}.log",
+                seed=seed * 1000 + 500 + spec.number,
+                start=spec.start + timedelta(days=1),
+                events=events * 3 // 2,
+                header=spec.header,
+                level="verbose",
+                **run,
+            )
         if truth is not None:
-            writer.write(f"Reports/{sha}.txt", analysis_report(truth, name, spec.family, REPORT_NOTES.get(spec.family, ())))
+            writer.write(
+                f"Reports/{sha}.txt", analysis_report(truth, name, spec.family, REPORT_NOTES.get(spec.family, ()))
+            )
         writer.write(f"impfuzzy/{sha}.txt", impfuzzy_text(spec.data) if spec.is_pe else b"")
         writer.write(f"PEfile/{sha}.txt", pefile_text(spec.data) if spec.is_pe else b"")
         host = Host.create(spec.host)
@@ -214,13 +330,36 @@ def _write_all(writer: _Writer, specs: list[SampleSpec], seed: int, events: int,
         writer.write(f"Sysinfo/{sha}/systeminfo.txt", b"" if blocked else systeminfo_text(host, spec.start))
         offsets = [((spec.number * 37 + index * 11) % 40 - 20) / 10 for index in range(5)]
         writer.write(f"Sysinfo/{sha}/w32tm.txt", b"" if blocked else w32tm_text(host, spec.start, offsets))
-        writer.write(f"samples/{sha}.zip", encrypted_zip([(f"{sha}.{spec.extension}", spec.data)], salt_seed=f"{seed}:{sha}".encode()))
+        writer.write(
+            f"samples/{sha}.zip",
+            encrypted_zip([(f"{sha}.{spec.extension}", spec.data)], salt_seed=f"{seed}:{sha}".encode()),
+        )
 
     progress("MK2Log/Normal/PC1.log")
-    writer.log("MK2Log/Normal/PC1.log", seed=seed * 1000 + 900, host="PC1", scenario="benign", start=datetime(2018, 2, 28, 9, 0, tzinfo=JST), events=events, boot=True)
+    writer.log(
+        "MK2Log/Normal/PC1.log",
+        seed=seed * 1000 + 900,
+        host="PC1",
+        scenario="benign",
+        start=datetime(2018, 2, 28, 9, 0, tzinfo=JST),
+        events=events,
+        boot=True,
+    )
     _special_runs(writer, specs, seed, events, progress)
 
-    rows = [[spec.number, spec.sha256, spec.md5, spec.extension, spec.label, spec.url, "○" if spec.verbose else None, "○" if spec.report else None] for spec in specs]
+    rows = [
+        [
+            spec.number,
+            spec.sha256,
+            spec.md5,
+            spec.extension,
+            spec.label,
+            spec.url,
+            "○" if spec.verbose else None,
+            "○" if spec.report else None,
+        ]
+        for spec in specs
+    ]
     writer.write("List.xlsx", list_xlsx(rows, "Soliton Dataset 2018 形式 マルウェア一覧 (mk2ds サンプル、合成データ)"))
     writer.write("README.txt", readme(seed, len(specs)))
     writer.write("ENV.txt", environment())
@@ -230,12 +369,21 @@ def _write_all(writer: _Writer, specs: list[SampleSpec], seed: int, events: int,
     writer.write("SHA256SUMS", format_sums(sums))
 
 
-def _special_runs(writer: _Writer, specs: list[SampleSpec], seed: int, events: int, progress: Callable[[str], None]) -> None:
+def _special_runs(
+    writer: _Writer, specs: list[SampleSpec], seed: int, events: int, progress: Callable[[str], None]
+) -> None:
     """The multi-host runs: the malicious host (PC1) and the host it moves to (PC2), same clock."""
     by_family = {spec.family: spec for spec in reversed(specs)}
     runs = [  # folder, family, start, minutes, header, payload on the receiving host (None: single host)
         ("WannaCry", "wannacry", datetime(2018, 3, 1, 19, 50, tzinfo=JST), 30, "offset", "C:\\Windows\\mssecsvc.exe"),
-        ("OlympicDestroyer", "olympic", datetime(2018, 3, 27, 19, 40, tzinfo=JST), 120, "plain", "C:\\Windows\\_bbh.exe"),
+        (
+            "OlympicDestroyer",
+            "olympic",
+            datetime(2018, 3, 27, 19, 40, tzinfo=JST),
+            120,
+            "plain",
+            "C:\\Windows\\_bbh.exe",
+        ),
         ("Petya", "petya", datetime(2018, 3, 8, 14, 0, tzinfo=JST), 30, "offset", "C:\\Windows\\perfc.dat"),
         ("StoneDrill", "stonedrill", datetime(2018, 3, 12, 11, 0, tzinfo=JST), 30, "offset", None),
     ]
@@ -243,12 +391,33 @@ def _special_runs(writer: _Writer, specs: list[SampleSpec], seed: int, events: i
         spec = by_family.get(family)
         sha = spec.sha256 if spec else hashlib.sha256(f"mk2ds-special:{seed}:{family}".encode()).hexdigest()
         extension = spec.extension if spec else ("dll" if family == "petya" else "exe")
-        common = {"start": start, "minutes": minutes, "header": header, "events": events * minutes // 30, "sample_sha256": sha}
+        common = {
+            "start": start,
+            "minutes": minutes,
+            "header": header,
+            "events": events * minutes // 30,
+            "sample_sha256": sha,
+        }
         progress(f"MK2Log/{folder}/PC1.log")
-        writer.log(f"MK2Log/{folder}/PC1.log", seed=seed * 1000 + 950 + number, host="PC1", scenario=family, sample_path=f"D:\\{sha}.{extension}", **common)
+        writer.log(
+            f"MK2Log/{folder}/PC1.log",
+            seed=seed * 1000 + 950 + number,
+            host="PC1",
+            scenario=family,
+            sample_path=f"D:\\{sha}.{extension}",
+            **common,
+        )
         if payload:
             progress(f"MK2Log/{folder}/PC2.log")
-            writer.log(f"MK2Log/{folder}/PC2.log", seed=seed * 1000 + 970 + number, host="PC2", scenario="lateral", peer="PC1", sample_path=payload, **common)
+            writer.log(
+                f"MK2Log/{folder}/PC2.log",
+                seed=seed * 1000 + 970 + number,
+                host="PC2",
+                scenario="lateral",
+                peer="PC1",
+                sample_path=payload,
+                **common,
+            )
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -260,11 +429,21 @@ def _special_runs(writer: _Writer, specs: list[SampleSpec], seed: int, events: i
 def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) -> None:
     from mk2ds.core import registry
 
-    sample = subparsers.add_parser("sample", help="write the built-in sample distribution (Soliton-2018 layout, synthetic) into DIR")
+    sample = subparsers.add_parser(
+        "sample", help="write the built-in sample distribution (Soliton-2018 layout, synthetic) into DIR"
+    )
     sample.add_argument("directory", metavar="DIR", help="a new or empty folder")
-    sample.add_argument("--samples", type=int, default=6, metavar="N", help=f"number of samples (at least {MINIMUM_SAMPLES}; default 6)")
+    sample.add_argument(
+        "--samples", type=int, default=6, metavar="N", help=f"number of samples (at least {MINIMUM_SAMPLES}; default 6)"
+    )
     sample.add_argument("--seed", type=int, default=0, help="seed: same seed, same bytes (default 0)")
-    sample.add_argument("--events", type=int, default=DEFAULT_EVENTS, metavar="N", help=f"about N lines per 30-minute log (default {DEFAULT_EVENTS})")
+    sample.add_argument(
+        "--events",
+        type=int,
+        default=DEFAULT_EVENTS,
+        metavar="N",
+        help=f"about N lines per 30-minute log (default {DEFAULT_EVENTS})",
+    )
     sample.set_defaults(handler=_cmd_sample)
 
     demo = subparsers.add_parser(
@@ -310,7 +489,10 @@ def _cmd_demo(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         write_sample(root, seed=args.seed)
         if getattr(args, "samples", None) is None:
             args.samples = str(root / "samples")  # the PE plugin's --samples: recompute impfuzzy/PEfile
-        print(f"mk2ds demo: wrote a sample distribution to {root}; verifying it as `mk2ds verify {root} --samples {args.samples}`", file=sys.stderr)
+        print(
+            f"mk2ds demo: wrote a sample distribution to {root}; verifying it as `mk2ds verify {root} --samples {args.samples}`",
+            file=sys.stderr,
+        )
         report = verify(
             str(root),
             pm,

@@ -44,35 +44,116 @@ LIST_COLUMNS = ("No.", "SHA256", "MD5", "拡張子", "ウイルス対策ベン�
 #: Typical imports per family (names as the DLLs export them; ints are ordinals).
 IMPORTS: dict[str, list[tuple[str, list[str | int]]]] = {
     "wannacry": [
-        ("KERNEL32.dll", ["GetModuleFileNameA", "CreateFileA", "ReadFile", "WriteFile", "CloseHandle", "CreateProcessA", "GetFileAttributesW", "MoveFileExW", "Sleep"]),
-        ("ADVAPI32.dll", ["OpenSCManagerA", "CreateServiceA", "StartServiceA", "StartServiceCtrlDispatcherA", "CryptAcquireContextA", "CryptGenRandom"]),
+        (
+            "KERNEL32.dll",
+            [
+                "GetModuleFileNameA",
+                "CreateFileA",
+                "ReadFile",
+                "WriteFile",
+                "CloseHandle",
+                "CreateProcessA",
+                "GetFileAttributesW",
+                "MoveFileExW",
+                "Sleep",
+            ],
+        ),
+        (
+            "ADVAPI32.dll",
+            [
+                "OpenSCManagerA",
+                "CreateServiceA",
+                "StartServiceA",
+                "StartServiceCtrlDispatcherA",
+                "CryptAcquireContextA",
+                "CryptGenRandom",
+            ],
+        ),
         ("WS2_32.dll", [115, 23, 4, 16, 19, 3, 9, 11]),
         ("iphlpapi.dll", ["GetAdaptersInfo", "GetPerAdapterInfo"]),
         ("MSVCRT.dll", ["sprintf", "strncpy", "rand", "srand", "malloc", "free"]),
     ],
     "olympic": [
-        ("KERNEL32.dll", ["CreateProcessW", "CreateNamedPipeW", "ConnectNamedPipe", "WriteFile", "ReadFile", "GetTempPathW", "DeleteFileW"]),
-        ("ADVAPI32.dll", ["OpenSCManagerW", "OpenServiceW", "ChangeServiceConfigW", "EnumServicesStatusW", "CreateProcessWithLogonW"]),
+        (
+            "KERNEL32.dll",
+            [
+                "CreateProcessW",
+                "CreateNamedPipeW",
+                "ConnectNamedPipe",
+                "WriteFile",
+                "ReadFile",
+                "GetTempPathW",
+                "DeleteFileW",
+            ],
+        ),
+        (
+            "ADVAPI32.dll",
+            [
+                "OpenSCManagerW",
+                "OpenServiceW",
+                "ChangeServiceConfigW",
+                "EnumServicesStatusW",
+                "CreateProcessWithLogonW",
+            ],
+        ),
         ("NETAPI32.dll", ["NetShareEnum", "NetApiBufferFree"]),
         ("MPR.dll", ["WNetAddConnection2W", "WNetCancelConnection2W"]),
         ("SHELL32.dll", ["ShellExecuteW"]),
     ],
     "dropper": [
-        ("KERNEL32.dll", ["CreateFileA", "WriteFile", "CloseHandle", "CreateProcessA", "VirtualAllocEx", "WriteProcessMemory", "CreateRemoteThread", "OpenProcess"]),
+        (
+            "KERNEL32.dll",
+            [
+                "CreateFileA",
+                "WriteFile",
+                "CloseHandle",
+                "CreateProcessA",
+                "VirtualAllocEx",
+                "WriteProcessMemory",
+                "CreateRemoteThread",
+                "OpenProcess",
+            ],
+        ),
         ("ADVAPI32.dll", ["RegOpenKeyExA", "RegSetValueExA", "RegCloseKey"]),
-        ("WININET.dll", ["InternetOpenA", "InternetConnectA", "HttpOpenRequestA", "HttpSendRequestA", "InternetReadFile"]),
+        (
+            "WININET.dll",
+            ["InternetOpenA", "InternetConnectA", "HttpOpenRequestA", "HttpSendRequestA", "InternetReadFile"],
+        ),
         ("USER32.dll", ["GetForegroundWindow", "GetWindowTextW"]),
     ],
     "petya": [
-        ("KERNEL32.dll", ["CreateFileW", "DeviceIoControl", "WriteFile", "GetTempPathW", "CreateProcessW", "ExitProcess"]),
-        ("ADVAPI32.dll", ["CryptAcquireContextW", "CryptGenKey", "CryptEncrypt", "AdjustTokenPrivileges", "InitiateSystemShutdownExW"]),
+        (
+            "KERNEL32.dll",
+            ["CreateFileW", "DeviceIoControl", "WriteFile", "GetTempPathW", "CreateProcessW", "ExitProcess"],
+        ),
+        (
+            "ADVAPI32.dll",
+            [
+                "CryptAcquireContextW",
+                "CryptGenKey",
+                "CryptEncrypt",
+                "AdjustTokenPrivileges",
+                "InitiateSystemShutdownExW",
+            ],
+        ),
         ("NETAPI32.dll", ["NetServerEnum", "NetServerGetInfo", "NetApiBufferFree"]),
         ("IPHLPAPI.DLL", ["GetExtendedTcpTable", "GetIpNetTable"]),
         ("WS2_32.dll", [3, 4, 16, 19, 23, 115]),
         ("CRYPT32.dll", ["CryptStringToBinaryW", "CryptBinaryToStringW"]),
     ],
     "stonedrill": [
-        ("KERNEL32.dll", ["CreateProcessA", "VirtualAllocEx", "WriteProcessMemory", "ResumeThread", "FindFirstFileW", "FindNextFileW", "DeleteFileW"]),
+        (
+            "KERNEL32.dll",
+            [
+                "CreateProcessA",
+                "VirtualAllocEx",
+                "WriteProcessMemory",
+                "ResumeThread",
+                "FindFirstFileW",
+                "FindNextFileW",
+                "DeleteFileW",
+            ],
+        ),
         ("ADVAPI32.dll", ["RegOpenKeyExW", "RegQueryValueExW"]),
         ("USER32.dll", ["wsprintfW"]),
         ("SHLWAPI.dll", ["PathFindExtensionW"]),
@@ -84,7 +165,13 @@ def pe_sample(family: str, note: str, *, dll: bool = False, timestamp: int = 0x5
     """A harmless PE file with the family's typical imports; ``note`` (kept in ``.rdata2``) makes it unique."""
     text = f"mk2ds harmless sample ({family}-like imports, no code): {note}".encode("ascii")
     machine: Literal["i386", "amd64"] = "i386" if family in ("wannacry", "olympic") else "amd64"
-    return build_pe(machine=machine, imports=IMPORTS[family], dll=dll, timestamp=timestamp, sections=[Section(".rdata2", text, SECTION_READONLY)])
+    return build_pe(
+        machine=machine,
+        imports=IMPORTS[family],
+        dll=dll,
+        timestamp=timestamp,
+        sections=[Section(".rdata2", text, SECTION_READONLY)],
+    )
 
 
 def script_sample(extension: str, note: str) -> bytes:
@@ -116,7 +203,13 @@ def pefile_text(data: bytes) -> bytes:
 class _FixedTimeZipFile(zipfile.ZipFile):
     """A ZipFile whose entries named by string get a fixed time (openpyxl writes through ``writestr``)."""
 
-    def writestr(self, zinfo_or_arcname: str | zipfile.ZipInfo, data: Any, compress_type: int | None = None, compresslevel: int | None = None) -> None:
+    def writestr(
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: Any,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
         if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
             info = zipfile.ZipInfo(zinfo_or_arcname, date_time=FIXED_ZIP_TIME)
             info.compress_type = self.compression
@@ -124,7 +217,9 @@ class _FixedTimeZipFile(zipfile.ZipFile):
             zinfo_or_arcname = info
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
-    def write(self, filename: Any, arcname: Any = None, compress_type: int | None = None, compresslevel: int | None = None) -> None:
+    def write(
+        self, filename: Any, arcname: Any = None, compress_type: int | None = None, compresslevel: int | None = None
+    ) -> None:
         with open(filename, "rb") as handle:  # openpyxl writes worksheets through temporary files
             self.writestr(str(arcname or filename), handle.read(), compress_type, compresslevel)
 
@@ -145,7 +240,7 @@ def list_xlsx(rows: Sequence[Sequence[Any]], title: str) -> bytes:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(list(row))
-    for column, width in zip("ABCDEFGH", (6, 68, 36, 8, 48, 44, 12, 10)):
+    for column, width in zip("ABCDEFGH", (6, 68, 36, 8, 48, 44, 12, 10), strict=True):
         sheet.column_dimensions[column].width = width
     workbook.properties.creator = "mk2ds"
     workbook.properties.created = FIXED_DOCUMENT_TIME
@@ -175,7 +270,11 @@ def _salted_zip_class() -> Any:
             self.salt = salt[: self.salt_length]
             material = zipfile_aes.PBKDF2(pwd, self.salt, count=1000, dkLen=2 * key_length + 2)
             self.encpwdverify = material[2 * key_length :]
-            self.encrypter = zipfile_aes.AES.new(material[:key_length], zipfile_aes.AES.MODE_CTR, counter=zipfile_aes.Counter.new(nbits=128, little_endian=True))
+            self.encrypter = zipfile_aes.AES.new(
+                material[:key_length],
+                zipfile_aes.AES.MODE_CTR,
+                counter=zipfile_aes.Counter.new(nbits=128, little_endian=True),
+            )
             self.hmac = zipfile_aes.HMAC.new(material[key_length : 2 * key_length], digestmod=zipfile_aes.SHA1Hash())
 
     class _SaltedAESZipFile(pyzipper.AESZipFile):
@@ -213,7 +312,9 @@ def _date(moment: datetime) -> str:
     return f"{moment.year:04d}/{moment.month:02d}/{moment.day:02d}, {moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
 
 
-def systeminfo_text(host: Host, run_start: datetime, hotfixes: Sequence[str] = ("KB4054590", "KB4056890", "KB4074595")) -> bytes:
+def systeminfo_text(
+    host: Host, run_start: datetime, hotfixes: Sequence[str] = ("KB4054590", "KB4056890", "KB4074595")
+) -> bytes:
     """``systeminfo.exe`` output of a Japanese Windows 10 PC, as collected before the run."""
     booted = run_start - timedelta(minutes=7, seconds=13)
     installed = datetime(2017, 11, 20, 10, 12, 33)
@@ -280,5 +381,7 @@ def w32tm_text(host: Host, run_start: datetime, offsets_ms: Sequence[float]) -> 
         when = moment + timedelta(seconds=2 * index)
         delay = 0.35 + (index % 3) * 0.07
         bar = " " * 26 + "*" + " " * 26
-        lines.append(f"{when:%H:%M:%S} d:+00.{int(delay * 10000):07d}s o:{'+' if offset >= 0 else '-'}00.{int(abs(offset) * 10000):07d}s  [{bar}]")
+        lines.append(
+            f"{when:%H:%M:%S} d:+00.{int(delay * 10000):07d}s o:{'+' if offset >= 0 else '-'}00.{int(abs(offset) * 10000):07d}s  [{bar}]"
+        )
     return _windows_text(lines)

@@ -64,9 +64,9 @@ URLS = (
 )
 ADMIN_COMMANDS = (
     'cmd.exe /c "whoami /all > {profile}\\AppData\\Local\\Temp\\w.txt"',
-    "netsh advfirewall firewall add rule name=\"Remote Desktop (TCP-In)\" dir=in action=allow protocol=TCP localport=3389",
+    'netsh advfirewall firewall add rule name="Remote Desktop (TCP-In)" dir=in action=allow protocol=TCP localport=3389',
     "ipconfig /all",
-    "icacls \"{profile}\\Documents\\会議資料\\\" /grant \"LAB\\hanako.suzuki\":(OI)(CI)M",
+    'icacls "{profile}\\Documents\\会議資料\\" /grant "LAB\\hanako.suzuki":(OI)(CI)M',
 )
 
 
@@ -120,7 +120,9 @@ class Office:
                 process, start = world.spawn(parent, path, cmd, time, user=user, session_id=session)
                 self.boot_events.append(start)
             else:
-                process = world.process(path, parent, cmd, -3600.0 - world.rng.random() * 7200, user=user, session_id=session)
+                process = world.process(
+                    path, parent, cmd, -3600.0 - world.rng.random() * 7200, user=user, session_id=session
+                )
             setattr(self, attribute, process)
         if boot:
             self.boot_events.insert(0, world.event(0.0, "sys", "start", None))
@@ -193,7 +195,9 @@ class Office:
         world = self.world
         app = self._app("EXCEL.EXE", "WINWORD.EXE", "notepad.exe", "mspaint.exe") or self.explorer
         path, size = self._document()
-        events = [world.event(time, "file", "open", app, ("path", quote(path)), ("drvType", "HDD"))] if self.verbose else []
+        events = (
+            [world.event(time, "file", "open", app, ("path", quote(path)), ("drvType", "HDD"))] if self.verbose else []
+        )
         created = world.clock(-86400 * (3 + world.rng.random() * 20))
         events.append(
             world.event(
@@ -211,7 +215,9 @@ class Office:
         folder = path.rsplit("\\", 1)[0]
         temporary = f"{folder}\\{world.hex(8).upper()}.tmp"
         events = world.write_file(app, temporary, time, size + world.rng.randrange(-200, 900))
-        events.append(world.event(time + 0.2, "file", "rename", app, ("path", quote(temporary)), ("dstPath", quote(path))))
+        events.append(
+            world.event(time + 0.2, "file", "rename", app, ("path", quote(temporary)), ("dstPath", quote(path)))
+        )
         return events
 
     def browse(self, time: float) -> list[Event]:
@@ -222,25 +228,68 @@ class Office:
         events: list[Event] = []
         if browser.name == "iexplore.exe":
             url, decoded = world.rng.choice(URLS)
-            events.append(world.event(time, "net", "webURL", browser, ("brType", "IE"), ("url", quote(url)), ("decode", quote(decoded))))
-        events += world.connect(browser, time + 0.01, PROXY, 8080, duration=0.5 + world.rng.random() * 20, recv=world.rng.randrange(0, 400000), send=world.rng.randrange(300, 4000), host_name="proxy.lab.local")
+            events.append(
+                world.event(
+                    time, "net", "webURL", browser, ("brType", "IE"), ("url", quote(url)), ("decode", quote(decoded))
+                )
+            )
+        events += world.connect(
+            browser,
+            time + 0.01,
+            PROXY,
+            8080,
+            duration=0.5 + world.rng.random() * 20,
+            recv=world.rng.randrange(0, 400000),
+            send=world.rng.randrange(300, 4000),
+            host_name="proxy.lab.local",
+        )
         return events
 
     def domain_traffic(self, time: float) -> list[Event]:
         world = self.world
-        process, port = world.rng.choice([(self.lsass, 88), (self.lsass, 389), (self.svchost_net, 135), (self.svchost_local, 445), (self.svchost_net, 53)])
+        process, port = world.rng.choice(
+            [
+                (self.lsass, 88),
+                (self.lsass, 389),
+                (self.svchost_net, 135),
+                (self.svchost_local, 445),
+                (self.svchost_net, 53),
+            ]
+        )
         if port == 53:
             return [world.event(time, "net", "openUDP", process, ("port", "53"))]
-        return world.connect(process, time, SERVER, port, duration=world.rng.random() * 2, recv=world.rng.randrange(0, 6000), send=world.rng.randrange(0, 3000), established=world.rng.random() < 0.7)
+        return world.connect(
+            process,
+            time,
+            SERVER,
+            port,
+            duration=world.rng.random() * 2,
+            recv=world.rng.randrange(0, 6000),
+            send=world.rng.randrange(0, 3000),
+            established=world.rng.random() < 0.7,
+        )
 
     def inbound_smb(self, time: float) -> list[Event]:
         world = self.world
-        fields = [("srcIP", SERVER), ("srcPort", str(world.rng.randrange(49152, 65535))), ("dstIP", world.host.ip), ("dstPort", "445")]
-        return [world.event(time, "net", "acpt", self.system, *fields), world.event(time + 1.5, "net", "dcon", self.system, *fields, ("recv", "0"), ("send", "0"))]
+        fields = [
+            ("srcIP", SERVER),
+            ("srcPort", str(world.rng.randrange(49152, 65535))),
+            ("dstIP", world.host.ip),
+            ("dstPort", "445"),
+        ]
+        return [
+            world.event(time, "net", "acpt", self.system, *fields),
+            world.event(time + 1.5, "net", "dcon", self.system, *fields, ("recv", "0"), ("send", "0")),
+        ]
 
     def listen(self, time: float) -> list[Event]:
         world = self.world
-        return [world.event(time, "net", "lsn", self.svchost_dcom, ("port", "135")), world.event(time + 0.01, "net", "openUDP", self.svchost_local, ("port", str(world.rng.choice([137, 1900, 5353]))))]
+        return [
+            world.event(time, "net", "lsn", self.svchost_dcom, ("port", "135")),
+            world.event(
+                time + 0.01, "net", "openUDP", self.svchost_local, ("port", str(world.rng.choice([137, 1900, 5353])))
+            ),
+        ]
 
     def user_registry(self, time: float) -> list[Event]:
         world = self.world
@@ -256,27 +305,68 @@ class Office:
 
     def system_registry(self, time: float) -> list[Event]:
         world = self.world
-        path = quote("HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\{" + world.hex(8).upper() + "}")
+        path = quote(
+            "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\{"
+            + world.hex(8).upper()
+            + "}"
+        )
         value = world.rng.choice(["0", "0", str(world.rng.randrange(1, 86400))])
-        return [world.event(time, "reg", "setVal", self.svchost_net, ("path", path), ("entry", quote("LeaseObtainedTime")), ("valType", "REG_DWORD"), ("valNum", value), ("valSize", "4"))]
+        return [
+            world.event(
+                time,
+                "reg",
+                "setVal",
+                self.svchost_net,
+                ("path", path),
+                ("entry", quote("LeaseObtainedTime")),
+                ("valType", "REG_DWORD"),
+                ("valNum", value),
+                ("valSize", "4"),
+            )
+        ]
 
     def lock_screen(self, time: float) -> list[Event]:
         world = self.world
         user = ("usr", quote(world.host.user))
-        return [world.event(time, "session", "lock", None, user, ("sessionID", "1")), world.event(time + 60 + world.rng.random() * 240, "session", "unlock", None, user, ("sessionID", "1"), ("sTime", world.clock(time)))]
+        return [
+            world.event(time, "session", "lock", None, user, ("sessionID", "1")),
+            world.event(
+                time + 60 + world.rng.random() * 240,
+                "session",
+                "unlock",
+                None,
+                user,
+                ("sessionID", "1"),
+                ("sTime", world.clock(time)),
+            ),
+        ]
 
     def second_user(self, time: float) -> list[Event]:
         """Another user logs on locally (fast user switching) and logs off later."""
         world = self.world
         user = ("usr", quote("ichiro.sato" if world.host.user != "ichiro.sato" else "yuki.takahashi"))
-        logon = world.event(time, "session", "login", None, user, ("usrDomain", quote(world.host.domain)), ("sessionID", "2"))
-        logoff = world.event(time + 120 + world.rng.random() * 600, "session", "logout", None, user, ("sessionID", "2"), ("sTime", world.clock(time)))
+        logon = world.event(
+            time, "session", "login", None, user, ("usrDomain", quote(world.host.domain)), ("sessionID", "2")
+        )
+        logoff = world.event(
+            time + 120 + world.rng.random() * 600,
+            "session",
+            "logout",
+            None,
+            user,
+            ("sessionID", "2"),
+            ("sTime", world.clock(time)),
+        )
         return [logon, logoff]
 
     def remote_desktop(self, time: float) -> list[Event]:
         """An administrator connects over Remote Desktop from the server and disconnects later."""
         world = self.world
-        source = [("srcCom", quote("SV01")), ("srcIP", quote(SERVER)), ("srcPort", quote(str(world.rng.randrange(49152, 65535))))]
+        source = [
+            ("srcCom", quote("SV01")),
+            ("srcIP", quote(SERVER)),
+            ("srcPort", quote(str(world.rng.randrange(49152, 65535)))),
+        ]
         user = ("usr", quote("administrator"))
         record = world.rng.randrange(80000, 99000)
         return [
@@ -305,7 +395,16 @@ class Office:
             ("evtLogonID", quote(f"0x{world.rng.randrange(0x100000, 0xFFFFFF):X}")), ("logonType", quote("Network(3)")),
             ("wsName", quote("-")), ("wsIp", quote("::1")), ("wsPort", "0"),
         )  # fmt: skip
-        logoff = world.event(time + 0.3, "os", "evtLog", None, ("channel", quote("Security")), ("evtRecID", str(record + 1)), ("evtID", "4634"), ("evtSrc", quote("Microsoft-Windows-Security-Auditing")))
+        logoff = world.event(
+            time + 0.3,
+            "os",
+            "evtLog",
+            None,
+            ("channel", quote("Security")),
+            ("evtRecID", str(record + 1)),
+            ("evtID", "4634"),
+            ("evtSrc", quote("Microsoft-Windows-Security-Auditing")),
+        )
         return [login, log, logoff]
 
     def failed_logon(self, time: float) -> list[Event]:
@@ -322,12 +421,29 @@ class Office:
     def clipboard(self, time: float) -> list[Event]:
         world = self.world
         app = self._app("notepad.exe", "EXCEL.EXE", "WINWORD.EXE") or self.explorer
-        text = world.rng.choice(['接続先: "\\\\172.24.0.1\\share" / ID=' + world.host.user, "お疲れ様です。\t資料を共有します。", 'セル A1 = "合計"'])
-        return [world.event(time, "clip", "copy", app, ("clipData", quote(text))), world.event(time + 2 + world.rng.random() * 10, "clip", "paste", app, ("clipData", quote(text)))]
+        text = world.rng.choice(
+            [
+                '接続先: "\\\\172.24.0.1\\share" / ID=' + world.host.user,
+                "お疲れ様です。\t資料を共有します。",
+                'セル A1 = "合計"',
+            ]
+        )
+        return [
+            world.event(time, "clip", "copy", app, ("clipData", quote(text))),
+            world.event(time + 2 + world.rng.random() * 10, "clip", "paste", app, ("clipData", quote(text))),
+        ]
 
     def window(self, time: float) -> list[Event]:
         app = self._app() or self.explorer
-        return [self.world.event(time, "win", "active", app, ("winTitle", quote(self.world.rng.choice(WINDOW_TITLES.get(app.name, ("",))))))]
+        return [
+            self.world.event(
+                time,
+                "win",
+                "active",
+                app,
+                ("winTitle", quote(self.world.rng.choice(WINDOW_TITLES.get(app.name, ("",))))),
+            )
+        ]
 
     def quote_title(self, time: float) -> list[Event]:
         """A window whose title is one double quote, written as four quote characters (deck only)."""
@@ -343,42 +459,105 @@ class Office:
         world = self.world
         command = world.rng.choice(ADMIN_COMMANDS).format(profile=self.profile)
         shell, start = world.spawn(self.explorer, f"{SYSTEM32}\\cmd.exe", f'"{SYSTEM32}\\cmd.exe" ', time)
-        host, host_start = world.spawn(shell, f"{SYSTEM32}\\conhost.exe", "\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1", time + 0.01, user=world.host.user)
+        host, host_start = world.spawn(
+            shell,
+            f"{SYSTEM32}\\conhost.exe",
+            "\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1",
+            time + 0.01,
+            user=world.host.user,
+        )
         tool_name = command.split()[0]
         tool_path = f"{SYSTEM32}\\{tool_name if tool_name.endswith('.exe') else tool_name + '.exe'}"
         tool, tool_start = world.spawn(shell, tool_path, command, time + 5 + world.rng.random() * 20)
-        return [start, host_start, tool_start, world.stop(tool, tool_start.time + 0.4), world.stop(host, tool_start.time + 3), world.stop(shell, tool_start.time + 3)]
+        return [
+            start,
+            host_start,
+            tool_start,
+            world.stop(tool, tool_start.time + 0.4),
+            world.stop(host, tool_start.time + 3),
+            world.stop(shell, tool_start.time + 3),
+        ]
 
     def scheduled_task(self, time: float) -> list[Event]:
         world = self.world
-        task, start = world.spawn(self.svchost_local, f"{SYSTEM32}\\taskhostw.exe", "taskhostw.exe Install $(Arg0)", time, user="SYSTEM", session_id=0)
+        task, start = world.spawn(
+            self.svchost_local,
+            f"{SYSTEM32}\\taskhostw.exe",
+            "taskhostw.exe Install $(Arg0)",
+            time,
+            user="SYSTEM",
+            session_id=0,
+        )
         return [start, world.stop(task, time + 1 + world.rng.random() * 30)]
 
     def search_indexer(self, time: float) -> list[Event]:
         world = self.world
         cmd = f'"{SYSTEM32}\\SearchProtocolHost.exe" Global\\UsGthrFltPipeMssGthrPipe1_ Global\\UsGthrCtrlFltPipeMssGthrPipe1 1 -2147483646 "Software\\Microsoft\\Windows Search" "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT; MS Search 4.0 Robot)" "C:\\ProgramData\\Microsoft\\Search\\Data\\Temp\\usgthrsvc" "DownLevelDaemon" '
-        helper, start = world.spawn(self.indexer, f"{SYSTEM32}\\SearchProtocolHost.exe", cmd, time, user="SYSTEM", session_id=0)
+        helper, start = world.spawn(
+            self.indexer, f"{SYSTEM32}\\SearchProtocolHost.exe", cmd, time, user="SYSTEM", session_id=0
+        )
         path, size = self._document()
-        read = world.event(time + 0.3, "file", "close", helper, ("path", quote(path)), ("drvType", "HDD"), ("read", str(size)), ("write", "0"), ("size", str(size)), ("hide", "0"), ("new", "0"))
+        read = world.event(
+            time + 0.3,
+            "file",
+            "close",
+            helper,
+            ("path", quote(path)),
+            ("drvType", "HDD"),
+            ("read", str(size)),
+            ("write", "0"),
+            ("size", str(size)),
+            ("hide", "0"),
+            ("new", "0"),
+        )
         return [start, read, world.stop(helper, time + 60 + world.rng.random() * 60)]
 
     def wmi_query(self, time: float) -> list[Event]:
         world = self.world
-        provider, start = world.spawn(self.svchost_dcom, f"{SYSTEM32}\\wbem\\WmiPrvSE.exe", "C:\\Windows\\system32\\wbem\\wmiprvse.exe -Embedding", time, user="NETWORK SERVICE", session_id=0)
-        return [start, world.event(time + 0.2, "wmi", "psCreate", provider), world.stop(provider, time + 30 + world.rng.random() * 90)]
+        provider, start = world.spawn(
+            self.svchost_dcom,
+            f"{SYSTEM32}\\wbem\\WmiPrvSE.exe",
+            "C:\\Windows\\system32\\wbem\\wmiprvse.exe -Embedding",
+            time,
+            user="NETWORK SERVICE",
+            session_id=0,
+        )
+        return [
+            start,
+            world.event(time + 0.2, "wmi", "psCreate", provider),
+            world.stop(provider, time + 30 + world.rng.random() * 90),
+        ]
 
     def admin_powershell(self, time: float) -> list[Event]:
         world = self.world
         path = f"{SYSTEM32}\\WindowsPowerShell\\v1.0\\powershell.exe"
-        shell, start = world.spawn(self.explorer, path, 'powershell.exe -NoProfile -Command "Get-Service | Where-Object {$_.Status -eq \'Running\'}"', time)
-        commands = [world.event(time + 1.2 + index * 0.01, "powerShell", "exec", shell, ("shCmd", quote(name)), ("cmdType", quote("Cmdlet"))) for index, name in enumerate(("Get-Service", "Where-Object"))]
+        shell, start = world.spawn(
+            self.explorer,
+            path,
+            "powershell.exe -NoProfile -Command \"Get-Service | Where-Object {$_.Status -eq 'Running'}\"",
+            time,
+        )
+        commands = [
+            world.event(
+                time + 1.2 + index * 0.01,
+                "powerShell",
+                "exec",
+                shell,
+                ("shCmd", quote(name)),
+                ("cmdType", quote("Cmdlet")),
+            )
+            for index, name in enumerate(("Get-Service", "Where-Object"))
+        ]
         return [start, *commands, world.stop(shell, time + 2.5)]
 
     def defender_update(self, time: float) -> list[Event]:
         return [self.world.event(time, "windowsDefender", self.world.rng.choice(["sigUpdate", "scnComplete"]), None)]
 
     def usb_device(self, time: float) -> list[Event]:
-        return [self.world.event(time, "dev", "mnt", None), self.world.event(time + 120 + self.world.rng.random() * 300, "dev", "unMnt", None)]
+        return [
+            self.world.event(time, "dev", "mnt", None),
+            self.world.event(time + 120 + self.world.rng.random() * 300, "dev", "unMnt", None),
+        ]
 
     def agent_config(self, time: float) -> list[Event]:
         return [self.world.event(time, "sys", "chgConf", None)]
@@ -386,7 +565,15 @@ class Office:
     def guard_inject(self, time: float) -> list[Event]:
         """Defender opens lsass; the agent records the guarded access (a ``guard-inject`` relation)."""
         world = self.world
-        event = world.event(time, "ps", "guardInject", self.defender, ("api", "OpenProcess"), ("tpsGUID", self.lsass.guid), ("tpsPath", self.lsass.quoted_path))
+        event = world.event(
+            time,
+            "ps",
+            "guardInject",
+            self.defender,
+            ("api", "OpenProcess"),
+            ("tpsGUID", self.lsass.guid),
+            ("tpsPath", self.lsass.quoted_path),
+        )
         world.relate("guard-inject", self.defender, self.lsass, event, path=self.lsass.path, api="OpenProcess")
         return [event]
 
@@ -394,18 +581,33 @@ class Office:
         """A new folder made and removed again; the removal path ends in a backslash (edge case)."""
         world = self.world
         path = f"{self.profile}\\Documents\\新しいフォルダー ({world.rng.randrange(2, 9)})"
-        return [world.event(time, "file", "createDir", self.explorer, ("path", quote(path)), ("drvType", "HDD")), world.event(time + 20 + world.rng.random() * 60, "file", "delDir", self.explorer, ("path", quote(path + "\\")), ("drvType", "HDD"))]
+        return [
+            world.event(time, "file", "createDir", self.explorer, ("path", quote(path)), ("drvType", "HDD")),
+            world.event(
+                time + 20 + world.rng.random() * 60,
+                "file",
+                "delDir",
+                self.explorer,
+                ("path", quote(path + "\\")),
+                ("drvType", "HDD"),
+            ),
+        ]
 
     def copy_to_share(self, time: float) -> list[Event]:
         path, _ = self._document()
         target = f"\\\\{SERVER}\\share\\営業部\\{path.rsplit(chr(92), 1)[-1]}"
-        return [self.world.event(time, "file", "copy", self.explorer, ("path", quote(path)), ("dstPath", quote(target)))]
+        return [
+            self.world.event(time, "file", "copy", self.explorer, ("path", quote(path)), ("dstPath", quote(target)))
+        ]
 
     def delete_temp(self, time: float) -> list[Event]:
         world = self.world
         path = f"{self.profile}\\AppData\\Local\\Temp\\~DF{world.hex(4).upper()}.TMP"
         owner = self._app() or self.explorer
-        return [*world.write_file(owner, path, time, world.rng.randrange(0, 16384), hide=1), world.event(time + 1 + world.rng.random() * 5, "file", "del", owner, ("path", quote(path)))]
+        return [
+            *world.write_file(owner, path, time, world.rng.randrange(0, 16384), hide=1),
+            world.event(time + 1 + world.rng.random() * 5, "file", "del", owner, ("path", quote(path))),
+        ]
 
     def open_handles(self, time: float) -> list[Event]:
         """``subEvt=open`` records for file, reg, net and win (written at the verbose level, rare otherwise)."""
@@ -414,7 +616,19 @@ class Office:
         path, _ = self._document()
         return [
             world.event(time, "file", "open", app, ("path", quote(path)), ("drvType", "HDD")),
-            world.event(time + 0.001, "reg", "open", app, ("path", quote("HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\16.0\\Common"))),
+            world.event(
+                time + 0.001,
+                "reg",
+                "open",
+                app,
+                ("path", quote("HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\16.0\\Common")),
+            ),
             world.event(time + 0.002, "net", "open", app, ("dstIP", PROXY), ("dstPort", "8080")),
-            world.event(time + 0.003, "win", "open", app, ("winTitle", quote(world.rng.choice(WINDOW_TITLES.get(app.name, ("",)))))),
+            world.event(
+                time + 0.003,
+                "win",
+                "open",
+                app,
+                ("winTitle", quote(world.rng.choice(WINDOW_TITLES.get(app.name, ("",))))),
+            ),
         ]

@@ -259,7 +259,9 @@ def _plan(options: dict[str, Any]) -> _Plan:
     story = Story(world, office, begin=boot_end + window * (0.04 + 0.03 * rng.random()), pace=min(1.0, window / 1800))
     SCENARIOS[scenario](story, sample)
 
-    queue: list[tuple[float, int, Event]] = [(event.time, event.order, event) for event in (*office.boot_events, *story.events)]
+    queue: list[tuple[float, int, Event]] = [
+        (event.time, event.order, event) for event in (*office.boot_events, *story.events)
+    ]
     heapq.heapify(queue)
     wanted = options["events"] if options["events"] is not None else int(window * DEFAULT_DENSITY)
     gap = window / max(1.0, (wanted - len(queue)) / MEAN_BURST[options["level"]])
@@ -294,8 +296,22 @@ def _sample(world: World, options: dict[str, Any]) -> Sample:
     return sample
 
 
-def _fill_truth(truth: ScenarioTruth, world: World, options: dict[str, Any], sample: Sample, lines: int, emitted: set[str], kinds: Counter[str]) -> None:
-    truth.seed, truth.host, truth.scenario, truth.lines, truth.kinds = options["seed"], options["host"], options["scenario"], lines, kinds
+def _fill_truth(
+    truth: ScenarioTruth,
+    world: World,
+    options: dict[str, Any],
+    sample: Sample,
+    lines: int,
+    emitted: set[str],
+    kinds: Counter[str],
+) -> None:
+    truth.seed, truth.host, truth.scenario, truth.lines, truth.kinds = (
+        options["seed"],
+        options["host"],
+        options["scenario"],
+        lines,
+        kinds,
+    )
     if options["scenario"] != "benign":
         truth.sample_sha256, truth.sample_path = sample.sha256, sample.path
     truth.processes = [
@@ -337,7 +353,9 @@ class _Renderer:
         self.v3 = options["style"] == "v3"
         self.com = f"com={quote(host.name)}"
         self.terminal = f'{self.com} domain="{host.domain}" profile="Standard" tmid={host.tmid} csid={host.csid} ip={host.ip},{host.ipv6} mac={host.mac}'
-        self.terminal_short = f'{self.com} domain="{host.domain}" tmid={host.tmid} csid={host.csid} ip={host.ip},{host.ipv6}'
+        self.terminal_short = (
+            f'{self.com} domain="{host.domain}" tmid={host.tmid} csid={host.csid} ip={host.ip},{host.ipv6}'
+        )
 
     def __call__(self, event: Event) -> str:
         rng = self.rng
@@ -353,13 +371,21 @@ class _Renderer:
             head += self.zone
         reorder = event.reorder or self.count == 5 or 0.04 <= chance < 0.06
         if self.v3:
-            kind = f"subEvt={event.sub} evt={event.evt} sn={sn} lv=5" if reorder else f"sn={sn} lv=5 evt={event.evt} subEvt={event.sub}"
+            kind = (
+                f"subEvt={event.sub} evt={event.evt} sn={sn} lv=5"
+                if reorder
+                else f"sn={sn} lv=5 evt={event.evt} subEvt={event.sub}"
+            )
             terminal = self.terminal_short if event.evt in ("os", "session") else self.terminal
             line = f"{head} loc=ja-JP type=ITM2 {kind} os=Win {terminal}"
             if event.process is not None:
                 line += f" sessionID={event.process.session_id}"
         else:
-            kind = f"subEvt={event.sub} evt={event.evt} sn={sn}" if reorder else f"sn={sn} evt={event.evt} subEvt={event.sub}"
+            kind = (
+                f"subEvt={event.sub} evt={event.evt} sn={sn}"
+                if reorder
+                else f"sn={sn} evt={event.evt} subEvt={event.sub}"
+            )
             line = f"{head} {kind} {self.com}"
         process = event.process
         if process is not None:

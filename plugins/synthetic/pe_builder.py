@@ -91,7 +91,11 @@ class _ImportTables:
 
 
 def _import_tables(
-    imports: ImportSpec, base_rva: int, pe32_plus: bool, bound: bool | Mapping[str, Sequence[bool]], bound_address: int | None
+    imports: ImportSpec,
+    base_rva: int,
+    pe32_plus: bool,
+    bound: bool | Mapping[str, Sequence[bool]],
+    bound_address: int | None,
 ) -> _ImportTables:
     thunk_size = 8 if pe32_plus else 4
     ordinal_flag = 1 << 63 if pe32_plus else 1 << 31
@@ -129,7 +133,7 @@ def _import_tables(
                 row.append(add_name(struct.pack("<H", hint) + function.encode("ascii") + b"\0"))
         hint_rvas.append(row)
 
-    for (dll, functions), row in zip(imports, hint_rvas):
+    for (dll, functions), row in zip(imports, hint_rvas, strict=True):
         dll_rva = add_name(dll.encode("ascii") + b"\0")
         if isinstance(bound, Mapping):
             flags = list(bound.get(dll, [False] * len(functions)))
@@ -141,7 +145,7 @@ def _import_tables(
             bound_dlls.append(dll)
         this_ilt_rva = ilt_rva + len(ilt)
         this_iat_rva = base_rva + len(iat)
-        for function, hint_rva, is_bound in zip(functions, row, flags):
+        for function, hint_rva, is_bound in zip(functions, row, flags, strict=True):
             value = ordinal_flag | (function & 0xFFFF) if isinstance(function, int) else hint_rva
             assert value is not None
             ilt += struct.pack(thunk_format, value)
@@ -242,7 +246,14 @@ def build_pe(
 
     characteristics = 0x0002 | (0x0020 if pe32_plus else 0x0100) | (0x2000 if dll else 0)
     file_header = struct.pack(
-        "<HHIIIHH", MACHINES[machine], len(section_plan), timestamp & 0xFFFFFFFF, 0, 0, optional_header_size, characteristics
+        "<HHIIIHH",
+        MACHINES[machine],
+        len(section_plan),
+        timestamp & 0xFFFFFFFF,
+        0,
+        0,
+        optional_header_size,
+        characteristics,
     )
     optional = _optional_header(pe32_plus, layout, rdata_rva, size_of_headers, subsystem, directories)
     assert len(optional) == optional_header_size

@@ -127,7 +127,9 @@ class Story:
         """``services.exe`` starts a registered service: a ``service`` relation from the registrar."""
         service = self.start(self.office.services, path, cmd, user="SYSTEM", session_id=0)
         assert service.start_event is not None
-        self.world.relate("service", registrar, service, service.start_event, path=path, evidence=image_event, service=name, image=cmd)
+        self.world.relate(
+            "service", registrar, service, service.start_event, path=path, evidence=image_event, service=name, image=cmd
+        )
         return service
 
     def inject(self, process: Process, target: Process, api: str, guarded: bool = False) -> None:
@@ -136,9 +138,28 @@ class Story:
         self.world.relate("guard-inject" if guarded else "inject", process, target, event, path=target.path, api=api)
         self.wait(0.01, 0.1)
 
-    def connect(self, process: Process, address: str, port: int, recv: int = 0, send: int = 0, established: bool = True, host_name: str | None = None) -> None:
+    def connect(
+        self,
+        process: Process,
+        address: str,
+        port: int,
+        recv: int = 0,
+        send: int = 0,
+        established: bool = True,
+        host_name: str | None = None,
+    ) -> None:
         duration = 0.0 if not established else self.world.rng.uniform(0.05, 0.4)
-        self.events += self.world.connect(process, self.time, address, port, duration=duration, recv=recv, send=send, established=established, host_name=host_name)
+        self.events += self.world.connect(
+            process,
+            self.time,
+            address,
+            port,
+            duration=duration,
+            recv=recv,
+            send=send,
+            established=established,
+            host_name=host_name,
+        )
         self.wait(0.01, 0.2)
 
     def shadow_copy_wipe(self, parent: Process, commands: list[str]) -> None:
@@ -151,14 +172,32 @@ class Story:
                 self.run(shell, path, part, duration=self.world.rng.uniform(0.3, 3.0))
                 if tool == "wevtutil":
                     channel = part.split()[-1]
-                    event_id, source = ("1102", "Microsoft-Windows-Eventlog") if channel == "Security" else ("104", "Microsoft-Windows-Eventlog")
-                    self.add("os", "evtLog", None, ("channel", quote(channel)), ("evtRecID", str(self.world.rng.randrange(1, 99))), ("evtID", event_id), ("evtSrc", quote(source)), ("evtUsr", quote(self.world.host.user)), ("evtDomain", quote(self.world.host.domain)), after=0.2)
+                    event_id, source = (
+                        ("1102", "Microsoft-Windows-Eventlog")
+                        if channel == "Security"
+                        else ("104", "Microsoft-Windows-Eventlog")
+                    )
+                    self.add(
+                        "os",
+                        "evtLog",
+                        None,
+                        ("channel", quote(channel)),
+                        ("evtRecID", str(self.world.rng.randrange(1, 99))),
+                        ("evtID", event_id),
+                        ("evtSrc", quote(source)),
+                        ("evtUsr", quote(self.world.host.user)),
+                        ("evtDomain", quote(self.world.host.domain)),
+                        after=0.2,
+                    )
             self.stop(shell)
             self.wait(0.5, 3)
 
     def documents(self, count: int) -> list[tuple[str, int]]:
         chosen = [(f"{self.profile}\\{relative}", size) for relative, size in DOCUMENTS]
-        chosen += [(f"D:\\{name}", size) for name, size in (("transcript.txt", 7112), ("業務日報.docx", 30211), ("顧客リスト.xlsx", 64020))]
+        chosen += [
+            (f"D:\\{name}", size)
+            for name, size in (("transcript.txt", 7112), ("業務日報.docx", 30211), ("顧客リスト.xlsx", 64020))
+        ]
         self.world.rng.shuffle(chosen)
         return chosen[:count]
 
@@ -184,9 +223,27 @@ def dropper(story: Story, sample: Sample) -> None:
     story.wait(2, 10)
     story.inject(child, office.explorer, "CreateRemoteThread")
     for _ in range(6):
-        story.connect(office.explorer, "172.24.0.66", 443, recv=world.rng.randrange(200, 3000), send=world.rng.randrange(200, 900), host_name="cdn.update-check.example")
+        story.connect(
+            office.explorer,
+            "172.24.0.66",
+            443,
+            recv=world.rng.randrange(200, 3000),
+            send=world.rng.randrange(200, 900),
+            host_name="cdn.update-check.example",
+        )
         story.wait(30, 120)
-    story.add("file", "close", office.explorer, ("path", quote(f"{story.profile}\\Documents\\見積書_2018年3月.xlsx")), ("drvType", "HDD"), ("read", "48213"), ("write", "0"), ("size", "48213"), ("hide", "0"), ("new", "0"))
+    story.add(
+        "file",
+        "close",
+        office.explorer,
+        ("path", quote(f"{story.profile}\\Documents\\見積書_2018年3月.xlsx")),
+        ("drvType", "HDD"),
+        ("read", "48213"),
+        ("write", "0"),
+        ("size", "48213"),
+        ("hide", "0"),
+        ("new", "0"),
+    )
 
 
 def script(story: Story, sample: Sample) -> None:
@@ -235,7 +292,16 @@ def wannacry(story: Story, sample: Sample) -> None:
     story.write(dropper_process, tasksche, 3514368)
     installer = story.start(dropper_process, tasksche, f"{tasksche} /i")
     story.stop(dropper_process)
-    for name, size in (("b.wnry", 1440054), ("c.wnry", 780), ("r.wnry", 864), ("s.wnry", 3038286), ("t.wnry", 65816), ("u.wnry", 245760), ("taskdl.exe", 20480), ("taskse.exe", 20480)):
+    for name, size in (
+        ("b.wnry", 1440054),
+        ("c.wnry", 780),
+        ("r.wnry", 864),
+        ("s.wnry", 3038286),
+        ("t.wnry", 65816),
+        ("u.wnry", 245760),
+        ("taskdl.exe", 20480),
+        ("taskse.exe", 20480),
+    ):
         story.write(installer, f"{folder}\\{name}", size)
     image_event = story.register_service(installer, folder_name, f'"{tasksche}"')
     encryptor = story.start_service(installer, image_event, folder_name, tasksche, f'"{tasksche}"')
@@ -246,18 +312,54 @@ def wannacry(story: Story, sample: Sample) -> None:
     story.run(encryptor, CMD, run_value)
     spread_time, story.time = story.time, story.time + 5 * story.pace
     for target in range(2, 2 + world.rng.randrange(6, 12)):
-        story.connect(spreader, f"172.24.1.{target}", 445, recv=world.rng.choice([0, 132, 637]), send=world.rng.choice([72, 516]), established=world.rng.random() < 0.6)
+        story.connect(
+            spreader,
+            f"172.24.1.{target}",
+            445,
+            recv=world.rng.choice([0, 132, 637]),
+            send=world.rng.choice([72, 516]),
+            established=world.rng.random() < 0.6,
+        )
     story.time = spread_time
     delete_later: list[tuple[str, int, str]] = []
     for path, size in story.documents(8):
         original = world.hex(64)
-        story.add("file", "close", encryptor, ("path", quote(path)), ("drvType", "HDD"), ("read", str(size + 8)), ("write", "0"), ("sha256", original), ("sTime", world.clock(story.time)), ("size", str(size)))
+        story.add(
+            "file",
+            "close",
+            encryptor,
+            ("path", quote(path)),
+            ("drvType", "HDD"),
+            ("read", str(size + 8)),
+            ("write", "0"),
+            ("sha256", original),
+            ("sTime", world.clock(story.time)),
+            ("size", str(size)),
+        )
         temporary = f"{path[:3]}~SD{world.hex(4).upper()}.tmp"
         story.add("file", "create", encryptor, ("path", quote(temporary)), ("drvType", "HDD"))
         encrypted_size = (size + 15) // 16 * 16 + 288
         story.write(encryptor, f"{path}.WNCRYT", encrypted_size)
-        story.add("file", "rename", encryptor, ("path", quote(f"{path}.WNCRYT")), ("drvType", "HDD"), ("dstPath", quote(f"{path}.WNCRY")), ("dstDrv", "HDD"), ("size", str(encrypted_size)))
-        story.add("file", "del", encryptor, ("path", quote(temporary)), ("drvType", "HDD"), ("size", "0"), ("hide", "1"), after=0.001)
+        story.add(
+            "file",
+            "rename",
+            encryptor,
+            ("path", quote(f"{path}.WNCRYT")),
+            ("drvType", "HDD"),
+            ("dstPath", quote(f"{path}.WNCRY")),
+            ("dstDrv", "HDD"),
+            ("size", str(encrypted_size)),
+        )
+        story.add(
+            "file",
+            "del",
+            encryptor,
+            ("path", quote(temporary)),
+            ("drvType", "HDD"),
+            ("size", "0"),
+            ("hide", "1"),
+            after=0.001,
+        )
         delete_later.append((path, size, original))
         story.wait(0.05, 0.6)
     story.write(encryptor, f"{story.profile}\\Desktop\\@Please_Read_Me@.txt", 933)
@@ -267,11 +369,21 @@ def wannacry(story: Story, sample: Sample) -> None:
     story.add("win", "active", decryptor, ("winTitle", quote("Wana Decrypt0r 2.0")))
     story.shadow_copy_wipe(
         decryptor,
-        ["vssadmin delete shadows /all /quiet & wmic shadowcopy delete & bcdedit /set {default} bootstatuspolicy ignoreallfailures & bcdedit /set {default} recoveryenabled no & wbadmin delete catalog -quiet"],
+        [
+            "vssadmin delete shadows /all /quiet & wmic shadowcopy delete & bcdedit /set {default} bootstatuspolicy ignoreallfailures & bcdedit /set {default} recoveryenabled no & wbadmin delete catalog -quiet"
+        ],
     )
     story.wait(20, 60)
     for path, size, original in delete_later:
-        story.add("file", "del", encryptor, ("path", quote(path)), ("drvType", "HDD"), ("sha256", original), ("size", str(size)))
+        story.add(
+            "file",
+            "del",
+            encryptor,
+            ("path", quote(path)),
+            ("drvType", "HDD"),
+            ("sha256", original),
+            ("size", str(size)),
+        )
         story.wait(0.01, 0.1)
     story.run(encryptor, f"{folder}\\taskdl.exe", "taskdl.exe", duration=1)
 
@@ -291,17 +403,35 @@ def olympic(story: Story, sample: Sample) -> None:
         stealer = f"{story.temp}\\{world.guid()[1:-1]}.tmp"
         story.write(parent, stealer, world.rng.randrange(80000, 130000))
         child = story.start(parent, stealer, f'"{stealer}" \\\\.\\pipe\\{world.guid()}')
-        story.add("file", "close", child, ("path", quote(f"{story.profile}\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\Login Data")), ("drvType", "HDD"), ("read", "20480"), ("write", "0"), ("size", "20480"), ("hide", "0"), ("new", "0"))
+        story.add(
+            "file",
+            "close",
+            child,
+            ("path", quote(f"{story.profile}\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\Login Data")),
+            ("drvType", "HDD"),
+            ("read", "20480"),
+            ("write", "0"),
+            ("size", "20480"),
+            ("hide", "0"),
+            ("new", "0"),
+        )
         story.stop(child)
     short_temp = f"C:\\Users\\{short_user_name(host.user)}\\AppData\\Local\\Temp"
     password = "S0lit0n"
     for target in ("172.24.0.1", f"172.24.1.{host.index % 250 + 1}"):
         cmd = f'\\\\{target} -u "{host.name}\\{host.user}" -p "{password}" -accepteula -d -s -c -f "{short_temp}\\_bbh.exe"'
         runner = story.start(parent, psexec, cmd, properties=list(PSEXEC_PROPERTIES))
-        story.connect(runner, target, 445, recv=world.rng.randrange(2000, 9000), send=world.rng.randrange(300000, 400000))
+        story.connect(
+            runner, target, 445, recv=world.rng.randrange(2000, 9000), send=world.rng.randrange(300000, 400000)
+        )
         story.connect(runner, target, 135, recv=420, send=380)
         story.stop(runner)
-    story.run(parent, WMIC, f'wmic.exe /node:"172.24.1.{host.index % 250 + 2}" /user:"{host.name}\\{host.user}" /password:"{password}" process call create "C:\\Windows\\_bbh.exe"', duration=2)
+    story.run(
+        parent,
+        WMIC,
+        f'wmic.exe /node:"172.24.1.{host.index % 250 + 2}" /user:"{host.name}\\{host.user}" /password:"{password}" process call create "C:\\Windows\\_bbh.exe"',
+        duration=2,
+    )
     story.wait(5, 20)
     story.shadow_copy_wipe(
         parent,
@@ -324,22 +454,60 @@ def petya(story: Story, sample: Sample) -> None:
     host = world.host
     runner = story.start(office.explorer, RUNDLL32, f'"{RUNDLL32}" "{sample.path}",#1 30')
     story.write(runner, "C:\\Windows\\perfc.dat", sample.size, sha256=sample.sha256)
-    story.shadow_copy_wipe(runner, ['schtasks /RU "SYSTEM" /Create /SC once /TN "" /TR "C:\\Windows\\system32\\shutdown.exe /r /f" /ST 20:13'])
+    story.shadow_copy_wipe(
+        runner,
+        ['schtasks /RU "SYSTEM" /Create /SC once /TN "" /TR "C:\\Windows\\system32\\shutdown.exe /r /f" /ST 20:13'],
+    )
     tool = f"{story.temp}\\{world.hex(4).upper()}.tmp"
     story.write(runner, tool, 55872)
     story.run(runner, tool, f'"{tool}" \\\\.\\pipe\\{world.guid()}', duration=4)
     story.write(runner, "C:\\Windows\\dllhost.dat", 339096, sha256=PSEXEC_PROPERTIES[0][1])
     neighbour = f"172.24.1.{host.index % 250 + 1}"
-    spreader = story.start(runner, "C:\\Windows\\dllhost.dat", f'C:\\Windows\\dllhost.dat \\\\{neighbour} -accepteula -s -d C:\\Windows\\System32\\rundll32.exe "C:\\Windows\\perfc.dat",#1 30')
+    spreader = story.start(
+        runner,
+        "C:\\Windows\\dllhost.dat",
+        f'C:\\Windows\\dllhost.dat \\\\{neighbour} -accepteula -s -d C:\\Windows\\System32\\rundll32.exe "C:\\Windows\\perfc.dat",#1 30',
+    )
     story.connect(spreader, neighbour, 445, recv=6120, send=368201)
     story.stop(spreader)
-    story.run(runner, WMIC, f'"{WMIC}" /node:"172.24.1.{host.index % 250 + 2}" /user:"{host.domain}\\{host.user}" /password:"Passw0rd!" process call create "C:\\Windows\\System32\\rundll32.exe \\"C:\\Windows\\perfc.dat\\" #1 30"', duration=2)
+    story.run(
+        runner,
+        WMIC,
+        f'"{WMIC}" /node:"172.24.1.{host.index % 250 + 2}" /user:"{host.domain}\\{host.user}" /password:"Passw0rd!" process call create "C:\\Windows\\System32\\rundll32.exe \\"C:\\Windows\\perfc.dat\\" #1 30"',
+        duration=2,
+    )
     for target in range(2, 9):
         story.connect(runner, f"172.24.1.{target}", world.rng.choice([139, 445]), established=world.rng.random() < 0.5)
-    story.shadow_copy_wipe(runner, ["wevtutil cl Setup & wevtutil cl System & wevtutil cl Security & wevtutil cl Application & fsutil usn deletejournal /D C:"])
-    story.add("file", "close", runner, ("path", quote("\\\\.\\PhysicalDrive0")), ("drvType", "HDD"), ("read", "512"), ("write", "17408"), ("hide", "0"), ("new", "0"))
+    story.shadow_copy_wipe(
+        runner,
+        [
+            "wevtutil cl Setup & wevtutil cl System & wevtutil cl Security & wevtutil cl Application & fsutil usn deletejournal /D C:"
+        ],
+    )
+    story.add(
+        "file",
+        "close",
+        runner,
+        ("path", quote("\\\\.\\PhysicalDrive0")),
+        ("drvType", "HDD"),
+        ("read", "512"),
+        ("write", "17408"),
+        ("hide", "0"),
+        ("new", "0"),
+    )
     for path, size in story.documents(5):
-        story.add("file", "close", runner, ("path", quote(path)), ("drvType", "HDD"), ("read", str(size)), ("write", str(size)), ("size", str(size)), ("hide", "0"), ("new", "0"))
+        story.add(
+            "file",
+            "close",
+            runner,
+            ("path", quote(path)),
+            ("drvType", "HDD"),
+            ("read", str(size)),
+            ("write", str(size)),
+            ("size", str(size)),
+            ("hide", "0"),
+            ("new", "0"),
+        )
         story.wait(0.1, 0.8)
     story.write(runner, "C:\\README.TXT", 1226)
 
@@ -353,7 +521,18 @@ def stonedrill(story: Story, sample: Sample) -> None:
     story.stop(parent)
     story.connect(browser, "172.24.0.66", 443, established=False)
     for path, size in story.documents(9):
-        story.add("file", "close", browser, ("path", quote(path)), ("drvType", "HDD"), ("read", "0"), ("write", str(size)), ("size", str(size)), ("hide", "0"), ("new", "0"))
+        story.add(
+            "file",
+            "close",
+            browser,
+            ("path", quote(path)),
+            ("drvType", "HDD"),
+            ("read", "0"),
+            ("write", str(size)),
+            ("size", str(size)),
+            ("hide", "0"),
+            ("new", "0"),
+        )
         story.add("file", "del", browser, ("path", quote(path)), ("drvType", "HDD"), after=0.05)
         story.wait(0.2, 2)
     story.add("windowsDefender", "dtctMalState", None)
@@ -367,21 +546,51 @@ def lateral(story: Story, sample: Sample) -> None:
     peer = Host.create(sample.peer).ip
     port = world.rng.randrange(49152, 65535)
     record = world.rng.randrange(80000, 99000)
-    story.add("session", "loginR", None, ("usr", quote(world.host.user)), ("usrDomain", quote(world.host.domain)), ("srcCom", quote(sample.peer)), ("srcIP", quote(peer)), ("srcPort", quote(str(port))), ("sessionID", "0"), ("evtRecID", str(record)))
-    story.add("os", "evtLog", None, ("channel", quote("Security")), ("evtRecID", str(record)), ("evtID", "4624"), ("evtSrc", quote("Microsoft-Windows-Security-Auditing")), ("evtUsr", quote(world.host.user)), ("evtDomain", quote("")), ("logonType", quote("Network(3)")), ("wsName", quote(sample.peer)), ("wsIp", quote(peer)), ("wsPort", str(port)), after=0.001)
+    story.add(
+        "session",
+        "loginR",
+        None,
+        ("usr", quote(world.host.user)),
+        ("usrDomain", quote(world.host.domain)),
+        ("srcCom", quote(sample.peer)),
+        ("srcIP", quote(peer)),
+        ("srcPort", quote(str(port))),
+        ("sessionID", "0"),
+        ("evtRecID", str(record)),
+    )
+    story.add(
+        "os",
+        "evtLog",
+        None,
+        ("channel", quote("Security")),
+        ("evtRecID", str(record)),
+        ("evtID", "4624"),
+        ("evtSrc", quote("Microsoft-Windows-Security-Auditing")),
+        ("evtUsr", quote(world.host.user)),
+        ("evtDomain", quote("")),
+        ("logonType", quote("Network(3)")),
+        ("wsName", quote(sample.peer)),
+        ("wsIp", quote(peer)),
+        ("wsPort", str(port)),
+        after=0.001,
+    )
     fields = [("srcIP", peer), ("srcPort", str(port)), ("dstIP", world.host.ip), ("dstPort", "445")]
     story.add("net", "acpt", office.system, *fields)
     story.wait(0.2, 1)
     story.write(office.system, "C:\\Windows\\PSEXESVC.exe", 181064)
     story.write(office.system, sample.path, sample.size, sha256=sample.sha256)
     image = story.register_service(office.services, "PSEXESVC", "%SystemRoot%\\PSEXESVC.exe")
-    service = story.start_service(office.services, image, "PSEXESVC", "C:\\Windows\\PSEXESVC.exe", "C:\\Windows\\PSEXESVC.exe")
+    service = story.start_service(
+        office.services, image, "PSEXESVC", "C:\\Windows\\PSEXESVC.exe", "C:\\Windows\\PSEXESVC.exe"
+    )
     if sample.path.lower().endswith((".dll", ".dat")):
         payload = story.start(service, RUNDLL32, f'C:\\Windows\\System32\\rundll32.exe "{sample.path}",#1 30')
     else:
         payload = story.start(service, sample.path, f'"{sample.path}" ', sha256=sample.sha256)
     story.shadow_copy_wipe(payload, ["vssadmin delete shadows /all /quiet"])
-    story.add("net", "dcon", office.system, *fields, ("recv", str(world.rng.randrange(300000, 400000))), ("send", "5120"))
+    story.add(
+        "net", "dcon", office.system, *fields, ("recv", str(world.rng.randrange(300000, 400000))), ("send", "5120")
+    )
     story.stop(service)
 
 

@@ -134,8 +134,15 @@ def _sample_processes(truth: ScenarioTruth) -> list[ProcessTruth]:
     """Processes of the sample's run: the sample's own, their descendants, and targets of its relations."""
     sample_path = (truth.sample_path or "").lower()
     sha = (truth.sample_sha256 or "").lower()
-    ordered = sorted((process for process in truth.processes if process.start_sn is not None), key=lambda process: process.start_sn or 0)
-    involved = {process.guid for process in ordered if process.path.lower() == sample_path or (sha and sha in process.cmd.lower())}
+    ordered = sorted(
+        (process for process in truth.processes if process.start_sn is not None),
+        key=lambda process: process.start_sn or 0,
+    )
+    involved = {
+        process.guid
+        for process in ordered
+        if process.path.lower() == sample_path or (sha and sha in process.cmd.lower())
+    }
     for _ in range(3):  # relations can link chains that start later; a few rounds reach a fixed point
         for process in ordered:
             if process.parent_guid in involved:
@@ -146,7 +153,12 @@ def _sample_processes(truth: ScenarioTruth) -> list[ProcessTruth]:
     return [process for process in ordered if process.guid in involved]
 
 
-RELATION_WORDS = {"inject": "インジェクション", "guard-inject": "インジェクション (防御)", "wrote-then-ran": "書き込み後に実行", "service": "サービス登録と起動"}
+RELATION_WORDS = {
+    "inject": "インジェクション",
+    "guard-inject": "インジェクション (防御)",
+    "wrote-then-ran": "書き込み後に実行",
+    "service": "サービス登録と起動",
+}
 
 
 def analysis_report(truth: ScenarioTruth, log_name: str, family: str, notes: Sequence[str] = ()) -> bytes:
@@ -167,14 +179,18 @@ def analysis_report(truth: ScenarioTruth, log_name: str, family: str, notes: Seq
         lines.append(f"  sn={process.start_sn}  {parent} → {process.path}{stop}")
         lines.append(f"      psGUID={process.guid}  cmd: {process.cmd}")
     involved = {process.guid for process in processes}
-    relations = [relation for relation in truth.relations if relation.source_guid in involved or relation.target_guid in involved]
+    relations = [
+        relation for relation in truth.relations if relation.source_guid in involved or relation.target_guid in involved
+    ]
     lines += ["", "2. プロセス間の関係"]
     for relation in relations:
         source = names.get(relation.source_guid, relation.source_guid)
         target = names.get(relation.target_guid or "", "-")
         evidence = f" (根拠 sn={relation.evidence_sn})" if relation.evidence_sn is not None else ""
         detail = f" サービス名 {relation.details['service']}" if "service" in relation.details else ""
-        lines.append(f"  sn={relation.sn}  {RELATION_WORDS.get(relation.kind, relation.kind)}: {source} → {target}{detail}{evidence}")
+        lines.append(
+            f"  sn={relation.sn}  {RELATION_WORDS.get(relation.kind, relation.kind)}: {source} → {target}{detail}{evidence}"
+        )
     if not relations:
         lines.append("  (なし)")
     lines += ["", "3. 所見", *[f"  - {note}" for note in notes], ""]

@@ -103,9 +103,31 @@ def _uuid(raw: bytes) -> str:
 class Process:
     """A process on the host. ``start_event`` is ``None`` for processes running before the log began."""
 
-    __slots__ = ("cmd", "guid", "parent", "path", "pid", "quoted_path", "session_id", "start_event", "started_at", "stop_event", "user")
+    __slots__ = (
+        "cmd",
+        "guid",
+        "parent",
+        "path",
+        "pid",
+        "quoted_path",
+        "session_id",
+        "start_event",
+        "started_at",
+        "stop_event",
+        "user",
+    )
 
-    def __init__(self, guid: str, path: str, pid: int, parent: Process | None, cmd: str, user: str, session_id: int, started_at: float) -> None:
+    def __init__(
+        self,
+        guid: str,
+        path: str,
+        pid: int,
+        parent: Process | None,
+        cmd: str,
+        user: str,
+        session_id: int,
+        started_at: float,
+    ) -> None:
         self.guid = guid
         self.path = path
         self.quoted_path = quote(path)
@@ -176,7 +198,11 @@ KNOWN_BINARIES: dict[str, tuple[str, str, int]] = {
     "C:\\Windows\\System32\\rundll32.exe": ("Windows ホスト プロセス (Rundll32)", "10.0.14393.0", 70656),
     "C:\\Windows\\System32\\WScript.exe": ("Microsoft Windows Based Script Host", "5.812.10240.16384", 172032),
     "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe": ("Windows PowerShell", "10.0.14393.0", 452608),
-    "C:\\Windows\\System32\\vssadmin.exe": ("ボリューム シャドウ コピー サービス管理コマンド ライン ツール", "10.0.14393.0", 131072),
+    "C:\\Windows\\System32\\vssadmin.exe": (
+        "ボリューム シャドウ コピー サービス管理コマンド ライン ツール",
+        "10.0.14393.0",
+        131072,
+    ),
     "C:\\Windows\\System32\\wbem\\WMIC.exe": ("WMI Commandline Utility", "10.0.14393.0", 506880),
     "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe": ("WMI Provider Host", "10.0.14393.0", 375808),
     "C:\\Windows\\System32\\bcdedit.exe": ("ブート構成データ エディター", "10.0.14393.0", 355328),
@@ -189,12 +215,24 @@ KNOWN_BINARIES: dict[str, tuple[str, str, int]] = {
     "C:\\Windows\\System32\\netsh.exe": ("ネットワーク コマンド シェル", "10.0.14393.0", 93184),
     "C:\\Windows\\System32\\ipconfig.exe": ("IP 構成ユーティリティ", "10.0.14393.0", 38912),
     "C:\\Windows\\System32\\taskhostw.exe": ("Windows タスクのホスト プロセス", "10.0.14393.1198", 80384),
-    "C:\\Windows\\System32\\SearchProtocolHost.exe": ("Microsoft Windows Search Protocol Host", "7.0.14393.1715", 404480),
+    "C:\\Windows\\System32\\SearchProtocolHost.exe": (
+        "Microsoft Windows Search Protocol Host",
+        "7.0.14393.1715",
+        404480,
+    ),
     "C:\\Windows\\System32\\mspaint.exe": ("ペイント", "10.0.14393.0", 6640128),
     "C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe": ("Google Chrome", "64.0.3282.186", 1514312),
     "C:\\Program Files\\Internet Explorer\\iexplore.exe": ("Internet Explorer", "11.0.14393.2007", 810960),
-    "C:\\Program Files (x86)\\Microsoft Office\\root\\Office16\\EXCEL.EXE": ("Microsoft Excel", "16.0.9029.2167", 41046736),
-    "C:\\Program Files (x86)\\Microsoft Office\\root\\Office16\\WINWORD.EXE": ("Microsoft Word", "16.0.9029.2167", 1937616),
+    "C:\\Program Files (x86)\\Microsoft Office\\root\\Office16\\EXCEL.EXE": (
+        "Microsoft Excel",
+        "16.0.9029.2167",
+        41046736,
+    ),
+    "C:\\Program Files (x86)\\Microsoft Office\\root\\Office16\\WINWORD.EXE": (
+        "Microsoft Word",
+        "16.0.9029.2167",
+        1937616,
+    ),
 }
 
 VENDORS = {
@@ -202,7 +240,12 @@ VENDORS = {
     "EXCEL.EXE": ("Microsoft Corporation", "Microsoft Office", "Microsoft Corporation", "Microsoft Code Signing PCA"),
     "WINWORD.EXE": ("Microsoft Corporation", "Microsoft Office", "Microsoft Corporation", "Microsoft Code Signing PCA"),
 }
-WINDOWS_VENDOR = ("Microsoft Corporation", "Microsoft(R) Windows(R) Operating System", "Microsoft Windows", "Microsoft Windows Production PCA 2011")
+WINDOWS_VENDOR = (
+    "Microsoft Corporation",
+    "Microsoft(R) Windows(R) Operating System",
+    "Microsoft Windows",
+    "Microsoft Windows Production PCA 2011",
+)
 
 
 class World:
@@ -273,7 +316,9 @@ class World:
         event.order = self._order
         return event
 
-    def process(self, path: str, parent: Process | None, cmd: str, time: float, *, user: str | None = None, session_id: int = 1) -> Process:
+    def process(
+        self, path: str, parent: Process | None, cmd: str, time: float, *, user: str | None = None, session_id: int = 1
+    ) -> Process:
         """A process object (no line yet); pre-existing processes use a negative ``time``."""
         created = Process(self.guid(), path, self.pid(), parent, cmd, user or self.host.user, session_id, time)
         if self.track:
@@ -281,8 +326,17 @@ class World:
         return created
 
     def spawn(
-        self, parent: Process | None, path: str, cmd: str, time: float, *, user: str | None = None, session_id: int = 1,
-        sha256: str | None = None, size: int | None = None, properties: list[tuple[str, str]] | None = None,
+        self,
+        parent: Process | None,
+        path: str,
+        cmd: str,
+        time: float,
+        *,
+        user: str | None = None,
+        session_id: int = 1,
+        sha256: str | None = None,
+        size: int | None = None,
+        properties: list[tuple[str, str]] | None = None,
     ) -> tuple[Process, Event]:
         """A new process and its ``ps/start`` line (file properties of the image, or ``properties``, included)."""
         child = self.process(path, parent, cmd, time, user=user, session_id=session_id)
@@ -300,18 +354,32 @@ class World:
         process.stop_event = stop
         return stop
 
-    def relate(self, kind: str, source: Process, target: Process | None, event: Event, *, path: str | None = None, evidence: Event | None = None, **details: str) -> None:
+    def relate(
+        self,
+        kind: str,
+        source: Process,
+        target: Process | None,
+        event: Event,
+        *,
+        path: str | None = None,
+        evidence: Event | None = None,
+        **details: str,
+    ) -> None:
         if self.track:
             self.relations.append(Relation(kind, source, target, path, event, evidence, dict(details)))
 
-    def image_properties(self, path: str, *, sha256: str | None = None, size: int | None = None) -> list[tuple[str, str]]:
+    def image_properties(
+        self, path: str, *, sha256: str | None = None, size: int | None = None
+    ) -> list[tuple[str, str]]:
         """Hash, version information, times and signature of an executable, as on a 2018 ``ps/start``."""
         if sha256 is None and path.lower() in self.contents:
             sha256, size = self.contents[path.lower()]
         elif sha256 is None and size is None:
             cached = self._images.get(path)
             if cached is None:
-                cached = self._images[path] = self.image_properties(path, sha256=hashlib.sha256(f"mk2-binary:{path.lower()}".encode()).hexdigest())
+                cached = self._images[path] = self.image_properties(
+                    path, sha256=hashlib.sha256(f"mk2-binary:{path.lower()}".encode()).hexdigest()
+                )
             return cached
         known = KNOWN_BINARIES.get(path)
         digest = sha256 or self.hex(64)
@@ -344,7 +412,9 @@ class World:
 
     # common file and network shapes -------------------------------------------------------------------------
 
-    def write_file(self, process: Process, path: str, time: float, size: int, *, sha256: str | None = None, hide: int = 0) -> list[Event]:
+    def write_file(
+        self, process: Process, path: str, time: float, size: int, *, sha256: str | None = None, hide: int = 0
+    ) -> list[Event]:
         """``file/create`` then ``file/close`` with ``new=1``: a process writes a new file."""
         create = self.event(time, "file", "create", process, ("path", quote(path)), ("drvType", "HDD"))
         digest = sha256 or self.hex(64)
@@ -360,13 +430,32 @@ class World:
             del self.contents[next(iter(self.contents))]
         return [create, close]
 
-    def connect(self, process: Process, time: float, dst_ip: str, dst_port: int, *, duration: float, recv: int, send: int, host_name: str | None = None, established: bool = True) -> list[Event]:
+    def connect(
+        self,
+        process: Process,
+        time: float,
+        dst_ip: str,
+        dst_port: int,
+        *,
+        duration: float,
+        recv: int,
+        send: int,
+        host_name: str | None = None,
+        established: bool = True,
+    ) -> list[Event]:
         """``net/con`` (+ ``est``) + ``dcon`` with byte counts: one outbound TCP connection."""
         src_port = self.rng.randrange(49152, 65535)
-        tuple_fields = [("srcIP", self.host.ip), ("srcPort", str(src_port)), ("dstIP", dst_ip), ("dstPort", str(dst_port))]
+        tuple_fields = [
+            ("srcIP", self.host.ip),
+            ("srcPort", str(src_port)),
+            ("dstIP", dst_ip),
+            ("dstPort", str(dst_port)),
+        ]
         con_fields = tuple_fields + ([("dstHost", quote(host_name))] if host_name else [])
         events = [self.event(time, "net", "con", process, *con_fields)]
         if established:
             events.append(self.event(time + 0.002 + self.rng.random() * 0.01, "net", "est", process, *tuple_fields))
-        events.append(self.event(time + duration, "net", "dcon", process, *tuple_fields, ("recv", str(recv)), ("send", str(send))))
+        events.append(
+            self.event(time + duration, "net", "dcon", process, *tuple_fields, ("recv", str(recv)), ("send", str(send)))
+        )
         return events

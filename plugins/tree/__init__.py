@@ -64,10 +64,23 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
         description="Process trees that answer 'where did this process come from and what did it do': "
         "parent/child links by GUID, activity per process, and relations (injection, wrote-then-ran, service).",
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="Mark II .log files, .json/.jsonl records, or a dataset with --sample")
-    parser.add_argument("--sample", metavar="HASH", help="INPUT is a dataset: use the logs under MK2Log/ whose name contains HASH")
-    parser.add_argument("--log-folder", metavar="NAME", help="with --sample: the MK2Log sub-folder to use (default 30m)")
-    parser.add_argument("--dataset", metavar="DIR", help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="Mark II .log files, .json/.jsonl records, or a dataset with --sample",
+    )
+    parser.add_argument(
+        "--sample", metavar="HASH", help="INPUT is a dataset: use the logs under MK2Log/ whose name contains HASH"
+    )
+    parser.add_argument(
+        "--log-folder", metavar="NAME", help="with --sample: the MK2Log sub-folder to use (default 30m)"
+    )
+    parser.add_argument(
+        "--dataset",
+        metavar="DIR",
+        help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone",
+    )
     parser.add_argument(
         "--focus",
         action="append",
@@ -79,8 +92,12 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
     window = "ISO 8601 time with its offset (2018-03-01T19:55:00+09:00; without one it is read as UTC)"
     parser.add_argument("--since", metavar="TIME", help=f"leave out processes and activity before TIME, an {window}")
     parser.add_argument("--until", metavar="TIME", help=f"leave out processes and activity after TIME, an {window}")
-    parser.add_argument("--depth", type=_non_negative, metavar="N", help="show N levels of child processes (below the focus)")
-    parser.add_argument("--all", dest="all_events", action="store_true", help="include subEvt=open events (left out by default)")
+    parser.add_argument(
+        "--depth", type=_non_negative, metavar="N", help="show N levels of child processes (below the focus)"
+    )
+    parser.add_argument(
+        "--all", dest="all_events", action="store_true", help="include subEvt=open events (left out by default)"
+    )
     parser.add_argument(
         "--max-events",
         type=_non_negative,
@@ -90,7 +107,11 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
         "counts by kind are always complete and the rest is counted",
     )
     parser.add_argument(
-        "--max-peers", type=_non_negative, default=DEFAULT_MAX_PEERS, metavar="N", help=f"network peers listed per process (default {DEFAULT_MAX_PEERS}; 0 = all)"
+        "--max-peers",
+        type=_non_negative,
+        default=DEFAULT_MAX_PEERS,
+        metavar="N",
+        help=f"network peers listed per process (default {DEFAULT_MAX_PEERS}; 0 = all)",
     )
     parser.add_argument("--format", default="text", choices=sorted(outputs), help="output format (default text)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
@@ -116,8 +137,13 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     document: dict[str, Any] = model.to_document(args)
     if args.focus and document["stats"]["focus_matched"] == 0:
         if not implicit_focus:
-            raise UsageError(f"--focus {' '.join(args.focus)}: matches none of the {document['stats']['processes']} processes")
-        print(f"mk2ds tree: no process path, command line or sha256 names {escape_text(args.sample)}; showing the whole tree", file=sys.stderr)
+            raise UsageError(
+                f"--focus {' '.join(args.focus)}: matches none of the {document['stats']['processes']} processes"
+            )
+        print(
+            f"mk2ds tree: no process path, command line or sha256 names {escape_text(args.sample)}; showing the whole tree",
+            file=sys.stderr,
+        )
         args.focus = []
         document = model.to_document(args)
     document["inputs"] = [tally.to_dict() for tally in tallies]
@@ -141,7 +167,9 @@ def _sources(args: argparse.Namespace, pm: pluggy.PluginManager) -> list[Source]
         def note(text: str) -> None:
             print(f"mk2ds tree: {escape_text(text)}", file=sys.stderr)
 
-        return _with_time_zones(sample_sources(args.inputs[0], args.sample, args.log_folder, note), args.dataset or args.inputs[0], pm)
+        return _with_time_zones(
+            sample_sources(args.inputs[0], args.sample, args.log_folder, note), args.dataset or args.inputs[0], pm
+        )
     if args.log_folder:
         raise UsageError("--log-folder only goes with --sample")
     return _with_time_zones(file_sources(args.inputs), args.dataset, pm)
@@ -151,11 +179,15 @@ def _with_time_zones(sources: list[Source], dataset: str | None, pm: pluggy.Plug
     """Sources with the Sysinfo time zone of their sample (:mod:`mk2ds.plugins.convert.time_zones`)."""
     profiles = [Profile(document) for document in registry.profiles(pm).values()]
     offsets = sysinfo_offsets([source.name for source in sources], dataset, profiles)
-    return [replace(source, sysinfo_offset=offset) for source, offset in zip(sources, offsets)]
+    return [replace(source, sysinfo_offset=offset) for source, offset in zip(sources, offsets, strict=True)]
 
 
-def _records(sources: list[Source], tallies: list[InputTally], pm: pluggy.PluginManager, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
-    return itertools.chain.from_iterable(read_source(source, tally, pm, args) for source, tally in zip(sources, tallies))
+def _records(
+    sources: list[Source], tallies: list[InputTally], pm: pluggy.PluginManager, args: argparse.Namespace
+) -> Iterator[dict[str, Any]]:
+    return itertools.chain.from_iterable(
+        read_source(source, tally, pm, args) for source, tally in zip(sources, tallies, strict=True)
+    )
 
 
 def _report_inputs(tallies: list[InputTally]) -> ExitCode:
@@ -170,7 +202,10 @@ def _report_inputs(tallies: list[InputTally]) -> ExitCode:
         problems = (tally.problems + explained)[:REJECTS_SHOWN]
         if tally.rejected or explained:
             failed = True
-            print(f"mk2ds tree: {escape_text(tally.name)}: {tally.rejected} lines rejected, {tally.records} records used", file=sys.stderr)
+            print(
+                f"mk2ds tree: {escape_text(tally.name)}: {tally.rejected} lines rejected, {tally.records} records used",
+                file=sys.stderr,
+            )
             for problem in problems:
                 print(f"  {escape_text(problem)}", file=sys.stderr)
     return ExitCode.FINDINGS if failed else ExitCode.OK

@@ -61,7 +61,10 @@ def render(document: Mapping[str, Any], options: argparse.Namespace) -> str:
         out.append(f"  subgraph cluster_{number} {{")
         out.append(f"    label={quote(host or '(no host name)')};")
         for process in processes:
-            attributes = [f"label={quote(_label(process))}", f"tooltip={quote(process['cmd'] or process['path'] or process['id'])}"]
+            attributes = [
+                f"label={quote(_label(process))}",
+                f"tooltip={quote(process['cmd'] or process['path'] or process['id'])}",
+            ]
             if not process["observed"]:
                 attributes.append('style="rounded,dashed", color="#999999", fontcolor="#666666"')
             elif process["role"] == "focus":

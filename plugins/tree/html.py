@@ -43,7 +43,13 @@ def _hash_source(text: str) -> str:
 def embed_json(document: Mapping[str, Any]) -> str:
     """JSON that is safe inside a ``<script>`` element whatever strings it holds."""
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escape)
     return text
 
@@ -79,10 +85,12 @@ def render(document: Mapping[str, Any], options: argparse.Namespace) -> str:
         position, key = min(positions)
         parts.append(rest[:position])
         parts.append(values[key])
-        rest = rest[position + len(key):]
+        rest = rest[position + len(key) :]
     return "".join(parts)
 
 
 @hookimpl
 def mk2ds_register_outputs() -> list[OutputFormat]:
-    return [OutputFormat("html", "tree", ".html", "one self-contained HTML page: collapsible tree, search, details", render)]
+    return [
+        OutputFormat("html", "tree", ".html", "one self-contained HTML page: collapsible tree, search, details", render)
+    ]

@@ -99,20 +99,35 @@ def sample_sources(location: str, sample: str, log_folder: str | None, notes: Ca
     if log_folder is not None:
         chosen = by_lower.get(log_folder.lower())
         if chosen is None:
-            raise UsageError(f"{location}: no log of {sample!r} in MK2Log/{log_folder} (found in: {', '.join(sorted(groups))})")
+            raise UsageError(
+                f"{location}: no log of {sample!r} in MK2Log/{log_folder} (found in: {', '.join(sorted(groups))})"
+            )
     elif "30m" in by_lower or len(groups) == 1:
         chosen = by_lower.get("30m") or next(iter(groups))
     else:
-        raise UsageError(f"{location}: logs of {sample!r} in several folders ({', '.join(sorted(groups))}); choose with --log-folder")
-    named = sorted({digest for path in groups[chosen] for digest in _HEX_RUN.findall(path.rsplit("/", 1)[-1].lower()) if wanted in digest})
+        raise UsageError(
+            f"{location}: logs of {sample!r} in several folders ({', '.join(sorted(groups))}); choose with --log-folder"
+        )
+    named = sorted(
+        {
+            digest
+            for path in groups[chosen]
+            for digest in _HEX_RUN.findall(path.rsplit("/", 1)[-1].lower())
+            if wanted in digest
+        }
+    )
     if len(named) > 1:
-        raise UsageError(f"{location}: {sample!r} is part of {len(named)} sample hashes in MK2Log/{chosen} ({', '.join(named)}); give more of the hash")
+        raise UsageError(
+            f"{location}: {sample!r} is part of {len(named)} sample hashes in MK2Log/{chosen} ({', '.join(named)}); give more of the hash"
+        )
     for folder in sorted(set(groups) - {chosen}):
         notes(f"also in MK2Log/{folder} (not used; --log-folder {folder}): {', '.join(groups[folder])}")
     return [Source(f"{location}/{path}", lambda path=path: dataset.open(path)) for path in sorted(groups[chosen])]  # type: ignore[misc]
 
 
-def read_source(source: Source, tally: InputTally, pm: pluggy.PluginManager, options: argparse.Namespace) -> Iterator[dict[str, Any]]:
+def read_source(
+    source: Source, tally: InputTally, pm: pluggy.PluginManager, options: argparse.Namespace
+) -> Iterator[dict[str, Any]]:
     """Records of one input, in file order; rejects go to ``tally``."""
     with source.open() as handle:
         if source.name.lower().endswith(_JSON_SUFFIXES):
@@ -125,7 +140,12 @@ def read_source(source: Source, tally: InputTally, pm: pluggy.PluginManager, opt
 
 
 def _log_records(
-    handle: BinaryIO, name: str, tally: InputTally, pm: pluggy.PluginManager, options: argparse.Namespace, sysinfo_offset: str | None = None
+    handle: BinaryIO,
+    name: str,
+    tally: InputTally,
+    pm: pluggy.PluginManager,
+    options: argparse.Namespace,
+    sysinfo_offset: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     reader_options = argparse.Namespace(**vars(options))
     reader_options.reject_sink = lambda line, raw: tally.count_reject()
@@ -145,7 +165,9 @@ def _json_records(handle: BinaryIO, tally: InputTally) -> Iterator[dict[str, Any
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     if head.lstrip().startswith(b"["):
-        with io.TextIOWrapper(io.BufferedReader(_Prepended(head, handle)), encoding="utf-8", errors="strict", newline="") as text:
+        with io.TextIOWrapper(
+            io.BufferedReader(_Prepended(head, handle)), encoding="utf-8", errors="strict", newline=""
+        ) as text:
             try:
                 yield from _json_array(text.read(_CHUNK), text, tally)
             except UnicodeDecodeError as error:

@@ -35,8 +35,19 @@ def merge_hostless(nodes: NodeTable, relations: RelationTracker, max_events: int
 
 def _merge_into(target: ProcessNode, node: ProcessNode, max_events: int | None, max_peers: int | None) -> None:
     if node.observed and not target.observed:
-        for name in ("observed", "placeholder", "start", "start_sn", "cmd", "sha256", "signer", "user", "pid",
-                     "parent_guid", "parent_path"):
+        for name in (
+            "observed",
+            "placeholder",
+            "start",
+            "start_sn",
+            "cmd",
+            "sha256",
+            "signer",
+            "user",
+            "pid",
+            "parent_guid",
+            "parent_path",
+        ):
             setattr(target, name, getattr(node, name))
     target.path = target.path or node.path
     if target.stop is None:
@@ -77,7 +88,9 @@ def link_parents(nodes: NodeTable, by_path: dict[tuple[str, str], list[ProcessNo
         if node.parent_guid:
             parent = nodes.get((node.host, node.parent_guid))
             if parent is None:
-                parent = ProcessNode(node.host, node.parent_guid, placeholder="parent-reference", order=len(nodes), zone=node.zone)
+                parent = ProcessNode(
+                    node.host, node.parent_guid, placeholder="parent-reference", order=len(nodes), zone=node.zone
+                )
                 parent.path = node.parent_path
                 nodes[(node.host, node.parent_guid)] = parent
             elif parent.path is None:
@@ -87,7 +100,9 @@ def link_parents(nodes: NodeTable, by_path: dict[tuple[str, str], list[ProcessNo
             node.parent, node.parent_link = _parent_by_path(nodes, node, by_path), "path"
 
 
-def _parent_by_path(nodes: NodeTable, node: ProcessNode, by_path: dict[tuple[str, str], list[ProcessNode]]) -> ProcessNode:
+def _parent_by_path(
+    nodes: NodeTable, node: ProcessNode, by_path: dict[tuple[str, str], list[ProcessNode]]
+) -> ProcessNode:
     """No ``parentGUID`` (as in some 2018-style lines): the latest process of that image alive at the
     child's start, else one placeholder per host and parent image."""
     start = node.start_epoch
@@ -103,7 +118,9 @@ def _parent_by_path(nodes: NodeTable, node: ProcessNode, by_path: dict[tuple[str
     key = (node.host, "PATH:" + normalise_path(node.parent_path or ""))
     parent = nodes.get(key)
     if parent is None:
-        parent = ProcessNode(node.host, None, placeholder="parent-path", path=node.parent_path, order=len(nodes), zone=node.zone)
+        parent = ProcessNode(
+            node.host, None, placeholder="parent-path", path=node.parent_path, order=len(nodes), zone=node.zone
+        )
         nodes[key] = parent
     return parent
 

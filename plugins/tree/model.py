@@ -62,9 +62,35 @@ MAX_LISTED_STOPS = 20
 #: Record keys copied onto an activity event (the keys mk2tree showed, plus a few the V3 format adds); the
 #: values are the canonical key objects, so that kept events share them.
 _COPIED = (
-    "path", "dstPath", "read", "write", "size", "new", "hide", "entry", "valType", "valStr", "valNum", "srcIP",
-    "srcPort", "dstIP", "dstPort", "dstHost", "port", "recv", "send", "url", "decode", "winTitle", "api", "tpsGUID",
-    "tpsPath", "shCmd", "cmdType", "clipData", "sha256",
+    "path",
+    "dstPath",
+    "read",
+    "write",
+    "size",
+    "new",
+    "hide",
+    "entry",
+    "valType",
+    "valStr",
+    "valNum",
+    "srcIP",
+    "srcPort",
+    "dstIP",
+    "dstPort",
+    "dstHost",
+    "port",
+    "recv",
+    "send",
+    "url",
+    "decode",
+    "winTitle",
+    "api",
+    "tpsGUID",
+    "tpsPath",
+    "shCmd",
+    "cmdType",
+    "clipData",
+    "sha256",
 )
 EVENT_KEYS: dict[str, str] = {key: key for key in _COPIED}
 #: Net sub-events that open a connection (counted once per connection; ``dcon`` only adds byte counts).
@@ -147,7 +173,11 @@ class ProcessModel:
         if self.max_events is None or len(node.events) < self.max_events:
             # A flat tuple (sn, time, kind, key, value, ...): about a third of a dict's size.
             time = record.get("time")
-            event: list[Any] = [record.get("sn"), self._shared.setdefault(time, time), self._shared.setdefault(kind, kind)]
+            event: list[Any] = [
+                record.get("sn"),
+                self._shared.setdefault(time, time),
+                self._shared.setdefault(kind, kind),
+            ]
             for key, value in record.items():
                 canonical = EVENT_KEYS.get(key)
                 if canonical is not None:
@@ -317,9 +347,7 @@ class ProcessModel:
 
     def missing_parents(self) -> list[ProcessNode]:
         """Observed processes whose parent's start is not in the input (placeholder or no parent reference)."""
-        return [
-            node for node in self.preorder() if node.observed and (node.parent is None or not node.parent.observed)
-        ]
+        return [node for node in self.preorder() if node.observed and (node.parent is None or not node.parent.observed)]
 
     def to_document(self, options: argparse.Namespace | None = None) -> dict[str, Any]:
         """The tree document (``schemas/tree.schema.json``) for the view chosen in ``options``."""
@@ -354,7 +382,13 @@ class ProcessModel:
             "relations": self.relations.counts(),
             "anomalies": self.anomaly_count,
             "stops_before_start": [
-                {"id": node.id, "path": node.path, "start_sn": node.start_sn, "stop_sn": node.stop_sn, "lifetime": node.lifetime}
+                {
+                    "id": node.id,
+                    "path": node.path,
+                    "start_sn": node.start_sn,
+                    "stop_sn": node.stop_sn,
+                    "lifetime": node.lifetime,
+                }
                 for node in self.preorder()
                 if node.lifetime is not None and node.lifetime < 0
             ][:MAX_LISTED_STOPS],

@@ -6,15 +6,52 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["SERVICE_BY_PORT", "ProcessNode", "epoch_of", "event_dict", "guid_of", "integer_of", "normalise_path", "split_epoch", "text_of", "zone_of"]
+__all__ = [
+    "SERVICE_BY_PORT",
+    "ProcessNode",
+    "epoch_of",
+    "event_dict",
+    "guid_of",
+    "integer_of",
+    "normalise_path",
+    "split_epoch",
+    "text_of",
+    "zone_of",
+]
 
 #: Well-known ports and their IANA service names (the table the dataset's mk2tree tool used).
 SERVICE_BY_PORT: dict[int, str] = {
-    7: "echo", 9: "discard", 13: "daytime", 19: "chargen", 20: "ftp-data", 21: "ftp", 22: "ssh", 23: "telnet",
-    25: "smtp", 53: "domain", 67: "bootps", 68: "bootpc", 69: "tftp", 80: "http", 110: "pop3", 113: "auth",
-    123: "ntp", 137: "netbios-ns", 138: "netbios-dgm", 139: "netbios-ssn", 143: "imap", 161: "snmp",
-    162: "snmptrap", 389: "ldap", 443: "https", 445: "microsoft-ds", 514: "syslog", 587: "submission",
-    636: "ldaps", 993: "imaps", 995: "pop3s",
+    7: "echo",
+    9: "discard",
+    13: "daytime",
+    19: "chargen",
+    20: "ftp-data",
+    21: "ftp",
+    22: "ssh",
+    23: "telnet",
+    25: "smtp",
+    53: "domain",
+    67: "bootps",
+    68: "bootpc",
+    69: "tftp",
+    80: "http",
+    110: "pop3",
+    113: "auth",
+    123: "ntp",
+    137: "netbios-ns",
+    138: "netbios-dgm",
+    139: "netbios-ssn",
+    143: "imap",
+    161: "snmp",
+    162: "snmptrap",
+    389: "ldap",
+    443: "https",
+    445: "microsoft-ds",
+    514: "syslog",
+    587: "submission",
+    636: "ldaps",
+    993: "imaps",
+    995: "pop3s",
 }
 
 

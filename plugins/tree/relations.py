@@ -62,15 +62,15 @@ def image_candidates(value: str) -> list[str]:
     lowered = text.lower()
     for variable, replacement in _ENVIRONMENT:
         if lowered.startswith(variable):
-            text = replacement + text[len(variable):]
+            text = replacement + text[len(variable) :]
             break
     if text.startswith('"'):
         end = text.find('"', 1)
-        first, rest = (text[1:end], text[end + 1:]) if end > 0 else (text[1:], "")
+        first, rest = (text[1:end], text[end + 1 :]) if end > 0 else (text[1:], "")
     else:
         match = _FIRST_IMAGE.match(text)
         first = match.group(1) if match else (text.split() or [""])[0]
-        rest = text[len(first):]
+        rest = text[len(first) :]
     found = [first] + [quoted or bare for quoted, bare in _EXECUTABLE_IN_TEXT.findall(rest)]
     candidates: list[str] = []
     for item in found:
@@ -176,7 +176,9 @@ class RelationTracker:
 
     def registry_value(self, node: ProcessNode, record: Mapping[str, Any]) -> None:
         entry, value, key = record.get("entry"), record.get("valStr"), record.get("path")
-        if not (isinstance(entry, str) and entry.lower() == "imagepath" and isinstance(value, str) and isinstance(key, str)):
+        if not (
+            isinstance(entry, str) and entry.lower() == "imagepath" and isinstance(value, str) and isinstance(key, str)
+        ):
             return
         match = _SERVICE_KEY.search(key)
         if match is None or not value.strip():
@@ -199,7 +201,9 @@ class RelationTracker:
                     moved = writers.pop(old)
                     existing = writers.get(new)
                     writers[new] = moved if existing is None else _merged(existing, moved)
-        self._services = {(new if who is old else who, name, value): ev for (who, name, value), ev in self._services.items()}
+        self._services = {
+            (new if who is old else who, name, value): ev for (who, name, value), ev in self._services.items()
+        }
         injections: dict[tuple[ProcessNode, ProcessNode], _Evidence] = {}
         for (source, target), evidence in self._injections.items():
             key = (new if source is old else source, new if target is old else target)
@@ -208,12 +212,16 @@ class RelationTracker:
 
     # ------------------------------------------------------------------------------------------- resolve
 
-    def resolve(self, nodes: Iterable[ProcessNode], by_path: Mapping[tuple[str, str], list[ProcessNode]]) -> list[Relation]:
+    def resolve(
+        self, nodes: Iterable[ProcessNode], by_path: Mapping[tuple[str, str], list[ProcessNode]]
+    ) -> list[Relation]:
         """Turn the evidence into relations; ``by_path`` maps ``(host, normalised path)`` to observed processes."""
         relations: list[Relation] = []
         for (source, target), evidence in self._injections.items():
             details: dict[str, Any] = {"api": evidence.text.split(",") if evidence.text else [], "via": evidence.kinds}
-            relations.append(Relation("injection", source, target, sorted(evidence.sns, key=sn_key), evidence.count, details))
+            relations.append(
+                Relation("injection", source, target, sorted(evidence.sns, key=sn_key), evidence.count, details)
+            )
         for table in (self._written, self._recent):
             for key, writers in table.items():
                 for runner in by_path.get(key, ()):
@@ -222,7 +230,14 @@ class RelationTracker:
                             continue
                         details = {"path": evidence.text, "writes": evidence.kinds}
                         relations.append(
-                            Relation("wrote-then-ran", writer, runner, _evidence(evidence, runner), evidence.count + 1, details)
+                            Relation(
+                                "wrote-then-ran",
+                                writer,
+                                runner,
+                                _evidence(evidence, runner),
+                                evidence.count + 1,
+                                details,
+                            )
                         )
         by_name: dict[tuple[str, str], list[ProcessNode]] = {}
         for (host, path), runners in by_path.items():
@@ -232,7 +247,9 @@ class RelationTracker:
                 started = _service_runner(registrar.host, image, evidence.first(registrar.zone), by_path, by_name)
                 if started is not None and started is not registrar:
                     about = {"service": service, "image_path": value, "image": image}
-                    relations.append(Relation("service", registrar, started, _evidence(evidence, started), evidence.count + 1, about))
+                    relations.append(
+                        Relation("service", registrar, started, _evidence(evidence, started), evidence.count + 1, about)
+                    )
         relations.sort(key=_relation_key)
         self.relations = relations
         return relations
@@ -251,8 +268,15 @@ def sn_key(sn: Any) -> tuple[Any, ...]:
 
 def _relation_key(relation: Relation) -> tuple[Any, ...]:
     source, target = relation.source, relation.target
-    return (RELATION_KINDS.index(relation.kind), source.sort_time is None, source.sort_time or 0.0, source.id,
-            target.sort_time is None, target.sort_time or 0.0, target.id)
+    return (
+        RELATION_KINDS.index(relation.kind),
+        source.sort_time is None,
+        source.sort_time or 0.0,
+        source.id,
+        target.sort_time is None,
+        target.sort_time or 0.0,
+        target.id,
+    )
 
 
 def _evidence(evidence: _Evidence, runner: ProcessNode) -> list[Any]:
@@ -261,7 +285,9 @@ def _evidence(evidence: _Evidence, runner: ProcessNode) -> list[Any]:
 
 
 def _merged(first: _Evidence, second: _Evidence) -> _Evidence:
-    merged = _Evidence(first.first_zoned, first.first_naive, list(first.sns), first.count, list(first.kinds), first.text)
+    merged = _Evidence(
+        first.first_zoned, first.first_naive, list(first.sns), first.count, list(first.kinds), first.text
+    )
     merged.sns.extend(second.sns[: max(0, EVIDENCE_CAP - len(merged.sns))])
     merged.count += second.count
     for name in ("first_zoned", "first_naive"):

@@ -93,7 +93,9 @@ def event_summary(event: Mapping[str, Any]) -> str:
             bits.append(f"= {event[key]}")
     if "dstIP" in event or "srcIP" in event:
         service = event.get("dstServ") or event.get("srcServ")
-        bits.append(f"{event.get('srcIP', '?')}:{event.get('srcPort', '?')} → {event.get('dstIP', '?')}:{event.get('dstPort', '?')}")
+        bits.append(
+            f"{event.get('srcIP', '?')}:{event.get('srcPort', '?')} → {event.get('dstIP', '?')}:{event.get('dstPort', '?')}"
+        )
         if service:
             bits.append(f"({service})")
     elif "port" in event:
@@ -137,9 +139,13 @@ def render(document: Mapping[str, Any], options: argparse.Namespace) -> str:
             inner = continuation + ("│ " if process["children"] else "  ")
             lines.extend(_process_lines(prefix, inner, process, width, enabled))
             for relation in outgoing.get(process["id"], []):
-                lines.append(inner + colour(_relation_text("→", relation, relation["to"], processes), "magenta", enabled))
+                lines.append(
+                    inner + colour(_relation_text("→", relation, relation["to"], processes), "magenta", enabled)
+                )
             for relation in incoming.get(process["id"], []):
-                lines.append(inner + colour(_relation_text("←", relation, relation["from"], processes), "magenta", enabled))
+                lines.append(
+                    inner + colour(_relation_text("←", relation, relation["from"], processes), "magenta", enabled)
+                )
             if show_events:
                 lines.extend(_event_lines(inner, process, enabled))
     lines.extend(_footer(document, processes, enabled))
@@ -207,7 +213,9 @@ def _process_lines(prefix: str, continuation: str, process: Mapping[str, Any], w
     return lines
 
 
-def _relation_text(arrow: str, relation: Mapping[str, Any], other: str, processes: Mapping[str, Mapping[str, Any]]) -> str:
+def _relation_text(
+    arrow: str, relation: Mapping[str, Any], other: str, processes: Mapping[str, Mapping[str, Any]]
+) -> str:
     evidence = ", ".join(str(sn) for sn in relation["evidence"][:6])
     if relation["evidence_count"] > 6:
         evidence += f", … ({relation['evidence_count']} records)"
@@ -224,7 +232,9 @@ def _event_lines(continuation: str, process: Mapping[str, Any], enabled: bool) -
         text = f"· {_clock(event['time'])} {offset:>10} {event_summary(event)}"
         lines.append(continuation + colour(truncate(text, COMMAND_WIDTH), "dim", enabled))
     if process["activity"]["omitted"]:
-        lines.append(continuation + colour(f"· … {process['activity']['omitted']} more events (--max-events)", "dim", enabled))
+        lines.append(
+            continuation + colour(f"· … {process['activity']['omitted']} more events (--max-events)", "dim", enabled)
+        )
     return lines
 
 
@@ -232,10 +242,18 @@ def _footer(document: Mapping[str, Any], processes: Mapping[str, Mapping[str, An
     stats, lines = document["stats"], []
     if document["missing_parents"]:
         lines.append("")
-        lines.append(colour(f"{len(document['missing_parents'])} processes whose parent's start is not in the log:", "yellow", enabled))
+        lines.append(
+            colour(
+                f"{len(document['missing_parents'])} processes whose parent's start is not in the log:",
+                "yellow",
+                enabled,
+            )
+        )
         for node_id in document["missing_parents"]:
             process = processes[node_id]
-            lines.append(f"  {process['name']} (sn {process['start_sn']}) parent {process['parent_guid'] or '-'} {process['parent_path'] or ''}".rstrip())
+            lines.append(
+                f"  {process['name']} (sn {process['start_sn']}) parent {process['parent_guid'] or '-'} {process['parent_path'] or ''}".rstrip()
+            )
     notes = []
     if stats["events_omitted"]:
         notes.append(f"{stats['events_omitted']} activity events counted but not listed (--max-events)")
@@ -244,11 +262,17 @@ def _footer(document: Mapping[str, Any], processes: Mapping[str, Mapping[str, An
     if stats["events_outside_window"]:
         notes.append(f"{stats['events_outside_window']} events outside --since/--until")
     if stats["write_paths_evicted"]:
-        notes.append(f"{stats['write_paths_evicted']} written non-executable paths no longer tracked for wrote-then-ran")
+        notes.append(
+            f"{stats['write_paths_evicted']} written non-executable paths no longer tracked for wrote-then-ran"
+        )
     if stats["stops_before_start"]:
         lines.append("")
         lines.append(
-            colour(f"{stats['stops_before_start']} processes stop before they start (negative lifetime, marked !): clock or logging fault", "yellow", enabled)
+            colour(
+                f"{stats['stops_before_start']} processes stop before they start (negative lifetime, marked !): clock or logging fault",
+                "yellow",
+                enabled,
+            )
         )
     if stats["anomalies"]:
         notes.append(f"{stats['anomalies']} anomalies (see --format json)")
@@ -261,5 +285,10 @@ def _footer(document: Mapping[str, Any], processes: Mapping[str, Mapping[str, An
 @hookimpl
 def mk2ds_register_outputs() -> list[OutputFormat]:
     events = (("--events",), {"action": "store_true", "help": "text: list the kept activity events under each process"})
-    color = (("--color",), {"choices": ["auto", "always", "never"], "default": "auto", "help": "text: colour (auto = on a TTY)"})
-    return [OutputFormat("text", "tree", ".txt", "a pstree-like view for the terminal", render, options=(events, color))]
+    color = (
+        ("--color",),
+        {"choices": ["auto", "always", "never"], "default": "auto", "help": "text: colour (auto = on a TTY)"},
+    )
+    return [
+        OutputFormat("text", "tree", ".txt", "a pstree-like view for the terminal", render, options=(events, color))
+    ]

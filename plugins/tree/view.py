@@ -108,7 +108,9 @@ def _add_ancestors(roles: dict[ProcessNode, str | None], node: ProcessNode, role
         parent = parent.parent
 
 
-def _add_descendants(roles: dict[ProcessNode, str | None], node: ProcessNode, role: str, depth_limit: int | None) -> None:
+def _add_descendants(
+    roles: dict[ProcessNode, str | None], node: ProcessNode, role: str, depth_limit: int | None
+) -> None:
     stack = [(child, 1) for child in node.children]
     while stack:
         child, level = stack.pop()
@@ -235,7 +237,10 @@ def _process(node: ProcessNode, view: View, depth: int) -> dict[str, Any]:
         "activity": {
             "total": sum(node.counts.values()),
             "counts": dict(sorted(node.counts.items())),
-            "events": [_event(event, node, start) for event in sorted(node.event_dicts(), key=lambda event: _event_order(event, node))],
+            "events": [
+                _event(event, node, start)
+                for event in sorted(node.event_dicts(), key=lambda event: _event_order(event, node))
+            ],
             "omitted": node.omitted,
             "open_skipped": node.open_skipped,
             "outside_window": node.outside_window,

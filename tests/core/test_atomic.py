@@ -55,7 +55,9 @@ def test_commands_report_an_unwritable_output_without_a_traceback(
 ) -> None:
     (tmp_path / "dataset").mkdir()
     (tmp_path / "sample.exe").write_bytes(b"MZ")
-    (tmp_path / "a.log").write_bytes(b'03/01/2018 19:00:00.000 +0900 sn=1 evt=ps subEvt=start psGUID={A} psPath="C:\\a.exe"\n')
+    (tmp_path / "a.log").write_bytes(
+        b'03/01/2018 19:00:00.000 +0900 sn=1 evt=ps subEvt=start psGUID={A} psPath="C:\\a.exe"\n'
+    )
     blocker = tmp_path / "blocker"
     blocker.write_text("x", encoding="utf-8")
     places = {"dataset": tmp_path / "dataset", "sample": tmp_path / "sample.exe", "log": tmp_path / "a.log"}

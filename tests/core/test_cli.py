@@ -57,7 +57,9 @@ def test_report_written_atomically_to_output(run_cli: Callable[..., Any], tmp_pa
 
 @pytest.mark.parametrize("fmt", ["text", "json", "junit", "sarif"])
 def test_every_report_format_renders(run_cli: Callable[..., Any], tmp_path: Path, fmt: str) -> None:
-    result = run_cli("verify", tmp_path, "--format", fmt, "--level", "structure", *(["--show-all"] if fmt == "text" else []))
+    result = run_cli(
+        "verify", tmp_path, "--format", fmt, "--level", "structure", *(["--show-all"] if fmt == "text" else [])
+    )
     assert result.code == 1 and "README.txt" in result.out
 
 
@@ -73,7 +75,9 @@ def test_blocked_plugin_does_not_run_and_the_report_says_so(run_cli: Callable[..
     result = run_cli("-p", "no:checks.layout", "verify", tmp_path, "--format", "json", "--level", "structure")
     findings = json.loads(result.out)["findings"]
     assert result.code == 0
-    assert [(f["code"], f["severity"], f["details"]["plugin"]) for f in findings] == [("check-blocked", "warning", "checks.layout")]
+    assert [(f["code"], f["severity"], f["details"]["plugin"]) for f in findings] == [
+        ("check-blocked", "warning", "checks.layout")
+    ]
 
 
 def test_codes_lists_every_registered_code(run_cli: Callable[..., Any]) -> None:

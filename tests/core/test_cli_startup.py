@@ -31,6 +31,8 @@ def test_light_commands_do_not_import_heavy_libraries(arguments: list[str]) -> N
 
 def test_the_probe_sees_an_import() -> None:
     """The probe works: a command that validates a document does import jsonschema."""
-    code = PROBE.replace("code = main(sys.argv[1:])", "import mk2ds.core.schemas as s; s.validator_for('record'); code = 0")
+    code = PROBE.replace(
+        "code = main(sys.argv[1:])", "import mk2ds.core.schemas as s; s.validator_for('record'); code = 0"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "jsonschema" in json.loads(done.stdout.strip().splitlines()[-1])["loaded"]

@@ -54,7 +54,13 @@ def test_link_inside_the_root_is_a_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "reason"),
-    [("../x", "'..' component"), ("/etc/passwd", "absolute name"), ("C:/x", "drive-letter name"), ("a\\b", "backslash"), ("a/CON.txt", "reserved")],
+    [
+        ("../x", "'..' component"),
+        ("/etc/passwd", "absolute name"),
+        ("C:/x", "drive-letter name"),
+        ("a\\b", "backslash"),
+        ("a/CON.txt", "reserved"),
+    ],
 )
 def test_unsafe_names(name: str, reason: str) -> None:
     assert reason in (is_unsafe_name(name) or "")

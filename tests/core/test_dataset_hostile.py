@@ -93,7 +93,9 @@ def test_a_name_stored_twice_in_a_zip_is_reported_and_not_read(tmp_path: Path) -
     with ZipDataset(archive) as dataset:
         for _ in range(2):  # walking again (workers, SubDataset) must give the same answer
             items = list(dataset.walk())
-            assert _unsafe(items) == {"README.txt": "name occurs 2 times in the zip (tools disagree on which copy they extract)"}
+            assert _unsafe(items) == {
+                "README.txt": "name occurs 2 times in the zip (tools disagree on which copy they extract)"
+            }
             assert [item.path for item in items if isinstance(item, Entry)] == ["ENV.txt"]
         with pytest.raises(FileNotFoundError):
             dataset.open("README.txt")

@@ -98,7 +98,9 @@ def test_folders_nested_a_thousand_deep_are_walked_without_recursion(
     limit = "/".join(["top", *["a"] * dataset_module.MAX_DEPTH])  # the first folder too deep to be read
     assert Entry("top/ok.log", 3) in items
     unsafe = [item for item in items if isinstance(item, UnsafeName)]
-    assert unsafe == [UnsafeName(limit, f"nested deeper than {dataset_module.MAX_DEPTH} folders (limit); its contents are not read")]
+    assert unsafe == [
+        UnsafeName(limit, f"nested deeper than {dataset_module.MAX_DEPTH} folders (limit); its contents are not read")
+    ]
     assert max(len(item.path) for item in items) <= dataset_module.MAX_PATH_CHARS
 
 
@@ -106,7 +108,10 @@ def test_a_long_path_is_a_limit_too(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(dataset_module, "MAX_PATH_CHARS", 40)
     (tmp_path / ("b" * 30) / ("c" * 30)).mkdir(parents=True)
     items = list(FolderDataset(tmp_path).walk())
-    assert UnsafeName("b" * 30 + "/" + "c" * 30, "path longer than 40 characters (limit); its contents are not read") in items
+    assert (
+        UnsafeName("b" * 30 + "/" + "c" * 30, "path longer than 40 characters (limit); its contents are not read")
+        in items
+    )
 
 
 def test_deep_zip_names_are_refused_by_the_same_limit(tmp_path: Path) -> None:
@@ -148,7 +153,10 @@ def test_every_command_survives_a_thousand_nested_folders(
         ["pack", hostile_copy, tmp_path / "bag"],
     ):
         result = _cli(*command)
-        assert "RecursionError" not in result.stderr and "Traceback" not in result.stderr, (command[0], result.stderr[-2000:])
+        assert "RecursionError" not in result.stderr and "Traceback" not in result.stderr, (
+            command[0],
+            result.stderr[-2000:],
+        )
         assert result.returncode in (0, 1), (command[0], result.stderr[-2000:])
         assert "nested deeper than" in result.stdout + result.stderr, command[0]
 

@@ -41,19 +41,36 @@ class InProcess:
 
     @hookimpl
     def mk2ds_register_engines(self) -> list[Engine]:
-        return [Engine("here", "in this process (tests)", self.start, options=((("--here-option",), {"help": "an engine option"}),))]
+        return [
+            Engine(
+                "here",
+                "in this process (tests)",
+                self.start,
+                options=((("--here-option",), {"help": "an engine option"}),),
+            )
+        ]
 
     def start(self, options: argparse.Namespace, pm: pluggy.PluginManager, settings: PluginSettings) -> InProcess:
         self.pm = pm
         return self
 
-    def run(self, function: TaskFunction, tasks: Sequence[EngineTask], *, shared: Any = None, label: str = "", show_progress: bool | None = None) -> Iterator[TaskOutcome]:
+    def run(
+        self,
+        function: TaskFunction,
+        tasks: Sequence[EngineTask],
+        *,
+        shared: Any = None,
+        label: str = "",
+        show_progress: bool | None = None,
+    ) -> Iterator[TaskOutcome]:
         self.tasks += tasks
         for task in reversed(list(tasks)):
             if any(word in task.key for word in self.fail):
                 yield TaskOutcome(task, error="KilledWorker: gone")
                 continue
-            result = pickle.loads(pickle.dumps(function))(self.pm, pickle.loads(pickle.dumps(shared)), pickle.loads(pickle.dumps(task.argument)))
+            result = pickle.loads(pickle.dumps(function))(
+                self.pm, pickle.loads(pickle.dumps(shared)), pickle.loads(pickle.dumps(task.argument))
+            )
             yield TaskOutcome(task, pickle.loads(pickle.dumps(result)))
 
     def summary(self) -> list[str]:
@@ -104,7 +121,10 @@ def test_open_engine_local_is_none_and_sessions_are_closed() -> None:
     with open_engine(pm, argparse.Namespace(engine="here"), PluginSettings()) as session:
         assert session is plugin
     assert plugin.closed == 1
-    with pytest.raises(UsageError, match="unknown engine 'nowhere'"), open_engine(pm, argparse.Namespace(engine="nowhere"), PluginSettings()):
+    with (
+        pytest.raises(UsageError, match="unknown engine 'nowhere'"),
+        open_engine(pm, argparse.Namespace(engine="nowhere"), PluginSettings()),
+    ):
         pass
 
 
@@ -113,7 +133,9 @@ def test_pack_tasks_groups_small_items_and_keeps_big_ones_alone() -> None:
     groups = pack_tasks(weights, 100, 8)
     assert groups[0] == [0] and groups[1] == [1]
     assert [index for group in groups for index in group] == list(range(len(weights)))  # all, in order
-    assert all(len(group) <= 8 for group in groups) and all(sum(weights[index] for index in group) <= 100 for group in groups[2:])
+    assert all(len(group) <= 8 for group in groups) and all(
+        sum(weights[index] for index in group) <= 100 for group in groups[2:]
+    )
     assert len(pack_tasks([10] * 100, 1 << 30, 64)) > 50  # a small run is still spread out
 
 
@@ -151,11 +173,15 @@ def test_an_entry_check_that_never_finished_is_an_internal_error(sample: SampleD
     assert all("never finished: KilledWorker: gone" in finding.message and finding.path for finding in errors)
 
 
-def test_verify_prints_where_time_went_unless_quiet(sample: SampleDistribution, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_prints_where_time_went_unless_quiet(
+    sample: SampleDistribution, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     plugin = InProcess()
     plugin.summary = lambda: ["here: 3 tasks"]  # type: ignore[method-assign]
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[("here", plugin)])
     for quiet, shown in (([], True), (["--quiet"], False)):
-        args = build_parser(pm).parse_args(["verify", str(sample.root), "--engine", "here", "-o", str(tmp_path / "r.txt"), *quiet])
+        args = build_parser(pm).parse_args(
+            ["verify", str(sample.root), "--engine", "here", "-o", str(tmp_path / "r.txt"), *quiet]
+        )
         assert args.handler(args, pm) == 0
         assert ("mk2ds verify: here: 3 tasks" in capsys.readouterr().err) == shown

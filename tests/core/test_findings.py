@@ -8,14 +8,27 @@ from mk2ds.core.schemas import validate_document
 
 
 def test_finding_round_trips_through_its_json_form() -> None:
-    finding = Finding("log-unparseable", Severity.ERROR, "bad quote", path="MK2Log/a.log", line=3, column=7, subject="ab", details={"raw": "x"})
+    finding = Finding(
+        "log-unparseable",
+        Severity.ERROR,
+        "bad quote",
+        path="MK2Log/a.log",
+        line=3,
+        column=7,
+        subject="ab",
+        details={"raw": "x"},
+    )
     data = finding.to_dict()
     assert validate_document(data, "finding") == []
     assert Finding.from_dict(data) == finding
 
 
 def test_none_fields_are_left_out_of_json() -> None:
-    assert Finding("missing-required", "error", "gone").to_dict() == {"code": "missing-required", "severity": "error", "message": "gone"}
+    assert Finding("missing-required", "error", "gone").to_dict() == {
+        "code": "missing-required",
+        "severity": "error",
+        "message": "gone",
+    }
 
 
 @pytest.mark.parametrize("code", ["Missing", "missing_file", "-x", "a--b", "acme/", "a/b/c"])

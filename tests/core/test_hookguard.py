@@ -37,13 +37,19 @@ def test_a_new_style_wrapper_sees_every_result_and_may_add_to_them() -> None:
     seen: list[Any] = []
 
     @hookimpl(wrapper=True)
-    def mk2ds_check_dataset(dataset: object, context: object) -> Generator[None, list[list[Finding]], list[list[Finding]]]:
+    def mk2ds_check_dataset(
+        dataset: object, context: object
+    ) -> Generator[None, list[list[Finding]], list[list[Finding]]]:
         results = yield
         seen.append([[item.code for item in result] for result in results])
         return [*results, [Finding("x-wrapped", Severity.INFO, "added by the wrapper")]]
 
     broken = _plugin(mk2ds_check_dataset=hookimpl(lambda dataset, context: 1 / 0))
-    pm = _pm(("one", _plugin(mk2ds_check_dataset=_check("x-one"))), ("broken", broken), ("wrap", _plugin(mk2ds_check_dataset=mk2ds_check_dataset)))
+    pm = _pm(
+        ("one", _plugin(mk2ds_check_dataset=_check("x-one"))),
+        ("broken", broken),
+        ("wrap", _plugin(mk2ds_check_dataset=mk2ds_check_dataset)),
+    )
     codes = sorted(item.code for item in collect_results(pm, "mk2ds_check_dataset", dataset=None, context=None))
     assert codes == ["plugin-error", "x-one", "x-wrapped"]
     assert sorted(map(tuple, seen[0])) == [("plugin-error",), ("x-one",)]
@@ -58,7 +64,9 @@ def test_an_old_style_hookwrapper_is_called_too() -> None:
         outcome = yield
         calls.append(f"after {len(outcome.get_result())}")
 
-    pm = _pm(("one", _plugin(mk2ds_check_dataset=_check("x-one"))), ("old", _plugin(mk2ds_check_dataset=mk2ds_check_dataset)))
+    pm = _pm(
+        ("one", _plugin(mk2ds_check_dataset=_check("x-one"))), ("old", _plugin(mk2ds_check_dataset=mk2ds_check_dataset))
+    )
     assert [item.code for item in collect_results(pm, "mk2ds_check_dataset", dataset=None, context=None)] == ["x-one"]
     assert calls == ["before", "after 1"]
 
@@ -69,12 +77,17 @@ def test_a_failing_wrapper_is_a_plugin_error_naming_it() -> None:
         yield
         raise RuntimeError("wrapper bug")
 
-    pm = _pm(("one", _plugin(mk2ds_check_dataset=_check("x-one"))), ("wrap", _plugin(mk2ds_check_dataset=mk2ds_check_dataset)))
+    pm = _pm(
+        ("one", _plugin(mk2ds_check_dataset=_check("x-one"))),
+        ("wrap", _plugin(mk2ds_check_dataset=mk2ds_check_dataset)),
+    )
     [finding] = collect_results(pm, "mk2ds_check_dataset", dataset=None, context=None)
     assert (finding.code, finding.plugin) == ("plugin-error", "wrap") and "wrapper bug" in finding.message
 
 
-def test_a_wrapper_of_a_check_runs_in_a_real_verification(run_cli: Callable[..., Any], tmp_path: Path, install: Callable[..., None]) -> None:
+def test_a_wrapper_of_a_check_runs_in_a_real_verification(
+    run_cli: Callable[..., Any], tmp_path: Path, install: Callable[..., None]
+) -> None:
     @hookimpl(wrapper=True)
     def mk2ds_check_entry(entry: Any, kind: str, dataset: object, context: object) -> Generator[None, Any, Any]:
         results = yield
@@ -83,7 +96,9 @@ def test_a_wrapper_of_a_check_runs_in_a_real_verification(run_cli: Callable[...,
     (tmp_path / "a.txt").write_text("x")
     install("wrap", _plugin(mk2ds_check_entry=mk2ds_check_entry))
     result = run_cli("verify", tmp_path, "--format", "json")
-    assert [f["message"] for f in json.loads(result.out)["findings"] if f["code"] == "plugin-error"] == ["wrapped a.txt"]
+    assert [f["message"] for f in json.loads(result.out)["findings"] if f["code"] == "plugin-error"] == [
+        "wrapped a.txt"
+    ]
 
 
 def test_hook_calls_are_traced_on_request(run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,8 +122,13 @@ def test_system_exit_and_keyboard_interrupt_from_a_plugin_are_plugin_errors(erro
     def mk2ds_check_dataset(dataset: object, context: object) -> None:
         raise error
 
-    pm = _pm(("one", _plugin(mk2ds_check_dataset=_check("x-one"))), ("exits", _plugin(mk2ds_check_dataset=hookimpl(mk2ds_check_dataset))))
-    codes = sorted((item.code, item.plugin) for item in collect_results(pm, "mk2ds_check_dataset", dataset=None, context=None))
+    pm = _pm(
+        ("one", _plugin(mk2ds_check_dataset=_check("x-one"))),
+        ("exits", _plugin(mk2ds_check_dataset=hookimpl(mk2ds_check_dataset))),
+    )
+    codes = sorted(
+        (item.code, item.plugin) for item in collect_results(pm, "mk2ds_check_dataset", dataset=None, context=None)
+    )
     assert codes == [("plugin-error", "exits"), ("x-one", "one")]
 
 
@@ -123,10 +143,14 @@ def test_verify_ends_with_exit_3_and_a_report_when_a_check_exits(
     result = run_cli("verify", tmp_path, "--format", "json", "--level", "structure")
     report = json.loads(result.out)
     assert result.code == 3
-    assert [(f["code"], f["plugin"]) for f in report["findings"] if f["code"] == "plugin-error"] == [("plugin-error", "exits")]
+    assert [(f["code"], f["plugin"]) for f in report["findings"] if f["code"] == "plugin-error"] == [
+        ("plugin-error", "exits")
+    ]
 
 
-def test_the_users_ctrl_c_still_interrupts(run_cli: Callable[..., Any], tmp_path: Path, install: Callable[..., None]) -> None:
+def test_the_users_ctrl_c_still_interrupts(
+    run_cli: Callable[..., Any], tmp_path: Path, install: Callable[..., None]
+) -> None:
     def mk2ds_check_dataset(dataset: object, context: object) -> None:
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(30)  # the signal arrives long before
@@ -175,7 +199,10 @@ class _Garbage:
 
 @pytest.mark.parametrize("answer", [_Garbage(), 42, "text"], ids=["object", "int", "str"])
 def test_a_garbage_reader_is_blamed_where_it_is_received(answer: object) -> None:
-    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[("junk", _plugin(mk2ds_open_log=hookimpl(tryfirst=True)(lambda stream, name, options: answer)))])
+    pm = get_plugin_manager(
+        load_entrypoints=False,
+        extra_plugins=[("junk", _plugin(mk2ds_open_log=hookimpl(tryfirst=True)(lambda stream, name, options: answer)))],
+    )
     with pytest.raises(HookFailed) as failure:
         call_service(pm, "mk2ds_open_log", stream=io.BytesIO(b""), name="x.log", options=argparse.Namespace())
     assert (failure.value.plugin, failure.value.hook) == ("junk", "mk2ds_open_log")
@@ -193,13 +220,22 @@ class _NoStats:
 
 
 def test_a_reader_with_broken_stats_is_blamed_after_reading() -> None:
-    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[("junk", _plugin(mk2ds_open_log=hookimpl(tryfirst=True)(lambda stream, name, options: _NoStats())))])
+    pm = get_plugin_manager(
+        load_entrypoints=False,
+        extra_plugins=[
+            ("junk", _plugin(mk2ds_open_log=hookimpl(tryfirst=True)(lambda stream, name, options: _NoStats())))
+        ],
+    )
     reader = call_service(pm, "mk2ds_open_log", stream=io.BytesIO(b""), name="x.log", options=argparse.Namespace())
-    with pytest.raises(HookFailed, match="plugin 'junk' failed in mk2ds_open_log: its reader's stats lack the counts lines"):
+    with pytest.raises(
+        HookFailed, match="plugin 'junk' failed in mk2ds_open_log: its reader's stats lack the counts lines"
+    ):
         list(reader)
 
 
-def test_verify_blames_the_reader_not_the_log_check(run_cli: Callable[..., Any], tmp_path: Path, install: Callable[..., None]) -> None:
+def test_verify_blames_the_reader_not_the_log_check(
+    run_cli: Callable[..., Any], tmp_path: Path, install: Callable[..., None]
+) -> None:
     (tmp_path / "MK2Log").mkdir()
     (tmp_path / "MK2Log" / "a.log").write_text("x\n")
     install("junk", _plugin(mk2ds_open_log=hookimpl(tryfirst=True)(lambda stream, name, options: _Garbage())))
@@ -211,7 +247,9 @@ def test_verify_blames_the_reader_not_the_log_check(run_cli: Callable[..., Any],
     ]
 
 
-def test_convert_names_the_plugin_of_a_garbage_reader(run_cli: Callable[..., Any], tmp_path: Path, install: Callable[..., None]) -> None:
+def test_convert_names_the_plugin_of_a_garbage_reader(
+    run_cli: Callable[..., Any], tmp_path: Path, install: Callable[..., None]
+) -> None:
     (tmp_path / "a.log").write_text("x\n")
     install("junk", _plugin(mk2ds_open_log=hookimpl(tryfirst=True)(lambda stream, name, options: _NoStats())))
     result = run_cli("convert", tmp_path / "a.log", "-o", tmp_path / "out.jsonl")

@@ -20,7 +20,9 @@ LINE = b"03/05/2018 10:12:03.114 +0900 sn=1 evt=ps subEvt=start cmd=abc\r\n"
 
 def dead_pid() -> int:
     """The id of a process that has ended (and been reaped)."""
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True, text=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True, text=True
+    )
     return int(child.stdout)
 
 
@@ -63,7 +65,11 @@ def test_the_next_run_removes_stale_parts_of_killed_runs(run_cli: Callable[..., 
     out = tmp_path / "out"
     out.mkdir()
     gone = dead_pid()
-    stale = [f".a.jsonl.mk2ds-{gone}-k3x9_q1z.part", f".a.jsonl.rejects.mk2ds-{gone}-abcd1234.part", f".old.csv.mk2ds-{gone}-zz.part"]
+    stale = [
+        f".a.jsonl.mk2ds-{gone}-k3x9_q1z.part",
+        f".a.jsonl.rejects.mk2ds-{gone}-abcd1234.part",
+        f".old.csv.mk2ds-{gone}-zz.part",
+    ]
     for name in stale:
         (out / name).write_bytes(b"torn")
     alive = f".a.jsonl.mk2ds-{os.getpid()}-mine0000.part"  # a run still going (this process): kept

@@ -15,7 +15,14 @@ from mk2ds.core.output_guard import refuse_output_over_inputs
 from mk2ds.plugins.synthetic.pe_builder import build_pe
 
 LOG_LINE = b'03/01/2018 19:00:00.000 +0900 sn=1 evt=ps subEvt=start com="PC1" psGUID={A} psPath="C:\\a.exe"\n'
-RECORD = {"time": "2018-03-01T19:00:00.000+09:00", "sn": 1, "evt": "ps", "subEvt": "start", "psGUID": "{A}", "psPath": "C:\\a.exe"}
+RECORD = {
+    "time": "2018-03-01T19:00:00.000+09:00",
+    "sn": 1,
+    "evt": "ps",
+    "subEvt": "start",
+    "psGUID": "{A}",
+    "psPath": "C:\\a.exe",
+}
 
 
 def test_the_same_file_by_name_link_or_hard_link_is_refused(tmp_path: Path) -> None:
@@ -61,7 +68,9 @@ def test_commands_refuse_to_write_over_their_input(
     assert sorted(path.name for path in tmp_path.iterdir()) == [name]
 
 
-def test_tree_of_a_dataset_sample_refuses_an_output_inside_the_dataset(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+def test_tree_of_a_dataset_sample_refuses_an_output_inside_the_dataset(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
     sample = "ab" * 32
     logs = tmp_path / "ds" / "MK2Log" / "30m"
     logs.mkdir(parents=True)
@@ -91,7 +100,9 @@ def _dataset(root: Path) -> Path:
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+    }
 
 
 @pytest.mark.parametrize(
@@ -114,15 +125,24 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
     ],
     ids=lambda command: " ".join(command).replace("{", "").replace("}", ""),
 )
-def test_no_command_writes_into_a_dataset_it_reads(run_cli: Callable[..., Any], tmp_path: Path, command: list[str]) -> None:
+def test_no_command_writes_into_a_dataset_it_reads(
+    run_cli: Callable[..., Any], tmp_path: Path, command: list[str]
+) -> None:
     dataset = _dataset(tmp_path)
     before = _snapshot(dataset)
     out = tmp_path / "out"
     result = run_cli(*(part.format(ds=dataset, out=out) for part in command))
     assert result.code == 2, result.err
-    assert any(reason in result.err for reason in ("mk2ds never writes into a dataset", "which mk2ds only reads", "would destroy it"))
+    assert any(
+        reason in result.err
+        for reason in ("mk2ds never writes into a dataset", "which mk2ds only reads", "would destroy it")
+    )
     assert _snapshot(dataset) == before
-    assert not [path for path in dataset.rglob("*") if path.relative_to(dataset).as_posix() not in {*before, "MK2Log", "MK2Log/30m", "samples"}]
+    assert not [
+        path
+        for path in dataset.rglob("*")
+        if path.relative_to(dataset).as_posix() not in {*before, "MK2Log", "MK2Log/30m", "samples"}
+    ]
 
 
 def test_outputs_next_to_a_plain_folder_of_logs_are_fine(run_cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -132,7 +152,9 @@ def test_outputs_next_to_a_plain_folder_of_logs_are_fine(run_cli: Callable[..., 
     assert result.code == 0, result.err
 
 
-def test_manifest_still_writes_its_own_checksum_file_into_the_folder(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+def test_manifest_still_writes_its_own_checksum_file_into_the_folder(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
     dataset = _dataset(tmp_path)
     assert run_cli("manifest", dataset).code == 0
     assert run_cli("manifest", dataset, "-o", dataset / "SHA256SUMS").code == 0

@@ -6,8 +6,13 @@ from mk2ds.core import Finding, Report, Severity
 from mk2ds.core.patterns import find_patterns, message_shape
 
 
-def _on(subjects: list[str], code: str = "artefact-name-mismatch", severity: Severity = Severity.WARNING) -> list[Finding]:
-    return [Finding(code, severity, f"{subject * 8} has {index} problems", path=f"x/{subject}", subject=subject) for index, subject in enumerate(subjects)]
+def _on(
+    subjects: list[str], code: str = "artefact-name-mismatch", severity: Severity = Severity.WARNING
+) -> list[Finding]:
+    return [
+        Finding(code, severity, f"{subject * 8} has {index} problems", path=f"x/{subject}", subject=subject)
+        for index, subject in enumerate(subjects)
+    ]
 
 
 SAMPLES = [f"{index:08x}" for index in range(10)]
@@ -15,20 +20,29 @@ SAMPLES = [f"{index:08x}" for index in range(10)]
 
 def test_a_code_on_half_the_samples_is_a_pattern() -> None:
     patterns = find_patterns(_on(SAMPLES[:5]), sample_total=10)
-    assert [(pattern.code, pattern.count, pattern.samples, pattern.sample_total) for pattern in patterns] == [("artefact-name-mismatch", 5, 5, 10)]
+    assert [(pattern.code, pattern.count, pattern.samples, pattern.sample_total) for pattern in patterns] == [
+        ("artefact-name-mismatch", 5, 5, 10)
+    ]
     assert [example["subject"] for example in patterns[0].to_dict()["examples"]] == SAMPLES[:3]
-    assert patterns[0].message == f"{SAMPLES[0] * 8} has 0 problems"  # one wording once hashes and numbers are set aside
+    assert (
+        patterns[0].message == f"{SAMPLES[0] * 8} has 0 problems"
+    )  # one wording once hashes and numbers are set aside
 
 
 def test_a_code_on_few_samples_or_few_findings_is_not() -> None:
     assert find_patterns(_on(SAMPLES[:4]), sample_total=10) == []
     assert find_patterns(_on(SAMPLES[:4]), sample_total=4) == []  # fewer than five findings
-    many_on_one = [Finding("log-sn-backwards", Severity.WARNING, "sn", path="a.log", line=line, subject=SAMPLES[0]) for line in range(1, 30)]
+    many_on_one = [
+        Finding("log-sn-backwards", Severity.WARNING, "sn", path="a.log", line=line, subject=SAMPLES[0])
+        for line in range(1, 30)
+    ]
     assert find_patterns(many_on_one, sample_total=10) == []
 
 
 def test_many_findings_without_a_sample_are_a_pattern_and_plugin_errors_never() -> None:
-    unattributed = [Finding("unexpected-entry", Severity.INFO, "not described", path=f"extra/{index}") for index in range(10)]
+    unattributed = [
+        Finding("unexpected-entry", Severity.INFO, "not described", path=f"extra/{index}") for index in range(10)
+    ]
     crashes = [Finding("plugin-error", Severity.ERROR, "boom", subject=subject) for subject in SAMPLES]
     patterns = find_patterns([*unattributed, *crashes], sample_total=10)
     assert [(pattern.code, pattern.count, pattern.samples) for pattern in patterns] == [("unexpected-entry", 10, 0)]
@@ -48,7 +62,16 @@ def test_message_shape() -> None:
 
 
 def test_findings_without_a_subject_touch_the_sample_their_path_names() -> None:
-    unlisted = [Finding("checksum-file-unlisted", Severity.ERROR, "not listed", path=f"impfuzzy/{sample.upper()}.impfuzzy") for sample in SAMPLES[:6]]
-    elsewhere = [Finding("checksum-file-missing", Severity.ERROR, "missing", path=f"impfuzzy/{sample}x.txt") for sample in SAMPLES[:6]]
+    unlisted = [
+        Finding("checksum-file-unlisted", Severity.ERROR, "not listed", path=f"impfuzzy/{sample.upper()}.impfuzzy")
+        for sample in SAMPLES[:6]
+    ]
+    elsewhere = [
+        Finding("checksum-file-missing", Severity.ERROR, "missing", path=f"impfuzzy/{sample}x.txt")
+        for sample in SAMPLES[:6]
+    ]
     patterns = find_patterns([*unlisted, *elsewhere, *_on(SAMPLES)], sample_total=10, samples=SAMPLES)
-    assert [(pattern.code, pattern.samples) for pattern in patterns] == [("checksum-file-unlisted", 6), ("artefact-name-mismatch", 10)]
+    assert [(pattern.code, pattern.samples) for pattern in patterns] == [
+        ("checksum-file-unlisted", 6),
+        ("artefact-name-mismatch", 10),
+    ]

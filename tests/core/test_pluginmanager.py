@@ -44,7 +44,9 @@ def test_misspelt_hook_leaves_the_plugin_out_loudly() -> None:
     def mk2ds_register_codez() -> list[CodeInfo]:
         return []
 
-    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[("typo", _plugin(mk2ds_register_codez=mk2ds_register_codez))])
+    pm = get_plugin_manager(
+        load_entrypoints=False, extra_plugins=[("typo", _plugin(mk2ds_register_codez=mk2ds_register_codez))]
+    )
     assert pm.get_plugin("typo") is None
     [failure] = plugin_failures(pm)
     assert failure.name == "typo" and "mk2ds_register_codez" in failure.error
@@ -85,7 +87,9 @@ def test_a_plugin_failing_while_its_generator_runs_is_caught() -> None:
         yield Finding("x-first", Severity.INFO, "before")
         raise KeyError("later")
 
-    pm = get_plugin_manager(load_entrypoints=False, builtins=(), extra_plugins=[("gen", _plugin(mk2ds_check_dataset=hookimpl(generate)))])
+    pm = get_plugin_manager(
+        load_entrypoints=False, builtins=(), extra_plugins=[("gen", _plugin(mk2ds_check_dataset=hookimpl(generate)))]
+    )
     codes = [item.code for item in collect_results(pm, "mk2ds_check_dataset", dataset=None, context=None)]
     assert codes == ["x-first", "plugin-error"]
 

@@ -14,7 +14,10 @@ def test_exit_codes_follow_the_worst_finding() -> None:
     assert _report().exit_code() is ExitCode.OK
     assert _report(Finding("a", Severity.WARNING, "w")).exit_code() is ExitCode.OK
     assert _report(Finding("a", Severity.ERROR, "e")).exit_code() is ExitCode.FINDINGS
-    assert _report(Finding("a", Severity.ERROR, "e"), Finding("plugin-error", Severity.ERROR, "p")).exit_code() is ExitCode.INTERNAL_ERROR
+    assert (
+        _report(Finding("a", Severity.ERROR, "e"), Finding("plugin-error", Severity.ERROR, "p")).exit_code()
+        is ExitCode.INTERNAL_ERROR
+    )
 
 
 def test_fail_on_warning_makes_warnings_fail() -> None:

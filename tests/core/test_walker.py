@@ -24,7 +24,9 @@ def _dataset(root: Path, files: int = 6) -> Path:
     (root / "logs" / "deep").mkdir(parents=True)
     (root / "README.txt").write_text("readme", encoding="utf-8")
     for index in range(files):
-        (root / "logs" / ("deep" if index % 2 else "") / f"n{index}.txt").write_text("x" * (index + 1), encoding="utf-8")
+        (root / "logs" / ("deep" if index % 2 else "") / f"n{index}.txt").write_text(
+            "x" * (index + 1), encoding="utf-8"
+        )
     return root
 
 
@@ -77,7 +79,10 @@ def test_parallel_run_reports_exactly_what_the_serial_run_reports(tmp_path: Path
 def test_missing_required_and_empty_file_are_findings(tmp_path: Path) -> None:
     (tmp_path / "README.txt").write_text("", encoding="utf-8")
     report = verify(str(tmp_path), _pm(), PROFILE, show_progress=False)
-    assert sorted((f.code, f.path) for f in report.findings) == [("empty-required-file", "README.txt"), ("missing-required", "logs")]
+    assert sorted((f.code, f.path) for f in report.findings) == [
+        ("empty-required-file", "README.txt"),
+        ("missing-required", "logs"),
+    ]
     assert report.exit_code() == 1
 
 
@@ -91,17 +96,26 @@ def test_select_and_ignore_filter_by_code_or_prefix(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("code", "select", "ignore", "expected"),
-    [("log-sn-repeated", ["log-"], [], True), ("log-sn-repeated", [], ["log-sn-repeated"], False), ("layout-x", ["log-"], [], False), ("acme/x", ["acme/"], [], True)],
+    [
+        ("log-sn-repeated", ["log-"], [], True),
+        ("log-sn-repeated", [], ["log-sn-repeated"], False),
+        ("layout-x", ["log-"], [], False),
+        ("acme/x", ["acme/"], [], True),
+    ],
 )
 def test_code_selected(code: str, select: list[str], ignore: list[str], expected: bool) -> None:
     assert code_selected(code, select, ignore) is expected
 
 
 def test_unregistered_code_is_flagged(tmp_path: Path) -> None:
-    plugin = types.SimpleNamespace(mk2ds_check_dataset=hookimpl(lambda dataset, context: [Finding("made-up", Severity.INFO, "m")]))
+    plugin = types.SimpleNamespace(
+        mk2ds_check_dataset=hookimpl(lambda dataset, context: [Finding("made-up", Severity.INFO, "m")])
+    )
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[("sloppy", plugin)])
     report = verify(str(_dataset(tmp_path)), pm, PROFILE, show_progress=False)
-    assert [(f.code, f.plugin) for f in report.findings if f.code == "unregistered-code"] == [("unregistered-code", "sloppy")]
+    assert [(f.code, f.plugin) for f in report.findings if f.code == "unregistered-code"] == [
+        ("unregistered-code", "sloppy")
+    ]
 
 
 def test_verify_never_writes_into_the_dataset(tmp_path: Path, read_only: object) -> None:

@@ -63,13 +63,20 @@ def test_pack_writes_a_bag_that_bagit_python_validates(src: Path, tmp_path: Path
     before = snapshot(src)
     out = tmp_path / "release"
     with read_only(src):
-        result = pack(run_cli, src, out, "--info", "Contact-Name=Jane Doe", "--info", "External-Identifier=soliton-2018-subset")
+        result = pack(
+            run_cli, src, out, "--info", "Contact-Name=Jane Doe", "--info", "External-Identifier=soliton-2018-subset"
+        )
     assert result.code == 0, result.err
     assert snapshot(src) == before  # SRC is never moved or modified
     bag = bagit.Bag(str(out))
     assert bag.validate(processes=2)
     assert bag.version_info == (1, 0) and bag.algorithms == ["sha256"]
-    assert sorted(bag.payload_entries()) == ["data/README.txt", "data/logs/a.log", "data/logs/b.log", "data/logs/deep/c.log"]
+    assert sorted(bag.payload_entries()) == [
+        "data/README.txt",
+        "data/logs/a.log",
+        "data/logs/b.log",
+        "data/logs/deep/c.log",
+    ]
     fields = info(out)
     assert fields["Bag-Software-Agent"].startswith("mk2ds ")
     assert fields["Bagging-Date"] == "2024-05-01"
@@ -89,7 +96,12 @@ def test_sha512_adds_payload_and_tag_manifests(src: Path, tmp_path: Path, run_cl
     assert sorted(bag.algorithms) == ["sha256", "sha512"]
     assert bag.validate()
     tags = parse_bagit_manifest((out / "tagmanifest-sha512.txt").read_bytes(), "tagmanifest-sha512.txt", "sha512")
-    assert [entry.path for entry in tags.entries] == ["bag-info.txt", "bagit.txt", "manifest-sha256.txt", "manifest-sha512.txt"]
+    assert [entry.path for entry in tags.entries] == [
+        "bag-info.txt",
+        "bagit.txt",
+        "manifest-sha256.txt",
+        "manifest-sha512.txt",
+    ]
 
 
 def test_zip_bag_has_one_top_folder_and_validates(src: Path, tmp_path: Path, run_cli: Run) -> None:
@@ -121,7 +133,9 @@ def test_same_input_gives_byte_identical_output(
             assert (first / name).read_bytes() == (second / name).read_bytes(), name
         assert info(first)["Bagging-Date"] == "2023-11-14"
         manifest = (first / "manifest-sha256.txt").read_bytes()
-        assert b"\r" not in manifest and manifest.decode().splitlines() == sorted(manifest.decode().splitlines(), key=lambda l: l.split("  ", 1)[1])
+        assert b"\r" not in manifest and manifest.decode().splitlines() == sorted(
+            manifest.decode().splitlines(), key=lambda line: line.split("  ", 1)[1]
+        )
 
 
 def test_refuses_to_overwrite(src: Path, tmp_path: Path, run_cli: Run) -> None:
@@ -156,7 +170,9 @@ def test_refuses_on_verify_errors_and_says_why_unless_forced(src: Path, tmp_path
         (("--date", "May 1st"), "YYYY-MM-DD"),
     ],
 )
-def test_bad_options_are_usage_errors(src: Path, tmp_path: Path, run_cli: Run, args: tuple[str, ...], message: str) -> None:
+def test_bad_options_are_usage_errors(
+    src: Path, tmp_path: Path, run_cli: Run, args: tuple[str, ...], message: str
+) -> None:
     result = pack(run_cli, src, tmp_path / "bag", *args)
     assert result.code == 2 and message in result.err
     assert not (tmp_path / "bag").exists()
@@ -196,7 +212,9 @@ def test_sample_count_comes_from_the_verify_report(src: Path, tmp_path: Path, ru
 
 
 @pytest.mark.parametrize("writer", ["folder", "zip"])
-def test_a_failed_pack_leaves_nothing_behind(src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str) -> None:
+def test_a_failed_pack_leaves_nothing_behind(
+    src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
+) -> None:
     out = tmp_path / "out" / ("bag.zip" if writer == "zip" else "bag")
     plan = BagPlan(files=[("README.txt", 20), ("vanished.txt", 5)])
     write = write_bag_zip if writer == "zip" else write_bag_folder
@@ -237,7 +255,12 @@ def test_manifest_refresh_reports_what_changed(src: Path, run_cli: Run) -> None:
     result = run_cli("manifest", src, "--format", "json", "--quiet")
     document = json.loads(result.out)
     assert validate_document(document, "manifest") == []
-    assert document["changes"] == {"previous": True, "added": ["new.txt"], "removed": ["logs/b.log"], "changed": ["logs/a.log"]}
+    assert document["changes"] == {
+        "previous": True,
+        "added": ["new.txt"],
+        "removed": ["logs/b.log"],
+        "changed": ["logs/a.log"],
+    }
     assert "SHA256SUMS" not in [item["path"] for item in document["files"]]
 
 
@@ -306,13 +329,16 @@ def test_the_sample_distribution_packs_into_a_bag_that_verifies_like_its_source(
     assert run_cli("sample", source).code == 0
     before = json.loads(run_cli("verify", source, "--format", "json").out)
     out = tmp_path / "bag.zip"
-    result = run_cli("pack", source, out, "--zip", "--quiet", "--date", "2024-05-01", *(() if before["valid"] else ("--force",)))
+    result = run_cli(
+        "pack", source, out, "--zip", "--quiet", "--date", "2024-05-01", *(() if before["valid"] else ("--force",))
+    )
     assert result.code == 0, result.err
     after = json.loads(run_cli("verify", out, "--format", "json").out)
     bag_only = {"bag-oxum-missing"}
 
     def key(document: dict[str, Any]) -> set[tuple[str, str]]:
         return {(f["code"], f.get("path", "")) for f in document["findings"] if f["code"] not in bag_only}
+
     assert key(after) == key(before)  # the bag adds no finding, and loses none of the payload's
     assert after["facts"]["bag_fixity"]["mismatched"] == 0
     with zipfile.ZipFile(out) as archive:

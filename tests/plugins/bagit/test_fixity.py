@@ -50,14 +50,20 @@ def verify(run_cli: Callable[..., Any], path: Path, *extra: str) -> tuple[int, d
 
 
 def fixity_findings(document: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(finding["code"], finding.get("path", "")) for finding in document["findings"] if finding["code"] in FIXITY_CODES}
+    return {
+        (finding["code"], finding.get("path", ""))
+        for finding in document["findings"]
+        if finding["code"] in FIXITY_CODES
+    }
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
     return {path.relative_to(root).as_posix(): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
 
 
-def test_a_distribution_matching_its_sha256sums_is_valid(tmp_path: Path, run_cli: Callable[..., Any], read_only: Any) -> None:
+def test_a_distribution_matching_its_sha256sums_is_valid(
+    tmp_path: Path, run_cli: Callable[..., Any], read_only: Any
+) -> None:
     contents = make_tree(tmp_path)
     (tmp_path / "SHA256SUMS").write_bytes(sums(contents))
     before = snapshot(tmp_path)
@@ -71,7 +77,9 @@ def test_a_distribution_matching_its_sha256sums_is_valid(tmp_path: Path, run_cli
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_tampered_missing_and_extra_files_are_each_named(tmp_path: Path, run_cli: Callable[..., Any], jobs: str) -> None:
+def test_tampered_missing_and_extra_files_are_each_named(
+    tmp_path: Path, run_cli: Callable[..., Any], jobs: str
+) -> None:
     contents = make_tree(tmp_path)
     (tmp_path / "SHA256SUMS").write_bytes(sums(contents))
     (tmp_path / "logs/a.log").write_bytes(b"tampered")
@@ -137,7 +145,9 @@ def test_external_checksums_for_a_read_only_folder(tmp_path: Path, run_cli: Call
     assert code == 1
 
 
-def test_manifest_problems_name_the_line_and_unsafe_paths_are_never_opened(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+def test_manifest_problems_name_the_line_and_unsafe_paths_are_never_opened(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     root = tmp_path / "dist"
     contents = make_tree(root)
     secret = tmp_path / "secret.txt"

@@ -37,7 +37,9 @@ def test_hashes_every_file_with_every_algorithm(tmp_path: Path, jobs: int) -> No
     assert sorted(results) == sorted(contents)
     for algorithm in ("sha256", "sha512"):
         assert {name: result.digests[algorithm] for name, result in results.items()} == expected(contents, algorithm)
-    assert {name: result.size for name, result in results.items()} == {name: len(data) for name, data in contents.items()}
+    assert {name: result.size for name, result in results.items()} == {
+        name: len(data) for name, data in contents.items()
+    }
     assert all(result.error is None for result in results.values())
 
 
@@ -63,7 +65,9 @@ def test_copy_while_hashing_keeps_bytes_and_times_and_never_overwrites(tmp_path:
     os.utime(source / "a.txt", (1_500_000_000, 1_500_000_000))
     target = tmp_path / "copy"
     files = [(name, len(data)) for name, data in contents.items()]
-    results = hash_files(FolderSource(str(source)), files, ("sha256",), jobs=jobs, copy_to=str(target), show_progress=False)
+    results = hash_files(
+        FolderSource(str(source)), files, ("sha256",), jobs=jobs, copy_to=str(target), show_progress=False
+    )
     assert all(result.error is None for result in results.values())
     for name, data in contents.items():
         assert (target / name).read_bytes() == data
@@ -76,7 +80,9 @@ def test_copy_refuses_an_existing_target_file(tmp_path: Path) -> None:
     target = tmp_path / "copy"
     target.mkdir()
     (target / "a.txt").write_bytes(b"keep me")
-    results = hash_files(FolderSource(str(source)), [("a.txt", 6)], ("sha256",), copy_to=str(target), show_progress=False)
+    results = hash_files(
+        FolderSource(str(source)), [("a.txt", 6)], ("sha256",), copy_to=str(target), show_progress=False
+    )
     assert "FileExistsError" in str(results["a.txt"].error)
     assert (target / "a.txt").read_bytes() == b"keep me"
 
@@ -92,7 +98,9 @@ def test_zip_members_hash_like_the_files(tmp_path: Path, jobs: int) -> None:
     source = source_for(dataset)
     dataset.close()
     assert source == DatasetSource(str(archive))
-    results = hash_files(source, [(name, len(data)) for name, data in contents.items()], ("sha256",), jobs=jobs, show_progress=False)
+    results = hash_files(
+        source, [(name, len(data)) for name, data in contents.items()], ("sha256",), jobs=jobs, show_progress=False
+    )
     assert {name: result.digests["sha256"] for name, result in results.items()} == expected(contents, "sha256")
 
 
@@ -112,6 +120,12 @@ def test_batches_put_big_files_first_and_group_small_ones() -> None:
 
 def test_progress_shows_bytes_and_rate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     contents = make_files(tmp_path)
-    hash_files(FolderSource(str(tmp_path)), [(name, len(data)) for name, data in contents.items()], ("sha256",), show_progress=True, label="fixity")
+    hash_files(
+        FolderSource(str(tmp_path)),
+        [(name, len(data)) for name, data in contents.items()],
+        ("sha256",),
+        show_progress=True,
+        label="fixity",
+    )
     err = capsys.readouterr().err
     assert "fixity" in err and "MB/s" in err and "4 files" in err

@@ -46,15 +46,23 @@ def test_a_huge_sparse_manifest_is_read_in_bounded_memory(tmp_path: Path) -> Non
 
 def test_streamed_and_whole_parsing_agree() -> None:
     data = (
-        "\ufeff" + f"{DIGEST}  a.log\r\n\n# comment\n{DIGEST} *b c.log\n\\{DIGEST}  new\\nline\nbroken\n" + f"{DIGEST}  a.log"
+        "\ufeff"
+        + f"{DIGEST}  a.log\r\n\n# comment\n{DIGEST} *b c.log\n\\{DIGEST}  new\\nline\nbroken\n"
+        + f"{DIGEST}  a.log"
     ).encode()
     whole = parse_sums(data, "SHA256SUMS")
     streamed = parse_sums(io.BufferedReader(io.BytesIO(data), buffer_size=7), "SHA256SUMS")  # type: ignore[arg-type]
     assert whole == streamed
     assert [entry.path for entry in whole.entries] == ["a.log", "b c.log"]
-    assert [(problem.line, problem.kind) for problem in whole.problems] == [(5, "unsafe"), (6, "malformed"), (7, "duplicate")]
+    assert [(problem.line, problem.kind) for problem in whole.problems] == [
+        (5, "unsafe"),
+        (6, "malformed"),
+        (7, "duplicate"),
+    ]
     bagit = f"{DIGEST}  data/a%0Ab\n".encode()
-    assert parse_bagit_manifest(io.BytesIO(bagit), "manifest-sha256.txt", "sha256") == parse_bagit_manifest(bagit, "manifest-sha256.txt", "sha256")  # type: ignore[arg-type]
+    assert parse_bagit_manifest(io.BytesIO(bagit), "manifest-sha256.txt", "sha256") == parse_bagit_manifest(
+        bagit, "manifest-sha256.txt", "sha256"
+    )  # type: ignore[arg-type]
 
 
 def test_entries_beyond_the_cap_are_not_read_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,7 +79,9 @@ def test_problems_beyond_the_cap_are_counted_not_kept(monkeypatch: pytest.Monkey
     assert [problem.kind for problem in manifest.problems] == ["malformed"] * 5 + ["limit"]
 
 
-def test_verify_reports_a_capped_manifest(tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verify_reports_a_capped_manifest(
+    tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(manifests, "MAX_ENTRIES", 1)
     (tmp_path / "a.txt").write_text("a", encoding="utf-8")
     (tmp_path / "b.txt").write_text("b", encoding="utf-8")

@@ -32,9 +32,7 @@ def kinds(manifest: object) -> list[tuple[int, str]]:
 
 
 def test_sums_text_binary_tagged_and_comment_lines() -> None:
-    data = (
-        f"# made by hand\r\n{A}  plain.txt\r\n{B.upper()} *binary.bin\n\nSHA256 (tagged name.txt) = {A}\n"
-    ).encode()
+    data = (f"# made by hand\r\n{A}  plain.txt\r\n{B.upper()} *binary.bin\n\nSHA256 (tagged name.txt) = {A}\n").encode()
     manifest = parse_sums(data, "SHA256SUMS")
     assert manifest.algorithm == "sha256"
     assert [(entry.path, entry.digest, entry.line) for entry in manifest.entries] == [
@@ -49,7 +47,14 @@ def test_sums_problems_name_their_line() -> None:
     data = f"{A}  ok.txt\nnot a line\n{'c' * 63}  short.txt\n{A}  ok.txt\n{B}  ok.txt\n{A}  ../../etc/passwd\n{A}  /abs\n".encode()
     manifest = parse_sums(data, "SHA256SUMS")
     assert [entry.path for entry in manifest.entries] == ["ok.txt"]
-    assert kinds(manifest) == [(2, "malformed"), (3, "malformed"), (4, "duplicate"), (5, "conflict"), (6, "unsafe"), (7, "unsafe")]
+    assert kinds(manifest) == [
+        (2, "malformed"),
+        (3, "malformed"),
+        (4, "duplicate"),
+        (5, "conflict"),
+        (6, "unsafe"),
+        (7, "unsafe"),
+    ]
 
 
 def test_sums_that_are_not_utf8_are_reported_not_guessed() -> None:
@@ -96,7 +101,9 @@ def test_sha256sum_checks_what_we_write(tmp_path: Path) -> None:
     (tmp_path / "SHA256SUMS").write_bytes(format_sums(digests))
     (tmp_path / "manifest-sha256.txt").write_bytes(format_bagit_manifest(digests))
     for manifest in ("SHA256SUMS", "manifest-sha256.txt"):
-        result = subprocess.run(["sha256sum", "-c", manifest], cwd=tmp_path, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            ["sha256sum", "-c", manifest], cwd=tmp_path, capture_output=True, text=True, check=False
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -185,7 +192,14 @@ def test_name_index_matches_across_normalisation_and_reports_conflicts() -> None
 
 
 def test_checksum_files_are_recognised() -> None:
-    for name in ("SHA256SUMS", "sha512sums.txt", "SHA256SUMS.asc", "manifest-sha256.txt", "tagmanifest-md5.txt", "x/y.zip.sha256"):
+    for name in (
+        "SHA256SUMS",
+        "sha512sums.txt",
+        "SHA256SUMS.asc",
+        "manifest-sha256.txt",
+        "tagmanifest-md5.txt",
+        "x/y.zip.sha256",
+    ):
         assert is_checksum_file(name), name
     for name in ("README.txt", "sub/manifest-sha256.txt", "sub/SHA256SUMS", "MK2Log/30m/a.log"):
         assert not is_checksum_file(name), name

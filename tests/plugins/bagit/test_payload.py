@@ -122,7 +122,10 @@ def test_fast_level_checks_completeness_without_hashing(bag: Path, run_cli: Call
     (bag / "data/logs/a.log").write_bytes(b"tampered")
     (bag / "data/logs/b.log").unlink()
     code, document = verify(run_cli, bag, "--level", "fast")
-    assert bag_findings(document) == {("bag-oxum-mismatch", "bag-info.txt"), ("checksum-file-missing", "data/logs/b.log")}
+    assert bag_findings(document) == {
+        ("bag-oxum-mismatch", "bag-info.txt"),
+        ("checksum-file-missing", "data/logs/b.log"),
+    }
     assert code == 1
 
 
@@ -136,9 +139,14 @@ def test_tag_manifests_protect_the_tag_files(bag: Path, run_cli: Callable[..., A
 
 @pytest.mark.parametrize(
     ("content", "line"),
-    [(b"Tag-File-Character-Encoding: UTF-8\n", None), (b"\xef\xbb\xbfBagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n", 1)],
+    [
+        (b"Tag-File-Character-Encoding: UTF-8\n", None),
+        (b"\xef\xbb\xbfBagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n", 1),
+    ],
 )
-def test_bad_declarations_are_findings(bag: Path, run_cli: Callable[..., Any], content: bytes, line: int | None) -> None:
+def test_bad_declarations_are_findings(
+    bag: Path, run_cli: Callable[..., Any], content: bytes, line: int | None
+) -> None:
     (bag / "bagit.txt").write_bytes(content)
     code, document = verify(run_cli, bag)
     declaration = [f for f in document["findings"] if f["code"] == "bag-declaration"]

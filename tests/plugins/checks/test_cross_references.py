@@ -12,11 +12,24 @@ PE = "1" * 64
 SCRIPT = "2" * 64
 
 
-def _sample(sample_id: str, *, is_pe: bool | None, verbose: bool | None = False, report: bool | None = False) -> dict[str, Any]:
-    return {"id": sample_id, "sha256": sample_id, "sha1": None, "md5": None, "extension": "exe" if is_pe else "js", "is_pe": is_pe, "flags": {"verbose": verbose, "report": report}, "row": 2}
+def _sample(
+    sample_id: str, *, is_pe: bool | None, verbose: bool | None = False, report: bool | None = False
+) -> dict[str, Any]:
+    return {
+        "id": sample_id,
+        "sha256": sample_id,
+        "sha1": None,
+        "md5": None,
+        "extension": "exe" if is_pe else "js",
+        "is_pe": is_pe,
+        "flags": {"verbose": verbose, "report": report},
+        "row": 2,
+    }
 
 
-def _run(files: dict[str, int], samples: list[dict[str, Any]]) -> tuple[list[tuple[str, str | None, str | None]], VerifyContext]:
+def _run(
+    files: dict[str, int], samples: list[dict[str, Any]]
+) -> tuple[list[tuple[str, str | None, str | None]], VerifyContext]:
     context = VerifyContext(profile=Profile(load()), entries=files, shared={"samples": samples})
     dataset: Dataset = FolderDataset(Path("."))
     findings = [(f.code, f.path, f.subject) for f in cross_references.mk2ds_check_dataset(dataset, context)]
@@ -34,7 +47,12 @@ def _complete(sample_id: str, *, pe: bool) -> dict[str, int]:
 
 
 def test_a_complete_dataset_has_no_findings_and_maps_files() -> None:
-    files = {**_complete(PE, pe=True), **_complete(SCRIPT, pe=False), f"MK2Log/Verbose/{PE}.log": 5, f"Reports/{SCRIPT}.pdf": 5}
+    files = {
+        **_complete(PE, pe=True),
+        **_complete(SCRIPT, pe=False),
+        f"MK2Log/Verbose/{PE}.log": 5,
+        f"Reports/{SCRIPT}.pdf": 5,
+    }
     findings, context = _run(files, [_sample(PE, is_pe=True, verbose=True), _sample(SCRIPT, is_pe=False, report=True)])
     assert findings == []
     assert context.shared["sample_files"][PE]["verbose-log"] == [f"MK2Log/Verbose/{PE}.log"]
@@ -101,5 +119,9 @@ def test_the_missing_artefact_message_keeps_its_closing_parenthesis() -> None:
     files = _complete(PE, pe=True)
     del files[f"MK2Log/30m/{PE}.log"]
     context = VerifyContext(profile=Profile(load()), entries=files, shared={"samples": [_sample(PE, is_pe=True)]})
-    (finding,) = [f for f in cross_references.mk2ds_check_dataset(FolderDataset(Path(".")), context) if f.code == "sample-artefact-missing"]
+    (finding,) = [
+        f
+        for f in cross_references.mk2ds_check_dataset(FolderDataset(Path(".")), context)
+        if f.code == "sample-artefact-missing"
+    ]
     assert finding.message == "no 30m-log file for this sample under MK2Log/30m/ (the sample's 30-minute log)"

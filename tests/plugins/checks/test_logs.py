@@ -17,7 +17,9 @@ def _line(sn: int, minute: int, path: str = "C:\\Windows\\System32\\cmd.exe") ->
     return f'03/01/2018 19:{minute:02d}:00.000 +0900 sn={sn} evt=ps subEvt=start com="PC1" psGUID={{0}} psPath="{path}"'
 
 
-def _check(tmp_path: Path, pm: pluggy.PluginManager, lines: list[str], *, level: str = "full", folder: str = "MK2Log/30m") -> list[tuple[str, object, object]]:
+def _check(
+    tmp_path: Path, pm: pluggy.PluginManager, lines: list[str], *, level: str = "full", folder: str = "MK2Log/30m"
+) -> list[tuple[str, object, object]]:
     relative = f"{folder}/{SAMPLE}.log"
     target = tmp_path / relative
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -31,7 +33,14 @@ def _check(tmp_path: Path, pm: pluggy.PluginManager, lines: list[str], *, level:
         pm=pm,
     )
     items = log_checks.mk2ds_check_entry(Entry(relative, len(data)), "mk2log", FolderDataset(tmp_path), context)
-    return [(getattr(item, "code", None) or item.key, getattr(item, "line", None) or getattr(item, "value", None), item.subject) for item in items]
+    return [
+        (
+            getattr(item, "code", None) or item.key,
+            getattr(item, "line", None) or getattr(item, "value", None),
+            item.subject,
+        )
+        for item in items
+    ]
 
 
 def test_a_good_30m_log_gives_facts_and_the_tree_size(tmp_path: Path, pm: pluggy.PluginManager) -> None:
@@ -39,7 +48,11 @@ def test_a_good_30m_log_gives_facts_and_the_tree_size(tmp_path: Path, pm: pluggy
     found = _check(tmp_path, pm, lines)
     facts = {key: value for key, value, _ in found if "." in str(key)}
     activity = facts.pop("30m-log.activity")
-    assert (activity["bins"], activity["counts"], activity["expected_minutes"]) == (31, {"ps": [1] + [0] * 14 + [1] + [0] * 14 + [1]}, 30)
+    assert (activity["bins"], activity["counts"], activity["expected_minutes"]) == (
+        31,
+        {"ps": [1] + [0] * 14 + [1] + [0] * 14 + [1]},
+        30,
+    )
     assert facts == {
         "30m-log.bytes": (tmp_path / "MK2Log" / "30m" / f"{SAMPLE}.log").stat().st_size,
         "30m-log.records": 3,
@@ -71,7 +84,7 @@ def test_short_span_and_missing_sample_are_warnings(tmp_path: Path, pm: pluggy.P
 
 
 def test_reader_findings_carry_the_sample(tmp_path: Path, pm: pluggy.PluginManager) -> None:
-    lines = [_line(1, 0, f"D:\\{SAMPLE}.exe"), 'garbage line without a header', _line(2, 30)]
+    lines = [_line(1, 0, f"D:\\{SAMPLE}.exe"), "garbage line without a header", _line(2, 30)]
     found = _check(tmp_path, pm, lines)
     assert ("log-unparseable", 2, SAMPLE) in found
 
@@ -87,11 +100,15 @@ def test_empty_special_run_log_is_reported(tmp_path: Path, pm: pluggy.PluginMana
     target.parent.mkdir(parents=True)
     target.write_bytes(b"")
     context = VerifyContext(profile=Profile(load()), pm=pm)
-    items = list(log_checks.mk2ds_check_entry(Entry("MK2Log/WannaCry/PC1.log", 0), "mk2log", FolderDataset(tmp_path), context))
+    items = list(
+        log_checks.mk2ds_check_entry(Entry("MK2Log/WannaCry/PC1.log", 0), "mk2log", FolderDataset(tmp_path), context)
+    )
     assert [item.code for item in items] == ["log-empty"]
 
 
-def _check_times(tmp_path: Path, pm: pluggy.PluginManager, lines: list[str], sysinfo_offset: str | None = "+09:00", **options: object) -> dict[str, list[object]]:
+def _check_times(
+    tmp_path: Path, pm: pluggy.PluginManager, lines: list[str], sysinfo_offset: str | None = "+09:00", **options: object
+) -> dict[str, list[object]]:
     from mk2ds.plugins.checks.shared import SYSINFO_TIME_ZONES as SHARED_KEY_NAME
 
     relative = f"MK2Log/30m/{SAMPLE}.log"
@@ -99,8 +116,13 @@ def _check_times(tmp_path: Path, pm: pluggy.PluginManager, lines: list[str], sys
     target.parent.mkdir(parents=True, exist_ok=True)
     data = ("\r\n".join(lines) + "\r\n").encode()
     target.write_bytes(data)
-    zones = {"by_hash": {SAMPLE: sysinfo_offset} if sysinfo_offset else {}, "seen": {sysinfo_offset: "x"} if sysinfo_offset else {}}
-    context = VerifyContext(profile=Profile(load()), options=argparse.Namespace(**options), shared={SHARED_KEY_NAME.name: zones}, pm=pm)
+    zones = {
+        "by_hash": {SAMPLE: sysinfo_offset} if sysinfo_offset else {},
+        "seen": {sysinfo_offset: "x"} if sysinfo_offset else {},
+    }
+    context = VerifyContext(
+        profile=Profile(load()), options=argparse.Namespace(**options), shared={SHARED_KEY_NAME.name: zones}, pm=pm
+    )
     found: dict[str, list[object]] = {}
     for item in log_checks.mk2ds_check_entry(Entry(relative, len(data)), "mk2log", FolderDataset(tmp_path), context):
         if getattr(item, "code", "").startswith(("log-time", "log-offset", "time-offset")):
@@ -125,15 +147,24 @@ def test_mixed_zones_resolved_to_one_offset_are_info_else_a_warning(tmp_path: Pa
 def test_header_offset_disagreeing_with_sysinfo(tmp_path: Path, pm: pluggy.PluginManager) -> None:
     found = _check_times(tmp_path, pm, [_line(1, 40), _line(2, 41)], sysinfo_offset="+01:00")
     (finding,) = found["log-offset-disagrees-sysinfo"]
-    assert finding.line == 1 and finding.details["count"] == 2 and "+09:00" in finding.message and "+01:00" in finding.message
+    assert (
+        finding.line == 1
+        and finding.details["count"] == 2
+        and "+09:00" in finding.message
+        and "+01:00" in finding.message
+    )
     assert "log-offset-disagrees-sysinfo" not in _check_times(tmp_path, pm, [_line(1, 40)])
 
 
 def test_times_going_backwards_beyond_the_tolerance(tmp_path: Path, pm: pluggy.PluginManager) -> None:
     # the zone-less line is read in the Sysinfo time zone: 19:41 +09:00 sits between its neighbours
-    assert "log-time-backwards" not in _check_times(tmp_path, pm, [_line(1, 40), _zone_less(2, "19:41:00.000"), _line(3, 42)])
+    assert "log-time-backwards" not in _check_times(
+        tmp_path, pm, [_line(1, 40), _zone_less(2, "19:41:00.000"), _line(3, 42)]
+    )
     # read as UTC (what outputs did before) it is nine hours late, and the next line goes backwards
-    found = _check_times(tmp_path, pm, [_line(1, 40), _zone_less(2, "19:41:00.000"), _line(3, 42), _line(4, 43)], assume_offset="+00:00")
+    found = _check_times(
+        tmp_path, pm, [_line(1, 40), _zone_less(2, "19:41:00.000"), _line(3, 42), _line(4, 43)], assume_offset="+00:00"
+    )
     (finding,) = found["log-time-backwards"]
     assert finding.line == 3 and finding.details["count"] == 2 and finding.details["lines"] == [3, 4]
     assert finding.details["first"]["latest_line"] == 2

@@ -15,7 +15,10 @@ from mk2ds.plugins.checks import logs as log_checks
 from mk2ds.plugins.checks.profile import load
 
 SAMPLE = "ab" * 32
-LINES = [f'03/01/2018 19:{minute:02d}:00.000 +0900 sn={minute} evt=ps subEvt=start com="PC1" psGUID={{0}} psPath="D:\\{SAMPLE}.exe"' for minute in range(0, 31, 10)]
+LINES = [
+    f'03/01/2018 19:{minute:02d}:00.000 +0900 sn={minute} evt=ps subEvt=start com="PC1" psGUID={{0}} psPath="D:\\{SAMPLE}.exe"'
+    for minute in range(0, 31, 10)
+]
 
 
 def _codes(tmp_path: Path, pm: pluggy.PluginManager, data: bytes, **options: str) -> dict[str, str]:
@@ -32,8 +35,12 @@ def _codes(tmp_path: Path, pm: pluggy.PluginManager, data: bytes, **options: str
     return {item.code: item.message for item in items if hasattr(item, "code")}
 
 
-@pytest.mark.parametrize(("encoding", "name"), [("utf-16-le", "little-endian, no BOM"), ("utf-16-be", "big-endian, no BOM")])
-def test_a_utf16_log_without_bom_gets_one_finding_naming_the_encoding(tmp_path: Path, pm: pluggy.PluginManager, encoding: str, name: str) -> None:
+@pytest.mark.parametrize(
+    ("encoding", "name"), [("utf-16-le", "little-endian, no BOM"), ("utf-16-be", "big-endian, no BOM")]
+)
+def test_a_utf16_log_without_bom_gets_one_finding_naming_the_encoding(
+    tmp_path: Path, pm: pluggy.PluginManager, encoding: str, name: str
+) -> None:
     codes = _codes(tmp_path, pm, "\r\n".join(LINES).encode(encoding))
     assert name in codes["log-utf16"]
     assert codes["log-utf16"].endswith(f"; {len(LINES)} lines rejected")

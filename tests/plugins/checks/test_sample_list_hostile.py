@@ -75,7 +75,9 @@ def test_a_second_sheet_with_hashes_is_reported_not_silently_ignored() -> None:
     notes.append(["備考", "2018年版"])  # names no hash column: not a header row
     parsed = read_sample_list(_save(workbook), "List.xlsx")
     assert [sample["id"] for sample in parsed.samples] == [SHA_A]
-    assert [(finding.code, finding.details) for finding in parsed.findings] == [("list-sheet-ignored", {"sheet": "追加"})]
+    assert [(finding.code, finding.details) for finding in parsed.findings] == [
+        ("list-sheet-ignored", {"sheet": "追加"})
+    ]
     assert "'追加'" in parsed.findings[0].message and "'一覧'" in parsed.findings[0].message
 
 
@@ -131,7 +133,11 @@ def test_a_huge_shared_string_table_is_refused_before_it_is_loaded(monkeypatch: 
     monkeypatch.setattr(sample_list, "MAX_SHARED_STRINGS_BYTES", 4096)
     loaded: list[object] = []
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *args, **kwargs: loaded.append(args))
-    strings = b"<sst xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'>" + b"<si><t>x</t></si>" * 1000 + b"</sst>"
+    strings = (
+        b"<sst xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'>"
+        + b"<si><t>x</t></si>" * 1000
+        + b"</sst>"
+    )
     buffer = io.BytesIO(_list(2))
     with zipfile.ZipFile(buffer, "a") as archive:
         archive.writestr("xl/sharedStrings.xml", strings)

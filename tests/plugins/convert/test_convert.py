@@ -33,7 +33,9 @@ def records_of(path: Path) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("name", ["seed-lines", "seed-lines-yen", "composed"])
-def test_golden_jsonl(name: str, tmp_path: Path, run_cli: Callable[..., Any], golden: Callable[[Path, str], None]) -> None:
+def test_golden_jsonl(
+    name: str, tmp_path: Path, run_cli: Callable[..., Any], golden: Callable[[Path, str], None]
+) -> None:
     output = tmp_path / f"{name}.jsonl"
     result = run_cli("convert", DATA / f"{name}.log", "-o", output)
     assert result.code == (1 if name == "composed" else 0), result.err
@@ -46,8 +48,16 @@ def test_golden_jsonl(name: str, tmp_path: Path, run_cli: Callable[..., Any], go
         assert validate_document(record, "record") == []
 
 
-@pytest.mark.parametrize(("output_format", "golden_name"), [("json", "seed-lines.array.json"), ("mk2log", "seed-lines.mk2log.json")])
-def test_golden_other_formats(output_format: str, golden_name: str, tmp_path: Path, run_cli: Callable[..., Any], golden: Callable[[Path, str], None]) -> None:
+@pytest.mark.parametrize(
+    ("output_format", "golden_name"), [("json", "seed-lines.array.json"), ("mk2log", "seed-lines.mk2log.json")]
+)
+def test_golden_other_formats(
+    output_format: str,
+    golden_name: str,
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    golden: Callable[[Path, str], None],
+) -> None:
     output = tmp_path / "seed.json"
     assert run_cli("convert", SEED, "-o", output, "--format", output_format).code == 0
     golden(GOLDEN / golden_name, output.read_text(encoding="utf-8"))
@@ -97,7 +107,14 @@ def test_report_proves_conservation(tmp_path: Path, run_cli: Callable[..., Any])
     assert result.code == 1
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert validate_document(report, "report") == []
-    assert report["stats"] == {"files": 1, "lines": 17, "records": 12, "rejected": 2, "blank": 3, "bytes": source.stat().st_size}
+    assert report["stats"] == {
+        "files": 1,
+        "lines": 17,
+        "records": 12,
+        "rejected": 2,
+        "blank": 3,
+        "bytes": source.stat().st_size,
+    }
     assert report["exit_code"] == 1 and report["summary"]["error"] == 2 and report["summary"]["info"] == 2
     assert report["samples"][0]["facts"]["rejects"] == str(tmp_path / "out.jsonl") + ".rejects"
     assert (tmp_path / "out.jsonl.rejects").read_bytes() == b"15\tnot a line\n16\t" + C45 + b"\n"
@@ -118,18 +135,28 @@ def test_provenance_and_assumed_offset(tmp_path: Path, run_cli: Callable[..., An
     output = tmp_path / "a.jsonl"
     assert run_cli("convert", SEED, "-o", output, "--provenance", "--assume-offset", "+09:00").code == 0
     records = records_of(output)
-    assert [(record["_file"], record["_line"]) for record in records] == [(str(SEED), number) for number in range(1, 13)]
+    assert [(record["_file"], record["_line"]) for record in records] == [
+        (str(SEED), number) for number in range(1, 13)
+    ]
     # the zone-less time stays local; the offset and its source follow it
-    assert (records[-1]["time"], records[-1]["time_offset"], records[-1]["time_offset_source"]) == ("2018-03-27T19:44:53.926", "+09:00", "option")
+    assert (records[-1]["time"], records[-1]["time_offset"], records[-1]["time_offset_source"]) == (
+        "2018-03-27T19:44:53.926",
+        "+09:00",
+        "option",
+    )
 
 
-def test_zone_less_offset_from_the_distribution(tmp_path: Path, run_cli: Callable[..., Any], make_distribution: Callable[[Path], None]) -> None:
+def test_zone_less_offset_from_the_distribution(
+    tmp_path: Path, run_cli: Callable[..., Any], make_distribution: Callable[[Path], None]
+) -> None:
     """A zone-less log converted alone has an unknown offset (one warning, with the count, in the summary);
     inside a distribution, or with --dataset, it gets the Sysinfo time zone (UTF-16, CP932 or UTF-8)."""
     dist = tmp_path / "dist"
     make_distribution(dist)
     log = dist / "MK2Log" / "OlympicDestroyer" / "PC1.log"
-    log.write_bytes(b"03/27/2018 19:44:53.926 sn=1 evt=ps subEvt=start\n03/27/2018 19:44:54.000 sn=2 evt=ps subEvt=stop\n")
+    log.write_bytes(
+        b"03/27/2018 19:44:53.926 sn=1 evt=ps subEvt=start\n03/27/2018 19:44:54.000 sn=2 evt=ps subEvt=stop\n"
+    )
     alone = tmp_path / "PC1.log"
     alone.write_bytes(log.read_bytes())
     result = run_cli("convert", alone, "-o", tmp_path / "alone.jsonl", "--format", "timesketch")
@@ -169,7 +196,9 @@ def test_cp932_input(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
         (["-", "-", "-o", "x"], "only INPUT"),
     ],
 )
-def test_usage_errors(arguments: list[str], words: str, tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_usage_errors(
+    arguments: list[str], words: str, tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = run_cli("convert", *arguments)
     assert result.code == 2 and words in result.err
@@ -212,10 +241,22 @@ def test_folder_is_mirrored(tmp_path: Path, run_cli: Callable[..., Any]) -> None
 def test_parallel_output_is_identical(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     source = make_tree(tmp_path)
     one = run_cli("convert", source, "-o", tmp_path / "one", "--report", tmp_path / "one.json", "--provenance")
-    two = run_cli("convert", source, "-o", tmp_path / "two", "-j", "2", "--report", tmp_path / "two.json", "--provenance")
-    assert one.code == two.code == 1 and one.err.replace(str(tmp_path / "one"), "") == two.err.replace(str(tmp_path / "two"), "")
-    files_one = {path.relative_to(tmp_path / "one"): path.read_bytes() for path in (tmp_path / "one").rglob("*") if path.is_file()}
-    files_two = {path.relative_to(tmp_path / "two"): path.read_bytes() for path in (tmp_path / "two").rglob("*") if path.is_file()}
+    two = run_cli(
+        "convert", source, "-o", tmp_path / "two", "-j", "2", "--report", tmp_path / "two.json", "--provenance"
+    )
+    assert one.code == two.code == 1 and one.err.replace(str(tmp_path / "one"), "") == two.err.replace(
+        str(tmp_path / "two"), ""
+    )
+    files_one = {
+        path.relative_to(tmp_path / "one"): path.read_bytes()
+        for path in (tmp_path / "one").rglob("*")
+        if path.is_file()
+    }
+    files_two = {
+        path.relative_to(tmp_path / "two"): path.read_bytes()
+        for path in (tmp_path / "two").rglob("*")
+        if path.is_file()
+    }
     assert files_one == files_two and len(files_one) == 4
     report_one = json.loads((tmp_path / "one.json").read_text(encoding="utf-8"))
     report_two = json.loads((tmp_path / "two.json").read_text(encoding="utf-8"))
@@ -231,7 +272,9 @@ def test_folder_without_logs(tmp_path: Path, run_cli: Callable[..., Any]) -> Non
 def test_plan_jobs_names_outputs(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     assert plan_jobs([str(SEED)], str(tmp_path / "o.jsonl"), ".jsonl")[0].output == str(tmp_path / "o.jsonl")
-    assert plan_jobs([str(SEED)], str(tmp_path / "out"), ".jsonl")[0].output == str(tmp_path / "out" / "seed-lines.jsonl")
+    assert plan_jobs([str(SEED)], str(tmp_path / "out"), ".jsonl")[0].output == str(
+        tmp_path / "out" / "seed-lines.jsonl"
+    )
     assert plan_jobs([str(SEED)], "-", ".jsonl")[0].rejects is None
     assert plan_jobs([str(SEED)], "-", ".jsonl", "r.txt")[0].rejects == "r.txt"
     with pytest.raises(UsageError, match="both be written"):
@@ -248,11 +291,15 @@ def test_stdin_to_stdout(monkeypatch: pytest.MonkeyPatch, run_cli: Callable[...,
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(COMPOSED.read_bytes())))
     result = run_cli("convert", "-", "-o", "-")
     assert result.code == 1
-    assert [json.loads(line)["sn"] for line in result.out.splitlines()][:2] == [2101, 2102] and len(result.out.splitlines()) == 44
+    assert [json.loads(line)["sn"] for line in result.out.splitlines()][:2] == [2101, 2102] and len(
+        result.out.splitlines()
+    ) == 44
     assert "<stdin>: 45 lines" in result.err and "not saved" in result.err and "<stdin>:45:123" in result.err
 
 
-def test_stdin_to_file_with_rejects(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+def test_stdin_to_file_with_rejects(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(COMPOSED.read_bytes())))
     result = run_cli("convert", "-", "-o", tmp_path / "a.jsonl")
     assert result.code == 1 and (tmp_path / "a.jsonl.rejects").read_bytes().startswith(b"45\t")
@@ -281,7 +328,9 @@ class _Exploding:
 
 
 def test_failure_leaves_no_half_file(tmp_path: Path, pm: pluggy.PluginManager) -> None:
-    exploding = OutputFormat("boom", "records", ".jsonl", "fails after 40 records", lambda stream, options: _Exploding(stream, 40))
+    exploding = OutputFormat(
+        "boom", "records", ".jsonl", "fails after 40 records", lambda stream, options: _Exploding(stream, 40)
+    )
     job = ConvertJob(str(COMPOSED), "composed.log", str(tmp_path / "out.jsonl"), str(tmp_path / "out.jsonl.rejects"))
     result = convert_file(pm, job, exploding, argparse.Namespace())
     assert result.internal and "disk on fire" in (result.error or "")
@@ -290,6 +339,8 @@ def test_failure_leaves_no_half_file(tmp_path: Path, pm: pluggy.PluginManager) -
 
 def test_failure_keeps_the_previous_complete_output(tmp_path: Path, pm: pluggy.PluginManager) -> None:
     (tmp_path / "out.jsonl").write_text("previous\n")
-    exploding = OutputFormat("boom", "records", ".jsonl", "fails at once", lambda stream, options: _Exploding(stream, 0))
+    exploding = OutputFormat(
+        "boom", "records", ".jsonl", "fails at once", lambda stream, options: _Exploding(stream, 0)
+    )
     convert_file(pm, ConvertJob(str(SEED), "seed", str(tmp_path / "out.jsonl"), None), exploding, argparse.Namespace())
     assert (tmp_path / "out.jsonl").read_text() == "previous\n" and len(list(tmp_path.iterdir())) == 1

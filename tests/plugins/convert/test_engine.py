@@ -48,7 +48,15 @@ class InProcessSession:
         self.runs: list[tuple[str, list[str]]] = []
         self.closed = False
 
-    def run(self, function: TaskFunction, tasks: Sequence[EngineTask], *, shared: Any = None, label: str = "work", show_progress: bool | None = None) -> Iterator[TaskOutcome]:
+    def run(
+        self,
+        function: TaskFunction,
+        tasks: Sequence[EngineTask],
+        *,
+        shared: Any = None,
+        label: str = "work",
+        show_progress: bool | None = None,
+    ) -> Iterator[TaskOutcome]:
         self.runs.append((label, [task.key for task in tasks]))
         remote = pickle.loads(pickle.dumps(function))
         for done, task in enumerate(reversed(list(tasks))):
@@ -79,7 +87,9 @@ class InProcessEngine:
     def mk2ds_register_engines(self) -> list[Engine]:
         return [Engine("here", "in this process, through pickle (tests)", self.start)]
 
-    def start(self, options: argparse.Namespace, pm: pluggy.PluginManager, settings: PluginSettings) -> InProcessSession:
+    def start(
+        self, options: argparse.Namespace, pm: pluggy.PluginManager, settings: PluginSettings
+    ) -> InProcessSession:
         session = InProcessSession(pm, self.fail, self.interrupt_after)
         self.sessions.append(session)
         return session
@@ -110,14 +120,23 @@ def files_below(root: Path) -> dict[str, bytes]:
 
 
 def without_engine_lines(text: str) -> str:
-    return "\n".join(line for line in text.splitlines() if not line.startswith(("mk2ds convert: in-process", "mk2ds convert: merge")))
+    return "\n".join(
+        line for line in text.splitlines() if not line.startswith(("mk2ds convert: in-process", "mk2ds convert: merge"))
+    )
 
 
 def fleet(root: Path) -> Path:
     """Generated logs of several hosts, a CP932 one, one with BOM and end-of-file marker, and broken lines."""
     folder = root / "fleet"
     for number in range(3):
-        write_log(folder / f"pc{number}.log", seed=number, host=f"PC{number + 1}", scenario="wannacry", header="mixed", target_bytes=60_000)
+        write_log(
+            folder / f"pc{number}.log",
+            seed=number,
+            host=f"PC{number + 1}",
+            scenario="wannacry",
+            header="mixed",
+            target_bytes=60_000,
+        )
     write_log(folder / "sjis.log", seed=7, host="PC9", encoding="cp932", target_bytes=30_000, newline="\n")
     write_log(folder / "bom.log", seed=8, bom=True, eof_marker=True, target_bytes=20_000)
     (folder / "broken.log").write_bytes(COMPOSED * 40 + b"\r\nnot a line\r\n\r\n" + VALID + b"\x1a")
@@ -138,23 +157,47 @@ def engine_pm(engine: InProcessEngine) -> pluggy.PluginManager:
 # ---------------------------------------------------------------------------------------------- the same outputs
 
 
-@pytest.mark.parametrize("extra", [[], ["--provenance"], ["--encoding", "cp932"], ["--format", "json"], ["--format", "csv"]])
+@pytest.mark.parametrize(
+    "extra", [[], ["--provenance"], ["--encoding", "cp932"], ["--format", "json"], ["--format", "csv"]]
+)
 def test_a_fleet_converts_identically(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: InProcessEngine, engine_pm: pluggy.PluginManager, extra: list[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    engine: InProcessEngine,
+    engine_pm: pluggy.PluginManager,
+    extra: list[str],
 ) -> None:
     source = fleet(tmp_path)
-    local = run(engine_pm, capsys, "convert", source, "-o", tmp_path / "local", "--report", tmp_path / "local.json", *extra)
+    local = run(
+        engine_pm, capsys, "convert", source, "-o", tmp_path / "local", "--report", tmp_path / "local.json", *extra
+    )
     ranged = run(
-        engine_pm, capsys, "convert", source, "-o", tmp_path / "ranged", "--report", tmp_path / "ranged.json", "--engine", "here", "--range-size", "4K", *extra
+        engine_pm,
+        capsys,
+        "convert",
+        source,
+        "-o",
+        tmp_path / "ranged",
+        "--report",
+        tmp_path / "ranged.json",
+        "--engine",
+        "here",
+        "--range-size",
+        "4K",
+        *extra,
     )
     assert local.code == ranged.code == 1
     assert files_below(tmp_path / "local") == files_below(tmp_path / "ranged")
-    assert without_engine_lines(local.err.replace("local", "X")) == without_engine_lines(ranged.err.replace("ranged", "X"))
+    assert without_engine_lines(local.err.replace("local", "X")) == without_engine_lines(
+        ranged.err.replace("ranged", "X")
+    )
     reports = [json.loads((tmp_path / name).read_text(encoding="utf-8")) for name in ("local.json", "ranged.json")]
     for report in reports:
         report["target"]["output"] = "X"
         for sample in report["samples"]:
-            sample["facts"] = {key: str(value).replace("ranged", "X").replace("local", "X") for key, value in sample["facts"].items()}
+            sample["facts"] = {
+                key: str(value).replace("ranged", "X").replace("local", "X") for key, value in sample["facts"].items()
+            }
     assert reports[0] == reports[1]
     [session] = engine.sessions
     labels = [label for label, _keys in session.runs]
@@ -208,13 +251,20 @@ def test_any_split_gives_the_whole_file_result(
     source = folder / "in.log"
     source.write_bytes(data)
     pm = get_plugin_manager(load_entrypoints=False)
-    args = build_parser(pm).parse_args(["convert", str(source), "-o", str(folder / "x"), *(["--provenance"] if provenance else [])])
+    args = build_parser(pm).parse_args(
+        ["convert", str(source), "-o", str(folder / "x"), *(["--provenance"] if provenance else [])]
+    )
     args.range_size = range_size
     output = registry.find_output(pm, "records", "jsonl")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(mk2_blocks, "CHUNK_SIZE", 64)
         patch.setattr(mk2_blocks, "MAX_LINE_BYTES", 120)
-        whole = convert_file(pm, ConvertJob(str(source), "in.log", str(folder / "whole.jsonl"), str(folder / "whole.rejects"), len(data)), output, args)
+        whole = convert_file(
+            pm,
+            ConvertJob(str(source), "in.log", str(folder / "whole.jsonl"), str(folder / "whole.rejects"), len(data)),
+            output,
+            args,
+        )
         session = InProcessSession(pm)
         job = ConvertJob(str(source), "in.log", str(folder / "split.jsonl"), str(folder / "split.rejects"), len(data))
         [split], _lines = convert_on_engine(pm, session, [job], output, args)
@@ -224,7 +274,9 @@ def test_any_split_gives_the_whole_file_result(
     if (folder / "whole.rejects").exists():
         assert (folder / "whole.rejects").read_bytes() == (folder / "split.rejects").read_bytes()
     assert whole.stats == split.stats
-    assert sorted(finding.to_dict().items() for finding in whole.findings) == sorted(finding.to_dict().items() for finding in split.findings)
+    assert sorted(finding.to_dict().items() for finding in whole.findings) == sorted(
+        finding.to_dict().items() for finding in split.findings
+    )
 
 
 def test_findings_beyond_the_limit_are_counted_over_the_whole_file(tmp_path: Path) -> None:
@@ -234,27 +286,43 @@ def test_findings_beyond_the_limit_are_counted_over_the_whole_file(tmp_path: Pat
     args = build_parser(pm).parse_args(["convert", str(source), "-o", str(tmp_path / "x")])
     args.range_size = 300
     output = registry.find_output(pm, "records", "jsonl")
-    [result], _lines = convert_on_engine(pm, InProcessSession(pm), [ConvertJob(str(source), "in.log", str(tmp_path / "o.jsonl"), str(tmp_path / "o.rejects"), 2750)], output, args)
+    [result], _lines = convert_on_engine(
+        pm,
+        InProcessSession(pm),
+        [ConvertJob(str(source), "in.log", str(tmp_path / "o.jsonl"), str(tmp_path / "o.rejects"), 2750)],
+        output,
+        args,
+    )
     listed = [finding.line for finding in result.findings if finding.code == "log-unparseable"]
     [truncated] = [finding for finding in result.findings if finding.code == "log-findings-truncated"]
-    assert listed == list(range(1, 101)) and truncated.details == {"code": "log-unparseable", "count": 250, "listed": 100}
+    assert listed == list(range(1, 101)) and truncated.details == {
+        "code": "log-unparseable",
+        "count": 250,
+        "listed": 100,
+    }
     assert (tmp_path / "o.rejects").read_bytes() == b"".join(b"%d\tnot a line\n" % number for number in range(1, 251))
 
 
 def test_unknown_offsets_are_one_finding_counted_over_the_whole_file(tmp_path: Path) -> None:
     source = tmp_path / "in.log"
-    source.write_bytes(b"".join(b"03/27/2018 19:44:53.926 sn=%d evt=ps subEvt=start\n" % number for number in range(1, 301)))
+    source.write_bytes(
+        b"".join(b"03/27/2018 19:44:53.926 sn=%d evt=ps subEvt=start\n" % number for number in range(1, 301))
+    )
     pm = get_plugin_manager(load_entrypoints=False)
     args = build_parser(pm).parse_args(["convert", str(source), "-o", str(tmp_path / "x")])
     args.range_size = 1000
     output = registry.find_output(pm, "records", "jsonl")
-    job = ConvertJob(str(source), "in.log", str(tmp_path / "o.jsonl"), str(tmp_path / "o.rejects"), source.stat().st_size)
+    job = ConvertJob(
+        str(source), "in.log", str(tmp_path / "o.jsonl"), str(tmp_path / "o.rejects"), source.stat().st_size
+    )
     [result], _lines = convert_on_engine(pm, InProcessSession(pm), [job], output, args)
     [unknown] = [finding for finding in result.findings if finding.code == "time-offset-unknown"]
     assert unknown.details == {"count": 300} and result.stats["time_offset_unknown"] == 300
 
 
-def test_standard_output_gets_the_merged_records(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_pm: pluggy.PluginManager) -> None:
+def test_standard_output_gets_the_merged_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_pm: pluggy.PluginManager
+) -> None:
     source = fleet(tmp_path) / "pc0.log"
     local = run(engine_pm, capsys, "convert", source, "-o", "-")
     ranged = run(engine_pm, capsys, "convert", source, "-o", "-", "--engine", "here", "--range-size", "8K")
@@ -283,11 +351,15 @@ def test_a_failed_range_fails_only_its_file(tmp_path: Path, capsys: pytest.Captu
     assert (tmp_path / "out" / "pc1.jsonl").read_text() == "previous complete output\n"  # the old one stays, whole
     run(pm, capsys, "convert", source, "-o", tmp_path / "local")
     written = files_below(tmp_path / "out")
-    assert written.pop("pc1.jsonl") and written == {name: data for name, data in files_below(tmp_path / "local").items() if name != "pc1.jsonl"}
+    assert written.pop("pc1.jsonl") and written == {
+        name: data for name, data in files_below(tmp_path / "local").items() if name != "pc1.jsonl"
+    }
     assert not list((tmp_path / "out").glob(".*"))
 
 
-def test_an_interrupted_run_leaves_no_part_and_no_half_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_interrupted_run_leaves_no_part_and_no_half_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = fleet(tmp_path)
     engine = InProcessEngine(interrupt_after=12)
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[("in_process_engine", engine)])
@@ -301,13 +373,28 @@ def test_an_interrupted_run_leaves_no_part_and_no_half_output(tmp_path: Path, ca
     assert not list((tmp_path / "out").glob(".*"))  # no part file left
 
 
-def test_standard_input_needs_the_local_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_pm: pluggy.PluginManager) -> None:
+def test_standard_input_needs_the_local_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_pm: pluggy.PluginManager
+) -> None:
     result = run(engine_pm, capsys, "convert", "-", "-o", tmp_path / "a.jsonl", "--engine", "here")
     assert result.code == 2 and "standard input" in result.err and "--engine local" in result.err
 
 
-def test_bad_range_size_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_pm: pluggy.PluginManager) -> None:
-    result = run(engine_pm, capsys, "convert", DATA / "seed-lines.log", "-o", tmp_path / "a.jsonl", "--engine", "here", "--range-size", "big")
+def test_bad_range_size_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_pm: pluggy.PluginManager
+) -> None:
+    result = run(
+        engine_pm,
+        capsys,
+        "convert",
+        DATA / "seed-lines.log",
+        "-o",
+        tmp_path / "a.jsonl",
+        "--engine",
+        "here",
+        "--range-size",
+        "big",
+    )
     assert result.code == 2 and "--range-size" in result.err
 
 
@@ -327,7 +414,14 @@ class _WholeFileReader:
         self.stream = stream
         self.findings: list[Any] = []
         self.rejects: list[Any] = []
-        self.stats: dict[str, Any] = {"lines": 0, "records": 0, "rejected": 0, "blank": 0, "bytes": 0, "encoding": "utf-8"}
+        self.stats: dict[str, Any] = {
+            "lines": 0,
+            "records": 0,
+            "rejected": 0,
+            "blank": 0,
+            "bytes": 0,
+            "encoding": "utf-8",
+        }
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for line in self.stream.read().splitlines():
@@ -342,8 +436,12 @@ class _ThirdPartyReader:
         return _WholeFileReader(stream)
 
 
-def test_a_reader_without_ranges_gets_whole_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: InProcessEngine) -> None:
-    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[("in_process_engine", engine), ("acme_reader", _ThirdPartyReader())])
+def test_a_reader_without_ranges_gets_whole_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: InProcessEngine
+) -> None:
+    pm = get_plugin_manager(
+        load_entrypoints=False, extra_plugins=[("in_process_engine", engine), ("acme_reader", _ThirdPartyReader())]
+    )
     assert not reader_reads_parts(pm) and reader_reads_parts(get_plugin_manager(load_entrypoints=False))
     source = fleet(tmp_path)
     local = run(pm, capsys, "convert", source, "-o", tmp_path / "local")
@@ -352,7 +450,9 @@ def test_a_reader_without_ranges_gets_whole_files(tmp_path: Path, capsys: pytest
     assert [label for label, _keys in engine.sessions[0].runs] == ["convert"]
 
 
-def test_whole_files_are_grouped_biggest_first(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: InProcessEngine, engine_pm: pluggy.PluginManager) -> None:
+def test_whole_files_are_grouped_biggest_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: InProcessEngine, engine_pm: pluggy.PluginManager
+) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
     for number in range(200):
@@ -364,23 +464,41 @@ def test_whole_files_are_grouped_biggest_first(tmp_path: Path, capsys: pytest.Ca
     assert 10 < len(keys) < 200 and keys[0].startswith(f"convert {folder}/big.log")
 
 
-def test_a_log_that_cannot_be_cut_is_converted_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: InProcessEngine, engine_pm: pluggy.PluginManager, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_log_that_cannot_be_cut_is_converted_whole(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    engine: InProcessEngine,
+    engine_pm: pluggy.PluginManager,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def unreadable(*args: Any) -> list[int]:
         raise PermissionError(13, "Permission denied", str(args[0]))
 
     monkeypatch.setattr("mk2ds.plugins.convert.engine.line_boundaries", unreadable)
     source = fleet(tmp_path) / "pc0.log"
     local = run(engine_pm, capsys, "convert", source, "-o", tmp_path / "local.jsonl")
-    whole = run(engine_pm, capsys, "convert", source, "-o", tmp_path / "whole.jsonl", "--engine", "here", "--range-size", "4K")
-    assert local.code == whole.code == 0 and (tmp_path / "local.jsonl").read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+    whole = run(
+        engine_pm, capsys, "convert", source, "-o", tmp_path / "whole.jsonl", "--engine", "here", "--range-size", "4K"
+    )
+    assert (
+        local.code == whole.code == 0
+        and (tmp_path / "local.jsonl").read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+    )
     assert [label for label, _keys in engine.sessions[0].runs] == ["convert"]
 
 
-def test_a_utf16_log_is_converted_whole_like_the_local_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: InProcessEngine, engine_pm: pluggy.PluginManager) -> None:
+def test_a_utf16_log_is_converted_whole_like_the_local_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: InProcessEngine, engine_pm: pluggy.PluginManager
+) -> None:
     source = tmp_path / "wide.log"
     source.write_bytes(((VALID.decode() + "\r\n") * 300).encode("utf-16"))
     local = run(engine_pm, capsys, "convert", source, "-o", tmp_path / "local.jsonl")
-    ranged = run(engine_pm, capsys, "convert", source, "-o", tmp_path / "ranged.jsonl", "--engine", "here", "--range-size", "4K")
-    assert local.code == ranged.code == 0 and (tmp_path / "local.jsonl").read_bytes() == (tmp_path / "ranged.jsonl").read_bytes()
+    ranged = run(
+        engine_pm, capsys, "convert", source, "-o", tmp_path / "ranged.jsonl", "--engine", "here", "--range-size", "4K"
+    )
+    assert (
+        local.code == ranged.code == 0
+        and (tmp_path / "local.jsonl").read_bytes() == (tmp_path / "ranged.jsonl").read_bytes()
+    )
     assert len((tmp_path / "ranged.jsonl").read_bytes().splitlines()) == 300
     assert [label for label, _keys in engine.sessions[0].runs] == ["convert"]  # no scan: not split

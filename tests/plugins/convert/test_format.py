@@ -40,22 +40,43 @@ def test_seed_lines_come_back_without_the_extra_spaces() -> None:
 
 
 def test_quoting_follows_the_product() -> None:
-    record = {"time": "2018-03-05T09:01:15.442+09:00", "evt": "session", "srcIP": "::1", "srcPort": 50388, "usr": "PC1$", "mark": "-"}
-    assert format_record(record) == '03/05/2018 09:01:15.442 +0900 evt=session srcIP="::1" srcPort="50388" usr="PC1$" mark=-'
+    record = {
+        "time": "2018-03-05T09:01:15.442+09:00",
+        "evt": "session",
+        "srcIP": "::1",
+        "srcPort": 50388,
+        "usr": "PC1$",
+        "mark": "-",
+    }
+    assert (
+        format_record(record)
+        == '03/05/2018 09:01:15.442 +0900 evt=session srcIP="::1" srcPort="50388" usr="PC1$" mark=-'
+    )
     net = {"time": "2018-03-05T09:01:15.442", "evt": "net", "srcIP": "172.24.1.1", "srcPort": 49624}
     assert format_record(net) == "03/05/2018 09:01:15.442 evt=net srcIP=172.24.1.1 srcPort=49624"
 
 
 @pytest.mark.parametrize(
     ("value", "written"),
-    [("", '""'), ("a b", '"a b"'), ('"x', '"""x"'), ('a"b', 'a"b'), ("a\rb", '"a\rb"'), ("a\x1a", '"a\x1a"'), ("C:\\dir\\", "C:\\dir\\")],
+    [
+        ("", '""'),
+        ("a b", '"a b"'),
+        ('"x', '"""x"'),
+        ('a"b', 'a"b'),
+        ("a\rb", '"a\rb"'),
+        ("a\x1a", '"a\x1a"'),
+        ("C:\\dir\\", "C:\\dir\\"),
+    ],
 )
 def test_values_are_quoted_only_when_they_must_be(value: str, written: str) -> None:
     assert format_record({"time": "2018-03-05T09:01:15.442", "x": value}) == f"03/05/2018 09:01:15.442 x={written}"
 
 
 def test_provenance_keys_are_left_out() -> None:
-    assert format_record({"time": "2018-03-05T09:01:15.442", "sn": 1, "_file": "a.log", "_line": 3}) == "03/05/2018 09:01:15.442 sn=1"
+    assert (
+        format_record({"time": "2018-03-05T09:01:15.442", "sn": 1, "_file": "a.log", "_line": 3})
+        == "03/05/2018 09:01:15.442 sn=1"
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,7 +101,15 @@ def test_unformattable_records_are_refused(record: dict[str, Any], words: str) -
 
 
 def test_non_canonical_text_in_integer_field_is_fine() -> None:
-    record = {"time": "2018-03-05T09:01:15.442", "time_offset_source": "unknown", "sn": "007", "evt": "x", "subEvt": "y", "srcPort": "-", "size": ""}
+    record = {
+        "time": "2018-03-05T09:01:15.442",
+        "time_offset_source": "unknown",
+        "sn": "007",
+        "evt": "x",
+        "subEvt": "y",
+        "srcPort": "-",
+        "size": "",
+    }
     assert parse([format_record(record)]) == [record]
 
 
@@ -91,7 +120,9 @@ def test_offset_keys_of_a_zone_less_record_are_not_written_back() -> None:
 
 # ---------------------------------------------------------------------------------------------- property
 
-_keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True).filter(lambda key: key not in ("time", "_file", "_line", "time_offset", "time_offset_source"))
+_keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True).filter(
+    lambda key: key not in ("time", "_file", "_line", "time_offset", "time_offset_source")
+)
 _text = st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), max_size=12)
 
 
@@ -106,14 +137,32 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
     record: dict[str, Any] = {"time": time}
     if len(time) == 23:  # zone-less: the reader says the offset is unknown (no --assume-offset here)
         record["time_offset_source"] = "unknown"
-    record["sn"] = draw(st.one_of(st.integers(-(10**20), 10**20), _text.filter(lambda text: text not in NO_VALUE_MARKERS and integer_value(text) is None)))
-    record["evt"] = draw(st.one_of(st.sampled_from(["session", "net", "ps", "os"]), _text.filter(lambda text: text not in NO_VALUE_MARKERS)))
+    record["sn"] = draw(
+        st.one_of(
+            st.integers(-(10**20), 10**20),
+            _text.filter(lambda text: text not in NO_VALUE_MARKERS and integer_value(text) is None),
+        )
+    )
+    record["evt"] = draw(
+        st.one_of(
+            st.sampled_from(["session", "net", "ps", "os"]), _text.filter(lambda text: text not in NO_VALUE_MARKERS)
+        )
+    )
     record["subEvt"] = draw(_text.filter(lambda text: text not in NO_VALUE_MARKERS))
-    for key in draw(st.lists(st.one_of(_keys, st.sampled_from(sorted(INTEGER_FIELDS) + ["srcIP", "cmd", "com"])), min_size=1, max_size=8, unique=True)):
+    for key in draw(
+        st.lists(
+            st.one_of(_keys, st.sampled_from(sorted(INTEGER_FIELDS) + ["srcIP", "cmd", "com"])),
+            min_size=1,
+            max_size=8,
+            unique=True,
+        )
+    ):
         if key in record:
             continue
         if key in INTEGER_FIELDS:
-            record[key] = draw(st.one_of(st.integers(-(10**20), 10**20), _text.filter(lambda text: integer_value(text) is None)))
+            record[key] = draw(
+                st.one_of(st.integers(-(10**20), 10**20), _text.filter(lambda text: integer_value(text) is None))
+            )
         else:
             record[key] = draw(_text)
     return record
@@ -131,7 +180,9 @@ def test_format_then_parse_is_the_identity(generated: list[dict[str, Any]]) -> N
 def test_format_command_jsonl_and_array(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     records_list = parse(COMPOSED[:3])
     jsonl = tmp_path / "r.jsonl"
-    jsonl.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records_list), encoding="utf-8")
+    jsonl.write_text(
+        "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records_list), encoding="utf-8"
+    )
     array = tmp_path / "r.json"
     array.write_text(json.dumps(records_list, ensure_ascii=False, indent=1), encoding="utf-8")
     result = run_cli("format", jsonl, array)

@@ -38,9 +38,16 @@ def test_rejects_file_equal_to_the_output_is_refused(run_cli: Callable[..., Any]
 
 @pytest.mark.parametrize(
     ("option", "named", "role"),
-    [("--rejects", "input", "input"), ("--report", "input", "input"), ("--report", "output", "output"), ("--rejects", "output", "output")],
+    [
+        ("--rejects", "input", "input"),
+        ("--report", "input", "input"),
+        ("--report", "output", "output"),
+        ("--rejects", "output", "output"),
+    ],
 )
-def test_the_refusal_names_the_option_and_the_file(run_cli: Callable[..., Any], tmp_path: Path, option: str, named: str, role: str) -> None:
+def test_the_refusal_names_the_option_and_the_file(
+    run_cli: Callable[..., Any], tmp_path: Path, option: str, named: str, role: str
+) -> None:
     source = tmp_path / "a.log"
     source.write_bytes(LOG)
     output = tmp_path / "a.jsonl"
@@ -70,7 +77,16 @@ def test_the_report_is_refused_over_the_default_rejects_file(run_cli: Callable[.
 def test_separate_side_outputs_still_work(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     source = tmp_path / "a.log"
     source.write_bytes(LOG)
-    result = run_cli("convert", source, "-o", tmp_path / "a.jsonl", "--rejects", tmp_path / "r.txt", "--report", tmp_path / "report.json")
+    result = run_cli(
+        "convert",
+        source,
+        "-o",
+        tmp_path / "a.jsonl",
+        "--rejects",
+        tmp_path / "r.txt",
+        "--report",
+        tmp_path / "report.json",
+    )
     assert result.code == 1 and (tmp_path / "r.txt").read_bytes() == b"2\t" + LOG.splitlines()[1] + b"\n"
     assert (tmp_path / "report.json").exists() and source.read_bytes() == LOG
 
@@ -146,7 +162,9 @@ def test_a_named_rejects_file_is_never_removed(run_cli: Callable[..., Any], tmp_
         assert kept.read_bytes() == b"1\tlooks like rejects but is the user's\n"
 
 
-def test_a_default_rejects_name_is_removed_only_when_it_holds_rejects(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+def test_a_default_rejects_name_is_removed_only_when_it_holds_rejects(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
     log = tmp_path / "a.log"
     log.write_bytes(GOOD_LINE)
     notes = tmp_path / "out.jsonl.rejects"

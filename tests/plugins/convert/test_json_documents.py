@@ -15,7 +15,10 @@ from mk2ds.plugins.convert.json_documents import JsonDocumentError, iter_json_do
 
 
 def documents(data: bytes, name: str = "x.jsonl") -> list[tuple[int, Any]]:
-    return [(line, str(document) if isinstance(document, JsonDocumentError) else document) for line, document in iter_json_documents(io.BytesIO(data), name)]
+    return [
+        (line, str(document) if isinstance(document, JsonDocumentError) else document)
+        for line, document in iter_json_documents(io.BytesIO(data), name)
+    ]
 
 
 def test_json_lines_skip_blank_lines_and_keep_numbers() -> None:
@@ -47,10 +50,19 @@ def test_array_in_any_file_name_and_empty_array() -> None:
 
 
 def test_broken_array_stops_with_the_line() -> None:
-    assert documents(b'[{"a": 1},\n{"b": }\n, {"c": 3}]', "x.json") == [(1, {"a": 1}), (2, "Expecting value (column 7)")]
-    assert documents(b'[{"a": 1} {"b": 2}]', "x.json")[-1] == (1, "expected ',' or ']' after an array element, found '{'")
-    assert documents(b'[1]\n[2]', "x.json")[-1] == (2, "text after the end of the array")
-    assert documents(b'[1, 2', "x.json")[-1] == (1, "expected ',' or ']' after an array element, found the end of the file")
+    assert documents(b'[{"a": 1},\n{"b": }\n, {"c": 3}]', "x.json") == [
+        (1, {"a": 1}),
+        (2, "Expecting value (column 7)"),
+    ]
+    assert documents(b'[{"a": 1} {"b": 2}]', "x.json")[-1] == (
+        1,
+        "expected ',' or ']' after an array element, found '{'",
+    )
+    assert documents(b"[1]\n[2]", "x.json")[-1] == (2, "text after the end of the array")
+    assert documents(b"[1, 2", "x.json")[-1] == (
+        1,
+        "expected ',' or ']' after an array element, found the end of the file",
+    )
 
 
 def test_single_document() -> None:
@@ -59,7 +71,14 @@ def test_single_document() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.dictionaries(st.text(max_size=3), st.one_of(st.integers(), st.text(max_size=5), st.floats(allow_nan=False))), max_size=6), st.integers(1, 16), st.sampled_from([None, 1]))
+@given(
+    st.lists(
+        st.dictionaries(st.text(max_size=3), st.one_of(st.integers(), st.text(max_size=5), st.floats(allow_nan=False))),
+        max_size=6,
+    ),
+    st.integers(1, 16),
+    st.sampled_from([None, 1]),
+)
 def test_array_reading_does_not_depend_on_chunks(items: list[dict[str, Any]], chunk: int, indent: int | None) -> None:
     data = json.dumps(items, indent=indent, ensure_ascii=False).encode()
     original = json_documents.CHUNK_SIZE
@@ -72,8 +91,12 @@ def test_array_reading_does_not_depend_on_chunks(items: list[dict[str, Any]], ch
 
 
 _json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(10**25), 10**25), st.floats(allow_nan=False), st.text(max_size=5)),
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=3), children, max_size=3)),
+    st.one_of(
+        st.none(), st.booleans(), st.integers(-(10**25), 10**25), st.floats(allow_nan=False), st.text(max_size=5)
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -82,7 +105,9 @@ _json_values = st.recursive(
 @given(st.dictionaries(st.text(max_size=4), _json_values, max_size=5), st.sampled_from(["", " ", "\t", "\r"]))
 def test_json_lines_give_what_json_loads_gives(document: dict[str, Any], padding: str) -> None:
     text = padding + json.dumps(document, ensure_ascii=bool(len(document) % 2)) + padding
-    assert [found for _, found in iter_json_documents(io.BytesIO(text.encode() + b"\n"), "x.jsonl")] == [json.loads(text)]
+    assert [found for _, found in iter_json_documents(io.BytesIO(text.encode() + b"\n"), "x.jsonl")] == [
+        json.loads(text)
+    ]
 
 
 def test_numbers_beyond_64_bits_stay_integers() -> None:

@@ -94,7 +94,15 @@ def test_layout_keys_in_a_line_are_reserved_with_lossless() -> None:
     ],
 )
 def test_inconsistent_lossless_records_are_refused(change: dict[str, Any], words: str) -> None:
-    record = {"time": "2018-03-05T09:01:15.440", "sn": 1, "evt": "ps", "subEvt": "start", "cmd": "x", "_quoted": [], "_header": "03/05/2018 09:01:15.440"}
+    record = {
+        "time": "2018-03-05T09:01:15.440",
+        "sn": 1,
+        "evt": "ps",
+        "subEvt": "start",
+        "cmd": "x",
+        "_quoted": [],
+        "_header": "03/05/2018 09:01:15.440",
+    }
     record.update(change)
     with pytest.raises(FormatError, match=words):
         format_record(record)
@@ -131,8 +139,12 @@ _fields = st.sampled_from(
 
 @st.composite
 def lines(draw: st.DrawFn) -> str:
-    header = draw(st.sampled_from(["03/05/2018 09:01:15.440 +0900", "12/31/1999 23:59:59.999", "01/01/2018 00:00:00.000 -1130"]))
-    required = draw(st.permutations([" sn=" + draw(st.sampled_from(["1", '"2"', "0", "-4", "010"])), " evt=ps", ' subEvt="start"']))
+    header = draw(
+        st.sampled_from(["03/05/2018 09:01:15.440 +0900", "12/31/1999 23:59:59.999", "01/01/2018 00:00:00.000 -1130"])
+    )
+    required = draw(
+        st.permutations([" sn=" + draw(st.sampled_from(["1", '"2"', "0", "-4", "010"])), " evt=ps", ' subEvt="start"'])
+    )
     others = draw(st.lists(_fields, max_size=6, unique=True))
     fields = draw(st.permutations(required + others))
     spaced = [" " * draw(st.integers(0, 2)) + field for field in fields]
@@ -176,7 +188,9 @@ def test_convert_lossless_then_format_gives_the_file_back(run_cli: Callable[...,
 
 
 def test_lossless_is_refused_for_outputs_format_cannot_read(run_cli: Callable[..., Any], tmp_path: Path) -> None:
-    result = run_cli("convert", DATA / "mk2log" / "seed-lines.log", "-o", tmp_path / "x.ndjson", "--format", "ecs", "--lossless")
+    result = run_cli(
+        "convert", DATA / "mk2log" / "seed-lines.log", "-o", tmp_path / "x.ndjson", "--format", "ecs", "--lossless"
+    )
     assert result.code == 2 and "--lossless" in result.err
 
 
@@ -185,5 +199,7 @@ def test_lossless_records_validate_against_the_record_schema(run_cli: Callable[.
     assert run_cli("convert", DATA / "mk2log" / "seed-lines.log", "-o", records, "--lossless").code == 0
     assert run_cli("validate", records, "--schema", "record").code == 0
     broken = tmp_path / "broken.jsonl"
-    broken.write_text('{"time":"2018-03-05T09:01:15.440","sn":1,"evt":"ps","subEvt":"start","_quoted":"sn"}\n', encoding="utf-8")
+    broken.write_text(
+        '{"time":"2018-03-05T09:01:15.440","sn":1,"evt":"ps","subEvt":"start","_quoted":"sn"}\n', encoding="utf-8"
+    )
     assert run_cli("validate", broken, "--schema", "record").code == 1

@@ -38,7 +38,11 @@ def checker() -> RecordChecker:
 
 
 def test_checker_accepts_every_converted_record(checker: RecordChecker) -> None:
-    records = converted("composed.log") + converted("seed-lines.log", provenance=True) + converted("seed-lines-yen.log", assume_offset="+0900")
+    records = (
+        converted("composed.log")
+        + converted("seed-lines.log", provenance=True)
+        + converted("seed-lines-yen.log", assume_offset="+0900")
+    )
     assert len(records) == 68 and all(checker(record) for record in records)
 
 
@@ -70,7 +74,11 @@ def test_offset_keys_are_checked_by_both_fast_paths(checker: RecordChecker) -> N
 
     good = {"time": "2018-03-27T19:44:53.926", "time_offset": "+09:00", "time_offset_source": "sysinfo", "sn": 1}
     assert checker(good) and checker.accepts_text(encode_record(good))
-    for bad in ({**good, "time_offset": "+0900"}, {**good, "time_offset_source": "header"}, {**good, "time_offset_source": 1}):
+    for bad in (
+        {**good, "time_offset": "+0900"},
+        {**good, "time_offset_source": "header"},
+        {**good, "time_offset_source": 1},
+    ):
         assert not checker(bad) and not checker.accepts_text(encode_record(bad))
         assert list(validator_for("record").iter_errors(bad))
 
@@ -92,12 +100,49 @@ def test_checker_refuses_a_schema_it_does_not_mirror() -> None:
 
 
 _keys = st.one_of(
-    st.sampled_from(["time", "_file", "_line", "sn", "lv", "srcPort", "cmd", "psPath", "bad-key", "9x", "ok_1", "time\n", "sn\n", "time_offset", "time_offset_source"]),
+    st.sampled_from(
+        [
+            "time",
+            "_file",
+            "_line",
+            "sn",
+            "lv",
+            "srcPort",
+            "cmd",
+            "psPath",
+            "bad-key",
+            "9x",
+            "ok_1",
+            "time\n",
+            "sn\n",
+            "time_offset",
+            "time_offset_source",
+        ]
+    ),
     st.text(max_size=4),
 )
 _values = st.one_of(
     st.text(max_size=6),
-    st.sampled_from(["0", "12", "-3", "007", "-", "", "12\n", "2018-03-05T10:12:03.114", "2018-03-05T10:12:03.114+09:00", "2018-03-05T10:12:03.114\n", "+09:00", "+0900", "option", "sysinfo", "unknown", "header"]),
+    st.sampled_from(
+        [
+            "0",
+            "12",
+            "-3",
+            "007",
+            "-",
+            "",
+            "12\n",
+            "2018-03-05T10:12:03.114",
+            "2018-03-05T10:12:03.114+09:00",
+            "2018-03-05T10:12:03.114\n",
+            "+09:00",
+            "+0900",
+            "option",
+            "sysinfo",
+            "unknown",
+            "header",
+        ]
+    ),
     st.integers(-5, 5),
     st.booleans(),
     st.none(),
@@ -116,12 +161,22 @@ def test_checker_agrees_with_jsonschema(document: dict[str, Any], with_time: boo
     valid = not list(validator_for("record").iter_errors(document))
     fast = checker(document)
     assert not fast or valid  # "certainly valid" is never wrong
-    findings, counts = validate_stream(io.BytesIO(json.dumps(document).encode() + b"\n"), "x.jsonl", validator_for("record"), checker)
+    findings, counts = validate_stream(
+        io.BytesIO(json.dumps(document).encode() + b"\n"), "x.jsonl", validator_for("record"), checker
+    )
     assert counts["valid"] == int(valid) and bool(findings) == (not valid)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["sn", "lv", "port", "cmd", "evt", "_line"]), st.one_of(st.integers(-3, 9), st.text(max_size=4))), max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["sn", "lv", "port", "cmd", "evt", "_line"]),
+            st.one_of(st.integers(-3, 9), st.text(max_size=4)),
+        ),
+        max_size=6,
+    )
+)
 def test_checker_agrees_on_record_like_documents(pairs: list[tuple[str, Any]]) -> None:
     checker = record_checker()
     assert checker is not None
@@ -160,7 +215,9 @@ def test_line_pattern_refuses_what_is_not_certainly_valid(checker: RecordChecker
     assert not checker.accepts_text(text)
 
 
-_line_keys = st.sampled_from(["time", "_file", "_line", "sn", "lv", "srcPort", "cmd", "psPath", "bad-key", "ok_1", "timex", "snx", "_lin"])
+_line_keys = st.sampled_from(
+    ["time", "_file", "_line", "sn", "lv", "srcPort", "cmd", "psPath", "bad-key", "ok_1", "timex", "snx", "_lin"]
+)
 _line_values = st.one_of(
     st.text(max_size=5),
     st.sampled_from(["0", "12", "-3", "007", "-", "", "2018-03-05T10:12:03.114", "2018-03-05T10:12:03.114+09:00"]),
@@ -173,13 +230,22 @@ _line_values = st.one_of(
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.tuples(_line_keys, _line_values), max_size=6), st.booleans(), st.data())
-def test_line_pattern_never_accepts_an_invalid_record(pairs: list[tuple[str, Any]], ascii_only: bool, data: st.DataObject) -> None:
+def test_line_pattern_never_accepts_an_invalid_record(
+    pairs: list[tuple[str, Any]], ascii_only: bool, data: st.DataObject
+) -> None:
     checker = record_checker()
     assert checker is not None
     body = ",".join(f"{json.dumps(key)}:{json.dumps(value, ensure_ascii=ascii_only)}" for key, value in pairs)
     text = '{"time":"2018-03-05T10:12:03.114"' + ("," + body if body else "") + "}"
     position = data.draw(st.integers(0, len(text)))
-    mutated = data.draw(st.sampled_from([text, text[:position] + data.draw(st.sampled_from(['"', "\\", ",", "1", "}", "\\u0031"])) + text[position:]]))
+    mutated = data.draw(
+        st.sampled_from(
+            [
+                text,
+                text[:position] + data.draw(st.sampled_from(['"', "\\", ",", "1", "}", "\\u0031"])) + text[position:],
+            ]
+        )
+    )
     if checker.accepts_text(mutated):
         assert list(validator_for("record").iter_errors(json.loads(mutated))) == []
 
@@ -188,7 +254,9 @@ def test_line_pattern_never_accepts_an_invalid_record(pairs: list[tuple[str, Any
 
 
 def write_jsonl(path: Path, documents: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(document, ensure_ascii=False) + "\n" for document in documents), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(document, ensure_ascii=False) + "\n" for document in documents), encoding="utf-8"
+    )
     return path
 
 
@@ -202,11 +270,14 @@ def test_every_violation_with_file_and_line(tmp_path: Path, run_cli: Callable[..
     good = converted("seed-lines.log")[0]
     path = tmp_path / "bad.jsonl"
     path.write_text(
-        json.dumps(good) + "\n"
-        + json.dumps({**good, "sn": "4028"}) + "\n"
+        json.dumps(good)
+        + "\n"
+        + json.dumps({**good, "sn": "4028"})
+        + "\n"
         + "\n"
         + "{not json\n"
-        + json.dumps({"sn": 1, "bad-key": 2}) + "\n",
+        + json.dumps({"sn": 1, "bad-key": 2})
+        + "\n",
         encoding="utf-8",
     )
     result = run_cli("validate", path, "--schema", "record", "--format", "json")
@@ -234,7 +305,16 @@ def test_json_array_elements_have_their_lines(tmp_path: Path, run_cli: Callable[
 
 def test_other_schemas_and_unknown_schema(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     report_path = tmp_path / "report.json"
-    run_cli("validate", write_jsonl(tmp_path / "x.jsonl", [{"time": "x"}]), "--schema", "record", "--format", "json", "-o", report_path)
+    run_cli(
+        "validate",
+        write_jsonl(tmp_path / "x.jsonl", [{"time": "x"}]),
+        "--schema",
+        "record",
+        "--format",
+        "json",
+        "-o",
+        report_path,
+    )
     assert run_cli("validate", report_path, "--schema", "report").code == 0
     assert run_cli("validate", report_path, "--schema", "profile").code == 1
     result = run_cli("validate", report_path, "--schema", "nope")

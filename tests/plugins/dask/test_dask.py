@@ -66,7 +66,14 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generated logs of several hosts (one CP932, one with BOM and end-of-file marker) and a broken one."""
     folder = tmp_path_factory.mktemp("fleet") / "logs"
     for number in range(4):
-        write_log(folder / "30m" / f"pc{number}.log", seed=number, host=f"PC{number + 1}", scenario="wannacry", header="mixed", target_bytes=150_000)
+        write_log(
+            folder / "30m" / f"pc{number}.log",
+            seed=number,
+            host=f"PC{number + 1}",
+            scenario="wannacry",
+            header="mixed",
+            target_bytes=150_000,
+        )
     write_log(folder / "sjis.log", seed=11, host="PC9", encoding="cp932", target_bytes=60_000)
     write_log(folder / "bom.log", seed=12, bom=True, eof_marker=True, target_bytes=40_000, newline="\n")
     (folder / "broken.log").write_bytes(COMPOSED * 30 + b"\r\nnot a line\r\n\r\n")
@@ -99,20 +106,37 @@ def problems(err: str) -> list[str]:
 def convert_both(run_cli: Callable[..., Any], source: Path, tmp_path: Path, *engine: str) -> tuple[Any, Any]:
     common = ["--provenance", "--report-format", "json"]
     local = run_cli("convert", source, "-o", tmp_path / "local", "--report", tmp_path / "local.json", *common)
-    remote = run_cli("convert", source, "-o", tmp_path / "remote", "--report", tmp_path / "remote.json", "--engine", "dask", *engine, *common)
+    remote = run_cli(
+        "convert",
+        source,
+        "-o",
+        tmp_path / "remote",
+        "--report",
+        tmp_path / "remote.json",
+        "--engine",
+        "dask",
+        *engine,
+        *common,
+    )
     return local, remote
 
 
 # ---------------------------------------------------------------------------------------------- the same results
 
 
-def test_a_fleet_converts_on_the_cluster_as_locally(address: str, fleet: Path, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+def test_a_fleet_converts_on_the_cluster_as_locally(
+    address: str, fleet: Path, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     local, remote = convert_both(run_cli, fleet, tmp_path, "--scheduler", address, "--range-size", "16K")
     assert local.code == remote.code == 1
     assert files_below(tmp_path / "local") == files_below(tmp_path / "remote")
     assert len(files_below(tmp_path / "local")) == 9  # 8 outputs and one rejects file
-    assert report_of(tmp_path / "local.json", str(tmp_path / "local")) == report_of(tmp_path / "remote.json", str(tmp_path / "remote"))
-    assert problems(local.err.replace(str(tmp_path / "local"), "OUT")) == problems(remote.err.replace(str(tmp_path / "remote"), "OUT"))
+    assert report_of(tmp_path / "local.json", str(tmp_path / "local")) == report_of(
+        tmp_path / "remote.json", str(tmp_path / "remote")
+    )
+    assert problems(local.err.replace(str(tmp_path / "local"), "OUT")) == problems(
+        remote.err.replace(str(tmp_path / "remote"), "OUT")
+    )
     summary = [line for line in remote.err.splitlines() if line.startswith("mk2ds convert: dask:")]
     assert any("scan:" in line for line in summary) and any("convert:" in line for line in summary)
     assert sum(line.startswith("mk2ds convert: dask: worker tcp://127.0.0.1:") for line in summary) == 2
@@ -120,9 +144,22 @@ def test_a_fleet_converts_on_the_cluster_as_locally(address: str, fleet: Path, t
     assert not list((tmp_path / "remote").rglob(".*"))
 
 
-def test_verify_on_the_cluster_gives_the_local_report(address: str, sample: SampleDistribution, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+def test_verify_on_the_cluster_gives_the_local_report(
+    address: str, sample: SampleDistribution, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     local = run_cli("verify", sample.root, "--format", "json", "-o", tmp_path / "local.json")
-    remote = run_cli("verify", sample.root, "--format", "json", "-o", tmp_path / "remote.json", "--engine", "dask", "--scheduler", address)
+    remote = run_cli(
+        "verify",
+        sample.root,
+        "--format",
+        "json",
+        "-o",
+        tmp_path / "remote.json",
+        "--engine",
+        "dask",
+        "--scheduler",
+        address,
+    )
     assert local.code == remote.code == 0
     assert report_of(tmp_path / "local.json") == report_of(tmp_path / "remote.json")
     assert "mk2ds verify: dask: verify:" in remote.err
@@ -131,12 +168,27 @@ def test_verify_on_the_cluster_gives_the_local_report(address: str, sample: Samp
 def test_the_sample_distribution_converts_and_verifies_zipped_as_locally(
     address: str, sample: SampleDistribution, tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
-    local, remote = convert_both(run_cli, sample.root / "MK2Log", tmp_path, "--scheduler", address, "--range-size", "20K")
+    local, remote = convert_both(
+        run_cli, sample.root / "MK2Log", tmp_path, "--scheduler", address, "--range-size", "20K"
+    )
     assert local.code == remote.code == 0
-    assert files_below(tmp_path / "local") == files_below(tmp_path / "remote") and len(files_below(tmp_path / "local")) > 6
+    assert (
+        files_below(tmp_path / "local") == files_below(tmp_path / "remote") and len(files_below(tmp_path / "local")) > 6
+    )
     archive = shutil.make_archive(str(tmp_path / "dist"), "zip", sample.root.parent, sample.root.name)
     local_zip = run_cli("verify", archive, "--format", "json", "-o", tmp_path / "local-zip.json")
-    remote_zip = run_cli("verify", archive, "--format", "json", "-o", tmp_path / "remote-zip.json", "--engine", "dask", "--scheduler", address)
+    remote_zip = run_cli(
+        "verify",
+        archive,
+        "--format",
+        "json",
+        "-o",
+        tmp_path / "remote-zip.json",
+        "--engine",
+        "dask",
+        "--scheduler",
+        address,
+    )
     assert local_zip.code == remote_zip.code == 0
     assert report_of(tmp_path / "local-zip.json") == report_of(tmp_path / "remote-zip.json")
     assert report_of(tmp_path / "remote-zip.json")["target"]["container"] == "zip"
@@ -161,16 +213,26 @@ def test_a_plugin_missing_on_the_workers_is_named(address: str) -> None:
         """A third-party plugin registered here only (the workers cannot have it)."""
 
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[("acme_checks", AcmeChecks())])
-    with pytest.raises(UsageError, match=r"acme_checks loaded here but missing on worker tcp://127\.0\.0\.1:\d+: install"):
+    with pytest.raises(
+        UsageError, match=r"acme_checks loaded here but missing on worker tcp://127\.0\.0\.1:\d+: install"
+    ):
         DaskSession(argparse.Namespace(scheduler=address, workers=None), pm, PluginSettings(load_entrypoints=False))
     blocked = get_plugin_manager(load_entrypoints=False, blocked=["tree.html"])
     with pytest.raises(UsageError, match="tree.html loaded on worker .* but not here"):
-        DaskSession(argparse.Namespace(scheduler=address, workers=None), blocked, PluginSettings(load_entrypoints=False))
-    session = DaskSession(argparse.Namespace(scheduler=address, workers=None), blocked, PluginSettings(load_entrypoints=False, blocked=("tree.html",)))
+        DaskSession(
+            argparse.Namespace(scheduler=address, workers=None), blocked, PluginSettings(load_entrypoints=False)
+        )
+    session = DaskSession(
+        argparse.Namespace(scheduler=address, workers=None),
+        blocked,
+        PluginSettings(load_entrypoints=False, blocked=("tree.html",)),
+    )
     session.close()
 
 
-def test_without_dask_the_command_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+def test_without_dask_the_command_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
     for command in (["convert", DATA / "seed-lines.log", "-o", tmp_path / "a.jsonl"], ["verify", tmp_path]):
         result = run_cli(*command, "--engine", "dask")
@@ -178,10 +240,21 @@ def test_without_dask_the_command_says_how_to_install_it(monkeypatch: pytest.Mon
     assert not (tmp_path / "a.jsonl").exists()
 
 
-def test_a_scheduler_that_does_not_answer_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+def test_a_scheduler_that_does_not_answer_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     pytest.importorskip("distributed")
     monkeypatch.setattr("mk2ds.plugins.dask.CONNECT_TIMEOUT", 1.0)
-    result = run_cli("convert", DATA / "seed-lines.log", "-o", tmp_path / "a.jsonl", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9")
+    result = run_cli(
+        "convert",
+        DATA / "seed-lines.log",
+        "-o",
+        tmp_path / "a.jsonl",
+        "--engine",
+        "dask",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+    )
     assert result.code == 2 and "--scheduler tcp://127.0.0.1:9: cannot connect" in result.err
 
 
@@ -204,7 +277,9 @@ def _kill_when_busy(cluster: Any, victim: str, pid: int, stop: threading.Event, 
         time.sleep(0.001)
 
 
-def test_a_worker_killed_mid_run_changes_nothing(cluster: Any, address: str, fleet: Path, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+def test_a_worker_killed_mid_run_changes_nothing(
+    cluster: Any, address: str, fleet: Path, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     _local, client = cluster
     victim, pid = min(client.run(os.getpid).items())
     stop, killed = threading.Event(), []  # type: ignore[var-annotated]
@@ -218,7 +293,9 @@ def test_a_worker_killed_mid_run_changes_nothing(cluster: Any, address: str, fle
     assert killed, "the worker was not killed while it converted (the run was too quick to catch)"
     assert local.code == remote.code == 1
     assert files_below(tmp_path / "local") == files_below(tmp_path / "remote")
-    assert report_of(tmp_path / "local.json", str(tmp_path / "local")) == report_of(tmp_path / "remote.json", str(tmp_path / "remote"))
+    assert report_of(tmp_path / "local.json", str(tmp_path / "local")) == report_of(
+        tmp_path / "remote.json", str(tmp_path / "remote")
+    )
     assert not list((tmp_path / "remote").rglob(".*"))  # no part left by the dead worker
 
 
@@ -227,15 +304,25 @@ def test_a_task_that_kills_every_worker_comes_back_as_an_error(cluster: Any, add
 
     from mk2ds.plugins.dask import DaskSession
 
-    session = DaskSession(argparse.Namespace(scheduler=address, workers=None), get_plugin_manager(load_entrypoints=False), PluginSettings(load_entrypoints=False))
+    session = DaskSession(
+        argparse.Namespace(scheduler=address, workers=None),
+        get_plugin_manager(load_entrypoints=False),
+        PluginSettings(load_entrypoints=False),
+    )
     try:
-        [outcome] = list(session.run(mk2ds_test_poison.kill_worker, [EngineTask("poisoned task", 1, None)], label="poison", show_progress=False))
+        [outcome] = list(
+            session.run(
+                mk2ds_test_poison.kill_worker,
+                [EngineTask("poisoned task", 1, None)],
+                label="poison",
+                show_progress=False,
+            )
+        )
     finally:
         session.close()
     assert outcome.result is None and outcome.error is not None
     assert "poisoned task" in outcome.error and "KilledWorker" in outcome.error
     assert "poison: 1 tasks, 1 failed" in "\n".join(session.summary())
-
 
 
 def test_clusters_started_by_mk2ds_run_workers_without_profiler_and_malloc_trimming() -> None:
@@ -247,5 +334,10 @@ def test_clusters_started_by_mk2ds_run_workers_without_profiler_and_malloc_trimm
     assert "MALLOC_TRIM_THRESHOLD_" not in config["distributed.nanny.pre-spawn-environ"]
     assert config["distributed.nanny.pre-spawn-environ"]  # Dask's other settings (OMP_NUM_THREADS, ...) stay
     options = local_cluster_options(3)
-    assert (options["n_workers"], options["threads_per_worker"], options["processes"], options["host"]) == (3, 1, True, "127.0.0.1")
+    assert (options["n_workers"], options["threads_per_worker"], options["processes"], options["host"]) == (
+        3,
+        1,
+        True,
+        "127.0.0.1",
+    )
     assert options["scheduler_kwargs"] == {"dashboard": False, "dashboard_address": "127.0.0.1:0"}

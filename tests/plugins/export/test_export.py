@@ -71,7 +71,11 @@ def test_events_per_subset_equal_the_lines_written(distribution: Path, exported:
 
 def test_port_445_connections_and_their_process(exported: Path) -> None:
     options = _wannacry_options()
-    written = [line for line in generate_lines(**options) if " evt=net " in f" {line} " and "dstPort=445" in line and "subEvt=con" in line]
+    written = [
+        line
+        for line in generate_lines(**options)
+        if " evt=net " in f" {line} " and "dstPort=445" in line and "subEvt=con" in line
+    ]
     guids = {part.split("=", 1)[1] for line in written for part in line.split(" ") if part.startswith("psGUID=")}
     database = duckdb.connect(str(exported / "mk2ds.duckdb"), read_only=True)
     rows = database.sql(
@@ -87,24 +91,39 @@ def test_port_445_connections_and_their_process(exported: Path) -> None:
     for guid, path, _count in rows:
         assert path == truth.process(guid).path
     # among them the sample itself, run as the mssecsvc2.0 service
-    assert any(path == options["sample_path"] and "-m security" in truth.process(guid).cmd for guid, path, _count in rows)
+    assert any(
+        path == options["sample_path"] and "-m security" in truth.process(guid).cmd for guid, path, _count in rows
+    )
 
 
 def test_dropper_to_tasksche_through_relations(exported: Path) -> None:
     options = _wannacry_options()
     truth = scenario_truth(**options)
-    expected = [(r.source_guid, r.target_guid) for r in truth.relations_of("wrote-then-ran") if r.path and r.path.endswith("tasksche.exe")]
-    rows = duckdb.connect(str(exported / "mk2ds.duckdb"), read_only=True).sql(
-        """SELECT s.guid, t.guid FROM relations r
+    expected = [
+        (r.source_guid, r.target_guid)
+        for r in truth.relations_of("wrote-then-ran")
+        if r.path and r.path.endswith("tasksche.exe")
+    ]
+    rows = (
+        duckdb.connect(str(exported / "mk2ds.duckdb"), read_only=True)
+        .sql(
+            """SELECT s.guid, t.guid FROM relations r
            JOIN processes s ON s.process_key = r.source_key JOIN processes t ON t.process_key = r.target_key
            WHERE r.kind = 'wrote-then-ran' AND r.subset = '30m' AND r.sample = ? AND t.name = 'tasksche.exe'""",
-        params=[options["sample_sha256"]],
-    ).fetchall()
+            params=[options["sample_sha256"]],
+        )
+        .fetchall()
+    )
     assert expected and sorted(rows) == sorted(expected)
 
 
 def test_pyarrow_reads_every_table_with_the_documented_schema(exported: Path) -> None:
-    for name, fields in (("samples", SAMPLE_FIELDS), ("findings", FINDING_FIELDS), ("processes", PROCESS_FIELDS), ("relations", RELATION_FIELDS)):
+    for name, fields in (
+        ("samples", SAMPLE_FIELDS),
+        ("findings", FINDING_FIELDS),
+        ("processes", PROCESS_FIELDS),
+        ("relations", RELATION_FIELDS),
+    ):
         assert pq.read_schema(exported / f"{name}.parquet").remove_metadata() == arrow_schema(fields).remove_metadata()
     expected = arrow_schema(EVENT_TABLE_FIELDS, ("subset", "sample")).remove_metadata()
     for path in (exported / "events").rglob("*.parquet"):
@@ -122,7 +141,9 @@ def test_events_partitions_prune_by_subset_and_sample(exported: Path) -> None:
 
 
 def test_samples_table_joins_list_and_facts(exported: Path) -> None:
-    rows = duckdb.sql(f"SELECT sha256, host_name, utc_offset, events, log_files FROM '{exported}/samples.parquet' ORDER BY list_row").fetchall()
+    rows = duckdb.sql(
+        f"SELECT sha256, host_name, utc_offset, events, log_files FROM '{exported}/samples.parquet' ORDER BY list_row"
+    ).fetchall()
     assert len(rows) == 6
     wannacry = next(row for row in rows if row[0] == _wannacry_options()["sample_sha256"])
     assert wannacry[1:3] == ("PC1", "+09:00") and wannacry[4] == 2 and wannacry[3] > 0
@@ -134,7 +155,14 @@ def test_frictionless_validates_and_catches_a_broken_foreign_key(exported: Path,
     frictionless = shutil.which("frictionless", path=os.path.dirname(sys.executable))
     if frictionless is None:
         pytest.skip("frictionless is not installed")
-    result = subprocess.run([frictionless, "validate", "--json", "datapackage.json"], cwd=exported, capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        [frictionless, "validate", "--json", "datapackage.json"],
+        cwd=exported,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-2000:]
     broken = tmp_path / "broken"
     shutil.copytree(exported, broken)
@@ -144,15 +172,26 @@ def test_frictionless_validates_and_catches_a_broken_foreign_key(exported: Path,
     import pyarrow as pa
 
     schema = table.schema
-    table = table.set_column(schema.get_field_index("source_key"), schema.field("source_key"), pa.array(keys, pa.string()))
+    table = table.set_column(
+        schema.get_field_index("source_key"), schema.field("source_key"), pa.array(keys, pa.string())
+    )
     pq.write_table(table, broken / "relations.parquet")
     document = json.loads((broken / "datapackage.json").read_text())
     # The relations and what they refer to are enough (events take most of the validation time).
-    document["resources"] = [resource for resource in document["resources"] if resource["name"] in ("processes", "relations", "samples")]
+    document["resources"] = [
+        resource for resource in document["resources"] if resource["name"] in ("processes", "relations", "samples")
+    ]
     for resource in document["resources"]:
         resource.pop("hash")  # only the foreign key is to fail
     (broken / "datapackage.json").write_text(json.dumps(document))
-    result = subprocess.run([frictionless, "validate", "--json", "datapackage.json"], cwd=broken, capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        [frictionless, "validate", "--json", "datapackage.json"],
+        cwd=broken,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode != 0
     assert "foreign-key" in result.stdout
 
@@ -180,14 +219,29 @@ def test_croissant_validates_loads_and_catches_a_changed_file(exported: Path, tm
 
 
 def test_deterministic_and_same_with_two_jobs(distribution: Path, exported: Path, tmp_path: Path) -> None:
-    assert _export(distribution, tmp_path / "j2", "-j", "2", "--format", "duckdb", "--samples", str(distribution / "samples")) == 0
-    files = sorted(str(path.relative_to(exported)) for path in exported.rglob("*") if path.is_file() and path.name != "mk2ds.duckdb")
-    assert files == sorted(str(path.relative_to(tmp_path / "j2")) for path in (tmp_path / "j2").rglob("*") if path.is_file() and path.name != "mk2ds.duckdb")
+    assert (
+        _export(
+            distribution, tmp_path / "j2", "-j", "2", "--format", "duckdb", "--samples", str(distribution / "samples")
+        )
+        == 0
+    )
+    files = sorted(
+        str(path.relative_to(exported))
+        for path in exported.rglob("*")
+        if path.is_file() and path.name != "mk2ds.duckdb"
+    )
+    assert files == sorted(
+        str(path.relative_to(tmp_path / "j2"))
+        for path in (tmp_path / "j2").rglob("*")
+        if path.is_file() and path.name != "mk2ds.duckdb"
+    )
     for name in files:
         assert (exported / name).read_bytes() == (tmp_path / "j2" / name).read_bytes(), name
 
 
-def test_refuses_to_write_inside_the_dataset_or_into_a_full_folder(distribution: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refuses_to_write_inside_the_dataset_or_into_a_full_folder(
+    distribution: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["export", str(distribution), str(distribution / "out"), "--quiet"]) == 2
     assert "inside the dataset" in capsys.readouterr().err
     (tmp_path / "full").mkdir()
@@ -210,12 +264,28 @@ def test_fail_on_writes_nothing(distribution: Path, tmp_path: Path) -> None:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file() and path.name != "mk2ds.duckdb"}
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.name != "mk2ds.duckdb"
+    }
 
 
 def test_dask_engine_writes_the_same_files_byte_for_byte(distribution: Path, exported: Path, tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    assert _export(distribution, tmp_path / "dask", "--engine", "dask", "--workers", "2", "--samples", str(distribution / "samples")) == 0
+    assert (
+        _export(
+            distribution,
+            tmp_path / "dask",
+            "--engine",
+            "dask",
+            "--workers",
+            "2",
+            "--samples",
+            str(distribution / "samples"),
+        )
+        == 0
+    )
     assert _files(tmp_path / "dask") == _files(exported)
 
 
@@ -223,14 +293,21 @@ def test_duckdb_database_has_the_tables_and_keys(exported: Path) -> None:
     database = duckdb.connect(str(exported / "mk2ds.duckdb"), read_only=True)
     names = {row[0] for row in database.sql("SELECT table_name FROM information_schema.tables").fetchall()}
     assert {"events", "processes", "relations", "samples", "findings"} <= names
-    keys = database.sql("SELECT table_name, constraint_type FROM duckdb_constraints() WHERE constraint_type IN ('FOREIGN KEY', 'PRIMARY KEY')").fetchall()
+    keys = database.sql(
+        "SELECT table_name, constraint_type FROM duckdb_constraints() WHERE constraint_type IN ('FOREIGN KEY', 'PRIMARY KEY')"
+    ).fetchall()
     assert ("events", "FOREIGN KEY") in keys and ("processes", "PRIMARY KEY") in keys
     for name in ("events", "processes", "relations", "samples", "findings"):
         parquet = f"'{exported}/events/**/*.parquet'" if name == "events" else f"'{exported}/{name}.parquet'"
-        assert database.sql(f"SELECT count(*) FROM {name}").fetchall() == duckdb.sql(f"SELECT count(*) FROM {parquet}").fetchall()
+        assert (
+            database.sql(f"SELECT count(*) FROM {name}").fetchall()
+            == duckdb.sql(f"SELECT count(*) FROM {parquet}").fetchall()
+        )
 
 
-def test_an_interrupted_export_leaves_nothing(distribution: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_export_leaves_nothing(
+    distribution: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mk2ds.plugins.export import run
 
     def interrupted(*args: object, **kwargs: object) -> None:

@@ -129,7 +129,12 @@ def test_reading_an_aes_zip_runs_no_program(tmp_path: Path) -> None:
     script = "import sys; from mk2ds.core.cli import main; sys.exit(main(['pe', sys.argv[1]]))"
     result = subprocess.run(
         [sys.executable, "-c", script, str(DATA / "aes256-infected.zip")],
-        env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert COMMITTED_SHA256 in result.stdout
@@ -155,7 +160,9 @@ def test_the_run_budget_is_shared_by_every_sample_zip(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(archives, "RUN_INFLATION_BYTES", 3 * 1000)
     for index in range(3):
-        aes_zip(tmp_path / f"z{index}.zip", {"a.bin": deterministic(index, 1000), "b.bin": deterministic(index + 10, 1000)})
+        aes_zip(
+            tmp_path / f"z{index}.zip", {"a.bin": deterministic(index, 1000), "b.bin": deterministic(index + 10, 1000)}
+        )
     samples = listing(tmp_path)
     assert sum(sample.data is not None for sample in samples) == 3
     assert sum(sample.too_large for sample in samples) == 3
@@ -171,7 +178,9 @@ def test_a_sample_folder_nested_a_thousand_deep_is_walked(tmp_path: Path) -> Non
     try:
         samples = listing(tmp_path / "samples")
         assert samples[0].origin == "a.exe" and samples[0].data == b"MZ"
-        assert [sample.problem for sample in samples[1:]] == ["not read: nested deeper than 64 folders (limit); its contents are not read"]
+        assert [sample.problem for sample in samples[1:]] == [
+            "not read: nested deeper than 64 folders (limit); its contents are not read"
+        ]
     finally:
         while path.endswith("/d"):
             os.rmdir(path)

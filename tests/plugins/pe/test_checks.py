@@ -27,7 +27,11 @@ SCRIPT = b"WScript.Echo('not a PE');\n"
 
 
 def pe_sample(index: int, **kwargs: Any) -> bytes:
-    return build_pe(imports=kwargs.pop("imports", [("KERNEL32.dll", ["GetProcAddress", f"Function{index}"])]), timestamp=0x5A000000 + index, **kwargs)
+    return build_pe(
+        imports=kwargs.pop("imports", [("KERNEL32.dll", ["GetProcAddress", f"Function{index}"])]),
+        timestamp=0x5A000000 + index,
+        **kwargs,
+    )
 
 
 def sha256(data: bytes) -> str:
@@ -45,9 +49,30 @@ class World:
         self.samples: list[dict[str, Any]] = []
         self.files: dict[str, dict[str, list[str]]] = {}
 
-    def add(self, data: bytes, *, extension: str = "exe", is_pe: bool | None = True, impfuzzy_text: str | None = None, dump: str | None = None, provide: bool = True) -> str:
+    def add(
+        self,
+        data: bytes,
+        *,
+        extension: str = "exe",
+        is_pe: bool | None = True,
+        impfuzzy_text: str | None = None,
+        dump: str | None = None,
+        provide: bool = True,
+    ) -> str:
         sample_id = sha256(data)
-        self.samples.append({"id": sample_id, "sha256": sample_id, "sha1": None, "md5": None, "extension": extension, "is_pe": is_pe, "flags": {}, "row": len(self.samples) + 2, "columns": {}})
+        self.samples.append(
+            {
+                "id": sample_id,
+                "sha256": sample_id,
+                "sha1": None,
+                "md5": None,
+                "extension": extension,
+                "is_pe": is_pe,
+                "flags": {},
+                "row": len(self.samples) + 2,
+                "columns": {},
+            }
+        )
         if impfuzzy_text is None:
             impfuzzy_text = f"{impfuzzy_of_bytes(data)[0]}\n" if data.startswith(b"MZ") else ""
         if dump is None:
@@ -59,8 +84,17 @@ class World:
             (self.samples_dir / f"{sample_id}.bin").write_bytes(data)
         return sample_id
 
-    def context(self, pm: pluggy.PluginManager, profile: Profile, level: str = "full", *, shared: bool = True, **options: Any) -> VerifyContext:
-        namespace = argparse.Namespace(samples=str(self.samples_dir), sample_password="infected", pe_timeout=20.0, pe_memory=512, pe_max_size=256, jobs=1)
+    def context(
+        self, pm: pluggy.PluginManager, profile: Profile, level: str = "full", *, shared: bool = True, **options: Any
+    ) -> VerifyContext:
+        namespace = argparse.Namespace(
+            samples=str(self.samples_dir),
+            sample_password="infected",
+            pe_timeout=20.0,
+            pe_memory=512,
+            pe_max_size=256,
+            jobs=1,
+        )
         for key, value in options.items():
             setattr(namespace, key, value)
         context = VerifyContext(profile=profile, level=level, options=namespace, pm=pm)
@@ -112,7 +146,9 @@ def test_impfuzzy_mismatch_drift_and_unparseable(world: World, pm: pluggy.Plugin
     drifted = world.add(wsock, impfuzzy_text=f"{sha256(wsock)}  {legacy}\n")
     garbage = world.add(pe_sample(3), impfuzzy_text="nothing useful here\n")
     findings, _ = world.check(pm, profile, level="fast")
-    assert codes(findings) == sorted([("impfuzzy-mismatch", wrong), ("impfuzzy-drift", drifted), ("results-unparseable", garbage)])
+    assert codes(findings) == sorted(
+        [("impfuzzy-mismatch", wrong), ("impfuzzy-drift", drifted), ("results-unparseable", garbage)]
+    )
     mismatch = next(finding for finding in findings if finding.code == "impfuzzy-mismatch")
     assert mismatch.path == f"impfuzzy/{wrong}.txt"
     assert mismatch.details["import_string"] == "kernel32.getprocaddress,kernel32.function1"
@@ -129,14 +165,19 @@ def test_pefile_drift_and_mismatch(world: World, pm: pluggy.PluginManager, profi
     mismatch = world.add(other, dump=tampered)
     unparseable = world.add(pe_sample(3), dump="PE32 executable (GUI) Intel 80386, for MS Windows\n")
     findings, _ = world.check(pm, profile)
-    assert codes(findings) == sorted([("pefile-drift", drift), ("pefile-mismatch", mismatch), ("results-unparseable", unparseable)])
+    assert codes(findings) == sorted(
+        [("pefile-drift", drift), ("pefile-mismatch", mismatch), ("results-unparseable", unparseable)]
+    )
     details = next(finding for finding in findings if finding.code == "pefile-mismatch").details
     assert details["verdict"] == "mismatch" and "FILE_HEADER" in details["mismatch_blocks"]
     # the fast level compares impfuzzy only
     assert world.check(pm, profile, level="fast")[0] == []
     findings, facts = world.check(pm, profile, level="structure")
     assert findings == [] and [(fact.key, fact.value) for fact in facts] == [
-        ("not-run:pe.checks", "level structure: the shipped impfuzzy/PEfile results are not recomputed from the samples")
+        (
+            "not-run:pe.checks",
+            "level structure: the shipped impfuzzy/PEfile results are not recomputed from the samples",
+        )
     ]
 
 
@@ -146,7 +187,11 @@ def test_content_decides_pe_or_not(world: World, pm: pluggy.PluginManager, profi
     misnamed = world.add(SCRIPT + b" ", extension="exe", is_pe=True)
     findings, _ = world.check(pm, profile, level="fast")
     assert codes(findings) == sorted(
-        [("pe-not-pe-but-results", results_for_script), ("pe-missing-results", empty_for_pe), ("pe-extension-mismatch", misnamed)]
+        [
+            ("pe-not-pe-but-results", results_for_script),
+            ("pe-missing-results", empty_for_pe),
+            ("pe-extension-mismatch", misnamed),
+        ]
     )
 
 
@@ -187,7 +232,9 @@ def test_hostile_sample_is_a_finding_for_that_sample(world: World, pm: pluggy.Pl
     assert (fine, "impfuzzy") in {(fact.subject, fact.key) for fact in facts}
 
 
-def test_without_a_sample_list_results_are_matched_by_file_names(world: World, pm: pluggy.PluginManager, profile: Profile) -> None:
+def test_without_a_sample_list_results_are_matched_by_file_names(
+    world: World, pm: pluggy.PluginManager, profile: Profile
+) -> None:
     good = world.add(pe_sample(1))
     bad = world.add(pe_sample(2), impfuzzy_text="3:abcdefgh:ij\n")
     findings, _ = world.check(pm, profile, shared=False)
@@ -216,7 +263,23 @@ def test_verify_end_to_end(world: World, run_cli: Callable[..., Any], read_only:
     script = world.add(SCRIPT, extension="js", is_pe=False)
     write_list(world.dataset / "List.xlsx", [(good, "exe"), (bad, "exe"), (script, "js")])
     with read_only(world.dataset), read_only(world.samples_dir):
-        result = run_cli("verify", world.dataset, "--samples", world.samples_dir, "--format", "json", "--quiet", "--select", "impfuzzy-", "--select", "pefile-", "--select", "pe-", "--select", "sample")
+        result = run_cli(
+            "verify",
+            world.dataset,
+            "--samples",
+            world.samples_dir,
+            "--format",
+            "json",
+            "--quiet",
+            "--select",
+            "impfuzzy-",
+            "--select",
+            "pefile-",
+            "--select",
+            "pe-",
+            "--select",
+            "sample",
+        )
     report = json.loads(result.out)
     assert [(finding["code"], finding["subject"]) for finding in report["findings"]] == [("impfuzzy-mismatch", bad)]
     assert report["facts"]["pe-tools"]["ssdeep"]["implementation"] == "ppdeep"

@@ -36,11 +36,16 @@ def test_facts_of_a_32_bit_executable() -> None:
     assert (facts["imports_count"], facts["import_dlls"]) == (3, 2)
     assert facts["signer"] is None and facts["truncated"] is False
     assert "impfuzzy_pefile_2023" not in facts
-    assert facts["tools"] == {"pefile": pefile.__version__, "ssdeep": {"implementation": "ppdeep", "version": "20260221"}}
+    assert facts["tools"] == {
+        "pefile": pefile.__version__,
+        "ssdeep": {"implementation": "ppdeep", "version": "20260221"},
+    }
 
 
 def test_facts_of_a_64_bit_dll_with_signer_and_wsock32_ordinals() -> None:
-    data = build_pe(machine="amd64", dll=True, imports=[("WSOCK32.dll", [10])], certificate=signed_data_blob("Signer", "CA"))
+    data = build_pe(
+        machine="amd64", dll=True, imports=[("WSOCK32.dll", [10])], certificate=signed_data_blob("Signer", "CA")
+    )
     facts = document(data)
     assert (facts["machine"], facts["pe_type"], facts["is_dll"]) == ("amd64", "PE32+", True)
     assert facts["signer"]["subject"] == {"CN": "Signer"}  # type: ignore[index]
@@ -65,8 +70,14 @@ def test_a_security_directory_without_pkcs7_is_reported_not_parsed() -> None:
         (b"", "no MZ header"),
         (b"#!/bin/sh\necho hi\n", "no MZ header"),
         (b"MZ" + b"\0" * 10, "MZ header truncated"),
-        (b"MZ" + b"\0" * 0x3A + struct.pack("<I", 0x40) + b"NE\0\0" + b"\0" * 64, "MZ header without a PE signature (DOS program or damaged file)"),
-        (b"MZ" + b"\0" * 0x3A + struct.pack("<I", 0xFFFFFFF0), "MZ header without a PE signature (DOS program or damaged file)"),
+        (
+            b"MZ" + b"\0" * 0x3A + struct.pack("<I", 0x40) + b"NE\0\0" + b"\0" * 64,
+            "MZ header without a PE signature (DOS program or damaged file)",
+        ),
+        (
+            b"MZ" + b"\0" * 0x3A + struct.pack("<I", 0xFFFFFFF0),
+            "MZ header without a PE signature (DOS program or damaged file)",
+        ),
     ],
 )
 def test_non_pe_files_are_reported_as_such(data: bytes, reason: str) -> None:

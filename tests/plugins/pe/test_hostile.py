@@ -18,7 +18,10 @@ from mk2ds.plugins.synthetic.pe_builder import Section, build_pe
 def _garbage_names() -> bytes:
     """Every function name of the only DLL is invalid for pefile (control and non-ASCII bytes)."""
     data = bytearray(build_pe(imports=[("kernel32.dll", ["ExitProcessXX", "SleepXXXXXXXX"])]))
-    for name, replacement in ((b"ExitProcessXX", b"\xe3\x81\x82\xff\x1b[31m\x01\x02\x03"), (b"SleepXXXXXXXX", b"\x1b]0;t\x07\xff\xfe\x80abc")):
+    for name, replacement in (
+        (b"ExitProcessXX", b"\xe3\x81\x82\xff\x1b[31m\x01\x02\x03"),
+        (b"SleepXXXXXXXX", b"\x1b]0;t\x07\xff\xfe\x80abc"),
+    ):
         start = data.find(name)
         data[start : start + len(name)] = replacement[: len(name)].ljust(len(name), b"x")
     return bytes(data)
@@ -41,7 +44,10 @@ def test_an_import_table_pefile_drops_is_a_warning_not_silence(run_cli: Callable
     [
         build_pe(imports=[("KERNEL32", ["ExitProcess"]), ("user32.dll", ["MessageBoxA"])]),
         build_pe(imports=[("kernel32.dll", [f"F{index}" for index in range(9000)])]),
-        build_pe(imports=[("kernel32.dll", ["ExitProcess"])], sections=[Section(".a", b"x" * 512), Section(".b", b"", alias_of=".a")]),
+        build_pe(
+            imports=[("kernel32.dll", ["ExitProcess"])],
+            sections=[Section(".a", b"x" * 512), Section(".b", b"", alias_of=".a")],
+        ),
         build_pe()[:300],
     ],
     ids=["dll-without-extension", "9000-imports", "overlapping-sections", "truncated"],

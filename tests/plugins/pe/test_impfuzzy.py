@@ -57,7 +57,13 @@ def test_dll_names_lose_only_dll_ocx_sys(dll: str, expected: str) -> None:
 
 
 def test_items_are_lower_case_in_file_order_without_sorting_or_dedup() -> None:
-    text = string_of(imports=[("USER32.dll", ["MessageBoxA", "MessageBoxA"]), ("ADVAPI32.dll", ["RegOpenKeyExW"]), ("USER32.dll", ["AppendMenuA"])])
+    text = string_of(
+        imports=[
+            ("USER32.dll", ["MessageBoxA", "MessageBoxA"]),
+            ("ADVAPI32.dll", ["RegOpenKeyExW"]),
+            ("USER32.dll", ["AppendMenuA"]),
+        ]
+    )
     assert text == "user32.messageboxa,user32.messageboxa,advapi32.regopenkeyexw,user32.appendmenua"
 
 
@@ -88,11 +94,16 @@ def test_bound_iat_rule_uses_only_bound_imports_when_the_first_is_bound() -> Non
     assert string_of(imports=imports, bound=partly, bound_address=0x10000) == "kernel32.a,kernel32.c,user32.d,user32.e"
     # first import unbound: every import of that DLL counts, bound or not
     later = {"USER32.dll": [False, True]}
-    assert string_of(imports=imports, bound=later, bound_address=0x10000) == "kernel32.a,kernel32.b,kernel32.c,user32.d,user32.e"
+    assert (
+        string_of(imports=imports, bound=later, bound_address=0x10000)
+        == "kernel32.a,kernel32.b,kernel32.c,user32.d,user32.e"
+    )
 
 
 def test_bound_rule_is_where_impfuzzy_and_imphash_part() -> None:
-    data = build_pe(imports=[("KERNEL32.dll", ["A", "B", "C"])], bound={"KERNEL32.dll": [True, False, True]}, bound_address=0x10000)
+    data = build_pe(
+        imports=[("KERNEL32.dll", ["A", "B", "C"])], bound={"KERNEL32.dll": [True, False, True]}, bound_address=0x10000
+    )
     pe = pefile.PE(data=data)
     assert imphash_of_string(import_string(pe)) != pe.get_imphash()
     assert imphash_of_string("kernel32.a,kernel32.b,kernel32.c") == pe.get_imphash()
@@ -108,7 +119,19 @@ def test_non_pe_raises_pefile_error() -> None:
         impfuzzy_of_bytes(b"just text")
 
 
-DLLS = st.sampled_from(["KERNEL32.dll", "user32.DLL", "WS2_32.dll", "wsock32.dll", "OLEAUT32.dll", "x.ocx", "drv.sys", "tool.exe", "a.b.c.dll"])
+DLLS = st.sampled_from(
+    [
+        "KERNEL32.dll",
+        "user32.DLL",
+        "WS2_32.dll",
+        "wsock32.dll",
+        "OLEAUT32.dll",
+        "x.ocx",
+        "drv.sys",
+        "tool.exe",
+        "a.b.c.dll",
+    ]
+)
 FUNCTIONS = st.one_of(
     st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@?$", min_size=1, max_size=40),
     st.integers(min_value=1, max_value=0xFFFF),
@@ -120,7 +143,9 @@ FUNCTIONS = st.one_of(
     machine=st.sampled_from(["i386", "amd64"]),
     imports=st.lists(st.tuples(DLLS, st.lists(FUNCTIONS, min_size=1, max_size=12)), min_size=1, max_size=8),
 )
-def test_md5_of_the_string_is_pefiles_imphash_for_unbound_files(machine: str, imports: list[tuple[str, list[str | int]]]) -> None:
+def test_md5_of_the_string_is_pefiles_imphash_for_unbound_files(
+    machine: str, imports: list[tuple[str, list[str | int]]]
+) -> None:
     pe = pefile.PE(data=build_pe(machine=machine, imports=imports))  # type: ignore[arg-type]
     text = import_string(pe)
     assert hashlib.md5(text.encode()).hexdigest() == pe.get_imphash()
@@ -137,7 +162,10 @@ def test_hashes_equal_libfuzzy(vector: dict[str, Any]) -> None:
 
 
 def test_compare_equals_libfuzzy_on_every_vector() -> None:
-    wrong = [(item["first"], item["second"], item["score"], ssdeep_compare(item["first"], item["second"])) for item in VECTORS["scores"]]
+    wrong = [
+        (item["first"], item["second"], item["score"], ssdeep_compare(item["first"], item["second"]))
+        for item in VECTORS["scores"]
+    ]
     assert [item for item in wrong if item[2] != item[3]] == []
     assert {item["score"] for item in VECTORS["scores"]} >= {0, 100}
     assert len({item["score"] for item in VECTORS["scores"]}) > 20

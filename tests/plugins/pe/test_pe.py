@@ -30,7 +30,12 @@ def samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Four files in the current directory: 32-bit, signed 64-bit (similar imports), text, truncated PE."""
     (tmp_path / "a.exe").write_bytes(build_pe(imports=[("KERNEL32.dll", KERNEL32), ("USER32.dll", ["MessageBoxA"])]))
     (tmp_path / "b.dll").write_bytes(
-        build_pe(machine="amd64", dll=True, imports=[("KERNEL32.dll", [*KERNEL32[:-1], "VirtualFree"]), ("USER32.dll", ["MessageBoxA"])], certificate=signed_data_blob("Acme", "Acme CA"))
+        build_pe(
+            machine="amd64",
+            dll=True,
+            imports=[("KERNEL32.dll", [*KERNEL32[:-1], "VirtualFree"]), ("USER32.dll", ["MessageBoxA"])],
+            certificate=signed_data_blob("Acme", "Acme CA"),
+        )
     )
     (tmp_path / "c.js").write_bytes(b"WScript.Echo('hello');\n")
     (tmp_path / "d.exe").write_bytes(build_pe(imports=[("WSOCK32.dll", [10, 11]), ("ws2_32.dll", [1])])[:600])
@@ -45,7 +50,9 @@ def run_json(run_cli: Callable[..., Any], *args: str) -> dict[str, Any]:
     return document
 
 
-def test_text_output_with_comparison(run_cli: Callable[..., Any], samples: Path, golden: Callable[[Path, str], None]) -> None:
+def test_text_output_with_comparison(
+    run_cli: Callable[..., Any], samples: Path, golden: Callable[[Path, str], None]
+) -> None:
     result = run_cli("pe", ".", "--compare")
     assert result.code == 0, result.err
     golden(GOLDEN / "pe-compare.txt", result.out)
@@ -74,7 +81,11 @@ def test_compare_pairs_threshold_and_clusters(run_cli: Callable[..., Any], sampl
     by_name = {file["name"]: file for file in document["files"]}
     pairs = document["compare"]["pairs"]
     assert len(pairs) == 3  # three PE files (the text file takes no part)
-    first = next(pair for pair in pairs if {pair["first"], pair["second"]} == {by_name["a.exe"]["sha256"], by_name["b.dll"]["sha256"]})
+    first = next(
+        pair
+        for pair in pairs
+        if {pair["first"], pair["second"]} == {by_name["a.exe"]["sha256"], by_name["b.dll"]["sha256"]}
+    )
     assert first["score"] == ssdeep_compare(by_name["a.exe"]["impfuzzy"], by_name["b.dll"]["impfuzzy"]) > 30
     assert pairs[0] == first  # sorted by score
     assert document["compare"]["clusters"] == [sorted(by_name[name]["sha256"] for name in ("a.exe", "b.dll", "d.exe"))]
@@ -87,7 +98,10 @@ def test_csv_files_and_edges(run_cli: Callable[..., Any], samples: Path) -> None
     assert [row["name"] for row in rows] == ["a.exe", "b.dll", "c.js", "d.exe"]
     assert rows[2]["status"] == "not-pe" and rows[2]["impfuzzy"] == ""
     edges = list(csv.DictReader(io.StringIO(run_cli("pe", ".", "--format", "csv", "--compare").out)))
-    assert [(edge["source_name"], edge["target_name"]) for edge in edges] in ([("a.exe", "b.dll")], [("b.dll", "a.exe")])
+    assert [(edge["source_name"], edge["target_name"]) for edge in edges] in (
+        [("a.exe", "b.dll")],
+        [("b.dll", "a.exe")],
+    )
     assert int(edges[0]["score"]) >= 30
 
 
@@ -118,7 +132,9 @@ def test_password_zips_and_wrong_password(run_cli: Callable[..., Any], tmp_path:
 
 def test_hostile_file_times_out_and_the_run_goes_on(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     blob = Section(".blob", deterministic_bytes("blob", 1 << 20))
-    (tmp_path / "hang.exe").write_bytes(build_pe(sections=[blob, *(Section(f".a{index}", b"", alias_of=".blob") for index in range(2000))]))
+    (tmp_path / "hang.exe").write_bytes(
+        build_pe(sections=[blob, *(Section(f".a{index}", b"", alias_of=".blob") for index in range(2000))])
+    )
     (tmp_path / "ok.exe").write_bytes(build_pe(imports=[("KERNEL32.dll", ["ExitProcess"])]))
     document = run_json(run_cli, str(tmp_path), "--pe-timeout", "1")
     by_name = {Path(file["name"]).name: file for file in document["files"]}
@@ -148,7 +164,11 @@ def test_output_file_and_dump_info(run_cli: Callable[..., Any], samples: Path) -
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(("missing.exe",), "missing.exe: no such file or folder"), (("a.exe", "--threshold", "101"), "--threshold"), (("a.exe", "--pe-timeout", "0"), "--pe-timeout")],
+    [
+        (("missing.exe",), "missing.exe: no such file or folder"),
+        (("a.exe", "--threshold", "101"), "--threshold"),
+        (("a.exe", "--pe-timeout", "0"), "--pe-timeout"),
+    ],
 )
 def test_usage_errors(run_cli: Callable[..., Any], samples: Path, args: tuple[str, ...], message: str) -> None:
     result = run_cli("pe", *args)
@@ -163,7 +183,9 @@ def test_recompute_hook_documents_validate(pm: pluggy.PluginManager) -> None:
         assert validate_document(document, "pe") == [], document
 
 
-def test_a_plugin_can_replace_the_pe_service(run_cli: Callable[..., Any], samples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_plugin_can_replace_the_pe_service(
+    run_cli: Callable[..., Any], samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     class Replacement:
         @hookimpl
         def mk2ds_recompute_pe(self, data: bytes, name: str) -> dict[str, Any]:

@@ -55,7 +55,10 @@ def test_real_dumps_from_pefile_2018_and_2024_differ_only_by_drift(name: str) ->
     result = compare_dumps(dump(f"{name}-pefile-2018.8.8.txt"), dump(f"{name}-pefile-2024.8.26.txt"))
     assert result.verdict == "drift", result.mismatches
     # CodeView signature printed as text rather than hex, GUID split differently
-    assert any("CvSignature: shipped '0x53445352', recomputed 'RSDS'" in message for message in result.drift["Debug information"])
+    assert any(
+        "CvSignature: shipped '0x53445352', recomputed 'RSDS'" in message
+        for message in result.drift["Debug information"]
+    )
     if name == "t32":
         assert "0xFBCE: field Reserved1 is called DependentLoadFlags by this pefile" in result.drift["LOAD_CONFIG"]
     else:

@@ -42,14 +42,28 @@ def build(folder: Path) -> Path:
     compiler = os.environ.get("CC", "cc")
     target = folder / ("_speedups" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so"))
     include = sysconfig.get_paths()["include"]
-    command = [compiler, *FLAGS, "-shared", "-fPIC", "-Wall", "-Werror", "-Wno-missing-field-initializers", f"-I{include}", str(SOURCE), "-o", str(target)]
+    command = [
+        compiler,
+        *FLAGS,
+        "-shared",
+        "-fPIC",
+        "-Wall",
+        "-Werror",
+        "-Wno-missing-field-initializers",
+        f"-I{include}",
+        str(SOURCE),
+        "-o",
+        str(target),
+    ]
     subprocess.run(command, check=True)
     return target
 
 
 def asan_runtime() -> str:
     compiler = os.environ.get("CC", "cc")
-    path = subprocess.run([compiler, "-print-file-name=libasan.so"], capture_output=True, text=True, check=True).stdout.strip()
+    path = subprocess.run(
+        [compiler, "-print-file-name=libasan.so"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     if not os.path.isabs(path):
         raise SystemExit(f"no AddressSanitizer runtime found for {compiler} (is libasan installed?)")
     return path
@@ -91,8 +105,32 @@ def fuzz(module: ModuleType, budget: float) -> int:
         try:
             for as_json in (False, True):
                 for provenance in (False, True):
-                    module.convert_block(block, 0, INTEGER_FIELDS, SETTLED, SETTLED_JSON, as_json, False, max_line, provenance, "x.log", b'"x.log"')
-                    module.convert_block(block, 7, INTEGER_FIELDS, UNKNOWN, UNKNOWN_JSON, as_json, True, max_line, provenance, "x", b'"x"')
+                    module.convert_block(
+                        block,
+                        0,
+                        INTEGER_FIELDS,
+                        SETTLED,
+                        SETTLED_JSON,
+                        as_json,
+                        False,
+                        max_line,
+                        provenance,
+                        "x.log",
+                        b'"x.log"',
+                    )
+                    module.convert_block(
+                        block,
+                        7,
+                        INTEGER_FIELDS,
+                        UNKNOWN,
+                        UNKNOWN_JSON,
+                        as_json,
+                        True,
+                        max_line,
+                        provenance,
+                        "x",
+                        b'"x"',
+                    )
         finally:
             del block
             libc.free(address)
@@ -170,7 +208,9 @@ def main() -> int:
             }
         )
         environment.pop("MK2DS_PURE_PYTHON", None)
-        return subprocess.run([sys.executable, __file__, "--budget", str(args.budget)], env=environment, check=False).returncode
+        return subprocess.run(
+            [sys.executable, __file__, "--budget", str(args.budget)], env=environment, check=False
+        ).returncode
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ def _join(lines: list[bytes], newline: bytes, bom: bool) -> bytes:
     return (b"\xef\xbb\xbf" if bom else b"") + b"".join(line + newline for line in lines)
 
 
-@pytest.mark.parametrize(("text", "size"), [("1048576", 1 << 20), ("64M", 64 << 20), ("2g", 2 << 30), ("512 KiB", 512 << 10), ("0", 0)])
+@pytest.mark.parametrize(
+    ("text", "size"), [("1048576", 1 << 20), ("64M", 64 << 20), ("2g", 2 << 30), ("512 KiB", 512 << 10), ("0", 0)]
+)
 def test_parse_size(text: str, size: int) -> None:
     assert parse_size(text) == size
 
@@ -64,7 +66,9 @@ def test_parse_size_refuses_nonsense() -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(LINES, max_size=40), range_size=st.integers(1, 300), newline=st.sampled_from([b"\n", b"\r\n"]))
-def test_boundaries_start_lines_and_cover_the_file(tmp_path: Path, lines: list[bytes], range_size: int, newline: bytes) -> None:
+def test_boundaries_start_lines_and_cover_the_file(
+    tmp_path: Path, lines: list[bytes], range_size: int, newline: bytes
+) -> None:
     data = _join(lines, newline, bom=False) + b"last line without terminator"
     path = _file(tmp_path, data)
     points = line_boundaries(path, len(data), range_size)
@@ -108,7 +112,9 @@ def _sniffed(data: bytes, lines: int, max_bytes: int) -> str:
     max_bytes=st.integers(20, 300),
     bom=st.booleans(),
 )
-@example(lines=[CP932, LONG_ASCII, LONG_ASCII, UTF8], cuts=[50], limit=4, max_bytes=100, bom=False)  # bytes limit on ASCII lines
+@example(
+    lines=[CP932, LONG_ASCII, LONG_ASCII, UTF8], cuts=[50], limit=4, max_bytes=100, bom=False
+)  # bytes limit on ASCII lines
 @example(lines=[CP932, CP932, CP932, UTF8], cuts=[60], limit=5, max_bytes=100, bom=False)  # bytes limit on a CP932 line
 @example(lines=[CP932, CP932, UTF8], cuts=[10], limit=2, max_bytes=10_000, bom=False)  # line limit across ranges
 @example(lines=[CP932, UTF8], cuts=[], limit=4, max_bytes=10_000, bom=True)  # a BOM decides
@@ -117,7 +123,16 @@ def test_decision_from_ranges_is_the_sniffers_for_the_whole_file(
 ) -> None:
     data = _join(lines, b"\r\n", bom)
     path = _file(tmp_path, data)
-    starts = sorted({0, *(point for point in (data.find(b"\n", cut % (len(data) + 1)) + 1 for cut in cuts) if 0 < point < len(data))})
+    starts = sorted(
+        {
+            0,
+            *(
+                point
+                for point in (data.find(b"\n", cut % (len(data) + 1)) + 1 for cut in cuts)
+                if 0 < point < len(data)
+            ),
+        }
+    )
     points = [*starts, len(data)]
     scans = [scan_range(path, a, b, sniff_lines=limit) for a, b in itertools.pairwise(points)]
     assert decide_encoding(scans, lines=limit, max_bytes=max_bytes) == _sniffed(data, limit, max_bytes)
@@ -138,7 +153,9 @@ def test_plan_parts_numbers_lines_and_places_parts(tmp_path: Path) -> None:
     scans = [scan_range(path, a, b) for a, b in itertools.pairwise(points)]
     parts, detected = plan_parts(points, scans, "auto")
     assert detected and {part.encoding for part in parts} == {"cp932"}
-    assert [part.line_offset for part in parts] == [sum(scan.lines for scan in scans[:index]) for index in range(len(scans))]
+    assert [part.line_offset for part in parts] == [
+        sum(scan.lines for scan in scans[:index]) for index in range(len(scans))
+    ]
     assert parts[0].at_file_start and not parts[0].at_file_end and parts[-1].at_file_end and not parts[-1].at_file_start
     forced, detected = plan_parts(points, scans, "utf-8")
     assert not detected and {part.encoding for part in forced} == {"utf-8"}

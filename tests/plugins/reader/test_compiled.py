@@ -56,7 +56,9 @@ def assert_paths_agree(data: bytes, **options: Any) -> list[dict[str, Any]]:
     records, fast = _read(data, module, **options)
     assert records == expected
     assert [list(record) for record in records] == [list(record) for record in expected]  # key order too
-    assert [[type(value) for value in record.values()] for record in records] == [[type(value) for value in record.values()] for record in expected]
+    assert [[type(value) for value in record.values()] for record in records] == [
+        [type(value) for value in record.values()] for record in expected
+    ]
     assert _outcome(fast) == _outcome(pure)
     encoded, fast_json = _read(data, module, as_json=True, **options)
     assert b"\n".join(encoded) == b"\n".join(map(encode_record_bytes, expected))
@@ -87,12 +89,54 @@ def test_random_bytes(data: bytes, options: dict[str, Any]) -> None:
 
 
 _PIECES = [
-    " sn=1", " sn=-5", " sn=-0", " sn=007", " sn=0", " psID=", " psID=-", ' psID="12"', ' psID="-"', ' psID=""',
-    " a=", ' b=""', ' c="x ""y"""', ' c="x', " d=\\", ' e="\\"', "  f=1", " g", "=", '"', " ", "\x1a", "\r", "\t",
-    "\x00", "\x7f", "日本", "\u2028", " lv=x", " time=1", " _file=a", " _line=2", " h=a=b", ' i=a"b', ' j="a"b',
-    " 1k=2", " K_9=v", " sn=" + "9" * 30, " sn=" + "9" * 4301, " valNum=18446744073709551616",
-    " evt=ps", " subEvt=start", " evt=-", ' subEvt=""', " time_offset=+01:00", " time_offset_source=x",
-    " sn=1 evt=ps subEvt=start", " sn=2 evt=net subEvt=con",
+    " sn=1",
+    " sn=-5",
+    " sn=-0",
+    " sn=007",
+    " sn=0",
+    " psID=",
+    " psID=-",
+    ' psID="12"',
+    ' psID="-"',
+    ' psID=""',
+    " a=",
+    ' b=""',
+    ' c="x ""y"""',
+    ' c="x',
+    " d=\\",
+    ' e="\\"',
+    "  f=1",
+    " g",
+    "=",
+    '"',
+    " ",
+    "\x1a",
+    "\r",
+    "\t",
+    "\x00",
+    "\x7f",
+    "日本",
+    "\u2028",
+    " lv=x",
+    " time=1",
+    " _file=a",
+    " _line=2",
+    " h=a=b",
+    ' i=a"b',
+    ' j="a"b',
+    " 1k=2",
+    " K_9=v",
+    " sn=" + "9" * 30,
+    " sn=" + "9" * 4301,
+    " valNum=18446744073709551616",
+    " evt=ps",
+    " subEvt=start",
+    " evt=-",
+    ' subEvt=""',
+    " time_offset=+01:00",
+    " time_offset_source=x",
+    " sn=1 evt=ps subEvt=start",
+    " sn=2 evt=net subEvt=con",
 ]
 
 
@@ -100,7 +144,20 @@ _PIECES = [
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from([HEADER, "03/05/2018 10:12:03.114", "02/29/2016 23:59:59.999 -2359", "02/29/2018 10:00:00.000", "13/01/2018 10:00:00.000", "03/05/2018 24:00:00.000", "03/05/2018 10:00:00.000 +2400", "03/05/2018 10:00:00.000 +09", "x", ""]),
+            st.sampled_from(
+                [
+                    HEADER,
+                    "03/05/2018 10:12:03.114",
+                    "02/29/2016 23:59:59.999 -2359",
+                    "02/29/2018 10:00:00.000",
+                    "13/01/2018 10:00:00.000",
+                    "03/05/2018 24:00:00.000",
+                    "03/05/2018 10:00:00.000 +2400",
+                    "03/05/2018 10:00:00.000 +09",
+                    "x",
+                    "",
+                ]
+            ),
             st.lists(st.sampled_from(_PIECES), max_size=8),
         ),
         max_size=8,
@@ -121,7 +178,27 @@ def _real_lines() -> list[bytes]:
 
 
 REAL_LINES = _real_lines()
-_BYTES = st.sampled_from([b" ", b'"', b"=", b"\r", b"\n", b"\x1a", b"0", b"9", b"-", b"_", b"a", b"\x80", b"\xff", b"\xe6\x97", b"\x00", b"\\", b"  "])
+_BYTES = st.sampled_from(
+    [
+        b" ",
+        b'"',
+        b"=",
+        b"\r",
+        b"\n",
+        b"\x1a",
+        b"0",
+        b"9",
+        b"-",
+        b"_",
+        b"a",
+        b"\x80",
+        b"\xff",
+        b"\xe6\x97",
+        b"\x00",
+        b"\\",
+        b"  ",
+    ]
+)
 
 
 @st.composite
@@ -163,10 +240,7 @@ def test_chunk_boundaries(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
 def test_many_fields_and_hostile_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mk2_blocks, "MAX_LINE_BYTES", 4096)
     monkeypatch.setattr(mk2_blocks, "CHUNK_SIZE", 1024)
-    lines = [
-        HEADER + "".join(f" k{index}=v" for index in range(count))
-        for count in (63, 64, 65, 300)
-    ]
+    lines = [HEADER + "".join(f" k{index}=v" for index in range(count)) for count in (63, 64, 65, 300)]
     lines += [HEADER + " a=" + "x" * size for size in (4000, 4066, 4067, 4068, 5000, 9000)]
     lines += [HEADER + ' a="' + '""' * 2100 + '"']
     data = "\n".join(lines).encode() + b"\n" + HEADER.encode() + b" z=1\x1a"
@@ -192,8 +266,18 @@ def test_the_compiled_path_takes_the_common_lines() -> None:
         data, 0, frozenset({"sn", "size", "psID"}), unknown, unknown_json, False, False, 1 << 20, False, "x", b""
     )
     assert (lines, blank, records, zone_less) == (3, 0, 3, 0)
-    assert items[0] == {"time": "2018-03-05T10:12:03.114+09:00", "sn": 1, "evt": "file", "subEvt": "close", "path": 'C:\\a "b"', "size": 12, "psID": ""}
-    odd = module.convert_block(b"x\n\r\n" + data, 5, frozenset(), unknown, unknown_json, True, False, 1 << 20, True, "x", b'"x"')
+    assert items[0] == {
+        "time": "2018-03-05T10:12:03.114+09:00",
+        "sn": 1,
+        "evt": "file",
+        "subEvt": "close",
+        "path": 'C:\\a "b"',
+        "size": 12,
+        "psID": "",
+    }
+    odd = module.convert_block(
+        b"x\n\r\n" + data, 5, frozenset(), unknown, unknown_json, True, False, 1 << 20, True, "x", b'"x"'
+    )
     assert odd[0][0] == (0, 0, 1)  # an unusual line: its index, start and end, for the reference path
     assert odd[1:] == (5, 1, 3, 0)
     assert odd[0][1].count(b"\n") == 2 and odd[0][1].endswith(b',"_file":"x","_line":10}')
@@ -205,11 +289,24 @@ def test_the_compiled_path_gives_zone_less_lines_their_offset_keys_and_leaves_od
     settled = {"time_offset": "+09:00", "time_offset_source": "sysinfo"}
     settled_json = b',"time_offset":"+09:00","time_offset_source":"sysinfo"'
     zone_less = b"03/05/2018 10:12:03.114 sn=1 evt=ps subEvt=start\n"
-    items, _lines, _blank, records, counted = module.convert_block(zone_less, 0, frozenset({"sn"}), settled, settled_json, False, False, 1 << 20, False, "x", b"")
+    items, _lines, _blank, records, counted = module.convert_block(
+        zone_less, 0, frozenset({"sn"}), settled, settled_json, False, False, 1 << 20, False, "x", b""
+    )
     assert (records, counted) == (1, 1)
-    assert list(items[0].items()) == [("time", "2018-03-05T10:12:03.114"), ("time_offset", "+09:00"), ("time_offset_source", "sysinfo"), ("sn", 1), ("evt", "ps"), ("subEvt", "start")]
-    as_json = module.convert_block(zone_less, 0, frozenset({"sn"}), settled, settled_json, True, False, 1 << 20, False, "x", b"")
-    assert as_json[0] == [b'{"time":"2018-03-05T10:12:03.114","time_offset":"+09:00","time_offset_source":"sysinfo","sn":1,"evt":"ps","subEvt":"start"}']
+    assert list(items[0].items()) == [
+        ("time", "2018-03-05T10:12:03.114"),
+        ("time_offset", "+09:00"),
+        ("time_offset_source", "sysinfo"),
+        ("sn", 1),
+        ("evt", "ps"),
+        ("subEvt", "start"),
+    ]
+    as_json = module.convert_block(
+        zone_less, 0, frozenset({"sn"}), settled, settled_json, True, False, 1 << 20, False, "x", b""
+    )
+    assert as_json[0] == [
+        b'{"time":"2018-03-05T10:12:03.114","time_offset":"+09:00","time_offset_source":"sysinfo","sn":1,"evt":"ps","subEvt":"start"}'
+    ]
     odd_lines = [
         b"03/05/2018 10:12:03.114 sn=1 evt=ps",  # no subEvt
         b"03/05/2018 10:12:03.114 sn=1 evt=- subEvt=start",  # evt without a value
@@ -217,7 +314,9 @@ def test_the_compiled_path_gives_zone_less_lines_their_offset_keys_and_leaves_od
         b"03/05/2018 10:12:03.114 sn=1 evt=ps subEvt=start time_offset=+01:00",  # a key the record adds itself
     ]
     for odd in odd_lines:
-        items, _lines, _blank, records, counted = module.convert_block(odd, 0, frozenset({"sn"}), settled, settled_json, False, False, 1 << 20, False, "x", b"")
+        items, _lines, _blank, records, counted = module.convert_block(
+            odd, 0, frozenset({"sn"}), settled, settled_json, False, False, 1 << 20, False, "x", b""
+        )
         assert (items, records, counted) == ([(0, 0, len(odd))], 0, 0), odd
 
 
@@ -228,7 +327,9 @@ def _run(code: str, **env: str) -> str:
 
 
 def test_pure_python_can_be_forced() -> None:
-    code = "from mk2ds.plugins.reader import compiled; print(compiled.compiled_module() is None, compiled.reader_path())"
+    code = (
+        "from mk2ds.plugins.reader import compiled; print(compiled.compiled_module() is None, compiled.reader_path())"
+    )
     assert _run(code, MK2DS_PURE_PYTHON="1") == "True pure Python (MK2DS_PURE_PYTHON is set)"
     assert _run(code) == "False compiled (C extension)"
 
@@ -241,9 +342,29 @@ def test_version_and_plugins_name_the_path(run_cli: Any) -> None:
 
 
 _UTF8_EDGES = [
-    b"\xc0\x80", b"\xc1\xbf", b"\xc2\x80", b"\xdf\xbf", b"\xe0\x80\x80", b"\xe0\x9f\xbf", b"\xe0\xa0\x80", b"\xed\x9f\xbf",
-    b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xee\x80\x80", b"\xef\xbf\xbf", b"\xf0\x8f\xbf\xbf", b"\xf0\x90\x80\x80",
-    b"\xf4\x8f\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80", b"\xff", b"\x80", b"\xbf", b"\xc2", b"\xe6\x97", b"\xf0\x90\x80",
+    b"\xc0\x80",
+    b"\xc1\xbf",
+    b"\xc2\x80",
+    b"\xdf\xbf",
+    b"\xe0\x80\x80",
+    b"\xe0\x9f\xbf",
+    b"\xe0\xa0\x80",
+    b"\xed\x9f\xbf",
+    b"\xed\xa0\x80",
+    b"\xed\xbf\xbf",
+    b"\xee\x80\x80",
+    b"\xef\xbf\xbf",
+    b"\xf0\x8f\xbf\xbf",
+    b"\xf0\x90\x80\x80",
+    b"\xf4\x8f\xbf\xbf",
+    b"\xf4\x90\x80\x80",
+    b"\xf5\x80\x80\x80",
+    b"\xff",
+    b"\x80",
+    b"\xbf",
+    b"\xc2",
+    b"\xe6\x97",
+    b"\xf0\x90\x80",
     b"\xe6\x97\xa5\xe6",
 ]
 

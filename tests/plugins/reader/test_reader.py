@@ -43,21 +43,48 @@ def codes(reader: LogReader) -> list[tuple[str, int | None, int | None]]:
 def test_record_shape_time_first_then_line_order() -> None:
     (record,), reader = read(LINE.encode())
     assert list(record) == ["time", "sn", "evt", "subEvt", "path", "size"]
-    assert record == {"time": "2018-03-05T10:12:03.114+09:00", "sn": 1, "evt": "file", "subEvt": "close", "path": "C:\\日本\\メモ.txt", "size": 12}
+    assert record == {
+        "time": "2018-03-05T10:12:03.114+09:00",
+        "sn": 1,
+        "evt": "file",
+        "subEvt": "close",
+        "path": "C:\\日本\\メモ.txt",
+        "size": 12,
+    }
     assert reader.findings == []
-    assert reader.stats == {"lines": 1, "records": 1, "rejected": 0, "blank": 0, "bytes": len(LINE.encode()), "encoding": "utf-8", "bom": False, "eof_marker": False, "time_offset_unknown": 0}
+    assert reader.stats == {
+        "lines": 1,
+        "records": 1,
+        "rejected": 0,
+        "blank": 0,
+        "bytes": len(LINE.encode()),
+        "encoding": "utf-8",
+        "bom": False,
+        "eof_marker": False,
+        "time_offset_unknown": 0,
+    }
 
 
 def test_zone_less_header_and_assumed_offset() -> None:
     line = b"03/27/2018 19:44:53.926 sn=1818 evt=ps subEvt=start"
     (record,), reader = read(line)
-    assert record == {"time": "2018-03-27T19:44:53.926", "time_offset_source": "unknown", "sn": 1818, "evt": "ps", "subEvt": "start"}
+    assert record == {
+        "time": "2018-03-27T19:44:53.926",
+        "time_offset_source": "unknown",
+        "sn": 1818,
+        "evt": "ps",
+        "subEvt": "start",
+    }
     assert [(finding.code, finding.details) for finding in reader.findings] == [("time-offset-unknown", {"count": 1})]
     assert reader.stats["time_offset_unknown"] == 1
     # the time stays local; the offset and where it came from follow it
     (record,), reader = read(line, assume_offset="+0900", sysinfo_offset="+01:00")
     assert list(record)[:3] == ["time", "time_offset", "time_offset_source"]
-    assert (record["time"], record["time_offset"], record["time_offset_source"]) == ("2018-03-27T19:44:53.926", "+09:00", "option")
+    assert (record["time"], record["time_offset"], record["time_offset_source"]) == (
+        "2018-03-27T19:44:53.926",
+        "+09:00",
+        "option",
+    )
     assert reader.findings == [] and reader.stats["time_offset_unknown"] == 0
     (record,), _reader = read(line, sysinfo_offset="+09:00")
     assert (record["time_offset"], record["time_offset_source"]) == ("+09:00", "sysinfo")
@@ -66,7 +93,11 @@ def test_zone_less_header_and_assumed_offset() -> None:
 
 
 def test_zone_less_line_with_an_offset_key_is_rejected_and_zoned_keeps_it() -> None:
-    records, reader = read(b"03/27/2018 19:44:53.926 sn=1 evt=ps subEvt=start time_offset=+01:00\n" + HEADER.encode() + b" sn=2 evt=ps subEvt=start time_offset_source=x")
+    records, reader = read(
+        b"03/27/2018 19:44:53.926 sn=1 evt=ps subEvt=start time_offset=+01:00\n"
+        + HEADER.encode()
+        + b" sn=2 evt=ps subEvt=start time_offset_source=x"
+    )
     assert [record["sn"] for record in records] == [2] and records[0]["time_offset_source"] == "x"
     assert [(finding.code, finding.line) for finding in reader.findings] == [("log-reserved-key", 1)]
 
@@ -80,12 +111,18 @@ def test_integer_fields_only_when_canonical() -> None:
     assert [(finding.code, finding.severity, finding.details["key"]) for finding in reader.findings] == [
         ("log-not-integer", Severity.WARNING, key) for key in ("psID", "size", "port", "wsPort", "read")
     ]
-    assert [finding.column for finding in reader.findings] == [line.index(key + "=") + 1 for key in ("psID", "size", "port", "wsPort", "read")]
+    assert [finding.column for finding in reader.findings] == [
+        line.index(key + "=") + 1 for key in ("psID", "size", "port", "wsPort", "read")
+    ]
 
 
 def test_no_value_markers_stay_text_without_findings() -> None:
-    (record,), reader = read(f'{HEADER} sn=1 evt=session subEvt=loginR srcCom="-" srcIP="::1" srcPort="-" evtDomain="" sessionID= evtRecID=0'.encode())
-    assert record["srcPort"] == "-" and record["sessionID"] == "" and record["evtDomain"] == "" and record["evtRecID"] == 0
+    (record,), reader = read(
+        f'{HEADER} sn=1 evt=session subEvt=loginR srcCom="-" srcIP="::1" srcPort="-" evtDomain="" sessionID= evtRecID=0'.encode()
+    )
+    assert (
+        record["srcPort"] == "-" and record["sessionID"] == "" and record["evtDomain"] == "" and record["evtRecID"] == 0
+    )
     assert reader.findings == []
 
 
@@ -113,14 +150,21 @@ def test_a_line_without_sn_evt_or_subevt_is_rejected(fields: str, key: str, colu
     records, reader = read(f"{LINE}\n{line}\n{LINE}".encode())
     assert len(records) == 2 and reader.rejects == [(2, line.encode())]
     (finding,) = reader.findings
-    assert (finding.code, finding.severity, finding.line, finding.column) == ("log-missing-key", Severity.ERROR, 2, column)
+    assert (finding.code, finding.severity, finding.line, finding.column) == (
+        "log-missing-key",
+        Severity.ERROR,
+        2,
+        column,
+    )
     assert finding.details["key"] == key and key in finding.message and finding.path == "x.log"
     assert "log-missing-key" in mk2_reader.REJECTING_CODES
     assert record_from_line(line, 2)[0] is None
 
 
 def test_a_negative_or_non_canonical_sn_is_a_finding_and_the_record_is_kept() -> None:
-    records, reader = read(f"{HEADER} sn=-5 evt=ps subEvt=start\n{HEADER} sn=010 evt=ps subEvt=start\n{HEADER} sn=+7 evt=ps subEvt=start".encode())
+    records, reader = read(
+        f"{HEADER} sn=-5 evt=ps subEvt=start\n{HEADER} sn=010 evt=ps subEvt=start\n{HEADER} sn=+7 evt=ps subEvt=start".encode()
+    )
     assert [record["sn"] for record in records] == [-5, "010", "+7"]
     assert [(finding.code, finding.severity, finding.line) for finding in reader.findings] == [
         ("log-sn-negative", Severity.WARNING, 1),
@@ -133,7 +177,10 @@ def test_a_negative_or_non_canonical_sn_is_a_finding_and_the_record_is_kept() ->
 
 def test_provenance_is_added_last() -> None:
     records, _ = read(f"{LINE}\n\n{LINE}".encode(), provenance=True)
-    assert [(list(record)[-2:], record["_file"], record["_line"]) for record in records] == [(["_file", "_line"], "x.log", 1), (["_file", "_line"], "x.log", 3)]
+    assert [(list(record)[-2:], record["_file"], record["_line"]) for record in records] == [
+        (["_file", "_line"], "x.log", 1),
+        (["_file", "_line"], "x.log", 3),
+    ]
 
 
 def test_underscore_keys_are_ordinary_without_provenance() -> None:
@@ -141,7 +188,10 @@ def test_underscore_keys_are_ordinary_without_provenance() -> None:
     assert record["_file"] == "a" and record["_line"] == "2"
 
 
-@pytest.mark.parametrize(("line", "provenance"), [(f"{HEADER} time=x sn=1", False), (f"{HEADER} sn=1 _line=3", True), (f"{HEADER} _file=a", True)])
+@pytest.mark.parametrize(
+    ("line", "provenance"),
+    [(f"{HEADER} time=x sn=1", False), (f"{HEADER} sn=1 _line=3", True), (f"{HEADER} _file=a", True)],
+)
 def test_reserved_keys_are_rejected(line: str, provenance: bool) -> None:
     records, reader = read(line.encode(), provenance=provenance)
     assert records == [] and [finding.code for finding in reader.findings] == ["log-reserved-key"]
@@ -158,7 +208,9 @@ def test_repeated_key_is_rejected_with_every_value() -> None:
 
 
 def test_impossible_date_is_rejected() -> None:
-    records, reader = read(b"13/45/2000 99:99:99.999 sn=1\n02/30/2018 10:00:00.000 +0900 sn=2\n03/01/2018 10:00:00.000 +2500 sn=3")
+    records, reader = read(
+        b"13/45/2000 99:99:99.999 sn=1\n02/30/2018 10:00:00.000 +0900 sn=2\n03/01/2018 10:00:00.000 +2500 sn=3"
+    )
     assert records == [] and [code for code, _, _ in codes(reader)] == ["log-invalid-time"] * 3
     assert [number for number, _ in reader.rejects] == [1, 2, 3]
 
@@ -257,7 +309,9 @@ def test_invalid_utf8_rejects_only_its_line_with_a_column() -> None:
     records, reader = read(LINE.encode() + b"\n" + bad + b"\n" + LINE.encode())
     (finding,) = reader.findings
     assert len(records) == 2 and finding.code == "log-encoding-error" and finding.line == 2
-    assert finding.column == len(f'{HEADER} path="C:\\日') + 1 and finding.details["byte_offset"] == len(f'{HEADER} path="C:\\日'.encode())
+    assert finding.column == len(f'{HEADER} path="C:\\日') + 1 and finding.details["byte_offset"] == len(
+        f'{HEADER} path="C:\\日'.encode()
+    )
     assert reader.rejects == [(2, bad)]
 
 
@@ -282,14 +336,22 @@ def test_utf8_with_one_broken_line_stays_utf8() -> None:
 
 @pytest.mark.parametrize(
     ("block", "encoding"),
-    [(b"abc\n", "utf-8"), ("日本\n".encode(), "utf-8"), ("日本\n".encode("cp932"), "cp932"), (b"\xff\xff\n", "utf-8"), ("日本\n".encode() + "日本".encode("cp932"), "utf-8")],
+    [
+        (b"abc\n", "utf-8"),
+        ("日本\n".encode(), "utf-8"),
+        ("日本\n".encode("cp932"), "cp932"),
+        (b"\xff\xff\n", "utf-8"),
+        ("日本\n".encode() + "日本".encode("cp932"), "utf-8"),
+    ],
 )
 def test_detect_encoding(block: bytes, encoding: str) -> None:
     assert detect_encoding(block) == encoding
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 100, 1 << 20])
-def test_cp932_detection_waits_for_enough_lines_whatever_the_chunks(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+def test_cp932_detection_waits_for_enough_lines_whatever_the_chunks(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
     monkeypatch.setattr(mk2_blocks, "CHUNK_SIZE", chunk)
     sjis = LINE.encode("cp932")
     records, reader = read(b"\r\n".join([f"{HEADER} sn=0 evt=x subEvt=y".encode()] * 5 + [sjis] * 99 + [LINE.encode()]))
@@ -308,7 +370,10 @@ def test_too_long_line_is_rejected_and_cut(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(mk2_blocks, "MAX_LINE_BYTES", 200)
     long_line = f"{HEADER} cmd=" + "x" * 1000
     records, reader = read(f"{LINE}\n{long_line}\n{LINE}\n{long_line}".encode())
-    assert len(records) == 2 and [(code, line) for code, line, _ in codes(reader)] == [("log-line-too-long", 2), ("log-line-too-long", 4)]
+    assert len(records) == 2 and [(code, line) for code, line, _ in codes(reader)] == [
+        ("log-line-too-long", 2),
+        ("log-line-too-long", 4),
+    ]
     assert reader.findings[0].details == {"bytes": len(long_line)}
     assert [(number, len(raw)) for number, raw in reader.rejects] == [(2, 200), (4, 200)]
 
@@ -326,7 +391,11 @@ def test_chunk_boundaries_do_not_matter(monkeypatch: pytest.MonkeyPatch, chunk: 
     monkeypatch.setattr(mk2_blocks, "CHUNK_SIZE", chunk)
     records, reader = read(data)
     assert records == expected[0]
-    assert (reader.findings, reader.rejects, reader.stats) == (expected[1].findings, expected[1].rejects, expected[1].stats)
+    assert (reader.findings, reader.rejects, reader.stats) == (
+        expected[1].findings,
+        expected[1].rejects,
+        expected[1].stats,
+    )
 
 
 def test_findings_per_code_are_capped() -> None:
@@ -338,7 +407,9 @@ def test_findings_per_code_are_capped() -> None:
 
 def test_reject_sink_receives_rejects_instead_of_the_list() -> None:
     received: list[tuple[int, bytes]] = []
-    _records, reader = read(b"bad\n" + LINE.encode() + b"\nworse", reject_sink=lambda number, raw: received.append((number, raw)))
+    _records, reader = read(
+        b"bad\n" + LINE.encode() + b"\nworse", reject_sink=lambda number, raw: received.append((number, raw))
+    )
     assert received == [(1, b"bad"), (3, b"worse")] and reader.rejects == [] and reader.stats["rejected"] == 2
 
 
@@ -363,7 +434,13 @@ def test_codes_are_registered(pm: pluggy.PluginManager) -> None:
     from mk2ds.core.registry import codes as registered
 
     table = registered(pm)
-    for code in (*mk2_reader.REJECTING_CODES, "log-not-integer", "log-extra-space", "log-encoding-detected", "log-findings-truncated"):
+    for code in (
+        *mk2_reader.REJECTING_CODES,
+        "log-not-integer",
+        "log-extra-space",
+        "log-encoding-detected",
+        "log-findings-truncated",
+    ):
         assert code in table
     assert all(table[code].severity is Severity.ERROR for code in mk2_reader.REJECTING_CODES)
 
@@ -388,12 +465,33 @@ def test_never_raises_on_arbitrary_bytes(data: bytes, chunk: int) -> None:
 
 
 _byte_pieces = st.sampled_from(
-    [f"{HEADER} sn=1 a=".encode(), "日本".encode(), "日本".encode("cp932"), b"\n", b"\r\n", b'"', b" ", b"\x1a", b"\xef\xbb\xbf", b"\xff", b"x=1", b"  ", b"\r", b" lv=5", b' b="x""y"']
+    [
+        f"{HEADER} sn=1 a=".encode(),
+        "日本".encode(),
+        "日本".encode("cp932"),
+        b"\n",
+        b"\r\n",
+        b'"',
+        b" ",
+        b"\x1a",
+        b"\xef\xbb\xbf",
+        b"\xff",
+        b"x=1",
+        b"  ",
+        b"\r",
+        b" lv=5",
+        b' b="x""y"',
+    ]
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_byte_pieces, max_size=30).map(b"".join), st.integers(1, 50), st.sampled_from(["auto", "utf-8", "cp932"]), st.booleans())
+@given(
+    st.lists(_byte_pieces, max_size=30).map(b"".join),
+    st.integers(1, 50),
+    st.sampled_from(["auto", "utf-8", "cp932"]),
+    st.booleans(),
+)
 def test_chunking_never_changes_the_result(data: bytes, chunk: int, encoding: str, provenance: bool) -> None:
     expected = read(data, encoding=encoding, provenance=provenance)
     original = mk2_blocks.CHUNK_SIZE
@@ -402,14 +500,48 @@ def test_chunking_never_changes_the_result(data: bytes, chunk: int, encoding: st
         records, reader = read(data, encoding=encoding, provenance=provenance)
     finally:
         mk2_blocks.CHUNK_SIZE = original
-    assert (records, reader.findings, reader.rejects, reader.stats) == (expected[0], expected[1].findings, expected[1].rejects, expected[1].stats)
+    assert (records, reader.findings, reader.rejects, reader.stats) == (
+        expected[0],
+        expected[1].findings,
+        expected[1].rejects,
+        expected[1].stats,
+    )
 
 
-_piece = st.sampled_from([" sn=1", " a=", ' b=""', ' c="x ""y"""', " d=\\\\", "  e=1", " f", "=", '"', " ", "\x1a", "\r", "日", " lv=x", " lv=1", " time=1"])
+_piece = st.sampled_from(
+    [
+        " sn=1",
+        " a=",
+        ' b=""',
+        ' c="x ""y"""',
+        " d=\\\\",
+        "  e=1",
+        " f",
+        "=",
+        '"',
+        " ",
+        "\x1a",
+        "\r",
+        "日",
+        " lv=x",
+        " lv=1",
+        " time=1",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["03/05/2018 10:12:03.114", "03/05/2018 10:12:03.114 +0900", "02/30/2018 10:00:00.000", "x"]), st.lists(_piece, max_size=6)), max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["03/05/2018 10:12:03.114", "03/05/2018 10:12:03.114 +0900", "02/30/2018 10:00:00.000", "x"]
+            ),
+            st.lists(_piece, max_size=6),
+        ),
+        max_size=6,
+    )
+)
 def test_fast_path_and_reference_agree(lines: list[tuple[str, list[str]]]) -> None:
     texts = [header + "".join(pieces) for header, pieces in lines] + [LINE]  # the last line is never odd (0x1A)
     records, reader = read("\n".join(texts).encode(), provenance=True)
@@ -422,6 +554,10 @@ def test_fast_path_and_reference_agree(lines: list[tuple[str, list[str]]]) -> No
         expected += [record] if record is not None else []
         problems += [(problem.code, number, problem.column) for problem in found]
     assert records == expected
-    assert [(finding.code, finding.line, finding.column) for finding in reader.findings if finding.code != "time-offset-unknown"] == problems
+    assert [
+        (finding.code, finding.line, finding.column)
+        for finding in reader.findings
+        if finding.code != "time-offset-unknown"
+    ] == problems
     zone_less = sum(1 for record in records if len(record["time"]) == 23)
     assert reader.stats["time_offset_unknown"] == zone_less

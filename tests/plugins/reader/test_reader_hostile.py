@@ -34,10 +34,19 @@ def test_utf16_keeps_line_numbers_across_chunks(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_broken_utf16_rejects_only_its_lines() -> None:
-    data = b"\xff\xfe" + LINE.encode("utf-16-le") + "\ud800\n".encode("utf-16-le", "surrogatepass") + LINE.encode("utf-16-le") + b"x"
+    data = (
+        b"\xff\xfe"
+        + LINE.encode("utf-16-le")
+        + "\ud800\n".encode("utf-16-le", "surrogatepass")
+        + LINE.encode("utf-16-le")
+        + b"x"
+    )
     reader = open_log(io.BytesIO(data), "a.log")
     assert len(list(reader)) == 2
-    assert [(finding.code, finding.line) for finding in reader.findings] == [("log-encoding-error", 2), ("log-encoding-error", 4)]
+    assert [(finding.code, finding.line) for finding in reader.findings] == [
+        ("log-encoding-error", 2),
+        ("log-encoding-error", 4),
+    ]
     assert reader.stats["lines"] == reader.stats["records"] + reader.stats["rejected"] == 4
 
 

@@ -29,7 +29,13 @@ def test_a_part_needs_the_files_encoding() -> None:
 
 
 def test_line_numbers_continue_from_the_offset() -> None:
-    reader = read(VALID + b"\nnot a line\n" + VALID + b"\n", encoding="utf-8", line_offset=41, at_file_start=False, provenance=True)
+    reader = read(
+        VALID + b"\nnot a line\n" + VALID + b"\n",
+        encoding="utf-8",
+        line_offset=41,
+        at_file_start=False,
+        provenance=True,
+    )
     assert [record["_line"] for record in reader.records] == [42, 44]  # type: ignore[attr-defined]
     assert reader.rejects == [(43, b"not a line")] and [finding.line for finding in reader.findings] == [43]
     assert reader.stats["lines"] == 3  # the part's own lines
@@ -62,7 +68,9 @@ def test_a_part_counts_every_finding_and_leaves_the_summary_to_the_caller() -> N
 def test_the_encoding_finding_is_the_readers() -> None:
     reader = read(VALID + b" path=" + "C:\\メモ.txt".encode("cp932") + b"\n")
     assert reader.stats["encoding"] == "cp932"
-    assert [finding for finding in reader.findings if finding.code == "log-encoding-detected"] == [encoding_detected_finding("a.log")]
+    assert [finding for finding in reader.findings if finding.code == "log-encoding-detected"] == [
+        encoding_detected_finding("a.log")
+    ]
 
 
 def test_an_over_long_line_while_the_encoding_is_undecided_keeps_its_place(monkeypatch: pytest.MonkeyPatch) -> None:

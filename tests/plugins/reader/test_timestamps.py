@@ -40,7 +40,12 @@ def test_resolve_recorded_offset() -> None:
 def test_resolve_zone_less() -> None:
     assert resolve_time({"time": "1970-01-01T00:00:00.001"}, None).epoch_microseconds == 1000
     when = resolve_time({"time": "1970-01-01T09:00:00.000"}, "+09:00")
-    assert (when.iso, when.source, when.assumed, when.epoch_microseconds) == ("1970-01-01T09:00:00.000+09:00", "option", None, 0)
+    assert (when.iso, when.source, when.assumed, when.epoch_microseconds) == (
+        "1970-01-01T09:00:00.000+09:00",
+        "option",
+        None,
+        0,
+    )
 
 
 @pytest.mark.parametrize(

@@ -124,7 +124,8 @@ def test_leap_day_exists() -> None:
 
 
 @pytest.mark.parametrize(
-    ("given_offset", "normal"), [("+0900", "+09:00"), ("+09:00", "+09:00"), ("-0500", "-05:00"), ("Z", "+00:00"), (" +0000 ", "+00:00")]
+    ("given_offset", "normal"),
+    [("+0900", "+09:00"), ("+09:00", "+09:00"), ("-0500", "-05:00"), ("Z", "+00:00"), (" +0000 ", "+00:00")],
 )
 def test_normalize_offset(given_offset: str, normal: str) -> None:
     assert normalize_offset(given_offset) == normal
@@ -184,12 +185,18 @@ def test_keys_are_case_sensitive_and_keep_their_order() -> None:
 
 
 def test_repeated_keys_are_kept_by_the_tokenizer() -> None:
-    assert [(field.key, field.value) for field in tokenize_line(f"{HEADER} lv=5 lv=7").fields] == [("lv", "5"), ("lv", "7")]
+    assert [(field.key, field.value) for field in tokenize_line(f"{HEADER} lv=5 lv=7").fields] == [
+        ("lv", "5"),
+        ("lv", "7"),
+    ]
 
 
 def test_field_columns_and_raw_text() -> None:
     parsed = tokenize_line(f'{HEADER} sn=1 cmd="a ""b"""')
-    assert [(field.column, field.raw, field.quoted) for field in parsed.fields] == [(31, "1", False), (36, '"a ""b"""', True)]
+    assert [(field.column, field.raw, field.quoted) for field in parsed.fields] == [
+        (31, "1", False),
+        (36, '"a ""b"""', True),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -238,7 +245,9 @@ def test_extra_spaces_can_be_refused() -> None:
 # ---------------------------------------------------------------------------------------------- integers
 
 
-@pytest.mark.parametrize(("text", "number"), [("0", 0), ("7", 7), ("-12", -12), ("4028", 4028), ("9" * 30, int("9" * 30))])
+@pytest.mark.parametrize(
+    ("text", "number"), [("0", 0), ("7", 7), ("-12", -12), ("4028", 4028), ("9" * 30, int("9" * 30))]
+)
 def test_canonical_integers(text: str, number: int) -> None:
     assert integer_value(text) == number
 
@@ -255,8 +264,27 @@ def test_too_many_digits_is_an_error() -> None:
 
 def test_integer_fields_are_the_schema_list() -> None:
     assert INTEGER_FIELDS == set(load_schema("record")["x-integer-fields"])
-    assert {"sn", "srcPort", "dstPort", "port", "read", "write", "size", "recv", "send", "psID", "sessionID", "valNum",
-            "valSize", "evtID", "evtRecID", "wsPort", "hide", "new", "lv"} == INTEGER_FIELDS
+    assert {
+        "sn",
+        "srcPort",
+        "dstPort",
+        "port",
+        "read",
+        "write",
+        "size",
+        "recv",
+        "send",
+        "psID",
+        "sessionID",
+        "valNum",
+        "valSize",
+        "evtID",
+        "evtRecID",
+        "wsPort",
+        "hide",
+        "new",
+        "lv",
+    } == INTEGER_FIELDS
 
 
 # ---------------------------------------------------------------------------------------------- C01–C45
@@ -287,7 +315,11 @@ def test_composed_notable_values() -> None:
     assert c43["winTitle"] == '"'
     assert list(c44)[:3] == ["subEvt", "evt", "sn"] and c44["path"].endswith("メモ.txt")
     c45_fields = tokenize_line(COMPOSED[44]).fields
-    assert [(field.key, field.value) for field in c45_fields if field.key in ("psGUID", "lv")] == [("psGUID", ""), ("lv", "5"), ("lv", "7")]
+    assert [(field.key, field.value) for field in c45_fields if field.key in ("psGUID", "lv")] == [
+        ("psGUID", ""),
+        ("lv", "5"),
+        ("lv", "7"),
+    ]
 
 
 def test_seed_lines_parse() -> None:

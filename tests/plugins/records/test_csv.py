@@ -49,8 +49,8 @@ def test_columns_are_every_key_in_order_of_first_appearance(pm: pluggy.PluginMan
         expected += [key for key in record if key not in expected]
     assert header == expected and header[0] == "time"
     assert len(body) == len(records)
-    for row, record in zip(body, records):
-        cells = dict(zip(header, row))
+    for row, record in zip(body, records, strict=False):
+        cells = dict(zip(header, row, strict=False))
         for key in header:
             assert cells[key] == (str(record[key]) if key in record else "")
 
@@ -58,7 +58,7 @@ def test_columns_are_every_key_in_order_of_first_appearance(pm: pluggy.PluginMan
 def test_values_with_quotes_commas_and_japanese_round_trip(pm: pluggy.PluginManager) -> None:
     record = {"time": "2018-03-05T10:20:11.512+09:00", "clipData": '接続先: "\\\\h\\C$", a\nb', "sn": 7}
     header, row = rows(render(pm, [record]))
-    assert dict(zip(header, row)) == {key: str(value) for key, value in record.items()}
+    assert dict(zip(header, row, strict=False)) == {key: str(value) for key, value in record.items()}
 
 
 def test_default_has_no_bom_and_lf_line_ends(pm: pluggy.PluginManager) -> None:
@@ -87,7 +87,7 @@ def test_excel_mode_bom_crlf_and_formula_guard(pm: pluggy.PluginManager) -> None
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.count(b"\r\n") == 2 and data.replace(b"\r\n", b"").count(b"\n") == 0
     header, row = rows(data)
-    cells = dict(zip(header, row))
+    cells = dict(zip(header, row, strict=False))
     assert cells["cmd"] == '\'=HYPERLINK("http://x")'
     assert (cells["a"], cells["b"], cells["c"], cells["d"]) == ("-", "-5", "'@SUM(1)", "'+x")
     assert cell_text("=1+1") == "=1+1"  # only --excel defuses formulas

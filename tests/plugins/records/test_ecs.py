@@ -55,9 +55,7 @@ def test_every_document_validates_against_the_ecs_subset_schema(pm: pluggy.Plugi
 
 
 def test_the_schema_rejects_what_ecs_does_not_allow() -> None:
-    good = to_ecs(
-        {"time": "2018-03-05T10:12:03.114+09:00", "evt": "net", "subEvt": "con", "srcIP": "10.0.0.1"}
-    )
+    good = to_ecs({"time": "2018-03-05T10:12:03.114+09:00", "evt": "net", "subEvt": "con", "srcIP": "10.0.0.1"})
     assert validate_document(good, "ecs-subset") == []
     for broken in (
         {**good, "source": {"ip": "not-an-ip"}},
@@ -138,13 +136,22 @@ def test_no_value_markers_and_bad_addresses_stay_under_mk2() -> None:
 
 
 def test_integers_beyond_long_are_text_under_mk2() -> None:
-    record = {"time": "2018-03-05T09:01:16.003+09:00", "sn": 2**63, "evt": "reg", "subEvt": "setVal", "valNum": 2**64 - 1, "size": -(2**63) - 1}
+    record = {
+        "time": "2018-03-05T09:01:16.003+09:00",
+        "sn": 2**63,
+        "evt": "reg",
+        "subEvt": "setVal",
+        "valNum": 2**64 - 1,
+        "size": -(2**63) - 1,
+    }
     document = to_ecs(record)
     assert "sequence" not in document["event"] and "size" not in flatten(document).get("file", {})
     assert document["mk2"]["sn_raw"] == str(2**63)
     assert document["registry"]["data"]["strings"] == [str(2**64 - 1)]  # a REG_QWORD: registry data is text in ECS
     assert document["mk2"]["size_raw"] == str(-(2**63) - 1)
-    assert not [value for value in flatten(document).values() if isinstance(value, int) and not -(2**63) <= value < 2**63]
+    assert not [
+        value for value in flatten(document).values() if isinstance(value, int) and not -(2**63) <= value < 2**63
+    ]
 
 
 def test_every_record_value_survives(pm: pluggy.PluginManager) -> None:
@@ -173,7 +180,9 @@ def test_zone_less_time_is_flagged() -> None:
     assert document["@timestamp"] == "2018-03-27T19:44:53.926+00:00"
     assert document["mk2"] == {"time_zone_assumed": "+00:00"}
     assert to_ecs({"time": "2018-03-27T19:44:53.926"}, "+09:00")["@timestamp"].endswith("+09:00")
-    resolved = to_ecs({"time": "2018-03-27T19:44:53.926", "time_offset": "+09:00", "time_offset_source": "sysinfo", "sn": 1})
+    resolved = to_ecs(
+        {"time": "2018-03-27T19:44:53.926", "time_offset": "+09:00", "time_offset_source": "sysinfo", "sn": 1}
+    )
     assert resolved["@timestamp"] == "2018-03-27T19:44:53.926+09:00"
     assert resolved["mk2"] == {"time_offset": "+09:00", "time_offset_source": "sysinfo"}
 
@@ -195,9 +204,7 @@ def test_mapping_command(run_cli: Callable[..., Any]) -> None:
     assert len(rows) == len(mapping_rows())
 
 
-def test_show_mapping_option_prints_and_exits(
-    pm: pluggy.PluginManager, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_show_mapping_option_prints_and_exits(pm: pluggy.PluginManager, capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser(prog="mk2ds convert")
     parser.add_argument("inputs", nargs="+")
     find_output(pm, "records", "ecs").add_options(parser)

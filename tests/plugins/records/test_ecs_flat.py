@@ -105,7 +105,9 @@ def ecs_problems(document: Mapping[str, Any]) -> list[str]:
             problem = _type_problem(definition["type"], item)
             if problem:
                 problems.append(f"{name}: {item!r} is {problem}")
-            allowed = [entry["name"] for entry in definition.get("allowed_values") or []] or definition.get("expected_values")
+            allowed = [entry["name"] for entry in definition.get("allowed_values") or []] or definition.get(
+                "expected_values"
+            )
             if allowed and item not in allowed:
                 problems.append(f"{name}: {item!r} is not an allowed value")
     problems.extend(_categorization_problems(document.get("event", {})))
@@ -113,7 +115,9 @@ def ecs_problems(document: Mapping[str, Any]) -> list[str]:
 
 
 def _categorization_problems(event: Mapping[str, Any]) -> list[str]:
-    expected = {entry["name"]: entry["expected_event_types"] for entry in definitions()["event.category"]["allowed_values"]}
+    expected = {
+        entry["name"]: entry["expected_event_types"] for entry in definitions()["event.category"]["allowed_values"]
+    }
     problems = []
     if not event.get("category") or not event.get("type"):
         problems.append("event.category/event.type missing")
@@ -175,7 +179,9 @@ def test_every_document_of_every_committed_and_sample_log_passes(run_cli: Callab
     with open(DATA / "outputs" / "records.jsonl", encoding="utf-8") as handle:
         documents += [to_ecs(json.loads(line)) for line in handle]
     for log in sorted((DATA / "mk2log").glob("*.log")):
-        documents += convert_ecs(run_cli, log, tmp_path / f"{log.stem}.ndjson", "--ecs-original", "--assume-offset", "+0900")
+        documents += convert_ecs(
+            run_cli, log, tmp_path / f"{log.stem}.ndjson", "--ecs-original", "--assume-offset", "+0900"
+        )
     distribution = write_sample(tmp_path / "sample", samples=6, seed=5, events_per_log=60)
     documents += convert_ecs(run_cli, distribution.root / "MK2Log", tmp_path / "sample-ecs", "--provenance")
     assert len(documents) > 1000
@@ -195,7 +201,12 @@ def test_observer_and_related() -> None:
     document = to_ecs(record)
     assert document["observer"] == {"vendor": "Soliton Systems", "product": "InfoTrace Mark II"}
     assert document["related"] == {"ip": ["172.24.1.12", "fe80::1"], "user": ["taro"], "hash": ["b" * 32, "a" * 64]}
-    assert document["process"]["code_signature"] == {"exists": True, "valid": True, "trusted": True, "subject_name": "Microsoft Windows"}
+    assert document["process"]["code_signature"] == {
+        "exists": True,
+        "valid": True,
+        "trusted": True,
+        "subject_name": "Microsoft Windows",
+    }
     unsigned = to_ecs({**record, "sig": "NotSigned"})["process"]["code_signature"]
     assert unsigned["exists"] is False and "status" not in unsigned
     odd = to_ecs({**record, "sig": "Whatever"})
@@ -257,7 +268,16 @@ def test_file_and_process_times_are_dates_with_the_records_offset() -> None:
     ],
 )
 def test_registry_paths_in_every_form(path: str, entry: str, hive: str, key: str, full: str) -> None:
-    record = {"time": TIME, "sn": 1, "evt": "reg", "subEvt": "setVal", "path": path, "entry": entry, "valType": "REG_SZ", "valStr": "x"}
+    record = {
+        "time": TIME,
+        "sn": 1,
+        "evt": "reg",
+        "subEvt": "setVal",
+        "path": path,
+        "entry": entry,
+        "valType": "REG_SZ",
+        "valStr": "x",
+    }
     registry = to_ecs(record)["registry"]
     assert (registry["hive"], registry["key"], registry["path"]) == (hive, key, full)
     assert registry["value"] == (entry or "(Default)")
@@ -266,17 +286,28 @@ def test_registry_paths_in_every_form(path: str, entry: str, hive: str, key: str
 def test_host_os_from_sysinfo_and_the_original_line(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     distribution = write_sample(tmp_path / "sample", samples=6, seed=5, events_per_log=60)
     sample = next(
-        path.parent for path in map(Path, glob.glob(str(distribution.root / "Sysinfo" / "*" / "systeminfo.txt"))) if path.stat().st_size
+        path.parent
+        for path in map(Path, glob.glob(str(distribution.root / "Sysinfo" / "*" / "systeminfo.txt")))
+        if path.stat().st_size
     )
     log = distribution.root / "MK2Log" / "30m" / f"{sample.name}.log"
-    documents = convert_ecs(run_cli, log, tmp_path / "a.ndjson", "--sysinfo", sample / "systeminfo.txt", "--ecs-original")
+    documents = convert_ecs(
+        run_cli, log, tmp_path / "a.ndjson", "--sysinfo", sample / "systeminfo.txt", "--ecs-original"
+    )
     lines = log.read_bytes().decode("utf-8").splitlines()
     assert [document["event"]["original"] for document in documents] == lines
     host = next(document for document in documents if document["host"].get("name"))["host"]
-    assert host["os"]["type"] == "windows" and host["os"]["name"].startswith("Windows") and host["os"]["version"].count(".") == 2
+    assert (
+        host["os"]["type"] == "windows"
+        and host["os"]["name"].startswith("Windows")
+        and host["os"]["version"].count(".") == 2
+    )
     assert all("_quoted" not in document.get("mk2", {}) for document in documents)
     assert all(ecs_problems(document) == [] for document in documents)
-    other = to_ecs({"time": TIME, "sn": 1, "evt": "ps", "subEvt": "start", "com": "OTHER"}, host_os={"host_name": "PC1", "os_name": "Microsoft Windows 10 Pro"})
+    other = to_ecs(
+        {"time": TIME, "sn": 1, "evt": "ps", "subEvt": "start", "com": "OTHER"},
+        host_os={"host_name": "PC1", "os_name": "Microsoft Windows 10 Pro"},
+    )
     assert "os" not in other.get("host", {})
     with pytest.raises(SystemExit) as stopped:
         run_cli("convert", log, "-o", tmp_path / "b.ndjson", "--format", "ecs", "--sysinfo", log)

@@ -30,7 +30,22 @@ from mk2ds.plugins.reader.tokenizer import INTEGER_FIELDS
 PM = get_plugin_manager(load_entrypoints=False)
 FORMATS = sorted(outputs(PM, "records"))
 #: Integers at and beyond every boundary a typed output has (int64, uint64, decimal128).
-EXTREMES = [0, -1, 1, 2**31, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64, 10**37, 10**38, -(10**40), 10**200]
+EXTREMES = [
+    0,
+    -1,
+    1,
+    2**31,
+    2**63 - 1,
+    2**63,
+    -(2**63),
+    -(2**63) - 1,
+    2**64 - 1,
+    2**64,
+    10**37,
+    10**38,
+    -(10**40),
+    10**200,
+]
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x1a"), max_size=20)
 
 
@@ -52,7 +67,14 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
     record["evt"] = draw(st.sampled_from(["net", "session", "reg", "ps", "file", "x"]))
     record["subEvt"] = draw(st.sampled_from(["con", "loginR", "setVal", "start", "close", "y"]))
     for key in draw(st.lists(st.sampled_from(sorted(INTEGER_FIELDS - {"sn"})), max_size=6, unique=True)):
-        record[key] = draw(st.one_of(st.sampled_from(EXTREMES), st.integers(), st.sampled_from(["-", ""]), _TEXT.filter(lambda text: not text.isdigit())))
+        record[key] = draw(
+            st.one_of(
+                st.sampled_from(EXTREMES),
+                st.integers(),
+                st.sampled_from(["-", ""]),
+                _TEXT.filter(lambda text: not text.isdigit()),
+            )
+        )
     for index in range(draw(st.integers(0, 3))):
         record[f"xKey{index}"] = draw(_TEXT)
     return record
@@ -135,7 +157,9 @@ def check_ecs(batch: list[dict[str, Any]], data: bytes) -> None:
                 value = f"mk2.{value}" if key == "evt" else value  # event.dataset, event.action
             if key != "time" and value not in ("", "-"):
                 assert (value if isinstance(value, str) else str(value)) in leaves or json.dumps(value) in leaves, key
-        assert not [value for value in _numbers(document) if not -(2**63) <= value < 2**63], "an integer beyond ECS long"
+        assert not [value for value in _numbers(document) if not -(2**63) <= value < 2**63], (
+            "an integer beyond ECS long"
+        )
         if _zone_less_unknown(record):
             assert document["mk2"]["time_zone_assumed"] == "+00:00"
         else:
@@ -151,7 +175,9 @@ def check_csv(batch: list[dict[str, Any]], data: bytes) -> None:
             if key == "time":
                 continue
             text = value if isinstance(value, str) else str(value)
-            assert cells.get(key) == text or (key in INTEGER_FIELDS and cells.get(key, "") == "" and cells[key + "_raw"] == text), key
+            assert cells.get(key) == text or (
+                key in INTEGER_FIELDS and cells.get(key, "") == "" and cells[key + "_raw"] == text
+            ), key
         expected = record["time"] if _zone_less_unknown(record) else record["time"] + record.get("time_offset", "")
         assert cells["time"] == expected
 
@@ -186,7 +212,9 @@ CHECKS: dict[str, Callable[[list[dict[str, Any]], bytes], None]] = {
 
 
 @pytest.mark.parametrize("name", FORMATS)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(batch=st.lists(records(), min_size=1, max_size=6))
 def test_every_output_takes_extreme_values_and_zone_less_times(name: str, batch: list[dict[str, Any]]) -> None:
     if name == "parquet":
@@ -212,7 +240,9 @@ EXTREME_LOG = (
 
 
 @pytest.mark.parametrize("name", FORMATS)
-def test_convert_exits_0_with_every_output(name: str, tmp_path: Path, run_cli: Callable[..., Any], pm: pluggy.PluginManager) -> None:
+def test_convert_exits_0_with_every_output(
+    name: str, tmp_path: Path, run_cli: Callable[..., Any], pm: pluggy.PluginManager
+) -> None:
     if name == "parquet":
         pytest.importorskip("pyarrow")
     source = tmp_path / "extreme.log"

@@ -24,4 +24,6 @@ def test_array_is_valid_json_with_one_record_per_line(count: int, monkeypatch: A
     writer.close()
     text = stream.getvalue().decode("utf-8")
     assert json.loads(text) == records
-    assert text == ("[]\n" if not count else "[\n" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in records) + "\n]\n")
+    assert text == (
+        "[]\n" if not count else "[\n" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in records) + "\n]\n"
+    )

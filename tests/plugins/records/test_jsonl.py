@@ -14,7 +14,11 @@ from mk2ds.plugins.records.jsonl import JsonLinesWriter, encode_record
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.text(max_size=5), st.one_of(st.text(), st.integers(), st.integers(-(10**30), 10**30)), max_size=8))
+@given(
+    st.dictionaries(
+        st.text(max_size=5), st.one_of(st.text(), st.integers(), st.integers(-(10**30), 10**30)), max_size=8
+    )
+)
 def test_encoding_is_json_dumps(record: dict[str, Any]) -> None:
     assert encode_record(record) == json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
@@ -45,7 +49,15 @@ def test_empty_output() -> None:
 
 
 def _values() -> st.SearchStrategy[Any]:
-    return st.one_of(st.text(), st.integers(), st.integers(-(10**30), 10**30), st.floats(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2))
+    return st.one_of(
+        st.text(),
+        st.integers(),
+        st.integers(-(10**30), 10**30),
+        st.floats(),
+        st.booleans(),
+        st.none(),
+        st.lists(st.integers(), max_size=2),
+    )
 
 
 @settings(max_examples=500, deadline=None)

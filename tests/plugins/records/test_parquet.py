@@ -31,9 +31,7 @@ def load_records() -> list[dict[str, Any]]:
 
 def write(pm: pluggy.PluginManager, path: Path, records: Iterable[Mapping[str, Any]], **options: Any) -> Path:
     with open(path, "wb") as stream:
-        writer = open_record_writer(
-            find_output(pm, "records", "parquet"), stream, argparse.Namespace(**options)
-        )
+        writer = open_record_writer(find_output(pm, "records", "parquet"), stream, argparse.Namespace(**options))
         for record in records:
             writer.write(record)
         writer.close()
@@ -43,9 +41,7 @@ def write(pm: pluggy.PluginManager, path: Path, records: Iterable[Mapping[str, A
 def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
-    result: list[tuple[Any, ...]] = connection.execute(
-        sql.replace("$T", f"read_parquet('{path}')")
-    ).fetchall()
+    result: list[tuple[Any, ...]] = connection.execute(sql.replace("$T", f"read_parquet('{path}')")).fetchall()
     connection.close()
     return result
 
@@ -81,8 +77,12 @@ def test_duckdb_reads_every_record_with_typed_columns(sample: Path) -> None:
         ([1, 10**40], "VARCHAR"),
     ],
 )
-def test_integers_beyond_int64_get_a_type_that_holds_them(pm: pluggy.PluginManager, tmp_path: Path, values: list[int], expected: str) -> None:
-    records = [{"time": "2018-03-05T10:12:03.114+09:00", "sn": number, "valNum": value} for number, value in enumerate(values)]
+def test_integers_beyond_int64_get_a_type_that_holds_them(
+    pm: pluggy.PluginManager, tmp_path: Path, values: list[int], expected: str
+) -> None:
+    records = [
+        {"time": "2018-03-05T10:12:03.114+09:00", "sn": number, "valNum": value} for number, value in enumerate(values)
+    ]
     records.append({"time": "2018-03-05T10:12:03.114+09:00", "sn": 9, "valNum": "-"})
     path = write(pm, tmp_path / "big.parquet", records, parquet_batch_rows=1)
     types = dict(query(path, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM $T)"))
@@ -116,13 +116,17 @@ def test_time_columns(sample: Path) -> None:
 def test_zone_less_records_get_the_offset_the_reader_resolved(pm: pluggy.PluginManager, tmp_path: Path) -> None:
     record = {"time": "2018-03-27T19:44:53.926", "time_offset": "+09:00", "time_offset_source": "sysinfo", "sn": 1}
     path = write(pm, tmp_path / "s.parquet", [record])
-    assert query(path, "SELECT epoch_ms(time), time_offset, time_offset_source FROM $T") == [(1522147493926, "+09:00", "sysinfo")]
+    assert query(path, "SELECT epoch_ms(time), time_offset, time_offset_source FROM $T") == [
+        (1522147493926, "+09:00", "sysinfo")
+    ]
     types = dict(query(path, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM $T)"))
     assert "mk2_time_offset" not in types
 
 
 def test_assume_offset_gives_zone_less_records_an_instant(pm: pluggy.PluginManager, tmp_path: Path) -> None:
-    records = [{key: value for key, value in record.items() if key != "time_offset_source"} for record in load_records()[:3]]
+    records = [
+        {key: value for key, value in record.items() if key != "time_offset_source"} for record in load_records()[:3]
+    ]
     path = write(pm, tmp_path / "a.parquet", records, assume_offset="+0900")
     rows = query(path, "SELECT sn, epoch_ms(time), time_offset, time_offset_source FROM $T ORDER BY sn")
     assert rows == [
@@ -160,11 +164,9 @@ def golden_dump(path: Path) -> str:
     for row in query(path, "SELECT * FROM $T"):
         values = {
             field.name: value.isoformat() if isinstance(value, datetime.datetime) else value
-            for field, value in zip(schema, row)
+            for field, value in zip(schema, row, strict=False)
         }
-        lines.append(
-            json.dumps({key: value for key, value in values.items() if value is not None}, ensure_ascii=False)
-        )
+        lines.append(json.dumps({key: value for key, value in values.items() if value is not None}, ensure_ascii=False))
     return "\n".join(lines) + "\n"
 
 

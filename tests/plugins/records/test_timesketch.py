@@ -27,13 +27,9 @@ def load_records() -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle]
 
 
-def render(
-    pm: pluggy.PluginManager, records: Iterable[Mapping[str, Any]], **options: Any
-) -> list[dict[str, Any]]:
+def render(pm: pluggy.PluginManager, records: Iterable[Mapping[str, Any]], **options: Any) -> list[dict[str, Any]]:
     stream = io.BytesIO()
-    writer = open_record_writer(
-        find_output(pm, "records", "timesketch"), stream, argparse.Namespace(**options)
-    )
+    writer = open_record_writer(find_output(pm, "records", "timesketch"), stream, argparse.Namespace(**options))
     for record in records:
         writer.write(record)
     writer.close()
@@ -51,7 +47,7 @@ def test_every_line_has_the_mandatory_fields_first(pm: pluggy.PluginManager) -> 
     records = load_records()
     events = render(pm, records)
     assert len(events) == len(records)
-    for event, record in zip(events, records):
+    for event, record in zip(events, records, strict=False):
         assert list(event)[:4] == ["message", "datetime", "timestamp", "timestamp_desc"]
         assert event["message"].startswith(f"{record['evt']} {record['subEvt']}")
         assert isinstance(event["timestamp"], int)
@@ -65,9 +61,7 @@ def test_every_line_has_the_mandatory_fields_first(pm: pluggy.PluginManager) -> 
 
 
 def test_datetime_keeps_the_offset_and_timestamp_is_exact_microseconds(pm: pluggy.PluginManager) -> None:
-    (event,) = render(
-        pm, [{"time": "2018-03-05T10:12:03.114+09:00", "sn": 1, "evt": "sys", "subEvt": "start"}]
-    )
+    (event,) = render(pm, [{"time": "2018-03-05T10:12:03.114+09:00", "sn": 1, "evt": "sys", "subEvt": "start"}])
     assert event["datetime"] == "2018-03-05T10:12:03.114+09:00"
     # 2018-03-05T01:12:03.114Z
     assert event["timestamp"] == 1520212323114000
@@ -84,9 +78,7 @@ def test_zone_less_time_is_utc_and_flagged(pm: pluggy.PluginManager) -> None:
 
 @pytest.mark.parametrize("given", ["+09:00", "+0900"])
 def test_zone_less_time_uses_assume_offset(pm: pluggy.PluginManager, given: str) -> None:
-    (event,) = render(
-        pm, [{"time": "2018-03-27T19:44:53.926", "evt": "net", "subEvt": "con"}], assume_offset=given
-    )
+    (event,) = render(pm, [{"time": "2018-03-27T19:44:53.926", "evt": "net", "subEvt": "con"}], assume_offset=given)
     assert event["datetime"] == "2018-03-27T19:44:53.926+09:00"
     assert event["timestamp"] == 1522147493926000
     assert (event["time_offset"], event["time_offset_source"]) == ("+09:00", "option")
@@ -100,13 +92,32 @@ def test_zone_less_time_uses_the_offset_the_reader_resolved(pm: pluggy.PluginMan
     assert (event["time_offset"], event["time_offset_source"]) == ("+09:00", "sysinfo")
     assert "time_zone_assumed" not in event
     (event,) = render(pm, [{"time": "2018-03-27T19:44:53.926", "time_offset_source": "unknown", "sn": 1}])
-    assert (event["datetime"], event["time_zone_assumed"], event["time_offset_source"]) == ("2018-03-27T19:44:53.926+00:00", "+00:00", "unknown")
+    assert (event["datetime"], event["time_zone_assumed"], event["time_offset_source"]) == (
+        "2018-03-27T19:44:53.926+00:00",
+        "+00:00",
+        "unknown",
+    )
 
 
 def test_no_value_markers_and_huge_integers_are_absent_with_the_text_in_raw() -> None:
-    event = to_timesketch({"time": "2018-03-05T10:12:03.114+09:00", "evt": "session", "subEvt": "loginR", "srcPort": "-", "recv": 1 << 64, "size": "", "dstPort": 445})
+    event = to_timesketch(
+        {
+            "time": "2018-03-05T10:12:03.114+09:00",
+            "evt": "session",
+            "subEvt": "loginR",
+            "srcPort": "-",
+            "recv": 1 << 64,
+            "size": "",
+            "dstPort": 445,
+        }
+    )
     assert "srcPort" not in event and "recv" not in event and "size" not in event
-    assert (event["srcPort_raw"], event["recv_raw"], event["size_raw"], event["dstPort"]) == ("-", "18446744073709551616", "", 445)
+    assert (event["srcPort_raw"], event["recv_raw"], event["size_raw"], event["dstPort"]) == (
+        "-",
+        "18446744073709551616",
+        "",
+        445,
+    )
 
 
 def test_provenance_keys_are_not_dropped_by_the_importer() -> None:
@@ -117,7 +128,9 @@ def test_provenance_keys_are_not_dropped_by_the_importer() -> None:
 
 def test_long_message_is_shortened_visibly_and_kept_whole() -> None:
     command = "powershell -enc " + "A" * 1000
-    event = to_timesketch({"time": "2018-03-05T10:12:03.114+09:00", "evt": "ps", "subEvt": "start", "psPath": "C:\\x.exe", "cmd": command})
+    event = to_timesketch(
+        {"time": "2018-03-05T10:12:03.114+09:00", "evt": "ps", "subEvt": "start", "psPath": "C:\\x.exe", "cmd": command}
+    )
     assert "…" not in event["message"] and len(event["message"]) <= MESSAGE_LENGTH
     assert event["message"].endswith("characters: see message_full]")
     assert event["message_full"].endswith(command)

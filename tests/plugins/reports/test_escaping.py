@@ -30,7 +30,17 @@ def assert_inert(text: str) -> None:
 def test_the_text_report_escapes_names_messages_and_facts() -> None:
     report = Report(command="verify", target={"location": f"ds{FORGED}", "profile": "p"})
     report.add([Fact("host_name", f"WIN{FORGED}"), Fact(f"key{FORGED}", "v", subject=f"sample{FORGED}")])
-    report.add([Finding("unsafe-path", Severity.ERROR, f"message {FORGED}", path=f"MK2Log/{FORGED}.log", subject=f"sample{FORGED}")])
+    report.add(
+        [
+            Finding(
+                "unsafe-path",
+                Severity.ERROR,
+                f"message {FORGED}",
+                path=f"MK2Log/{FORGED}.log",
+                subject=f"sample{FORGED}",
+            )
+        ]
+    )
     text = render(report.to_dict(), argparse.Namespace(color="never", output=None, show_info=True, facts=True))
     assert_inert(text)
     assert "host_name: WINx\\x1b]0;pwned\\x07" in text
@@ -80,7 +90,9 @@ def _hostile_dataset(root: Path) -> Path:
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "junit", "sarif"])
-def test_every_report_format_parses_back_with_hostile_names(run_cli: Callable[..., Any], tmp_path: Path, fmt: str) -> None:
+def test_every_report_format_parses_back_with_hostile_names(
+    run_cli: Callable[..., Any], tmp_path: Path, fmt: str
+) -> None:
     """Issue 13 item 14: ESC, other XML-illegal characters and undecodable bytes in names; every format is
     written, is valid UTF-8, parses back, and names each hostile file (escaped) instead of breaking."""
     dataset = _hostile_dataset(tmp_path)

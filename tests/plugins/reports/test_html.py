@@ -32,7 +32,9 @@ from mk2ds.core.schemas import validate_document
 from mk2ds.plugins.reports.html import render
 from mk2ds.plugins.synthetic import SampleDistribution, write_sample
 
-_spec = importlib.util.spec_from_file_location("mk2ds_tree_page_tests", Path(__file__).parents[1] / "tree" / "test_html.py")
+_spec = importlib.util.spec_from_file_location(
+    "mk2ds_tree_page_tests", Path(__file__).parents[1] / "tree" / "test_html.py"
+)
 assert _spec is not None and _spec.loader is not None
 _tree_tests = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_tree_tests)
@@ -40,7 +42,7 @@ DevTools = _tree_tests.DevTools
 CHROMIUM: str | None = _tree_tests.CHROMIUM
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 
-HOSTILE_FILE = "<img src=x onerror=\"window.__pwned=1\">\u202egpj.exe\x07.txt"
+HOSTILE_FILE = '<img src=x onerror="window.__pwned=1">\u202egpj.exe\x07.txt'
 HOSTILE_HOST = "</script><script>window.__pwned=2</script>"
 HOSTILE_OS = "<svg onload=window.__pwned=3>\x1b[2J Windows"
 MK2_TIME = re.compile(rb"^(\d\d)/(\d\d)/(\d{4}) (\d\d):(\d\d):")
@@ -88,7 +90,11 @@ def damaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[SampleDistributio
 
 
 def artefacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = Path(os.environ["MK2DS_ARTEFACTS"]) if os.environ.get("MK2DS_ARTEFACTS") else tmp_path_factory.mktemp("artefacts")
+    folder = (
+        Path(os.environ["MK2DS_ARTEFACTS"])
+        if os.environ.get("MK2DS_ARTEFACTS")
+        else tmp_path_factory.mktemp("artefacts")
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -112,14 +118,31 @@ def test_report_document_carries_what_the_page_shows(distribution: tuple[SampleD
     sample, document = distribution
     assert validate_document(document, "report") == []
     facts = document["samples"][0]["facts"]
-    for key in ("labels", "extension", "is_pe", "flags.verbose", "flags.report", "30m-log.bytes", "30m-log.records",
-                "30m-log.minutes", "30m-log.processes", "30m-log.activity", "systeminfo.host_name", "systeminfo.time_zone"):
+    for key in (
+        "labels",
+        "extension",
+        "is_pe",
+        "flags.verbose",
+        "flags.report",
+        "30m-log.bytes",
+        "30m-log.records",
+        "30m-log.minutes",
+        "30m-log.processes",
+        "30m-log.activity",
+        "systeminfo.host_name",
+        "systeminfo.time_zone",
+    ):
         assert key in facts, key
-    assert facts["30m-log.bytes"] == (sample.root / "MK2Log" / "30m" / f"{document['samples'][0]['id']}.log").stat().st_size
+    assert (
+        facts["30m-log.bytes"]
+        == (sample.root / "MK2Log" / "30m" / f"{document['samples'][0]['id']}.log").stat().st_size
+    )
     assert document["target"]["profile_title"] == "Soliton Dataset 2018" and document["checks"]["level"] == "full"
     assert {item["name"] for item in document["checks"]["ran"]} >= {"checks.logs", "checks.layout"}
     assert [item["name"] for item in document["checks"]["not_run"]] == ["pe.checks"]  # no --samples DIR
-    assert "no --samples DIR" in document["checks"]["not_run"][0]["reason"] and not any(key.startswith("not-run:") for key in document["facts"])
+    assert "no --samples DIR" in document["checks"]["not_run"][0]["reason"] and not any(
+        key.startswith("not-run:") for key in document["facts"]
+    )
     assert set(document["codes"]) == {finding["code"] for finding in document["findings"]}
     assert any(key.startswith("activity:MK2Log/Normal/") for key in document["facts"])
 
@@ -138,7 +161,9 @@ def test_page_is_self_contained_and_its_csp_matches(distribution: tuple[SampleDi
     assert "default-src 'none'" in page and "connect-src 'none'" in page
 
 
-def test_page_is_rendered_from_the_json_document_alone(distribution: tuple[SampleDistribution, dict[str, Any]], tmp_path: Path) -> None:
+def test_page_is_rendered_from_the_json_document_alone(
+    distribution: tuple[SampleDistribution, dict[str, Any]], tmp_path: Path
+) -> None:
     sample, document = distribution
     from_file = json.loads(json.dumps(document))
     page = render(from_file, argparse.Namespace())
@@ -151,7 +176,9 @@ def test_page_is_rendered_from_the_json_document_alone(distribution: tuple[Sampl
     assert out.read_text(encoding="utf-8").count('<tbody class="sample"') == len(document["samples"])
 
 
-def test_tree_pages_are_linked_when_they_exist(distribution: tuple[SampleDistribution, dict[str, Any]], tmp_path: Path) -> None:
+def test_tree_pages_are_linked_when_they_exist(
+    distribution: tuple[SampleDistribution, dict[str, Any]], tmp_path: Path
+) -> None:
     document = distribution[1]
     first, second = document["samples"][0]["id"], document["samples"][1]["id"]
     (tmp_path / "trees").mkdir()
@@ -176,9 +203,19 @@ def browser(page: Path, width: int = 1400, height: int = 1000) -> Iterator[Any]:
     assert CHROMIUM is not None
     profile = tempfile.mkdtemp(prefix="mk2ds-chromium-")
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--hide-scrollbars",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={profile}", "--remote-debugging-port=0", f"--window-size={width},{height}", "about:blank",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--hide-scrollbars",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--remote-debugging-port=0",
+        f"--window-size={width},{height}",
+        "about:blank",
     ]
     process = subprocess.Popen([CHROMIUM, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tools = None
@@ -213,9 +250,14 @@ def browser(page: Path, width: int = 1400, height: int = 1000) -> Iterator[Any]:
 
 def problems(tools: Any, page: Path) -> tuple[list[str], list[Any]]:
     """Requests other than the page itself, and console errors, exceptions and CSP violations."""
-    requests = [event["params"]["request"]["url"] for event in tools.events if event.get("method") == "Network.requestWillBeSent"]
+    requests = [
+        event["params"]["request"]["url"]
+        for event in tools.events
+        if event.get("method") == "Network.requestWillBeSent"
+    ]
     errors = [
-        event for event in tools.events
+        event
+        for event in tools.events
         if event.get("method") == "Runtime.exceptionThrown"
         or (event.get("method") == "Runtime.consoleAPICalled" and event["params"].get("type") == "error")
         or (event.get("method") == "Log.entryAdded" and event["params"]["entry"].get("level") == "error")
@@ -240,7 +282,9 @@ def shown_rows(tools: Any, column: int) -> list[str]:
 
 @pytest.mark.browser
 @needs_chromium
-def test_page_in_a_browser_filters_sorts_and_draws(distribution: tuple[SampleDistribution, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_page_in_a_browser_filters_sorts_and_draws(
+    distribution: tuple[SampleDistribution, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     sample, document = distribution
     artefacts = artefacts_dir(tmp_path_factory)
     page = artefacts / "report.html"
@@ -256,11 +300,19 @@ def test_page_in_a_browser_filters_sorts_and_draws(distribution: tuple[SampleDis
         tools.click("document.querySelector('input[data-severity-filter=info]')")
         non_info = sum(1 for finding in document["findings"] if finding["severity"] != "info")
         tools.wait_for(f"document.getElementById('finding-count').textContent === '{non_info} of {total} shown'")
-        shown = tools.evaluate("[...document.querySelectorAll('details.finding')].filter(f => !f.hidden).map(f => f.dataset.severity)")
+        shown = tools.evaluate(
+            "[...document.querySelectorAll('details.finding')].filter(f => !f.hidden).map(f => f.dataset.severity)"
+        )
         assert shown and set(shown) == {"warning"}
         tools.click("document.getElementById('reset-filters')")
-        victim = next(finding["subject"] for finding in document["findings"] if finding.get("subject") and finding["severity"] == "warning")
-        tools.evaluate(f"(() => {{ const s = document.getElementById('sample-filter'); s.value = {json.dumps(victim)}; s.dispatchEvent(new Event('change')); }})()")
+        victim = next(
+            finding["subject"]
+            for finding in document["findings"]
+            if finding.get("subject") and finding["severity"] == "warning"
+        )
+        tools.evaluate(
+            f"(() => {{ const s = document.getElementById('sample-filter'); s.value = {json.dumps(victim)}; s.dispatchEvent(new Event('change')); }})()"
+        )
         expected = sum(1 for finding in document["findings"] if finding.get("subject") == victim)
         tools.wait_for(f"document.getElementById('finding-count').textContent === '{expected} of {total} shown'")
         tools.click("[...document.querySelectorAll('details.finding')].find(f => !f.hidden).querySelector('summary')")
@@ -281,15 +333,21 @@ def test_page_in_a_browser_filters_sorts_and_draws(distribution: tuple[SampleDis
         tools.click("document.getElementById('sample-search')")
         tools.type_text(host)
         matching = [item["id"] for item in document["samples"] if item["facts"].get("systeminfo.host_name") == host]
-        tools.wait_for(f"document.getElementById('sample-count').textContent === '{len(matching)} of {len(document['samples'])} shown'")
+        tools.wait_for(
+            f"document.getElementById('sample-count').textContent === '{len(matching)} of {len(document['samples'])} shown'"
+        )
         assert sorted(shown_rows(tools, 0)) == sorted(matching)
-        tools.evaluate("(() => { const s = document.getElementById('sample-search'); s.value = ''; s.dispatchEvent(new Event('input')); })()")
+        tools.evaluate(
+            "(() => { const s = document.getElementById('sample-search'); s.value = ''; s.dispatchEvent(new Event('input')); })()"
+        )
 
         # a sample's detail: its chart has one bar group per clock minute of its log
         chosen = document["samples"][0]["id"]
         tools.click(f"document.querySelector('tbody[data-sample=\"{chosen}\"] tr.sample-row')")
         tools.wait_for(f"!document.querySelector('tbody[data-sample=\"{chosen}\"] tr.detail').hidden")
-        groups = tools.evaluate(f"document.querySelectorAll('tbody[data-sample=\"{chosen}\"] figure[data-log=\"30m-log\"] svg.activity g.bin').length")
+        groups = tools.evaluate(
+            f'document.querySelectorAll(\'tbody[data-sample="{chosen}"] figure[data-log="30m-log"] svg.activity g.bin\').length'
+        )
         assert groups == clock_minutes(sample.root / "MK2Log" / "30m" / f"{chosen}.log")
         assert tools.evaluate(f"document.querySelectorAll('tbody[data-sample=\"{chosen}\"] svg.spark path').length") > 0
         tools.evaluate(f"document.querySelector('tbody[data-sample=\"{chosen}\"]').scrollIntoView()")
@@ -320,7 +378,9 @@ def test_hostile_strings_stay_text_in_a_browser(hostile: dict[str, Any], tmp_pat
 
 @pytest.mark.browser
 @needs_chromium
-def test_a_damaged_distribution_shows_patterns_once_and_names_the_outlier(damaged: tuple[SampleDistribution, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_damaged_distribution_shows_patterns_once_and_names_the_outlier(
+    damaged: tuple[SampleDistribution, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     sample, document = damaged
     short_log = sample.samples[1].sha256
     assert {"checksum-file-unlisted", "checksum-file-missing"} <= {pattern["code"] for pattern in document["patterns"]}
@@ -331,13 +391,20 @@ def test_a_damaged_distribution_shows_patterns_once_and_names_the_outlier(damage
         assert tools.evaluate("document.querySelector('.verdict .word').textContent") == "FAILED"
         assert tools.evaluate("document.querySelectorAll('.pattern').length") == len(document["patterns"])
         # the pattern's own findings are folded: none of them is visible until asked for
-        assert tools.evaluate("[...document.querySelectorAll('section[data-code=\"checksum-file-unlisted\"] details.finding')].filter(f => f.checkVisibility()).length") == 0
+        assert (
+            tools.evaluate(
+                "[...document.querySelectorAll('section[data-code=\"checksum-file-unlisted\"] details.finding')].filter(f => f.checkVisibility()).length"
+            )
+            == 0
+        )
         screenshot(tools, artefacts / "report-damaged-full.png")
         outliers = tools.evaluate("[...document.querySelectorAll('.outliers a')].map(a => a.getAttribute('href'))")
         assert outliers == [f"#s-{short_log}"]
         tools.click("document.querySelector('.outliers a')")
         tools.wait_for(f"!document.querySelector('tbody[data-sample=\"{short_log}\"] tr.detail').hidden")
-        groups = tools.evaluate(f"document.querySelectorAll('tbody[data-sample=\"{short_log}\"] figure[data-log=\"30m-log\"] g.bin').length")
+        groups = tools.evaluate(
+            f'document.querySelectorAll(\'tbody[data-sample="{short_log}"] figure[data-log="30m-log"] g.bin\').length'
+        )
         assert groups == clock_minutes(sample.root / "MK2Log" / "30m" / f"{short_log}.log") < 20
         screenshot(tools, artefacts / "report-damaged-outlier.png", full=False)
         extra, errors = problems(tools, page)

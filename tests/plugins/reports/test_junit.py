@@ -26,8 +26,17 @@ def _document() -> dict[str, Any]:
     report.add(
         [
             Finding("missing-required", Severity.ERROR, "required file is missing", path="README.txt"),
-            Finding("log-sn-backwards", Severity.WARNING, "sn is lower", path=f"MK2Log/30m/{SAMPLE}.log", line=12, subject=SAMPLE),
-            Finding("log-missing-key", Severity.ERROR, "no 'sn'", path=f"MK2Log/30m/{SAMPLE}.log", line=40, subject=SAMPLE),
+            Finding(
+                "log-sn-backwards",
+                Severity.WARNING,
+                "sn is lower",
+                path=f"MK2Log/30m/{SAMPLE}.log",
+                line=12,
+                subject=SAMPLE,
+            ),
+            Finding(
+                "log-missing-key", Severity.ERROR, "no 'sn'", path=f"MK2Log/30m/{SAMPLE}.log", line=40, subject=SAMPLE
+            ),
             Finding("pe-results-empty", Severity.ERROR, "empty", path=f"PEfile/{SAMPLE}.txt", subject=SAMPLE),
         ]
     )
@@ -69,7 +78,9 @@ def test_the_cli_option(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     distribution = write_sample(tmp_path / "SolitonDataset2018", samples=6, seed=5, events_per_log=60)
     (distribution.root / "README.txt").unlink()
     output = tmp_path / "report.xml"
-    assert run_cli("verify", distribution.root, "--format", "junit", "--junit-cases", "findings", "-o", output).code == 1
+    assert (
+        run_cli("verify", distribution.root, "--format", "junit", "--junit-cases", "findings", "-o", output).code == 1
+    )
     suite = suite_of(output.read_text(encoding="utf-8"))
     failed = [case for case in suite.findall("testcase") if case.find("failure") is not None]
     assert any(case.get("file") == "README.txt" for case in failed) and int(suite.get("failures") or 0) == len(failed)

@@ -19,12 +19,23 @@ SAMPLE = "e" * 64
 
 
 def _document(with_crash: bool = False) -> dict[str, Any]:
-    report = Report(command="verify", target={"location": "ds", "profile": "soliton-2018", "level": "full"}, tool={"name": "mk2ds", "version": "0.1.0"})
+    report = Report(
+        command="verify",
+        target={"location": "ds", "profile": "soliton-2018", "level": "full"},
+        tool={"name": "mk2ds", "version": "0.1.0"},
+    )
     report.subjects = [SAMPLE, "f" * 64]
     report.add(
         [
             Finding("missing-required", Severity.ERROR, "required file is missing", path="README.txt"),
-            Finding("log-sn-backwards", Severity.WARNING, "sn is lower", path=f"MK2Log/30m/{SAMPLE}.log", line=12, subject=SAMPLE),
+            Finding(
+                "log-sn-backwards",
+                Severity.WARNING,
+                "sn is lower",
+                path=f"MK2Log/30m/{SAMPLE}.log",
+                line=12,
+                subject=SAMPLE,
+            ),
             Finding("pe-results-empty", Severity.ERROR, "empty", path=f"PEfile/{SAMPLE}.txt", subject=SAMPLE),
             Fact("systeminfo.host_name", "PC1", subject=SAMPLE),
         ]
@@ -48,7 +59,9 @@ def test_junit_has_one_case_per_sample_and_the_dataset() -> None:
 
 
 def test_junit_marks_plugin_errors_as_errors() -> None:
-    suite = ElementTree.fromstring(report_junit.render(_document(with_crash=True), argparse.Namespace())).find("testsuite")
+    suite = ElementTree.fromstring(report_junit.render(_document(with_crash=True), argparse.Namespace())).find(
+        "testsuite"
+    )
     assert suite is not None and suite.get("errors") == "1"
 
 
@@ -56,7 +69,11 @@ def test_sarif_results_point_at_files_and_lines() -> None:
     sarif = json.loads(report_sarif.render(_document(), argparse.Namespace()))
     run = sarif["runs"][0]
     assert sarif["version"] == "2.1.0"
-    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == ["log-sn-backwards", "missing-required", "pe-results-empty"]
+    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == [
+        "log-sn-backwards",
+        "missing-required",
+        "pe-results-empty",
+    ]
     by_rule = {result["ruleId"]: result for result in run["results"]}
     region = by_rule["log-sn-backwards"]["locations"][0]["physicalLocation"]
     assert region["artifactLocation"]["uri"] == f"MK2Log/30m/{SAMPLE}.log" and region["region"] == {"startLine": 12}
@@ -93,10 +110,27 @@ def _many_samples(count: int = 40) -> dict[str, Any]:
     report = Report(command="verify", target={"location": "ds"}, tool={"name": "mk2ds", "version": "0"})
     report.subjects = [f"{index:064x}" for index in range(count)]
     report.add(
-        Finding("artefact-name-mismatch", Severity.WARNING, f"impfuzzy/{subject}.txt is not named as expected", path=f"impfuzzy/{subject}.txt", subject=subject)
+        Finding(
+            "artefact-name-mismatch",
+            Severity.WARNING,
+            f"impfuzzy/{subject}.txt is not named as expected",
+            path=f"impfuzzy/{subject}.txt",
+            subject=subject,
+        )
         for subject in report.subjects
     )
-    report.add([Finding("log-sn-backwards", Severity.ERROR, "sn is lower", path="MK2Log/30m/x.log", line=3, subject=report.subjects[7])])
+    report.add(
+        [
+            Finding(
+                "log-sn-backwards",
+                Severity.ERROR,
+                "sn is lower",
+                path="MK2Log/30m/x.log",
+                line=3,
+                subject=report.subjects[7],
+            )
+        ]
+    )
     report.add([Fact("systeminfo.host_name", "PC1", subject=subject) for subject in report.subjects])
     return report.to_dict()
 

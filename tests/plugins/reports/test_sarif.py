@@ -18,16 +18,37 @@ SAMPLE = "e" * 64
 
 
 def _document(extra: list[Finding] | None = None) -> dict[str, Any]:
-    report = Report(command="verify", target={"location": "ds", "profile": "soliton-2018", "level": "full"}, tool={"name": "mk2ds", "version": "0.1.0"})
+    report = Report(
+        command="verify",
+        target={"location": "ds", "profile": "soliton-2018", "level": "full"},
+        tool={"name": "mk2ds", "version": "0.1.0"},
+    )
     report.subjects = [SAMPLE]
     report.add(
         [
             *(extra or []),
             Finding("missing-required", Severity.ERROR, "required file is missing", path="README.txt"),
-            Finding("log-sn-backwards", Severity.WARNING, "sn is lower", path=f"MK2Log/30m/{SAMPLE}.log", line=12, subject=SAMPLE),
-            Finding("log-missing-key", Severity.ERROR, "no 'sn'", path=f"MK2Log/30m/{SAMPLE}.log", line=40, column=31, subject=SAMPLE),
+            Finding(
+                "log-sn-backwards",
+                Severity.WARNING,
+                "sn is lower",
+                path=f"MK2Log/30m/{SAMPLE}.log",
+                line=12,
+                subject=SAMPLE,
+            ),
+            Finding(
+                "log-missing-key",
+                Severity.ERROR,
+                "no 'sn'",
+                path=f"MK2Log/30m/{SAMPLE}.log",
+                line=40,
+                column=31,
+                subject=SAMPLE,
+            ),
             Finding("layout-unreadable", Severity.ERROR, "the dataset as a whole"),
-            Finding("third-party/odd-thing", Severity.INFO, "from a plugin that is not loaded", path="x.txt", plugin="third"),
+            Finding(
+                "third-party/odd-thing", Severity.INFO, "from a plugin that is not loaded", path="x.txt", plugin="third"
+            ),
         ]
     )
     return report.to_dict()
@@ -121,11 +142,26 @@ def test_regions_whenever_the_line_is_known_and_a_location_for_every_result() ->
 def test_fingerprints_are_stable_across_runs_and_unaffected_by_other_findings() -> None:
     first = render(_document())["runs"][0]["results"]
     again = render(_document())["runs"][0]["results"]
-    more = render(_document([Finding("log-sn-backwards", Severity.WARNING, "sn is lower", path=f"MK2Log/30m/{SAMPLE}.log", line=3, subject=SAMPLE)]))["runs"][0]["results"]
+    more = render(
+        _document(
+            [
+                Finding(
+                    "log-sn-backwards",
+                    Severity.WARNING,
+                    "sn is lower",
+                    path=f"MK2Log/30m/{SAMPLE}.log",
+                    line=3,
+                    subject=SAMPLE,
+                )
+            ]
+        )
+    )["runs"][0]["results"]
 
     def prints(results: list[dict[str, Any]]) -> dict[tuple[str, int | None], str]:
         return {
-            (result["ruleId"], result["locations"][0]["physicalLocation"].get("region", {}).get("startLine")): result["partialFingerprints"]["mk2ds/v1"]
+            (result["ruleId"], result["locations"][0]["physicalLocation"].get("region", {}).get("startLine")): result[
+                "partialFingerprints"
+            ]["mk2ds/v1"]
             for result in results
         }
 
@@ -148,7 +184,9 @@ def test_the_checks_catch_what_the_old_output_lacked() -> None:
     rule["name"] = rule["id"]
     del log["runs"][0]["results"][0]["partialFingerprints"]
     problems = github_upload_problems(log)
-    assert any("no help" in problem for problem in problems) and any("equal to the id" in problem for problem in problems)
+    assert any("no help" in problem for problem in problems) and any(
+        "equal to the id" in problem for problem in problems
+    )
     assert any("partialFingerprints" in problem for problem in problems)
     log["runs"][0]["results"][0]["level"] = "fatal"
     assert oasis_schema_errors(log)
@@ -160,7 +198,10 @@ def test_too_many_results_keep_the_most_severe_and_say_so(monkeypatch: pytest.Mo
     run = log["runs"][0]
     assert len(run["results"]) == 3 and run["properties"]["results_left_out"] == 3
     assert [result["level"] for result in run["results"]] == ["error", "error", "note"]
-    assert run["results"][-1]["ruleId"] == "sarif-results-truncated" and "3 of 5 findings left out" in run["results"][-1]["message"]["text"]
+    assert (
+        run["results"][-1]["ruleId"] == "sarif-results-truncated"
+        and "3 of 5 findings left out" in run["results"][-1]["message"]["text"]
+    )
     assert github_upload_problems(log) == [] and oasis_schema_errors(log) == []
 
 

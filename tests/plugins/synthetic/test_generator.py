@@ -79,7 +79,9 @@ def test_same_arguments_give_the_same_lines_and_another_seed_does_not() -> None:
     assert first != list(generate_lines(seed=11, scenario="wannacry", events=400, host="PC2"))
 
 
-@pytest.mark.parametrize(("name", "value"), [("scenario", "ransom"), ("header", "zone"), ("style", "2019"), ("level", "loud")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("scenario", "ransom"), ("header", "zone"), ("style", "2019"), ("level", "loud")]
+)
 def test_unknown_choices_are_rejected_with_the_allowed_values(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=f"{name} must be one of"):
         generate_lines(seed=1, **{name: value})
@@ -119,12 +121,22 @@ def test_lexical_edge_cases_are_present(benign_lines: list[str]) -> None:
     assert any(record.get("winTitle") == '"' for record in records), 'a value written as """"'
     assert any(str(record.get("path", "")).endswith("\\") for record in records), "backslash before the closing quote"
     netsh = [record for record in records if "dir=in" in str(record.get("cmd", ""))]
-    assert netsh and all("dir" not in record and "action" not in record for record in netsh), "key=value inside a quoted cmd"
-    assert any(record.get("srcCom") == "-" for record in records) and any(record.get("evtDomain") == "" for record in records)
-    assert any(record.get("read") == 0 for record in records) and any(record.get("sessionID") == 0 for record in records)
+    assert netsh and all("dir" not in record and "action" not in record for record in netsh), (
+        "key=value inside a quoted cmd"
+    )
+    assert any(record.get("srcCom") == "-" for record in records) and any(
+        record.get("evtDomain") == "" for record in records
+    )
+    assert any(record.get("read") == 0 for record in records) and any(
+        record.get("sessionID") == 0 for record in records
+    )
     assert any(re.search(r"\d subEvt=\S+ evt=\S+ sn=", line) for line in benign_lines), "varied key order"
-    assert any(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", str(record.get("path", ""))) for record in records), "Japanese paths"
-    assert any(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", str(record.get("winTitle", ""))) for record in records), "Japanese titles"
+    assert any(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", str(record.get("path", ""))) for record in records), (
+        "Japanese paths"
+    )
+    assert any(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", str(record.get("winTitle", ""))) for record in records), (
+        "Japanese titles"
+    )
 
 
 def test_identifiers_and_addresses_look_real(benign_lines: list[str]) -> None:
@@ -147,7 +159,9 @@ def test_times_stay_in_the_window_and_some_lines_are_out_of_order() -> None:
     times = [header_time(line) for line in lines]
     assert times[0] == start and all(start <= moment <= start + timedelta(minutes=10) for moment in times)
     assert times[-1] > start + timedelta(minutes=9), "the log fills its window"
-    assert any(later < earlier for earlier, later in itertools.pairwise(times)), "real logs have lines out of time order"
+    assert any(later < earlier for earlier, later in itertools.pairwise(times)), (
+        "real logs have lines out of time order"
+    )
 
 
 def test_the_header_offset_follows_the_start_time_zone() -> None:
@@ -171,7 +185,11 @@ def test_boot_starts_with_the_system_chain() -> None:
     records = read(list(generate_lines(seed=4, events=300, boot=True)))
     assert records[0]["sn"] == 1 and (records[0]["evt"], records[0]["subEvt"]) == ("sys", "start")
     started = [record["psPath"] for record in records[:20] if record["subEvt"] == "start" and record["evt"] == "ps"]
-    assert started[:3] == ["C:\\Windows\\System32\\smss.exe", "C:\\Windows\\System32\\wininit.exe", "C:\\Windows\\System32\\services.exe"]
+    assert started[:3] == [
+        "C:\\Windows\\System32\\smss.exe",
+        "C:\\Windows\\System32\\wininit.exe",
+        "C:\\Windows\\System32\\services.exe",
+    ]
 
 
 # --- scenarios ---------------------------------------------------------------------------------------------------
@@ -179,20 +197,41 @@ def test_boot_starts_with_the_system_chain() -> None:
 
 def scenario_records(scenario: str, **options: Any) -> tuple[list[dict[str, Any]], ScenarioTruth]:
     truth = ScenarioTruth()
-    lines = list(generate_lines(seed=options.pop("seed", 9), scenario=scenario, events=options.pop("events", 600), truth=truth, **options))
+    lines = list(
+        generate_lines(
+            seed=options.pop("seed", 9), scenario=scenario, events=options.pop("events", 600), truth=truth, **options
+        )
+    )
     return read(lines), truth
 
 
 def test_wannacry_story() -> None:
     sha = "24d004a104d4d54034dbcffc2a4b19a11f39008a575aa614ea04703480b1022c"
     records, truth = scenario_records("wannacry", sample_sha256=sha)
-    dropper = next(r for r in records if r["evt"] == "ps" and r["subEvt"] == "start" and r["psPath"] == f"D:\\{sha}.exe" and r["parentPath"].endswith("explorer.exe"))
+    dropper = next(
+        r
+        for r in records
+        if r["evt"] == "ps"
+        and r["subEvt"] == "start"
+        and r["psPath"] == f"D:\\{sha}.exe"
+        and r["parentPath"].endswith("explorer.exe")
+    )
     assert dropper["sha256"] == sha and truth.sample_path == f"D:\\{sha}.exe"
-    tasksche = [r for r in records if r["subEvt"] == "start" and re.fullmatch(r"C:\\ProgramData\\[a-z]+\d+\\tasksche\.exe", r.get("psPath", ""))]
-    written = next(r for r in records if r["subEvt"] == "close" and r.get("new") == 1 and r["path"] == tasksche[0]["psPath"])
+    tasksche = [
+        r
+        for r in records
+        if r["subEvt"] == "start" and re.fullmatch(r"C:\\ProgramData\\[a-z]+\d+\\tasksche\.exe", r.get("psPath", ""))
+    ]
+    written = next(
+        r for r in records if r["subEvt"] == "close" and r.get("new") == 1 and r["path"] == tasksche[0]["psPath"]
+    )
     assert written["psGUID"] == dropper["psGUID"] and tasksche[0]["parentGUID"] == dropper["psGUID"]
     assert written["sha256"] == tasksche[0]["sha256"], "the started image is the written file"
-    image = next(r for r in records if r["subEvt"] == "setVal" and r.get("entry") == "ImagePath" and "tasksche.exe" in r["valStr"])
+    image = next(
+        r
+        for r in records
+        if r["subEvt"] == "setVal" and r.get("entry") == "ImagePath" and "tasksche.exe" in r["valStr"]
+    )
     assert re.fullmatch(r"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\[a-z]+\d+", image["path"])
     assert any(r["parentPath"].endswith("services.exe") for r in tasksche)
     renames = [r for r in records if r["subEvt"] == "rename" and r["path"].endswith(".WNCRYT")]
@@ -200,7 +239,11 @@ def test_wannacry_story() -> None:
     originals = {r["dstPath"][: -len(".WNCRY")] for r in renames}
     assert originals <= {r["path"] for r in records if r["subEvt"] == "del"}, "the originals are deleted"
     commands = " | ".join(r["cmd"] for r in records if r["subEvt"] == "start" and "cmd" in r)
-    for needle in ("vssadmin delete shadows /all /quiet", "wmic shadowcopy delete", "bcdedit /set {default} recoveryenabled no"):
+    for needle in (
+        "vssadmin delete shadows /all /quiet",
+        "wmic shadowcopy delete",
+        "bcdedit /set {default} recoveryenabled no",
+    ):
         assert needle in commands
     smb = [r for r in records if r["evt"] == "net" and r["psPath"] == dropper["psPath"] and r.get("dstPort") == 445]
     assert {"con", "dcon"} <= {r["subEvt"] for r in smb} and all(r["dstIP"].startswith("172.24.1.") for r in smb)
@@ -209,17 +252,30 @@ def test_wannacry_story() -> None:
 def test_olympic_destroyer_story() -> None:
     records, _ = scenario_records("olympic", host="PC4", header="plain")
     psexec = [r for r in records if r["subEvt"] == "start" and r["psPath"].endswith("\\_jsh.exe")]
-    assert psexec and '-u "PC4\\taro.yamada" -p "S0lit0n"' in psexec[0]["cmd"] and psexec[0]["signer"] == "Microsoft Corporation"
+    assert (
+        psexec
+        and '-u "PC4\\taro.yamada" -p "S0lit0n"' in psexec[0]["cmd"]
+        and psexec[0]["signer"] == "Microsoft Corporation"
+    )
     assert "TARO~1.YAM" in psexec[0]["cmd"]
     commands = " | ".join(r["cmd"] for r in records if r["subEvt"] == "start" and "cmd" in r)
-    for needle in ("wevtutil.exe cl System", "vssadmin.exe delete shadows", "wbadmin.exe delete catalog", "bcdedit.exe /set {default}"):
+    for needle in (
+        "wevtutil.exe cl System",
+        "vssadmin.exe delete shadows",
+        "wbadmin.exe delete catalog",
+        "bcdedit.exe /set {default}",
+    ):
         assert needle in commands
     assert any(r["evt"] == "os" and r.get("evtID") == 1102 for r in records)
 
 
 def test_script_sample_launches_encoded_powershell_and_injects_into_an_earlier_process() -> None:
     records, truth = scenario_records("script", sample_path="D:\\downloader.vbs")
-    host = next(r for r in records if r["subEvt"] == "start" and r["psPath"].endswith("WScript.exe") and "downloader.vbs" in r["cmd"])
+    host = next(
+        r
+        for r in records
+        if r["subEvt"] == "start" and r["psPath"].endswith("WScript.exe") and "downloader.vbs" in r["cmd"]
+    )
     shell = next(r for r in records if r["subEvt"] == "start" and "-EncodedCommand" in r.get("cmd", ""))
     assert shell["parentGUID"] == host["psGUID"]
     decoded = base64.b64decode(shell["cmd"].rsplit(" ", 1)[1]).decode("utf-16-le")
@@ -239,7 +295,10 @@ def test_lateral_movement_arrives_from_the_peer() -> None:
     records, truth = scenario_records("lateral", host="PC2", peer="PC1", sample_path="C:\\Windows\\perfc.dat")
     login = next(r for r in records if r["subEvt"] == "loginR" and r.get("srcCom") == "PC1")
     assert login["srcIP"] == "172.24.1.1"
-    assert any(r["subEvt"] == "start" and "perfc.dat" in r.get("cmd", "") and r["psPath"].endswith("rundll32.exe") for r in records)
+    assert any(
+        r["subEvt"] == "start" and "perfc.dat" in r.get("cmd", "") and r["psPath"].endswith("rundll32.exe")
+        for r in records
+    )
     assert [relation.details["service"] for relation in truth.relations_of("service")] == ["PSEXESVC"]
 
 
@@ -255,7 +314,12 @@ def test_ground_truth_matches_the_lines(scenario: str) -> None:
         if process.start_sn is None:
             continue
         start = by_sn[process.start_sn]
-        assert (start["evt"], start["subEvt"], start["psGUID"], start["psPath"]) == ("ps", "start", process.guid, process.path)
+        assert (start["evt"], start["subEvt"], start["psGUID"], start["psPath"]) == (
+            "ps",
+            "start",
+            process.guid,
+            process.path,
+        )
         assert start.get("parentGUID") == process.parent_guid
         if process.stop_sn is not None:
             assert by_sn[process.stop_sn]["psGUID"] == process.guid and by_sn[process.stop_sn]["subEvt"] == "stop"
@@ -265,12 +329,22 @@ def test_ground_truth_matches_the_lines(scenario: str) -> None:
         if relation.kind in ("inject", "guard-inject"):
             assert (record["psGUID"], record["tpsGUID"]) == (relation.source_guid, relation.target_guid)
         else:
-            assert record["subEvt"] == "start" and record["psGUID"] == relation.target_guid and record["psPath"] == relation.path
+            assert (
+                record["subEvt"] == "start"
+                and record["psGUID"] == relation.target_guid
+                and record["psPath"] == relation.path
+            )
             evidence = by_sn[relation.evidence_sn or -1]
             if relation.kind == "wrote-then-ran":
-                assert evidence["psGUID"] == relation.source_guid and evidence["new"] == 1 and evidence["path"] == relation.path
+                assert (
+                    evidence["psGUID"] == relation.source_guid
+                    and evidence["new"] == 1
+                    and evidence["path"] == relation.path
+                )
             else:
-                assert evidence["entry"] == "ImagePath" and evidence["path"].endswith("\\" + relation.details["service"])
+                assert evidence["entry"] == "ImagePath" and evidence["path"].endswith(
+                    "\\" + relation.details["service"]
+                )
                 assert evidence["psGUID"] == relation.source_guid and record["parentPath"].endswith("services.exe")
 
 

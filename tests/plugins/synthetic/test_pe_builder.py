@@ -15,7 +15,13 @@ IMPORTS = [("KERNEL32.dll", ["GetProcAddress", "LoadLibraryA"]), ("WS2_32.dll", 
 
 def imports_of(pe: pefile.PE) -> list[tuple[bytes, list[tuple[bytes | None, int | None, bool]]]]:
     return [
-        (entry.dll, [(symbol.name, symbol.ordinal if symbol.import_by_ordinal else None, symbol.struct_iat is not None) for symbol in entry.imports])
+        (
+            entry.dll,
+            [
+                (symbol.name, symbol.ordinal if symbol.import_by_ordinal else None, symbol.struct_iat is not None)
+                for symbol in entry.imports
+            ],
+        )
         for entry in pe.DIRECTORY_ENTRY_IMPORT
     ]
 
@@ -70,7 +76,11 @@ def test_pefile_ignores_a_partly_bound_iat_with_far_addresses() -> None:
 def test_extra_sections_aliases_data_directories_and_overlay() -> None:
     reloc = struct.pack("<II", 0x1000, 12) + struct.pack("<HH", 0x3010, 0x3020)
     data = build_pe(
-        sections=[Section(".reloc", reloc, 0x42000040), Section(".alias", b"", alias_of=".reloc"), Section(".code2", b"\xc3" * 3, SECTION_CODE)],
+        sections=[
+            Section(".reloc", reloc, 0x42000040),
+            Section(".alias", b"", alias_of=".reloc"),
+            Section(".code2", b"\xc3" * 3, SECTION_CODE),
+        ],
         data_directories={5: ".reloc"},
         extra=b"OVERLAY!",
     )

@@ -56,7 +56,11 @@ def list_rows(root: Path) -> list[dict[str, Any]]:
         workbook.close()
     header_index = next(index for index, row in enumerate(rows) if row and row[0] == "No.")
     header = rows[header_index]
-    return [dict(zip(header, row)) for row in rows[header_index + 1 :] if any(cell is not None for cell in row)]
+    return [
+        dict(zip(header, row, strict=False))
+        for row in rows[header_index + 1 :]
+        if any(cell is not None for cell in row)
+    ]
 
 
 def members(zip_path: Path, password: bytes = b"infected") -> dict[str, bytes]:
@@ -96,7 +100,9 @@ def test_layout_matches_the_soliton_profile(sample: SampleDistribution) -> None:
             assert path.stat().st_size > 0
     for folder in ("OlympicDestroyer", "Petya", "WannaCry"):
         assert sorted(path.name for path in (sample.root / "MK2Log" / folder).iterdir()) == ["PC1.log", "PC2.log"]
-    assert list((sample.root / "MK2Log" / "StoneDrill").iterdir()) and list((sample.root / "MK2Log" / "Normal").iterdir())
+    assert list((sample.root / "MK2Log" / "StoneDrill").iterdir()) and list(
+        (sample.root / "MK2Log" / "Normal").iterdir()
+    )
     assert "not redistributed" in (sample.root / "Tools" / "README.txt").read_text(encoding="utf-8")
 
 
@@ -104,9 +110,11 @@ def test_list_xlsx_describes_every_sample(sample: SampleDistribution) -> None:
     rows = list_rows(sample.root)
     assert tuple(rows[0]) == LIST_COLUMNS
     assert [row["No."] for row in rows] == list(range(1, len(sample.samples) + 1))
-    for row, spec in zip(rows, sample.samples):
+    for row, spec in zip(rows, sample.samples, strict=False):
         assert (row["SHA256"], row["MD5"], row["拡張子"]) == (spec.sha256, spec.md5, spec.extension)
-        assert row["Verboseログ"] == ("○" if spec.verbose else None) and row["レポート"] == ("○" if spec.report else None)
+        assert row["Verboseログ"] == ("○" if spec.verbose else None) and row["レポート"] == (
+            "○" if spec.report else None
+        )
         assert row["ウイルス対策ベンダーのラベル"] and str(row["参照URL"]).startswith("https://")
     families = {spec.family for spec in sample.samples}
     assert {"wannacry", "olympic", "script"} <= families and any(not spec.is_pe for spec in sample.samples)
@@ -165,7 +173,9 @@ def test_verbose_logs_and_reports_exist_exactly_for_flagged_samples(sample: Samp
 def test_logs_read_cleanly_name_their_sample_and_span_their_window(sample: SampleDistribution) -> None:
     for path in sorted((sample.root / "MK2Log").rglob("*.log")):
         data = path.read_bytes()
-        reader = open_log(io.BytesIO(data), path.name, argparse.Namespace(sysinfo_offset="+09:00"))  # the PCs' time zone
+        reader = open_log(
+            io.BytesIO(data), path.name, argparse.Namespace(sysinfo_offset="+09:00")
+        )  # the PCs' time zone
         records = list(reader)
         assert records and reader.stats["rejected"] == 0 and reader.findings == [], path
         span = (_time(records[-1]) - _time(records[0])).total_seconds() / 60
@@ -195,7 +205,11 @@ def test_plan_needs_the_three_kinds_of_sample() -> None:
     with pytest.raises(ValueError, match="at least 3"):
         plan_samples(2, seed=0)
     larger = plan_samples(9, seed=0)
-    assert len({spec.sha256 for spec in larger}) == 9 and [spec.extension for spec in larger[6:]] == ["exe", "vbs", "exe"]
+    assert len({spec.sha256 for spec in larger}) == 9 and [spec.extension for spec in larger[6:]] == [
+        "exe",
+        "vbs",
+        "exe",
+    ]
 
 
 def test_log_size_can_be_scaled_for_benchmarks(tmp_path: Path) -> None:
@@ -209,16 +223,24 @@ def test_log_size_can_be_scaled_for_benchmarks(tmp_path: Path) -> None:
 # --- verification and the commands ---------------------------------------------------------------------------------
 
 
-def test_verify_finds_nothing_but_the_blocked_sysinfo(sample: SampleDistribution, run_cli: Callable[..., Any], read_only: Callable[[Path], Any]) -> None:
+def test_verify_finds_nothing_but_the_blocked_sysinfo(
+    sample: SampleDistribution, run_cli: Callable[..., Any], read_only: Callable[[Path], Any]
+) -> None:
     with read_only(sample.root):
         result = run_cli("verify", sample.root, "--samples", sample.root / "samples", "--format", "json", "--quiet")
     report = json.loads(result.out)
     assert result.code == 0, result.out[-2000:]
     blocked = next(spec for spec in sample.samples if spec.sysinfo_blocked)
-    problems = {(finding["code"], finding.get("subject")) for finding in report["findings"] if finding["severity"] != "info"}
+    problems = {
+        (finding["code"], finding.get("subject")) for finding in report["findings"] if finding["severity"] != "info"
+    }
     # The sample's Petya-like run logs the spreader's ps/stop 0.108 s before its ps/start, like the real data.
     stops = [finding for finding in report["findings"] if finding["code"] == "log-stop-before-start"]
-    assert len(stops) == 1 and stops[0]["details"]["processes"][0]["lifetime"] == -0.108 and "dllhost.dat" in stops[0]["message"]
+    assert (
+        len(stops) == 1
+        and stops[0]["details"]["processes"][0]["lifetime"] == -0.108
+        and "dllhost.dat" in stops[0]["message"]
+    )
     assert problems == {("artefact-empty-allowed", blocked.sha256), ("log-stop-before-start", stops[0]["subject"])}
     # Info only: processes started before recording began have no parent start in a 30-minute log; a log
     # that mixes zoned and zone-less headers, all resolved to the Sysinfo time zone +09:00.
@@ -233,14 +255,19 @@ def test_a_derived_bad_dataset_fails(fresh_copy: Callable[[], Path], run_cli: Ca
     victim = min((root / "MK2Log" / "30m").iterdir())
     victim.unlink()
     result = run_cli("verify", root, "--format", "json", "--quiet")
-    missing = [finding for finding in json.loads(result.out)["findings"] if finding["code"] == "sample-artefact-missing"]
+    missing = [
+        finding for finding in json.loads(result.out)["findings"] if finding["code"] == "sample-artefact-missing"
+    ]
     assert result.code == 1 and [finding.get("subject") for finding in missing] == [victim.stem]
 
 
 def test_sample_command(tmp_path: Path, run_cli: Callable[..., Any], sample: SampleDistribution) -> None:
     result = run_cli("sample", tmp_path / "out", "--samples", "4", "--seed", "0")
     assert result.code == 0 and "4 samples" in result.out
-    assert files_of(tmp_path / "out")["MK2Log/30m/" + sample.samples[0].sha256 + ".log"] == files_of(sample.root)["MK2Log/30m/" + sample.samples[0].sha256 + ".log"]
+    assert (
+        files_of(tmp_path / "out")["MK2Log/30m/" + sample.samples[0].sha256 + ".log"]
+        == files_of(sample.root)["MK2Log/30m/" + sample.samples[0].sha256 + ".log"]
+    )
     again = run_cli("sample", tmp_path / "out")
     assert again.code == 2 and "out: exists and is not an empty folder" in again.err
     too_few = run_cli("sample", tmp_path / "few", "--samples", "2")
@@ -249,7 +276,9 @@ def test_sample_command(tmp_path: Path, run_cli: Callable[..., Any], sample: Sam
 
 def test_demo_verifies_a_fresh_sample(run_cli: Callable[..., Any]) -> None:
     result = run_cli("demo", "--quiet", "--color", "never", "--facts")
-    assert result.code == 0 and "OK: 0 errors, 3 warnings" in result.out and "impfuzzy=" in result.out  # 3rd: the stop before its start
+    assert (
+        result.code == 0 and "OK: 0 errors, 3 warnings" in result.out and "impfuzzy=" in result.out
+    )  # 3rd: the stop before its start
     kept = run_cli("demo", "--keep", "--format", "json", "--quiet")
     report = json.loads(kept.out)
     folder = Path(kept.err.strip().splitlines()[-1].split("kept ", 1)[1])

@@ -15,14 +15,26 @@ from mk2ds.plugins.tree.model import build_model
 
 DATA = Path(__file__).parents[2] / "data" / "tree"
 HOSTILE = {
-    "time": "2018-03-01T10:00:00.000+09:00", "sn": 1, "evt": "ps", "subEvt": "start", "com": 'PC"1',
-    "psGUID": "{A}", "psPath": 'C:\\evil"];\n x -> y [label="\\', "cmd": "a\\\"b\x07",
+    "time": "2018-03-01T10:00:00.000+09:00",
+    "sn": 1,
+    "evt": "ps",
+    "subEvt": "start",
+    "com": 'PC"1',
+    "psGUID": "{A}",
+    "psPath": 'C:\\evil"];\n x -> y [label="\\',
+    "cmd": 'a\\"b\x07',
 }
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [('a"b', '"a\\"b"'), ("C:\\x\\", '"C:\\\\x\\\\"'), ("two\nlines", '"two\\nlines"'), ("bell\x07", '"bell\\\\x07"'), ("rlo\u202egpj.exe", '"rlo\\\\u202egpj.exe"')],
+    [
+        ('a"b', '"a\\"b"'),
+        ("C:\\x\\", '"C:\\\\x\\\\"'),
+        ("two\nlines", '"two\\nlines"'),
+        ("bell\x07", '"bell\\\\x07"'),
+        ("rlo\u202egpj.exe", '"rlo\\\\u202egpj.exe"'),
+    ],
 )
 def test_quote_escapes_for_dot_strings(text: str, expected: str) -> None:
     assert quote(text) == expected
@@ -43,7 +55,9 @@ def test_graphviz_accepts_the_output_even_for_hostile_names(tmp_path: Path) -> N
         records = [json.loads(line) for line in handle]
     for name, items in (("wannacry", records), ("hostile", [HOSTILE])):
         source = tmp_path / f"{name}.dot"
-        source.write_text(render(build_model(items).to_document(argparse.Namespace()), argparse.Namespace()), encoding="utf-8")
+        source.write_text(
+            render(build_model(items).to_document(argparse.Namespace()), argparse.Namespace()), encoding="utf-8"
+        )
         result = subprocess.run(["dot", "-Tsvg", str(source)], capture_output=True, text=True, timeout=60, check=False)
         assert result.returncode == 0, result.stderr
         assert "<svg" in result.stdout

@@ -47,7 +47,9 @@ def test_a_deep_chain_is_indented_only_to_a_limit() -> None:
 
 def test_json_lines_that_are_not_utf8_are_rejected_one_by_one(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     source = tmp_path / "records.jsonl"
-    source.write_bytes(json.dumps(_start(1, None)).encode() + b"\n\xff\xfe not text\n" + json.dumps(_start(2, 1)).encode() + b"\n")
+    source.write_bytes(
+        json.dumps(_start(1, None)).encode() + b"\n\xff\xfe not text\n" + json.dumps(_start(2, 1)).encode() + b"\n"
+    )
     result = run_cli("tree", source, "--format", "json")
     assert result.code == 1
     assert "records.jsonl:2: bytes that are not UTF-8 at byte 1" in result.err

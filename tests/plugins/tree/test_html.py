@@ -44,10 +44,26 @@ def wannacry_page() -> str:
 
 def hostile_page() -> str:
     records = [
-        {"time": "2018-03-01T10:00:00.000+09:00", "sn": 1, "evt": "ps", "subEvt": "start", "com": '<b id="x">PC</b>',
-         "psGUID": "{A}", "psPath": f"C:\\{HOSTILE_NAME}", "cmd": HOSTILE_CMD},
-        {"time": "2018-03-01T10:00:01.000+09:00", "sn": 2, "evt": "win", "subEvt": "active", "com": '<b id="x">PC</b>',
-         "psGUID": "{A}", "winTitle": "<svg onload=window.__pwned=3>\u202egpj.exe\x1b[2J", "path": "--></script><!--"},
+        {
+            "time": "2018-03-01T10:00:00.000+09:00",
+            "sn": 1,
+            "evt": "ps",
+            "subEvt": "start",
+            "com": '<b id="x">PC</b>',
+            "psGUID": "{A}",
+            "psPath": f"C:\\{HOSTILE_NAME}",
+            "cmd": HOSTILE_CMD,
+        },
+        {
+            "time": "2018-03-01T10:00:01.000+09:00",
+            "sn": 2,
+            "evt": "win",
+            "subEvt": "active",
+            "com": '<b id="x">PC</b>',
+            "psGUID": "{A}",
+            "winTitle": "<svg onload=window.__pwned=3>\u202egpj.exe\x1b[2J",
+            "path": "--></script><!--",
+        },
     ]
     document = build_model(records).to_document(argparse.Namespace(focus=["*img*"]))
     return render(document, argparse.Namespace())
@@ -197,9 +213,18 @@ def browser(page: Path) -> Iterator[DevTools]:
     assert CHROMIUM is not None
     profile = tempfile.mkdtemp(prefix="mk2ds-chromium-")
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={profile}", "--remote-debugging-port=0", "--window-size=1400,1000", "about:blank",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--remote-debugging-port=0",
+        "--window-size=1400,1000",
+        "about:blank",
     ]
     process = subprocess.Popen([CHROMIUM, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tools = None
@@ -264,7 +289,9 @@ def test_page_in_a_browser_expand_search_details(tmp_path: Path) -> None:
         tools.click("document.getElementById('search')")
         tools.type_text("D:\\transcript.txt.WNCRY")
         tools.wait_for("document.getElementById('search-count').textContent === '1 process matches'")
-        matches = tools.evaluate("[...document.querySelectorAll('.row.match')].map(r => r.querySelector('.name').textContent)")
+        matches = tools.evaluate(
+            "[...document.querySelectorAll('.row.match')].map(r => r.querySelector('.name').textContent)"
+        )
         assert matches == ["tasksche.exe"]
         details = tools.evaluate("document.getElementById('details').innerText")
         assert "C:\\ProgramData\\tjigppzrweclnc278\\tasksche.exe" in details
@@ -272,7 +299,9 @@ def test_page_in_a_browser_expand_search_details(tmp_path: Path) -> None:
         assert "→ injection" in details and "← wrote-then-ran" in details and "← service" in details
 
         # a search for a deep process path opens every folded ancestor
-        tools.evaluate("(() => { const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); })()")
+        tools.evaluate(
+            "(() => { const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); })()"
+        )
         tools.click("document.getElementById('search')")
         tools.type_text("@wanadecryptor@")
         tools.wait_for("document.getElementById('search-count').textContent === '1 process matches'")
@@ -289,7 +318,11 @@ def test_page_in_a_browser_expand_search_details(tmp_path: Path) -> None:
         relations = tools.evaluate("[...document.querySelectorAll('#relations tbody tr')].map(r => r.innerText)")
         assert len(relations) == 6 and any("wrote-then-ran" in row and "106, 109" in row for row in relations)
 
-        requests = [event["params"]["request"]["url"] for event in tools.events if event.get("method") == "Network.requestWillBeSent"]
+        requests = [
+            event["params"]["request"]["url"]
+            for event in tools.events
+            if event.get("method") == "Network.requestWillBeSent"
+        ]
         assert requests == [page.as_uri()]
         errors = [event for event in tools.events if event.get("method") == "Runtime.exceptionThrown"]
         assert errors == []

@@ -21,7 +21,9 @@ DATA = Path(__file__).parents[2] / "data" / "tree"
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     with open(DATA / "wannacry_like.jsonl", encoding="utf-8") as handle:
-        return build_model(json.loads(line) for line in handle).to_document(argparse.Namespace(focus=["cmd.exe"], depth=3))
+        return build_model(json.loads(line) for line in handle).to_document(
+            argparse.Namespace(focus=["cmd.exe"], depth=3)
+        )
 
 
 def test_output_is_the_document_and_validates(document: dict[str, Any]) -> None:

@@ -16,10 +16,42 @@ from mk2ds.plugins.tree.model import build_model
 
 GUID = "{9531985D-5D9D-49F8-9818-E811892F902B}"
 RECORDS: list[dict[str, Any]] = [
-    {"time": "2018-03-05T10:12:04.530+09:00", "sn": 2102, "evt": "ps", "subEvt": "start", "com": "PC2", "psGUID": GUID, "psPath": "C:\\Windows\\dllhost.dat"},
-    {"time": "2018-03-05T10:12:04.422+09:00", "sn": 2103, "evt": "ps", "subEvt": "stop", "com": "PC2", "psGUID": GUID, "psPath": "C:\\Windows\\dllhost.dat"},
-    {"time": "2018-03-05T10:12:05.000+09:00", "sn": 2104, "evt": "ps", "subEvt": "start", "com": "PC2", "psGUID": "{B}", "psPath": "C:\\Windows\\notepad.exe"},
-    {"time": "2018-03-05T10:12:06.000+09:00", "sn": 2105, "evt": "ps", "subEvt": "stop", "com": "PC2", "psGUID": "{B}", "psPath": "C:\\Windows\\notepad.exe"},
+    {
+        "time": "2018-03-05T10:12:04.530+09:00",
+        "sn": 2102,
+        "evt": "ps",
+        "subEvt": "start",
+        "com": "PC2",
+        "psGUID": GUID,
+        "psPath": "C:\\Windows\\dllhost.dat",
+    },
+    {
+        "time": "2018-03-05T10:12:04.422+09:00",
+        "sn": 2103,
+        "evt": "ps",
+        "subEvt": "stop",
+        "com": "PC2",
+        "psGUID": GUID,
+        "psPath": "C:\\Windows\\dllhost.dat",
+    },
+    {
+        "time": "2018-03-05T10:12:05.000+09:00",
+        "sn": 2104,
+        "evt": "ps",
+        "subEvt": "start",
+        "com": "PC2",
+        "psGUID": "{B}",
+        "psPath": "C:\\Windows\\notepad.exe",
+    },
+    {
+        "time": "2018-03-05T10:12:06.000+09:00",
+        "sn": 2105,
+        "evt": "ps",
+        "subEvt": "stop",
+        "com": "PC2",
+        "psGUID": "{B}",
+        "psPath": "C:\\Windows\\notepad.exe",
+    },
 ]
 
 
@@ -61,7 +93,11 @@ def test_verify_counts_it(tmp_path: Path, pm: pluggy.PluginManager) -> None:
     data = "".join(format_record(record) + "\n" for record in RECORDS).encode()
     (tmp_path / "a.log").write_bytes(data)
     context = VerifyContext(profile=Profile(load()), level="full", options=argparse.Namespace(), shared={}, pm=pm)
-    found = [item for item in log_checks.mk2ds_check_entry(Entry("a.log", len(data)), "mk2log", FolderDataset(tmp_path), context) if getattr(item, "code", "") == "log-stop-before-start"]
+    found = [
+        item
+        for item in log_checks.mk2ds_check_entry(Entry("a.log", len(data)), "mk2log", FolderDataset(tmp_path), context)
+        if getattr(item, "code", "") == "log-stop-before-start"
+    ]
     (finding,) = found
     assert finding.details["count"] == 1 and finding.details["processes"][0]["stop_sn"] == 2103
     assert "dllhost.dat" in finding.message and finding.path == "a.log"

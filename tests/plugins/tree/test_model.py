@@ -63,7 +63,9 @@ class Truth:
         return total
 
 
-def random_forest(seed: int, processes: int = 40, hosts: tuple[str, ...] = ("PC1", "PC2")) -> tuple[list[dict[str, Any]], Truth]:
+def random_forest(
+    seed: int, processes: int = 40, hosts: tuple[str, ...] = ("PC1", "PC2")
+) -> tuple[list[dict[str, Any]], Truth]:
     rng = random.Random(seed)
     truth = Truth()
     records: list[dict[str, Any]] = []
@@ -77,7 +79,14 @@ def random_forest(seed: int, processes: int = 40, hosts: tuple[str, ...] = ("PC1
             start = BASE + index * 2.0 + rng.random()
             truth.start[key] = start
             path = f"C:\\Programs\\p{index}.exe"
-            record: dict[str, Any] = {"evt": "ps", "subEvt": "start", "com": host, "psGUID": key[1], "psPath": path, "cmd": f"{path} /run"}
+            record: dict[str, Any] = {
+                "evt": "ps",
+                "subEvt": "start",
+                "com": host,
+                "psGUID": key[1],
+                "psPath": path,
+                "cmd": f"{path} /run",
+            }
             choice = rng.random()
             if started and choice < 0.75:
                 parent = rng.choice(started)
@@ -99,11 +108,23 @@ def random_forest(seed: int, processes: int = 40, hosts: tuple[str, ...] = ("PC1
             for _ in range(rng.randrange(0, 8)):
                 kind = rng.choice(ACTIVITY + ("file/open", "reg/open"))
                 evt, sub = kind.split("/")
-                event = {"evt": evt, "subEvt": sub, "com": host, "psGUID": key[1], "psPath": path, "path": f"C:\\data\\{rng.randrange(99)}.txt"}
+                event = {
+                    "evt": evt,
+                    "subEvt": sub,
+                    "com": host,
+                    "psGUID": key[1],
+                    "psPath": path,
+                    "path": f"C:\\data\\{rng.randrange(99)}.txt",
+                }
                 if kind == "file/close":
                     event.update(read=10, write=rng.randrange(0, 3), new=0)
                 if evt == "net":
-                    event.update(srcIP="10.0.0.1", srcPort=50000, dstIP=f"10.0.0.{rng.randrange(2, 9)}", dstPort=rng.choice([80, 445, 8080]))
+                    event.update(
+                        srcIP="10.0.0.1",
+                        srcPort=50000,
+                        dstIP=f"10.0.0.{rng.randrange(2, 9)}",
+                        dstPort=rng.choice([80, 445, 8080]),
+                    )
                 events.append((start + 0.5 + rng.random(), event))
                 if sub == "open":
                     truth.opens[key] += 1
@@ -112,7 +133,15 @@ def random_forest(seed: int, processes: int = 40, hosts: tuple[str, ...] = ("PC1
             if started and rng.random() < 0.2:
                 target = rng.choice(started)  # injection into an earlier process
                 sub = rng.choice(["inject", "guardInject"])
-                event = {"evt": "ps", "subEvt": sub, "com": host, "psGUID": key[1], "psPath": path, "api": "OpenProcess", "tpsGUID": target[1]}
+                event = {
+                    "evt": "ps",
+                    "subEvt": sub,
+                    "com": host,
+                    "psGUID": key[1],
+                    "psPath": path,
+                    "api": "OpenProcess",
+                    "tpsGUID": target[1],
+                }
                 events.append((start + 0.9, event))
                 counts[f"ps/{sub}"] += 1
                 truth.injections.setdefault((key, target), []).append(-1)  # sn filled below
@@ -138,7 +167,9 @@ def check_model(model: ProcessModel, truth: Truth, all_events: bool = False) -> 
     nodes = {node.id: node for node in model.preorder()}
     observed = {node_id for node_id, node in nodes.items() if node.observed}
     assert observed == {ident(key) for key in truth.parent}
-    assert {node_id for node_id, node in nodes.items() if not node.observed} == {ident(key) for key in truth.placeholders}
+    assert {node_id for node_id, node in nodes.items() if not node.observed} == {
+        ident(key) for key in truth.placeholders
+    }
     for key, parent in truth.parent.items():
         node = nodes[ident(key)]
         assert (node.parent.id if node.parent else None) == (ident(parent) if parent else None), key
@@ -156,8 +187,14 @@ def check_model(model: ProcessModel, truth: Truth, all_events: bool = False) -> 
     for key in truth.placeholders:
         assert nodes[ident(key)].placeholder == "parent-reference"
     missing = {node.id for node in model.missing_parents()}
-    assert missing == {ident(key) for key, parent in truth.parent.items() if parent is None or parent in truth.placeholders}
-    injections = {(rel.source.id, rel.target.id): sorted(rel.evidence) for rel in model.relations.relations if rel.kind == "injection"}
+    assert missing == {
+        ident(key) for key, parent in truth.parent.items() if parent is None or parent in truth.placeholders
+    }
+    injections = {
+        (rel.source.id, rel.target.id): sorted(rel.evidence)
+        for rel in model.relations.relations
+        if rel.kind == "injection"
+    }
     assert injections == {(ident(a), ident(b)): sorted(sns) for (a, b), sns in truth.injections.items()}
     assert not [rel for rel in model.relations.relations if rel.kind != "injection"]
 
@@ -195,7 +232,9 @@ def test_document_of_a_random_forest_validates_and_lists_parents_first(seed: int
     assert len(seen) == document["stats"]["processes"] == len(document["processes"])
 
 
-def rec(sn: int, evt: str, sub: str, guid_text: str | None, second: float = 0.0, host: str = "PC1", **fields: Any) -> dict[str, Any]:
+def rec(
+    sn: int, evt: str, sub: str, guid_text: str | None, second: float = 0.0, host: str = "PC1", **fields: Any
+) -> dict[str, Any]:
     record: dict[str, Any] = {"time": iso(BASE + second), "sn": sn, "evt": evt, "subEvt": sub, "com": host}
     if guid_text:
         record["psGUID"] = guid_text
@@ -238,7 +277,9 @@ def test_guid_case_and_records_without_host_join_the_right_process() -> None:
 def test_activity_list_is_capped_and_the_rest_counted() -> None:
     records = [rec(1, "ps", "start", "{A}", 0, psPath="C:\\a.exe")]
     records += [rec(10 + n, "file", "del", "{A}", 1 + n / 1000, path=f"C:\\f{n}") for n in range(5000)]
-    records += [rec(9000 + n, "net", "con", "{A}", 9, dstIP=f"10.0.{n // 250}.{n % 250}", dstPort=445) for n in range(300)]
+    records += [
+        rec(9000 + n, "net", "con", "{A}", 9, dstIP=f"10.0.{n // 250}.{n % 250}", dstPort=445) for n in range(300)
+    ]
     model = build_model(records, argparse.Namespace(max_events=50, max_peers=20))
     node = model.nodes[("PC1", "{A}")]
     assert len(node.events) == 50 and node.omitted == 5300 - 50
@@ -254,7 +295,9 @@ def test_unlimited_events_when_max_events_is_zero() -> None:
 
 
 def test_process_known_only_from_activity_is_a_placeholder_with_its_path() -> None:
-    model = build_model([rec(5, "reg", "setVal", "{S}", 1, psPath="C:\\Windows\\System32\\services.exe", path="HKLM\\x", entry="e")])
+    model = build_model(
+        [rec(5, "reg", "setVal", "{S}", 1, psPath="C:\\Windows\\System32\\services.exe", path="HKLM\\x", entry="e")]
+    )
     node = model.nodes[("PC1", "{S}")]
     assert not node.observed and node.placeholder == "activity-only" and node.name == "services.exe"
     assert model.missing_parents() == []
@@ -271,7 +314,11 @@ def test_parent_path_without_guid_links_to_the_live_process_of_that_image() -> N
     model = build_model(records)
     kid, orphan = model.nodes[("PC1", "{KID}")], model.nodes[("PC1", "{ORPHAN}")]
     assert kid.parent is model.nodes[("PC1", "{NEW}")] and kid.parent_link == "path"
-    assert orphan.parent is not None and orphan.parent.placeholder == "parent-path" and orphan.parent.path == "C:\\gone.exe"
+    assert (
+        orphan.parent is not None
+        and orphan.parent.placeholder == "parent-path"
+        and orphan.parent.path == "C:\\gone.exe"
+    )
 
 
 def test_parent_loop_is_cut_and_reported() -> None:
@@ -294,7 +341,9 @@ def test_duplicate_start_keeps_the_first_and_is_reported() -> None:
 
 
 def test_time_window_limits_activity_not_processes() -> None:
-    records = [rec(1, "ps", "start", "{A}", 0, psPath="C:\\a.exe")] + [rec(2 + n, "file", "del", "{A}", n, path="x") for n in range(10)]
+    records = [rec(1, "ps", "start", "{A}", 0, psPath="C:\\a.exe")] + [
+        rec(2 + n, "file", "del", "{A}", n, path="x") for n in range(10)
+    ]
     options = argparse.Namespace(since=iso(BASE + 3), until=iso(BASE + 5))
     node = build_model(records, options).nodes[("PC1", "{A}")]
     assert node.observed and node.counts == {"file/del": 3} and node.outside_window == 7
@@ -303,12 +352,16 @@ def test_time_window_limits_activity_not_processes() -> None:
 def test_network_peers_carry_service_names_and_byte_counts() -> None:
     records = [
         rec(1, "net", "con", "{A}", 1, srcIP="10.0.0.1", srcPort=5000, dstIP="10.0.0.2", dstPort=445),
-        rec(2, "net", "dcon", "{A}", 2, srcIP="10.0.0.1", srcPort=5000, dstIP="10.0.0.2", dstPort=445, recv=10, send=20),
+        rec(
+            2, "net", "dcon", "{A}", 2, srcIP="10.0.0.1", srcPort=5000, dstIP="10.0.0.2", dstPort=445, recv=10, send=20
+        ),
         rec(3, "net", "acpt", "{A}", 3, srcIP="10.0.0.9", srcPort=6000, dstIP="10.0.0.1", dstPort=3389),
         rec(4, "net", "openUDP", "{A}", 4, port=53),
     ]
     peers = sorted(build_model(records).nodes[("PC1", "{A}")].peers.values(), key=lambda peer: peer["direction"])
-    assert [(p["direction"], p["ip"], p["port"], p["service"], p["connections"], p["recv"], p["send"]) for p in peers] == [
+    assert [
+        (p["direction"], p["ip"], p["port"], p["service"], p["connections"], p["recv"], p["send"]) for p in peers
+    ] == [
         ("in", "10.0.0.9", 3389, None, 1, 0, 0),
         ("listen", None, 53, "domain", 1, 0, 0),
         ("out", "10.0.0.2", 445, "microsoft-ds", 1, 10, 20),
@@ -317,18 +370,31 @@ def test_network_peers_carry_service_names_and_byte_counts() -> None:
 
 def test_summarise_reports_missing_parents_and_focus_size() -> None:
     records = [
-        rec(1, "ps", "start", "{A}", 1, psPath="D:\\abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789.exe", parentGUID="{X}"),
+        rec(
+            1,
+            "ps",
+            "start",
+            "{A}",
+            1,
+            psPath="D:\\abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789.exe",
+            parentGUID="{X}",
+        ),
         rec(2, "ps", "start", "{B}", 2, psPath="C:\\b.exe", parentGUID="{A}"),
         rec(3, "ps", "start", "{C}", 3, psPath="C:\\c.exe", parentGUID="{Y}"),
     ]
     summary = summarise(records, focus=["abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"])
     assert summary["records"] == 3 and summary["processes"] == 5 and summary["observed"] == 3
     assert summary["placeholders"] == 2 and summary["roots"] == 2 and summary["max_depth"] == 2
-    assert [(item["guid"], item["parent_guid"]) for item in summary["missing_parents"]] == [("{A}", "{X}"), ("{C}", "{Y}")]
+    assert [(item["guid"], item["parent_guid"]) for item in summary["missing_parents"]] == [
+        ("{A}", "{X}"),
+        ("{C}", "{Y}"),
+    ]
     assert summary["focus"] == {"matched": 1, "processes": 3}  # the sample, its placeholder parent, its child
     assert summary["relations"] == {"injection": 0, "wrote-then-ran": 0, "service": 0}
 
 
 def test_hook_is_the_model_builder(pm: Any) -> None:
-    model = pm.hook.mk2ds_build_process_tree(records=iter([rec(1, "ps", "start", "{A}", 1)]), options=argparse.Namespace())
+    model = pm.hook.mk2ds_build_process_tree(
+        records=iter([rec(1, "ps", "start", "{A}", 1)]), options=argparse.Namespace()
+    )
     assert isinstance(model, ProcessModel) and model.finished and len(model.nodes) == 1

@@ -16,7 +16,15 @@ SERVICE_KEY = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\evil"
 
 
 def rec(sn: int, evt: str, sub: str, guid: str, second: float, host: str = "PC1", **fields: Any) -> dict[str, Any]:
-    return {"time": f"2018-03-01T19:50:{second:06.3f}+09:00", "sn": sn, "evt": evt, "subEvt": sub, "com": host, "psGUID": guid, **fields}
+    return {
+        "time": f"2018-03-01T19:50:{second:06.3f}+09:00",
+        "sn": sn,
+        "evt": evt,
+        "subEvt": sub,
+        "com": host,
+        "psGUID": guid,
+        **fields,
+    }
 
 
 def edges(model: ProcessModel, kind: str) -> list[tuple[str | None, str | None, list[Any]]]:
@@ -123,7 +131,10 @@ def test_non_executable_writes_are_tracked_in_a_bounded_window(monkeypatch: pyte
     records = [rec(1, "file", "close", "{W}", 1, path="C:\\payload.tmp", write=10)]
     records += [rec(2 + n, "file", "close", "{W}", 2, path=f"C:\\doc{n}.txt", write=10) for n in range(5)]
     records += [rec(8, "file", "close", "{W}", 3, path="C:\\recent.dat", write=10)]
-    records += [rec(20, "ps", "start", "{A}", 10, psPath="C:\\payload.tmp"), rec(21, "ps", "start", "{B}", 11, psPath="C:\\recent.dat")]
+    records += [
+        rec(20, "ps", "start", "{A}", 10, psPath="C:\\payload.tmp"),
+        rec(21, "ps", "start", "{B}", 11, psPath="C:\\recent.dat"),
+    ]
     model = build_model(records)
     assert edges(model, "wrote-then-ran") == [("{W}", "{B}", [8, 21])]
     assert model.relations.evicted == 4  # payload.tmp and three .txt files were pushed out, and counted
@@ -132,8 +143,20 @@ def test_non_executable_writes_are_tracked_in_a_bounded_window(monkeypatch: pyte
 
 def test_service_registration_links_to_the_process_services_exe_starts() -> None:
     records = [
-        rec(1, "reg", "setVal", "{SVC}", 1, psPath=SERVICES, path=SERVICE_KEY, entry="ImagePath", valStr='cmd.exe /c "C:\\ProgramData\\x\\t.exe"'),
-        rec(2, "ps", "start", "{EARLYCMD}", 0.5, psPath="C:\\Windows\\System32\\cmd.exe", parentGUID="{SVC}"),  # before the registration
+        rec(
+            1,
+            "reg",
+            "setVal",
+            "{SVC}",
+            1,
+            psPath=SERVICES,
+            path=SERVICE_KEY,
+            entry="ImagePath",
+            valStr='cmd.exe /c "C:\\ProgramData\\x\\t.exe"',
+        ),
+        rec(
+            2, "ps", "start", "{EARLYCMD}", 0.5, psPath="C:\\Windows\\System32\\cmd.exe", parentGUID="{SVC}"
+        ),  # before the registration
         rec(3, "ps", "start", "{USERCMD}", 2, psPath="C:\\Windows\\System32\\cmd.exe", parentGUID="{EXPLORER}"),
         rec(4, "ps", "start", "{CMD}", 3, psPath="C:\\Windows\\System32\\cmd.exe", parentGUID="{SVC}"),
         rec(5, "ps", "start", "{T}", 4, psPath="C:\\ProgramData\\x\\t.exe", parentGUID="{CMD}"),
@@ -149,9 +172,27 @@ def test_service_registration_links_to_the_process_services_exe_starts() -> None
 
 def test_service_with_a_full_image_path_needs_no_services_parent() -> None:
     records = [
-        rec(1, "reg", "setVal", "{INSTALLER}", 1, path=SERVICE_KEY + "\\", entry="imagepath", valStr='"C:\\Svc\\evil.exe" -k x'),
+        rec(
+            1,
+            "reg",
+            "setVal",
+            "{INSTALLER}",
+            1,
+            path=SERVICE_KEY + "\\",
+            entry="imagepath",
+            valStr='"C:\\Svc\\evil.exe" -k x',
+        ),
         rec(2, "ps", "start", "{E}", 2, psPath="C:\\SVC\\EVIL.EXE"),
-        rec(3, "reg", "setVal", "{INSTALLER}", 3, path=SERVICE_KEY + "\\Parameters", entry="ImagePath", valStr="C:\\Svc\\other.exe"),
+        rec(
+            3,
+            "reg",
+            "setVal",
+            "{INSTALLER}",
+            3,
+            path=SERVICE_KEY + "\\Parameters",
+            entry="ImagePath",
+            valStr="C:\\Svc\\other.exe",
+        ),
         rec(4, "reg", "setVal", "{INSTALLER}", 4, path=SERVICE_KEY, entry="Description", valStr="C:\\Svc\\evil.exe"),
     ]
     assert edges(build_model(records), "service") == [("{INSTALLER}", "{E}", [1, 2])]
@@ -177,5 +218,7 @@ def test_relations_use_records_outside_the_time_window() -> None:
     ]
     options = argparse.Namespace(since="2018-03-01T19:50:20.000+09:00")
     model = build_model(records, options)
-    assert edges(model, "wrote-then-ran") == [("{W}", "{R}", [1, 3])] and edges(model, "injection") == [("{W}", "{T}", [2])]
+    assert edges(model, "wrote-then-ran") == [("{W}", "{R}", [1, 3])] and edges(model, "injection") == [
+        ("{W}", "{T}", [2])
+    ]
     assert model.nodes[("PC1", "{W}")].counts == {} and model.nodes[("PC1", "{W}")].outside_window == 2

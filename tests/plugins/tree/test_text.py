@@ -23,7 +23,11 @@ def test_columns_line_up_by_display_width_with_japanese_names() -> None:
     rows = [line for line in text.splitlines() if "19:50:0" in line and "·" not in line]
     japanese = [line for line in rows if "請求書" in line]
     assert japanese, text
-    columns = {display_width(line[: line.index("19:50:0")]) for line in rows if display_width(line.split("19:50")[0].rstrip()) < 56}
+    columns = {
+        display_width(line[: line.index("19:50:0")])
+        for line in rows
+        if display_width(line.split("19:50")[0].rstrip()) < 56
+    }
     assert len(columns) == 2  # one column per host block (each block is aligned on its own)
     assert display_width(japanese[0][: japanese[0].index("19:50:0")]) in columns
 
@@ -52,14 +56,34 @@ def test_depth_cut_is_announced() -> None:
 
 
 def test_event_summary_names_the_telling_fields() -> None:
-    event = {"kind": "net/con", "srcIP": "10.0.0.1", "srcPort": 5, "dstIP": "10.0.0.2", "dstPort": 445, "dstServ": "microsoft-ds"}
+    event = {
+        "kind": "net/con",
+        "srcIP": "10.0.0.1",
+        "srcPort": 5,
+        "dstIP": "10.0.0.2",
+        "dstPort": 445,
+        "dstServ": "microsoft-ds",
+    }
     assert event_summary(event) == "net/con 10.0.0.1:5 → 10.0.0.2:445 (microsoft-ds)"
-    assert event_summary({"kind": "reg/setVal", "path": "HKLM\\x", "entry": "Run", "valStr": "a.exe"}) == "reg/setVal HKLM\\x [Run] = a.exe"
+    assert (
+        event_summary({"kind": "reg/setVal", "path": "HKLM\\x", "entry": "Run", "valStr": "a.exe"})
+        == "reg/setVal HKLM\\x [Run] = a.exe"
+    )
 
 
 def test_control_and_bidi_characters_in_names_are_shown_as_escapes() -> None:
-    records = [{"time": "2018-03-01T10:00:00.000+09:00", "sn": 1, "evt": "ps", "subEvt": "start", "com": "PC\x1b]0;x\x07",
-                "psGUID": "{A}", "psPath": "C:\\invoice\u202egpj.exe", "cmd": "evil\x1b[2J\nnext"}]
+    records = [
+        {
+            "time": "2018-03-01T10:00:00.000+09:00",
+            "sn": 1,
+            "evt": "ps",
+            "subEvt": "start",
+            "com": "PC\x1b]0;x\x07",
+            "psGUID": "{A}",
+            "psPath": "C:\\invoice\u202egpj.exe",
+            "cmd": "evil\x1b[2J\nnext",
+        }
+    ]
     text = render(build_model(records).to_document(argparse.Namespace()), argparse.Namespace(color="never"))
     assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
     assert "invoice\\u202egpj.exe" in text and "evil\\x1b[2J\\x0anext" in text and "PC\\x1b]0;x\\x07" in text

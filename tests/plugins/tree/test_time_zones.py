@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 LOG = (
-    "03/27/2018 19:44:53.926 sn=1 evt=ps subEvt=start com=\"PC1\" psGUID={AAAAAAAA-0000-0000-0000-000000000001}"
-    " psPath=\"C:\\Windows\\explorer.exe\" parentGUID={AAAAAAAA-0000-0000-0000-000000000000} parentPath=\"C:\\Windows\\userinit.exe\"\n"
+    '03/27/2018 19:44:53.926 sn=1 evt=ps subEvt=start com="PC1" psGUID={AAAAAAAA-0000-0000-0000-000000000001}'
+    ' psPath="C:\\Windows\\explorer.exe" parentGUID={AAAAAAAA-0000-0000-0000-000000000000} parentPath="C:\\Windows\\userinit.exe"\n'
 )
 
 
-def test_since_uses_the_sysinfo_time_zone(tmp_path: Path, run_cli: Callable[..., Any], make_distribution: Callable[[Path], None]) -> None:
+def test_since_uses_the_sysinfo_time_zone(
+    tmp_path: Path, run_cli: Callable[..., Any], make_distribution: Callable[[Path], None]
+) -> None:
     dist = tmp_path / "dist"
     make_distribution(dist)
     inside = dist / "MK2Log" / "OlympicDestroyer" / "PC1.log"

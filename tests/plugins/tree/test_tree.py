@@ -143,7 +143,9 @@ def make_dataset(root: Path) -> Path:
     return root
 
 
-def test_dataset_sample_uses_the_30m_log_and_focuses_on_the_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dataset_sample_uses_the_30m_log_and_focuses_on_the_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dataset = make_dataset(tmp_path / "ds")
     code, out, err = run_tree(capsys, dataset, "--sample", SAMPLE.upper(), "--format", "json")
     assert code == 0
@@ -159,9 +161,13 @@ def test_dataset_sample_in_a_zip_from_another_folder(tmp_path: Path, capsys: pyt
     with zipfile.ZipFile(archive, "w") as handle:
         for file in sorted(dataset.rglob("*")):
             handle.write(file, file.relative_to(tmp_path).as_posix())
-    code, out, _ = run_tree(capsys, archive, "--sample", SAMPLE, "--log-folder", "verbose", "--focus", "cmd.exe", "--format", "json")
+    code, out, _ = run_tree(
+        capsys, archive, "--sample", SAMPLE, "--log-folder", "verbose", "--focus", "cmd.exe", "--format", "json"
+    )
     document = json.loads(out)
-    assert code == 0 and [entry["name"] for entry in document["inputs"]] == [f"{archive}/MK2Log/Verbose/{SAMPLE}_verbose.log"]
+    assert code == 0 and [entry["name"] for entry in document["inputs"]] == [
+        f"{archive}/MK2Log/Verbose/{SAMPLE}_verbose.log"
+    ]
     assert document["view"]["focus"] == ["cmd.exe"]
 
 

@@ -52,10 +52,16 @@ def test_focus_by_hash_shows_ancestors_descendants_and_related(model: ProcessMod
     assert [role for _, _, role in shown].count("focus") == 2  # the dropper and its service instance
     assert ("PC1", "explorer.exe", "ancestor") in shown and ("PC1", "services.exe", "ancestor") in shown
     assert ("PC1", "tasksche.exe", "descendant") in shown  # C:\WINDOWS\tasksche.exe /i
-    assert ("PC1", "請求書_2018年3月.exe", None) not in shown and all(name != "請求書_2018年3月.exe" for _, name, _ in shown)
+    assert ("PC1", "請求書_2018年3月.exe", None) not in shown and all(
+        name != "請求書_2018年3月.exe" for _, name, _ in shown
+    )
     # one relation away from a descendant: the copy of tasksche.exe that services.exe started
     related = [(host, name, role) for host, name, role in shown if role in ("related", "context")]
-    assert related == [("PC1", "cmd.exe", "context"), ("PC1", "tasksche.exe", "related"), ("PC1", "@WanaDecryptor@.exe", "related")]
+    assert related == [
+        ("PC1", "cmd.exe", "context"),
+        ("PC1", "tasksche.exe", "related"),
+        ("PC1", "@WanaDecryptor@.exe", "related"),
+    ]
     assert all(host == "PC1" for host, _, _ in shown)
     kinds = sorted(relation["kind"] for relation in document["relations"])
     assert kinds == ["service", "service", "service", "wrote-then-ran", "wrote-then-ran"]
@@ -108,7 +114,10 @@ def test_time_window_keeps_live_processes_and_their_ancestors(model: ProcessMode
 
 def test_missing_parents_are_the_observed_processes_under_placeholders(model: ProcessModel) -> None:
     document = view(model)
-    missing = {document["processes"][[p["id"] for p in document["processes"]].index(node)]["name"] for node in document["missing_parents"]}
+    missing = {
+        document["processes"][[p["id"] for p in document["processes"]].index(node)]["name"]
+        for node in document["missing_parents"]
+    }
     assert missing == {"lsass.exe", f"{SAMPLE}.exe", "請求書_2018年3月.exe", "cmd.exe", "svchost.exe"}
     decryptor = next(process for process in document["processes"] if process["name"] == "@WanaDecryptor@.exe")
     assert decryptor["parent_link"] == "path" and decryptor["parent"] == f"PC1|{T2}"
@@ -117,10 +126,26 @@ def test_missing_parents_are_the_observed_processes_under_placeholders(model: Pr
 def test_focus_by_hash_finds_a_sample_run_by_a_host_program() -> None:
     sample = "75f4478ecf56be5424fa690d45017711413d7f276677152d293fc99c119e371c"
     records = [
-        {"time": "2018-02-16T15:06:37.069+09:00", "sn": 1, "evt": "ps", "subEvt": "start", "com": "PC1", "psGUID": "{A}",
-         "psPath": "C:\\Windows\\System32\\rundll32.exe", "cmd": f'"C:\\Windows\\System32\\rundll32.exe" "D:\\{sample}.dll",#1 30'},
-        {"time": "2018-02-16T15:06:38.000+09:00", "sn": 2, "evt": "ps", "subEvt": "start", "com": "PC1", "psGUID": "{B}",
-         "psPath": "C:\\Windows\\System32\\rundll32.exe", "cmd": "rundll32.exe shell32.dll,Control_RunDLL"},
+        {
+            "time": "2018-02-16T15:06:37.069+09:00",
+            "sn": 1,
+            "evt": "ps",
+            "subEvt": "start",
+            "com": "PC1",
+            "psGUID": "{A}",
+            "psPath": "C:\\Windows\\System32\\rundll32.exe",
+            "cmd": f'"C:\\Windows\\System32\\rundll32.exe" "D:\\{sample}.dll",#1 30',
+        },
+        {
+            "time": "2018-02-16T15:06:38.000+09:00",
+            "sn": 2,
+            "evt": "ps",
+            "subEvt": "start",
+            "com": "PC1",
+            "psGUID": "{B}",
+            "psPath": "C:\\Windows\\System32\\rundll32.exe",
+            "cmd": "rundll32.exe shell32.dll,Control_RunDLL",
+        },
     ]
     document = build_model(records).to_document(argparse.Namespace(focus=[sample.upper()]))
     assert [(process["guid"], process["role"]) for process in document["processes"]] == [("{A}", "focus")]

@@ -67,11 +67,7 @@ def open_logfmt_writer(stream: BinaryIO, options: argparse.Namespace) -> LogfmtW
 
 @hookimpl
 def mk2ds_register_outputs() -> list[OutputFormat]:
-    return [
-        OutputFormat(
-            "logfmt", "records", ".logfmt", "logfmt key=value lines (example plugin)", open_logfmt_writer
-        )
-    ]
+    return [OutputFormat("logfmt", "records", ".logfmt", "logfmt key=value lines (example plugin)", open_logfmt_writer)]
 
 
 @hookimpl
@@ -106,7 +102,13 @@ def empty_commands(entry: Entry, dataset: Dataset, context: VerifyContext) -> It
                 starts += 1
                 if not record.get("cmd"):
                     line = record.get("_line")
-                    yield Finding(EMPTY_COMMAND, Severity.WARNING, "a process started with an empty command line", path=entry.path, line=line if isinstance(line, int) else None)
+                    yield Finding(
+                        EMPTY_COMMAND,
+                        Severity.WARNING,
+                        "a process started with an empty command line",
+                        path=entry.path,
+                        line=line if isinstance(line, int) else None,
+                    )
     yield Fact(f"example.process-starts.{entry.path}", starts)
 
 
@@ -129,4 +131,12 @@ def subset_rows(context: ExportContext) -> Iterator[dict[str, Any]]:
 
 @hookimpl
 def mk2ds_export_tables(context: ExportContext) -> list[ExportTable]:
-    return [ExportTable("example_subsets", "logs and events per subset (example plugin)", SUBSET_FIELDS, subset_rows(context), ("subset",))]
+    return [
+        ExportTable(
+            "example_subsets",
+            "logs and events per subset (example plugin)",
+            SUBSET_FIELDS,
+            subset_rows(context),
+            ("subset",),
+        )
+    ]
