@@ -125,3 +125,11 @@ def test_the_repository_cites_nothing_outside_itself() -> None:
             if pattern.search(path.read_text(encoding="utf-8", errors="replace")):
                 offenders.append(name)
     assert offenders == []
+
+
+def test_the_readme_says_where_every_built_in_plugin_lives() -> None:
+    """The "Layout of the code" table names every built-in plugin, so a newcomer finds it without grepping."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout of the code") :]
+    missing = [name for name in BUILTIN_PLUGINS if f"`{name.removeprefix('mk2ds.plugins.')}`" not in layout]
+    assert missing == []

@@ -15,9 +15,6 @@ their SHA-256 and nothing else: no network, no plugins, no frames.
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import html
 import json
 import os
 from collections.abc import Mapping
@@ -26,6 +23,7 @@ from importlib import resources
 from typing import Any
 
 from mk2ds.core import OutputFormat, hookimpl
+from mk2ds.core.html_page import content_security_policy, fill_template
 from mk2ds.plugins.reports.charts import text
 from mk2ds.plugins.reports.html_samples import pictures_section, samples_section, short, size_text
 
@@ -50,10 +48,6 @@ def _assets() -> tuple[str, str, str]:
     return tuple(  # type: ignore[return-value]
         (folder / name).read_text(encoding="utf-8") for name in ("report.html", "report.css", "report.js")
     )
-
-
-def _hash_source(value: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(value.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 def _plural(count: int, word: str) -> str:
@@ -277,30 +271,14 @@ def _body(report: Mapping[str, Any], options: argparse.Namespace) -> str:
 
 def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
     template, style, script = _assets()
-    csp = (
-        f"default-src 'none'; script-src {_hash_source(script)}; style-src {_hash_source(style)}; "
-        "img-src 'none'; connect-src 'none'; font-src 'none'; base-uri 'none'; form-action 'none'"
-    )
     values = {
-        "@CSP@": html.escape(csp, quote=False).replace('"', "&quot;"),
+        "@CSP@": content_security_policy(script, style),
         "@TITLE@": text(_title(report)),
         "@STYLE@": style,
         "@BODY@": _body(report, options),
         "@SCRIPT@": script,
     }
-    # Fill the placeholders in one pass so that nothing inserted is scanned for placeholders again.
-    parts: list[str] = []
-    rest = template
-    while True:
-        positions = [(rest.find(key), key) for key in values if rest.find(key) >= 0]
-        if not positions:
-            parts.append(rest)
-            break
-        position, key = min(positions)
-        parts.append(rest[:position])
-        parts.append(values[key])
-        rest = rest[position + len(key) :]
-    return "".join(parts)
+    return fill_template(template, values)
 
 
 @hookimpl

@@ -13,8 +13,6 @@ Content-Security-Policy allows only the two inline blocks by their SHA-256 and n
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import html
 import json
 from collections.abc import Mapping
@@ -23,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from mk2ds.core import OutputFormat, hookimpl
+from mk2ds.core.html_page import content_security_policy, fill_template
 from mk2ds.plugins.tree.text import visible
 
 __all__ = ["embed_json", "render"]
@@ -34,10 +33,6 @@ def _assets() -> tuple[str, str, str]:
     return tuple(  # type: ignore[return-value]
         (folder / name).read_text(encoding="utf-8") for name in ("template.html", "page.css", "page.js")
     )
-
-
-def _hash_source(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 def embed_json(document: Mapping[str, Any]) -> str:
@@ -63,30 +58,14 @@ def _title(document: Mapping[str, Any]) -> str:
 
 def render(document: Mapping[str, Any], options: argparse.Namespace) -> str:
     template, style, script = _assets()
-    csp = (
-        f"default-src 'none'; script-src {_hash_source(script)}; style-src {_hash_source(style)}; "
-        "img-src 'none'; connect-src 'none'; base-uri 'none'; form-action 'none'"
-    )
-    # Fill the placeholders in one pass so that nothing inserted is scanned for placeholders again.
     values = {
-        "@CSP@": html.escape(csp, quote=False).replace('"', "&quot;"),
+        "@CSP@": content_security_policy(script, style),
         "@TITLE@": html.escape(_title(document), quote=True),
         "@STYLE@": style,
         "@DATA@": embed_json(document),
         "@SCRIPT@": script,
     }
-    parts: list[str] = []
-    rest = template
-    while True:
-        positions = [(rest.find(key), key) for key in values if rest.find(key) >= 0]
-        if not positions:
-            parts.append(rest)
-            break
-        position, key = min(positions)
-        parts.append(rest[:position])
-        parts.append(values[key])
-        rest = rest[position + len(key) :]
-    return "".join(parts)
+    return fill_template(template, values)
 
 
 @hookimpl
