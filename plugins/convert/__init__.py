@@ -3,7 +3,9 @@
 Feature package ``convert``: the commands that turn logs into records and back. Plugins: ``convert`` (this
 module: ``mk2ds_add_commands`` for ``mk2ds convert``), ``convert.format`` (``mk2ds format``: records back to
 Mark II lines) and ``convert.validate`` (``mk2ds validate``), each also ``mk2ds_register_codes``. Libraries:
-``engine`` (convert's units of work on an engine) and ``json_documents`` (reading JSON back with line numbers).
+``jobs`` (what to convert where: planning from the inputs and ``-o``), ``one_file`` (one log converted),
+``engine`` (convert's units of work on an engine), ``time_zones`` (a log's Sysinfo offset) and
+``json_documents`` (reading JSON back with line numbers).
 
 Inputs and outputs
     INPUT is a log file, a directory (every ``*.log`` below it, any case, mirrored under OUT) or ``-``
@@ -62,14 +64,8 @@ import concurrent.futures
 import dataclasses
 import multiprocessing
 import os
-import re
 import sys
-import traceback
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pluggy
 
@@ -87,300 +83,26 @@ from mk2ds.core import (
     registry,
     tool_description,
 )
-from mk2ds.core.atomic import atomic_writer, write_atomic
-from mk2ds.core.dataset import FolderDataset, UnsafeName
+from mk2ds.core.atomic import write_atomic
 from mk2ds.core.engines import LOCAL_ENGINE, add_engine_arguments, open_engine
-from mk2ds.core.output_guard import guard_outputs, refuse_output_over_inputs
-from mk2ds.core.outputs import OutputFormat, open_record_writer
+from mk2ds.core.output_guard import guard_outputs
+from mk2ds.core.outputs import OutputFormat
 from mk2ds.core.progress import Progress
 from mk2ds.core.terminal import escape_text
+from mk2ds.plugins.convert.engine import convert_on_engine, refuse_standard_input
+from mk2ds.plugins.convert.jobs import ConvertJob, JobResult, plan_jobs, refuse_side_outputs_over_files
+from mk2ds.plugins.convert.one_file import convert_file
 from mk2ds.plugins.convert.time_zones import attach_time_zones
 from mk2ds.plugins.reader import ENCODINGS
-from mk2ds.plugins.reader.byte_ranges import FilePart, RangeStream, parse_size, part_writer
+from mk2ds.plugins.reader.byte_ranges import parse_size
 from mk2ds.plugins.reader.tokenizer import normalize_offset
 
-__all__ = [
-    "ConvertJob",
-    "JobResult",
-    "convert_file",
-    "plan_jobs",
-    "refuse_side_outputs_over_files",
-    "remove_stale_rejects",
-]
+__all__ = ["run_convert"]
 
-STDIN_NAME = "<stdin>"
 LISTED_FINDINGS = 20
 DEFAULT_RANGE_SIZE = "64M"
 #: Record outputs that keep ``--lossless``'s layout keys for ``mk2ds format`` (the only formats it reads).
 LOSSLESS_FORMATS = ("jsonl", "json")
-
-
-@dataclass(frozen=True)
-class ConvertJob:
-    """One log to convert: where it comes from, how findings name it, where its records and rejects go."""
-
-    source: str
-    name: str
-    output: str
-    rejects: str | None
-    size: int = 0
-    #: ``rejects`` was named by the user (``--rejects FILE``): it is never removed, whatever it holds.
-    rejects_given: bool = False
-    #: The Sysinfo time zone of the log's sample, when it is read as part of a distribution.
-    sysinfo_offset: str | None = None
-
-
-@dataclass
-class JobResult:
-    job: ConvertJob
-    stats: dict[str, Any] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    rejects_written: bool = False
-    error: str | None = None
-    internal: bool = False
-    #: Findings per code, also those only counted (the reader's ``finding_counts``; for merging parts).
-    finding_counts: dict[str, int] = field(default_factory=dict)
-
-
-# ------------------------------------------------------------------------------------------------ planning
-
-
-def _logs_below(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Every ``*.log`` regular file below ``folder`` (sorted), and what was refused on the way with the reason.
-
-    The folder is walked as ``verify`` walks a dataset (:class:`~mk2ds.core.dataset.FolderDataset`): iteratively,
-    within its depth and path-length limits, never leaving the input tree. A link that points outside it is
-    refused, not followed (``leak.log -> /etc/passwd`` would copy a system file into the rejects); a link to a
-    folder is not descended into (its logs are converted under their real path; no loops).
-    """
-    logs: list[Path] = []
-    refused: list[tuple[Path, str]] = []
-    for item in FolderDataset(folder).walk():
-        if isinstance(item, UnsafeName):
-            refused.append((folder / item.path, item.reason.replace("outside the dataset", "outside the input folder")))
-        elif not item.is_dir and item.path.lower().endswith(".log"):
-            logs.append(folder / item.path)
-    return sorted(logs), sorted(refused)
-
-
-def _folder_inputs(given: str, suffix: str, refused: list[Finding] | None) -> list[tuple[str, str, Path, int]]:
-    """``(source, name, output path relative to OUT, size)`` of every log below the folder ``given``; links
-    leaving it become ``unsafe-path`` findings in ``refused``. :raises UsageError: no log below it."""
-    path = Path(given)
-    logs, links = _logs_below(path)
-    display = given.rstrip("/" + os.sep)
-    for link, reason in links:
-        name = f"{display}/{link.relative_to(path).as_posix()}"
-        message = f"{reason}; not converted (mk2ds never reads outside the input folder {display})"
-        if refused is not None:
-            refused.append(Finding("unsafe-path", Severity.ERROR, message, path=name, subject=name))
-    if not logs:
-        named = "".join(f"; refused {display}/{link.relative_to(path).as_posix()}: {reason}" for link, reason in links)
-        raise UsageError(f"{given}: no *.log files below this folder{named}")
-    found = []
-    for log in logs:
-        relative = log.relative_to(path)
-        found.append((str(log), f"{display}/{relative.as_posix()}", relative.with_suffix(suffix), log.stat().st_size))
-    return found
-
-
-def plan_jobs(
-    inputs: list[str], out: str, suffix: str, rejects: str | None = None, refused: list[Finding] | None = None
-) -> list[ConvertJob]:
-    """Map inputs to output files (see the module documentation). :raises UsageError: naming the input.
-
-    Links below a folder INPUT that leave it are not converted: each becomes an ``unsafe-path`` finding
-    appended to ``refused`` (when given).
-    """
-    if inputs.count("-") > 1 or ("-" in inputs and len(inputs) > 1):
-        raise UsageError("'-' (standard input) must be the only INPUT")
-    found: list[tuple[str, str, Path, int]] = []  # (source, name, output path relative to OUT, size)
-    from_folder = False
-    for given in inputs:
-        if given == "-":
-            found.append(("-", STDIN_NAME, Path("stdin" + suffix), 0))
-            continue
-        path = Path(given)
-        if path.is_dir():
-            found.extend(_folder_inputs(given, suffix, refused))
-            from_folder = True
-        elif path.is_file():
-            found.append((given, given, Path(path.name).with_suffix(suffix), path.stat().st_size))
-        else:
-            raise UsageError(f"{given}: no such file or folder")
-    single = len(found) == 1 and not from_folder
-    if out == "-" and not single:
-        raise UsageError("-o - (standard output) needs exactly one input file")
-    if rejects is not None and not single:
-        raise UsageError("--rejects FILE needs exactly one input file (otherwise each output gets OUTPUT.rejects)")
-    if single and (out == "-" or not (Path(out).is_dir() or out.endswith(("/", os.sep)))):
-        source, name, _relative, size = found[0]
-        chosen_rejects = rejects if rejects is not None else (None if out == "-" else out + ".rejects")
-        jobs = [ConvertJob(source, name, out, chosen_rejects, size, rejects_given=rejects is not None)]
-    else:
-        if Path(out).is_file():
-            raise UsageError(f"{out} is a file; with several inputs or a folder, -o names a folder")
-        jobs = [
-            ConvertJob(source, name, str(Path(out) / relative), str(Path(out) / relative) + ".rejects", size)
-            for source, name, relative, size in found
-        ]
-    outputs: dict[str, str] = {}
-    for job in jobs:
-        if job.output in outputs:
-            raise UsageError(f"{outputs[job.output]} and {job.name} would both be written to {job.output}")
-        outputs[job.output] = job.name
-        if job.source != "-" and job.output != "-" and Path(job.output).resolve() == Path(job.source).resolve():
-            raise UsageError(f"{job.name}: the output would overwrite the input")
-    return jobs
-
-
-def refuse_side_outputs_over_files(jobs: list[ConvertJob], report: str | None) -> None:
-    """Refuse a rejects file or ``--report`` FILE that is an input or another output (written atomically,
-    it would replace that file). Outputs are checked against inputs by :func:`plan_jobs`. :raises UsageError:"""
-    sources = [job.source for job in jobs]
-    outputs = [job.output for job in jobs]
-    for job in jobs:
-        refuse_output_over_inputs(job.output, sources)  # also a hard link to an input
-        refuse_output_over_inputs(job.rejects, sources, option="--rejects")
-        refuse_output_over_inputs(job.rejects, outputs, option="--rejects", role="output")
-    if report is not None:
-        refuse_output_over_inputs(report, sources, option="--report")
-        refuse_output_over_inputs(report, outputs, option="--report", role="output")
-        refuse_output_over_inputs(
-            report, [job.rejects for job in jobs if job.rejects], option="--report", role="rejects file"
-        )
-
-
-# ------------------------------------------------------------------------------------------------ one file
-
-_REJECTS_START = re.compile(rb"[1-9][0-9]{0,19}\t")
-
-
-def remove_stale_rejects(job: ConvertJob) -> None:
-    """Remove ``job``'s default rejects file left by an earlier run (it describes an output just replaced).
-
-    Only ever a file mk2ds wrote: never a ``--rejects FILE`` the user named (``SHA256SUMS``, ``notes.txt``),
-    and only a regular file that starts like a rejects file (a line number, a TAB).
-    """
-    if job.rejects is None or job.rejects_given or job.output == "-":
-        return
-    if os.path.islink(job.rejects) or not os.path.isfile(job.rejects):  # never open a FIFO or a device
-        return
-    try:
-        with open(job.rejects, "rb") as handle:
-            if not _REJECTS_START.match(handle.read(24)):
-                return
-    except OSError:
-        return
-    os.unlink(job.rejects)
-
-
-def _reader_options(
-    args: argparse.Namespace,
-    sink: Callable[[int, bytes], None],
-    part: FilePart | None = None,
-    sysinfo_offset: str | None = None,
-) -> argparse.Namespace:
-    options = argparse.Namespace(
-        encoding=getattr(args, "encoding", "auto"),
-        assume_offset=getattr(args, "assume_offset", None),
-        sysinfo_offset=sysinfo_offset,
-        provenance=bool(getattr(args, "provenance", False)),
-        lossless=bool(getattr(args, "lossless", False) or getattr(args, "ecs_original", False)),
-        reject_sink=sink,
-    )
-    if part is not None:
-        vars(options).update(part.reader_options())
-    return options
-
-
-def _record_source(reader: Any, writer: Any) -> tuple[Iterable[Any], Callable[[Any], None]]:
-    """The records and how to write them: encoded JSON straight from the reader when both sides can.
-
-    A JSON Lines writer with ``write_encoded`` and a reader with ``encoded`` (the Mark II reader) skip building
-    Python objects for the lines the reader's compiled path converts; the bytes are the same.
-    """
-    write_encoded = getattr(writer, "write_encoded", None)
-    encode = getattr(writer, "encode", None)
-    encoded = getattr(reader, "encoded", None)
-    if write_encoded is not None and encode is not None and encoded is not None:
-        return encoded(encode), write_encoded
-    return reader, writer.write
-
-
-def convert_file(
-    pm: pluggy.PluginManager,
-    job: ConvertJob,
-    output: OutputFormat,
-    args: argparse.Namespace,
-    progress: Progress | None = None,
-    *,
-    part: FilePart | None = None,
-) -> JobResult:
-    """Convert one log (or, with ``part``, one byte range of it); outputs appear only complete.
-
-    OS errors become ``result.error``; bugs ``internal``.
-    """
-    result = JobResult(job)
-    open_output = atomic_writer if part is None else part_writer  # a part is merged into a durable output
-    try:
-        with ExitStack() as stack:
-            source: BinaryIO = sys.stdin.buffer if job.source == "-" else stack.enter_context(open(job.source, "rb"))
-            if part is not None:
-                source = RangeStream(source, part.start, part.end)  # type: ignore[assignment]
-            rejects: list[BinaryIO] = []
-
-            def sink(number: int, raw: bytes) -> None:
-                if job.rejects is None:
-                    return
-                if not rejects:
-                    rejects.append(stack.enter_context(open_output(job.rejects)))
-                rejects[0].write(b"%d\t%s\n" % (number, raw))
-
-            reader = pm.hook.mk2ds_open_log(
-                stream=source, name=job.name, options=_reader_options(args, sink, part, job.sysinfo_offset)
-            )
-            if reader is None:
-                result.error = f"{job.name}: no plugin reads this file as a Mark II log"
-                return result
-            target: BinaryIO = sys.stdout.buffer if job.output == "-" else stack.enter_context(open_output(job.output))
-            writer = open_record_writer(output, target, args)
-            records, write = _record_source(reader, writer)
-            if progress is None or not progress.enabled:
-                for record in records:
-                    write(record)
-            else:
-                done = 0
-                for count, record in enumerate(records, 1):
-                    write(record)
-                    if not count & 63:  # an item may be a whole block of encoded records
-                        now = int(reader.stats.get("bytes", 0))
-                        progress.advance(now - done, items=0)
-                        done = now
-                progress.advance(max(job.size - done, 0), items=0)
-            writer.close()
-            result.rejects_written = bool(rejects)
-        result.stats = dict(reader.stats)
-        result.findings = list(reader.findings)
-        result.finding_counts = dict(getattr(reader, "finding_counts", None) or {})
-        if not result.rejects_written and part is None:
-            remove_stale_rejects(job)
-    except OSError as error:
-        where = error.filename or job.name
-        result.error = f"{where}: {error.strerror or error}"
-    except Exception as error:  # noqa: BLE001 - reported as an internal error, the other files go on
-        result.error = f"{job.name}: internal error: {type(error).__name__}: {error}"
-        result.internal = True
-        result.findings.append(
-            Finding(
-                "plugin-error",
-                Severity.ERROR,
-                result.error,
-                path=job.name,
-                details={"traceback": traceback.format_exc()[-4000:]},
-            )
-        )
-    return result
 
 
 # ------------------------------------------------------------------------------------------------ workers
@@ -561,8 +283,6 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     if getattr(args, "engine", LOCAL_ENGINE) == LOCAL_ENGINE:
         results = _run_jobs(pm, jobs, output, args)
     else:
-        from mk2ds.plugins.convert.engine import convert_on_engine, refuse_standard_input
-
         refuse_standard_input(jobs)  # before a cluster is started for nothing
         with open_engine(pm, args, plugin_settings(pm)) as engine:
             assert engine is not None

@@ -52,7 +52,8 @@ from mk2ds.core import Finding, UsageError, registry
 from mk2ds.core.atomic import atomic_writer
 from mk2ds.core.engines import EngineSession, EngineTask, pack_tasks
 from mk2ds.core.outputs import OutputFormat, open_record_writer
-from mk2ds.plugins.convert import ConvertJob, JobResult, convert_file, remove_stale_rejects
+from mk2ds.plugins.convert.jobs import ConvertJob, JobResult
+from mk2ds.plugins.convert.one_file import convert_file, remove_stale_rejects
 from mk2ds.plugins.reader import (
     MAX_FINDINGS_PER_CODE,
     encoding_detected_finding,

@@ -16,7 +16,8 @@ import pytest
 from mk2ds.core.errors import UsageError
 from mk2ds.core.outputs import OutputFormat
 from mk2ds.core.schemas import validate_document
-from mk2ds.plugins.convert import ConvertJob, convert_file, plan_jobs
+from mk2ds.plugins.convert.jobs import ConvertJob, plan_jobs
+from mk2ds.plugins.convert.one_file import convert_file
 
 DATA = Path(__file__).parents[2] / "data" / "mk2log"
 GOLDEN = Path(__file__).parents[2] / "golden" / "convert"

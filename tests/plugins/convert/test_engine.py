@@ -27,8 +27,9 @@ from mk2ds.core.cli import build_parser
 from mk2ds.core.engines import Engine, EngineTask, TaskFunction, TaskOutcome
 from mk2ds.core.errors import UsageError
 from mk2ds.core.walker import PluginSettings
-from mk2ds.plugins.convert import ConvertJob, convert_file
 from mk2ds.plugins.convert.engine import convert_on_engine, output_concatenates, reader_reads_parts
+from mk2ds.plugins.convert.jobs import ConvertJob
+from mk2ds.plugins.convert.one_file import convert_file
 from mk2ds.plugins.reader import blocks as mk2_blocks
 from mk2ds.plugins.synthetic.generator import write_log
 
