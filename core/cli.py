@@ -194,12 +194,13 @@ def _cmd_plugins(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         return 0
     for info in infos:
         origin = "built-in" if info.builtin else (info.distribution or "external")
-        state = " (blocked)" if info.blocked else f" (FAILED: {info.failed})" if info.failed else ""
-        print(f"{info.name:22} {info.version or '-':10} {origin}{state}")
+        # names, versions and messages come from third-party distributions: printed escaped
+        state = " (blocked)" if info.blocked else f" (FAILED: {escape_text(info.failed)})" if info.failed else ""
+        print(f"{escape_text(info.name):22} {escape_text(info.version or '-'):10} {escape_text(origin)}{state}")
         if info.hooks:
-            print(f"{'':22} hooks: {', '.join(info.hooks)}")
+            print(f"{'':22} hooks: {escape_text(', '.join(info.hooks))}")
         if info.detail:
-            print(f"{'':22} {info.detail}")
+            print(f"{'':22} {escape_text(info.detail)}")
     return 0
 
 
@@ -223,7 +224,7 @@ def _cmd_codes(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         )
         return 0
     for info in sorted(table.values(), key=lambda info: info.code):
-        print(f"{info.code:32} {info.severity.value:8} {info.description}")
+        print(f"{escape_text(info.code):32} {info.severity.value:8} {escape_text(info.description)}")
     return 0
 
 

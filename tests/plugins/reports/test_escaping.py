@@ -114,3 +114,28 @@ def test_every_report_format_parses_back_with_hostile_names(
     else:
         assert_inert(text)
         assert "undecodable\\udcff\\udcfe.log" in text
+
+
+class _HostilePlugin:
+    """A third-party plugin whose code description carries terminal escapes."""
+
+    from mk2ds.core import hookimpl as _hookimpl
+
+    @_hookimpl
+    def mk2ds_register_codes(self) -> list[Any]:
+        from mk2ds.core.findings import CodeInfo
+
+        return [CodeInfo("hostile/code", Severity.WARNING, f"described as {FORGED}")]
+
+
+def test_plugins_and_codes_listings_escape_what_third_parties_registered(capsys: pytest.CaptureFixture[str]) -> None:
+    from mk2ds.core import cli
+    from mk2ds.core.pluginmanager import get_plugin_manager
+
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(_HostilePlugin(), name=f"hostile{FORGED}")
+    cli._cmd_codes(argparse.Namespace(json=False), pm)
+    cli._cmd_plugins(argparse.Namespace(json=False), pm)
+    printed = capsys.readouterr().out
+    assert_inert(printed)
+    assert "described as x\\x1b]0;pwned" in printed and "hostilex\\x1b]0;pwned" in printed
