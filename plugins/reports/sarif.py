@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import urllib.parse
 from collections import Counter
 from collections.abc import Mapping
 from types import SimpleNamespace
@@ -97,8 +98,15 @@ def _rule(code: str, info: Any, findings: list[Mapping[str, Any]]) -> dict[str, 
     }
 
 
+def artifact_uri(path: str) -> str:
+    """A dataset-relative path as a relative URI reference (RFC 3986): spaces, ``%``, ``#``, ``?`` and non-ASCII
+    letters percent-encoded (UTF-8; an undecodable byte of a file name as the byte itself), ``/`` kept."""
+    return urllib.parse.quote(path.encode("utf-8", "surrogateescape"), safe="/") or "."
+
+
 def _location(finding: Mapping[str, Any]) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": str(finding.get("path") or "."), "uriBaseId": "DATASET"}}
+    uri = artifact_uri(str(finding.get("path") or "."))
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": "DATASET"}}
     line = finding.get("line")
     if isinstance(line, int) and line >= 1:
         region: dict[str, Any] = {"startLine": line}

@@ -104,13 +104,20 @@ def test_every_report_format_parses_back_with_hostile_names(
         root = ElementTree.fromstring(output.read_bytes())
         shown = "\n".join(element.text or "" for element in root.iter())
         assert "x\\x1b]0;pwned\\x07" in shown and "undecodable\\udcff\\udcfe.log" in shown
-    elif fmt in ("json", "sarif"):
+    elif fmt == "json":
         document = json.loads(text)
         paths = json.dumps(document, ensure_ascii=False)
         assert FORGED.replace("\n", "\\n").replace("\x1b", "\\u001b").replace("\x07", "\\u0007") in paths
-        if fmt == "json":
-            names = {finding.get("path") for finding in document["findings"]}
-            assert "undecodable\udcff\udcfe.log" in names  # the JSON report keeps the exact name
+        names = {finding.get("path") for finding in document["findings"]}
+        assert "undecodable\udcff\udcfe.log" in names  # the JSON report keeps the exact name
+    elif fmt == "sarif":  # artifact locations are URI references: percent-encoded
+        uris = {
+            location["physicalLocation"]["artifactLocation"]["uri"]
+            for result in json.loads(text)["runs"][0]["results"]
+            for location in result.get("locations", [])
+        }
+        assert any("x%1B%5D0%3Bpwned%07%1B%5B2J%0AOK%3A%200%20errors%E2%80%AE" in uri for uri in uris), uris
+        assert any(uri.endswith("undecodable%FF%FE.log") for uri in uris), uris
     else:
         assert_inert(text)
         assert "undecodable\\udcff\\udcfe.log" in text

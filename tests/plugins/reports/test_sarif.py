@@ -214,3 +214,12 @@ def test_a_verify_run_over_the_sample_distribution(run_cli: Callable[..., Any], 
     assert log["runs"][0]["results"]
     assert github_upload_problems(log) == []
     assert oasis_schema_errors(log) == []
+
+
+def test_artifact_uris_are_percent_encoded_relative_references() -> None:
+    from mk2ds.plugins.reports.sarif import artifact_uri
+
+    assert artifact_uri("MK2Log/30m/a b#1?.log") == "MK2Log/30m/a%20b%231%3F.log"
+    assert artifact_uri("Sysinfo/見積/100%.txt") == "Sysinfo/%E8%A6%8B%E7%A9%8D/100%25.txt"
+    assert artifact_uri("bad\udcff.log") == "bad%FF.log"  # an undecodable byte of a file name
+    assert artifact_uri(".") == "."
