@@ -65,6 +65,7 @@ import dataclasses
 import multiprocessing
 import os
 import sys
+from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
@@ -260,8 +261,8 @@ def _refuse_lossless_elsewhere(args: argparse.Namespace) -> None:
         )
 
 
-def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
-    output = registry.find_output(pm, "records", args.format)
+def _settle_options(args: argparse.Namespace) -> None:
+    """Normalize and check the options that argparse cannot (:raises UsageError: naming the option)."""
     if args.assume_offset:
         try:
             args.assume_offset = normalize_offset(args.assume_offset)
@@ -274,6 +275,72 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         args.range_size = parse_size(str(args.range_size))
     except ValueError as error:
         raise UsageError(f"--range-size: {error}") from None
+
+
+@dataclass
+class _Outcome:
+    """What the results of a run add up to: the report, the summary messages, and how the run ended."""
+
+    report: Report
+    messages: list[str] = field(default_factory=list)
+    failed: bool = False
+    internal: bool = False
+
+
+def _outcome(results: list[JobResult], jobs: list[ConvertJob], report: Report, args: argparse.Namespace) -> _Outcome:
+    """Fold the per-file results into the report (findings, facts, totals) and the stderr summary lines."""
+    outcome = _Outcome(report)
+    messages = outcome.messages
+    totals = {"files": len(jobs), "lines": 0, "records": 0, "rejected": 0, "blank": 0, "bytes": 0}
+    for result in results:
+        report.findings.extend(_with_subject(result))
+        if result.error:
+            outcome.failed = True
+            outcome.internal = outcome.internal or result.internal
+            messages.append(f"mk2ds convert: error: {result.error}")
+            continue
+        stats = result.stats
+        for key in ("lines", "records", "rejected", "blank", "bytes"):
+            totals[key] += int(stats.get(key, 0))
+        if stats["lines"] != stats["records"] + stats["rejected"] + stats["blank"]:
+            outcome.internal = True
+            messages.append(f"mk2ds convert: internal error: {result.job.name}: lines are not conserved: {stats}")
+        report.subjects.append(result.job.name)
+        report.facts[result.job.name] = {
+            **{key: stats.get(key) for key in ("lines", "records", "rejected", "blank", "bytes", "encoding")},
+            "output": result.job.output,
+            **({"rejects": result.job.rejects} if result.rejects_written else {}),
+        }
+        if not args.quiet:
+            messages.append(f"mk2ds convert: {_summary_line(result)}")
+    report.stats = totals
+    if len(jobs) > 1 and not args.quiet:
+        messages.append(
+            f"mk2ds convert: {len(jobs)} files: {totals['lines']} lines = {totals['records']} records"
+            f" + {totals['rejected']} rejected + {totals['blank']} blank"
+        )
+    messages.extend(_finding_lines(report, args))
+    return outcome
+
+
+def _finding_lines(report: Report, args: argparse.Namespace) -> list[str]:
+    """The first findings for stderr (info ones only without ``--quiet``), and how many more there are."""
+    listed = [
+        finding for finding in report.sorted_findings() if finding.severity is not Severity.INFO or not args.quiet
+    ]
+    lines = [
+        f"  {finding.severity.value:7} {finding.code:24} {finding.location()}: {finding.message}"
+        for finding in listed[:LISTED_FINDINGS]
+    ]
+    if len(listed) > LISTED_FINDINGS:
+        more = f"  ... {len(listed) - LISTED_FINDINGS} more findings"
+        lines.append(more + ("" if args.report else " (see --report FILE)"))
+    return lines
+
+
+def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
+    output = registry.find_output(pm, "records", args.format)
+    _settle_options(args)
     refused: list[Finding] = []
     jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects, refused)
     jobs = _with_time_zones(pm, jobs, args)
@@ -294,45 +361,8 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         tool=tool_description(pm),
     )
     report.findings.extend(refused)
-    totals = {"files": len(jobs), "lines": 0, "records": 0, "rejected": 0, "blank": 0, "bytes": 0}
-    messages: list[str] = []
-    failed = internal = False
-    for result in results:
-        report.findings.extend(_with_subject(result))
-        if result.error:
-            failed = True
-            internal = internal or result.internal
-            messages.append(f"mk2ds convert: error: {result.error}")
-            continue
-        stats = result.stats
-        for key in ("lines", "records", "rejected", "blank", "bytes"):
-            totals[key] += int(stats.get(key, 0))
-        if stats["lines"] != stats["records"] + stats["rejected"] + stats["blank"]:
-            internal = True
-            messages.append(f"mk2ds convert: internal error: {result.job.name}: lines are not conserved: {stats}")
-        report.subjects.append(result.job.name)
-        report.facts[result.job.name] = {
-            **{key: stats.get(key) for key in ("lines", "records", "rejected", "blank", "bytes", "encoding")},
-            "output": result.job.output,
-            **({"rejects": result.job.rejects} if result.rejects_written else {}),
-        }
-        if not args.quiet:
-            messages.append(f"mk2ds convert: {_summary_line(result)}")
-    report.stats = totals
-    if len(jobs) > 1 and not args.quiet:
-        messages.append(
-            f"mk2ds convert: {len(jobs)} files: {totals['lines']} lines = {totals['records']} records"
-            f" + {totals['rejected']} rejected + {totals['blank']} blank"
-        )
-    listed = [
-        finding for finding in report.sorted_findings() if finding.severity is not Severity.INFO or not args.quiet
-    ]
-    for finding in listed[:LISTED_FINDINGS]:
-        messages.append(f"  {finding.severity.value:7} {finding.code:24} {finding.location()}: {finding.message}")
-    if len(listed) > LISTED_FINDINGS:
-        messages.append(
-            f"  ... {len(listed) - LISTED_FINDINGS} more findings" + ("" if args.report else " (see --report FILE)")
-        )
+    outcome = _outcome(results, jobs, report, args)
+    messages = outcome.messages
     if not args.quiet:
         messages.extend(f"mk2ds convert: {line}" for line in engine_lines)
     if messages:
@@ -340,10 +370,10 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     if args.report:
         rendered = registry.find_output(pm, "report", args.report_format).factory(report.to_dict(), args)
         write_atomic(args.report, rendered)
-    if internal:
+    if outcome.internal:
         return int(ExitCode.INTERNAL_ERROR)
-    if failed:
+    if outcome.failed:
         return int(ExitCode.USAGE_ERROR)
-    if totals["rejected"] or not report.valid:
+    if report.stats["rejected"] or not report.valid:
         return int(ExitCode.FINDINGS)
     return int(ExitCode.OK)
