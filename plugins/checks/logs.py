@@ -289,7 +289,8 @@ def _tree_items(path: str, subject: str | None, key: str, summary: Mapping[str, 
         yield Finding(
             "log-stop-before-start",
             Severity.WARNING,
-            f"{stops} processes stop before they start (negative lifetime, e.g. {first.get('path')} {first.get('lifetime')}s,"
+            f"{stops} {'process stops before it starts' if stops == 1 else 'processes stop before they start'}"
+            f" (negative lifetime, e.g. {first.get('path')} {first.get('lifetime')}s,"
             f" stop sn {first.get('stop_sn')})",
             path=path,
             subject=subject,
