@@ -1,8 +1,11 @@
 """The built-in sample distribution: ``mk2ds sample DIR`` writes it, ``mk2ds demo`` writes and verifies it.
 
 Feature package ``synthetic`` (plugin ``synthetic``: ``mk2ds_add_commands`` for ``mk2ds sample`` and
-``mk2ds demo``). Libraries: ``world``, ``background``, ``scenarios`` and ``generator`` (realistic Mark II logs),
-``pe_builder`` (harmless valid PE files), ``artefacts`` and ``texts`` (the other files of the distribution).
+``mk2ds demo``). Libraries: ``generator`` (realistic Mark II logs) with ``world`` (hosts, processes, events),
+``background`` (the office background: ``background_base``, ``background_desktop``, ``background_sessions``,
+``background_system``) and ``scenarios`` (the malware runs: ``story``, ``scenarios_droppers``,
+``scenarios_destructive``, ``scenarios_lateral``); ``pe_builder`` (harmless valid PE files), ``artefacts`` and
+``texts`` (the other files of the distribution).
 Nothing here is used to read real data.
 
 The distribution has the layout of the Soliton Dataset 2018 (the ``soliton-2018`` profile) and is small

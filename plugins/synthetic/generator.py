@@ -41,7 +41,8 @@ from typing import Any, Literal
 
 from mk2ds.core.atomic import atomic_writer
 from mk2ds.plugins.synthetic.background import Office
-from mk2ds.plugins.synthetic.scenarios import DEFAULT_EXTENSIONS, SCENARIOS, Sample, Story
+from mk2ds.plugins.synthetic.scenarios import DEFAULT_EXTENSIONS, SCENARIOS
+from mk2ds.plugins.synthetic.story import Sample, Story
 from mk2ds.plugins.synthetic.world import JST, Event, Host, World, quote
 
 __all__ = [
