@@ -124,8 +124,9 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
         "0: none); past it the check is a plugin-timeout finding",
     )
     add_engine_arguments(verify_parser, pm)
-    group = verify_parser.add_argument_group("plugin options")
+    group = _RecordingGroup(verify_parser.add_argument_group("plugin options"))
     pm.hook.mk2ds_add_verify_options(group=group)
+    verify_parser.set_defaults(plugin_option_dests=tuple(group.dests))
     for output in reports.values():
         output.add_options(verify_parser)
     verify_parser.set_defaults(handler=_cmd_verify)
@@ -155,9 +156,30 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     return parser
 
 
+class _RecordingGroup:
+    """The option group handed to ``mk2ds_add_verify_options``, noting each option's ``dest``: a plugin option
+    that names an existing file or folder (``--samples DIR``) is an input the report may not be written into."""
+
+    def __init__(self, group: Any) -> None:
+        self._group = group
+        self.dests: list[str] = []
+
+    def add_argument(self, *flags: str, **kwargs: Any) -> Any:
+        action = self._group.add_argument(*flags, **kwargs)
+        self.dests.append(str(action.dest))
+        return action
+
+
+def _input_options(args: argparse.Namespace) -> list[str]:
+    """The plugin options of this run whose values are existing paths (read, so never written into)."""
+    values = [getattr(args, dest, None) for dest in getattr(args, "plugin_option_dests", ())]
+    return [value for value in values if isinstance(value, str) and value and os.path.exists(value)]
+
+
 def _cmd_verify(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
-    # The dataset is only ever read: a report may not land inside it, nor replace a zipped one.
-    guard_outputs([("-o", args.output)], [args.path], pm=pm)
+    # The dataset is only ever read: a report may not land inside it, nor replace a zipped one; nor inside a
+    # folder a plugin option points at (the samples of --samples DIR).
+    guard_outputs([("-o", args.output)], [args.path, *_input_options(args)], pm=pm)
     profile = registry.find_profile(pm, args.profile)
     jobs = default_jobs() if args.jobs == 0 else max(1, args.jobs)
     summary: list[str] = []

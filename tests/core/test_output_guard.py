@@ -159,3 +159,17 @@ def test_manifest_still_writes_its_own_checksum_file_into_the_folder(
     assert run_cli("manifest", dataset).code == 0
     assert run_cli("manifest", dataset, "-o", dataset / "SHA256SUMS").code == 0
     assert "List.xlsx" in (dataset / "SHA256SUMS").read_text()
+
+
+def test_verify_never_writes_its_report_into_the_samples_folder_it_reads(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    dataset = _dataset(tmp_path)
+    samples = tmp_path / "samples"  # outside the dataset: only the plugin option says it is read
+    samples.mkdir()
+    (samples / "sample.exe").write_bytes(b"MZ")
+    before = _snapshot(samples)
+    result = run_cli("verify", dataset, "--samples", samples, "-o", samples / "report.json")
+    assert result.code == 2 and f"inside the dataset or input folder {samples}" in result.err, result.err
+    assert _snapshot(samples) == before
+    assert run_cli("verify", dataset, "--samples", samples, "-o", tmp_path / "report.json").code in (0, 1)
