@@ -17,7 +17,8 @@ that never starts becomes a *placeholder* node (``observed: false``) built from 
 
 The ``mk2ds_build_process_tree`` hook returns a finished :class:`ProcessModel`; ``mk2ds tree`` only calls its
 ``to_document(options)`` (the document of ``schemas/tree.schema.json``), so a plugin replacing the model needs
-just that method. :func:`summarise` is what ``mk2ds verify`` reports per sample.
+just that method; ``stream_document(options)``, when a model has it, is used instead for outputs that write
+the document as it is made (``json``). :func:`summarise` is what ``mk2ds verify`` reports per sample.
 """
 
 from __future__ import annotations
@@ -354,6 +355,13 @@ class ProcessModel:
         from mk2ds.plugins.tree.view import build_document
 
         return build_document(self, options or argparse.Namespace())
+
+    def stream_document(self, options: argparse.Namespace | None = None) -> dict[str, Any]:
+        """The same document with ``processes`` and ``relations`` made while they are written (see
+        :func:`mk2ds.plugins.tree.view.stream_document`): what ``mk2ds tree`` hands to a streaming output."""
+        from mk2ds.plugins.tree.view import stream_document
+
+        return stream_document(self, options or argparse.Namespace())
 
     def summary(self, focus: Sequence[str] = ()) -> dict[str, Any]:
         from mk2ds.plugins.tree.view import select_view
