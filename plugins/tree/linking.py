@@ -90,9 +90,7 @@ def link_parents(nodes: NodeTable, by_path: dict[tuple[str, str], list[ProcessNo
         if node.parent_guid:
             parent = nodes.get((node.host, node.parent_guid))
             if parent is None:
-                parent = ProcessNode(
-                    node.host, node.parent_guid, placeholder="parent-reference", order=len(nodes), zone=node.zone
-                )
+                parent = ProcessNode(node.host, node.parent_guid, placeholder="parent-reference", zone=node.zone)
                 parent.path = node.parent_path
                 nodes[(node.host, node.parent_guid)] = parent
             elif parent.path is None:
@@ -120,31 +118,31 @@ def _parent_by_path(
     key = (node.host, "PATH:" + normalise_path(node.parent_path or ""))
     parent = nodes.get(key)
     if parent is None:
-        parent = ProcessNode(
-            node.host, None, placeholder="parent-path", path=node.parent_path, order=len(nodes), zone=node.zone
-        )
+        parent = ProcessNode(node.host, None, placeholder="parent-path", path=node.parent_path, zone=node.zone)
         nodes[key] = parent
     return parent
 
 
 def order_tree(nodes: NodeTable, anomaly: Anomaly) -> list[ProcessNode]:
     """Fill children lists (by start time), cut parent loops, count descendants; return the roots."""
-    lists: dict[int, list[ProcessNode]] = {}
+    lists: dict[ProcessNode, list[ProcessNode]] = {}
     for node in nodes.values():
         node.children = ()  # a leaf shares the empty tuple; a parent gets its own list
     for node in nodes.values():
         if node.parent is not None:
-            children = lists.get(id(node.parent))
+            children = lists.get(node.parent)
             if children is None:
-                children = lists[id(node.parent)] = node.parent.children = []
+                children = lists[node.parent] = node.parent.children = []
             children.append(node)
     del lists
     roots = [node for node in nodes.values() if node.parent is None]
     _sort_children(roots, nodes)
-    reached = {id(node) for node in preorder(roots)}
-    while len(reached) < len(nodes):
+    # Every node is reached from the roots unless parent links loop: then (only) a set of the reached ones.
+    looped = _count_reached(roots) < len(nodes)
+    reached: set[ProcessNode] = set(preorder(roots)) if looped else set()
+    while looped and len(reached) < len(nodes):
         # Parent links that form a loop (bad data): cut the loop at its earliest member.
-        loose = min((node for node in nodes.values() if id(node) not in reached), key=ProcessNode.sort_key)
+        loose = min((node for node in nodes.values() if node not in reached), key=ProcessNode.sort_key)
         anomaly("parent-cycle", "parent links form a loop; cut here", loose.start_sn, loose)
         assert loose.parent is not None
         siblings = loose.parent.children
@@ -152,11 +150,21 @@ def order_tree(nodes: NodeTable, anomaly: Anomaly) -> list[ProcessNode]:
         siblings.remove(loose)
         loose.parent, loose.parent_link = None, None
         roots.append(loose)
-        reached |= {id(node) for node in preorder([loose])}
+        reached.update(preorder([loose]))
     roots.sort(key=lambda node: (node.host, *_tree_key(node)))
     for node in reversed(preorder(roots)):
         node.descendants = sum(1 + child.descendants for child in node.children)
     return roots
+
+
+def _count_reached(roots: Sequence[ProcessNode]) -> int:
+    """How many nodes a walk from ``roots`` reaches (without a list of them)."""
+    count, stack = 0, list(roots)
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(node.children)
+    return count
 
 
 def _tree_key(node: ProcessNode) -> tuple[Any, ...]:

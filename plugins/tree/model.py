@@ -220,7 +220,7 @@ class ProcessModel:
         node = self.nodes.get((host, guid))
         if node is None:
             host = self._name(host) or "" if isinstance(host, str) else host
-            node = ProcessNode(host, guid, placeholder=reason, order=len(self.nodes))
+            node = ProcessNode(host, guid, placeholder=reason)
             if record is not None:
                 node.path = self._name(record.get("psPath"))
                 node.first_sn = record.get("sn")

@@ -177,7 +177,6 @@ class ProcessNode:
     peer_table: dict[tuple[str, str | None, Any], dict[str, Any]] | None = None
     peers_omitted: int = 0
     first_sn: Any = None
-    order: int = 0
     descendants: int = 0
     sort_time: float | None = None
     zone: float | None = None
