@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
