@@ -216,24 +216,7 @@ def stream_document(model: ProcessModel, options: argparse.Namespace) -> dict[st
             "max_events": model.max_events or 0,
             "max_peers": model.max_peers or 0,
         },
-        "stats": {
-            "records": model.records,
-            "records_without_process": dict(sorted(model.without_process.items())),
-            "processes": len(all_nodes),
-            "observed": sum(1 for node in all_nodes if node.observed),
-            "placeholders": sum(1 for node in all_nodes if not node.observed),
-            "shown": shown_count,
-            "focus_matched": len(view.focus),
-            "hosts": sorted({node.host for node in all_nodes}),
-            "relations": model.relations.counts(),
-            "relations_shown": len(relations),
-            "events_omitted": sum(node.omitted for node in all_nodes),
-            "open_events_skipped": sum(node.open_skipped for node in all_nodes),
-            "events_outside_window": sum(node.outside_window for node in all_nodes),
-            "write_paths_evicted": model.relations.evicted,
-            "anomalies": model.anomaly_count,
-            "stops_before_start": model.stops_before_start,
-        },
+        "stats": _stats(model, all_nodes, shown_count, len(view.focus), len(relations)),
         "missing_parents": [node.id for node in model.missing_parents() if node in roles],
         "anomalies": list(model.anomalies),
         "roots": [node.id for node in all_nodes if node in roles and (node.parent is None or node.parent not in roles)],
@@ -246,6 +229,30 @@ def stream_document(model: ProcessModel, options: argparse.Namespace) -> dict[st
     if document["view"]["until"] is not None:
         document["view"]["until"] = str(document["view"]["until"])
     return document
+
+
+def _stats(
+    model: ProcessModel, all_nodes: list[ProcessNode], shown: int, focus_matched: int, relations_shown: int
+) -> dict[str, Any]:
+    """The document's ``stats``: counts over the whole model and what the view shows of it."""
+    return {
+        "records": model.records,
+        "records_without_process": dict(sorted(model.without_process.items())),
+        "processes": len(all_nodes),
+        "observed": sum(1 for node in all_nodes if node.observed),
+        "placeholders": sum(1 for node in all_nodes if not node.observed),
+        "shown": shown,
+        "focus_matched": focus_matched,
+        "hosts": sorted({node.host for node in all_nodes}),
+        "relations": model.relations.counts(),
+        "relations_shown": relations_shown,
+        "events_omitted": sum(node.omitted for node in all_nodes),
+        "open_events_skipped": sum(node.open_skipped for node in all_nodes),
+        "events_outside_window": sum(node.outside_window for node in all_nodes),
+        "write_paths_evicted": model.relations.evicted,
+        "anomalies": model.anomaly_count,
+        "stops_before_start": model.stops_before_start,
+    }
 
 
 def _preorder_depths(roots: Sequence[ProcessNode]) -> Iterator[tuple[ProcessNode, int]]:
