@@ -65,22 +65,23 @@ def test_streamed_text_equals_json_dumps(value: Any) -> None:
 
 
 def test_a_failure_while_streaming_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
+    calls: list[list[str]] = []
     process = view._process
+    out = tmp_path / "out" / "tree.json"
 
     def failing(node: Any, shown: Any, depth: int) -> dict[str, Any]:
-        calls.append(1)
+        calls.append(sorted(path.name for path in out.parent.iterdir()))  # the output is open while processes are made
         if len(calls) == 3:
             raise RuntimeError("boom")
         return process(node, shown, depth)
 
     monkeypatch.setattr(view, "_process", failing)
     pm = get_plugin_manager(load_entrypoints=False)
-    out = tmp_path / "out" / "tree.json"
     args = build_parser(pm).parse_args(["tree", str(JSONL), "--format", "json", "-o", str(out)])
     with pytest.raises(RuntimeError, match="boom"):
         args.handler(args, pm)
-    assert len(calls) == 3 and list(out.parent.iterdir()) == []  # no half-written file, no part left
+    assert len(calls) == 3 and all(len(names) == 1 and names[0].startswith(".tree.json.mk2ds-") for names in calls)
+    assert list(out.parent.iterdir()) == []  # no half-written file, no part left
 
 
 def _starts(count: int) -> Iterator[dict[str, Any]]:
