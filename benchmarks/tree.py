@@ -11,6 +11,15 @@
    second must grow about 2x and the third hardly at all: memory follows processes, not records.
 
 Target (issue 4): at least 100,000 records/s for the model, and memory that grows with processes only.
+
+4. Memory per process and the JSON output (issue 13 item 20): a Mark II log of ``--json-processes`` process
+   starts (each the child of an earlier one; ``--json-processes 0`` skips it, ``--only json`` runs only it)
+   is read by the reader alone (the baseline), by the reader feeding the model, and by ``mk2ds tree --format
+   json -o FILE``, with all processes and with half of them, each in a fresh subprocess. Bytes per process in
+   the model = (peak RSS of reader + model - peak RSS of the reader) / processes; the JSON output is in
+   bounded memory when its peak above the model's stays flat from half to all processes. Also shown:
+   ``python -c 'import mk2ds.plugins.tree'`` (the floor). Targets: model <= 1 KiB per process, JSON output
+   above the model <= 0.25 KiB per process (what the view keeps per node: its role, the list of ids).
 The machine may be shared: the load average is printed with the results.
 """
 
@@ -198,7 +207,7 @@ def run_once(mode: str, records: int, processes: int, seed: int, log: str | None
     elif mode == "model":
         model = build_model(stream(records, processes, seed))
         summary = {"records": model.records, "processes": len(model.nodes), "relations": model.relations.counts()}
-    else:  # tracemalloc: bytes allocated at the peak while building
+    elif mode == "traced":  # tracemalloc: bytes allocated at the peak while building
         tracemalloc.start()
         model = build_model(stream(records, processes, seed))
         summary = {
@@ -207,6 +216,24 @@ def run_once(mode: str, records: int, processes: int, seed: int, log: str | None
             "traced_peak": tracemalloc.get_traced_memory()[1],
         }
         tracemalloc.stop()
+    elif mode == "import":
+        import mk2ds.plugins.tree  # noqa: F401 - the floor: Python and the tree package
+
+        summary = {}
+    elif mode == "tree-json":
+        from mk2ds.core.cli import main as mk2ds_main
+
+        assert log is not None
+        summary = {"exit": mk2ds_main(["tree", log, "--format", "json", "-o", log + ".json"])}
+    elif mode == "write-starts":
+        assert log is not None
+        summary = {"bytes": write_starts(log, processes)}
+    elif mode == "count-json":  # the processes of a tree document, line by line (the file may be large)
+        assert log is not None
+        with open(log, encoding="utf-8") as handle:
+            summary = {"processes": sum(1 for line in handle if line.startswith('      "id": '))}
+    else:
+        raise ValueError(mode)
     summary["seconds"] = time.perf_counter() - started
     summary["max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return summary
@@ -246,7 +273,23 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument(
-        "--child", choices=["baseline", "model", "traced", "reader", "reader+model"], help=argparse.SUPPRESS
+        "--json-processes", type=int, default=100_000, help="process starts in the log of part 4 (0 = skip)"
+    )
+    parser.add_argument("--only", choices=["all", "json"], default="all", help="json: run only part 4")
+    parser.add_argument(
+        "--child",
+        choices=[
+            "baseline",
+            "model",
+            "traced",
+            "reader",
+            "reader+model",
+            "import",
+            "tree-json",
+            "write-starts",
+            "count-json",
+        ],
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--log", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -255,6 +298,9 @@ def main() -> None:
         return
 
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    if args.only == "json":
+        json_part(args.json_processes)
+        return
     baseline = in_subprocess("baseline", args.records, args.processes, args.seed)
     model = in_subprocess("model", args.records, args.processes, args.seed)
     own = max(model["seconds"] - baseline["seconds"], 1e-9)
@@ -297,6 +343,8 @@ def main() -> None:
     )
     if args.log_lines:
         log_part(args.log_lines, args.seed)
+    if args.json_processes:
+        json_part(args.json_processes)
 
 
 def log_part(lines: int, seed: int) -> None:
@@ -321,6 +369,63 @@ def log_part(lines: int, seed: int) -> None:
         f"   reader + model                  {both['seconds']:6.2f} s   {info.lines / both['seconds']:,.0f} lines/s "
         f"({both['seconds'] / reader['seconds']:.2f}x the reader alone); model {info.lines / own:,.0f} records/s; "
         f"peak RSS {both['max_rss'] / 2**20:.1f} MiB"
+    )
+
+
+def write_starts(path: str, processes: int) -> int:
+    """A Mark II log of ``processes`` ``ps/start`` lines, each process the child of an earlier one (a few
+    images and one user repeat, as in a real log); returns its size in bytes."""
+    rng = random.Random(13)
+    guids: list[str] = []
+    with open(path, "w", encoding="utf-8", newline="\r\n") as out:
+        for index in range(processes):
+            guid = f"{{{rng.getrandbits(32):08X}-{rng.getrandbits(16):04X}-4{rng.getrandbits(12):03X}-8{rng.getrandbits(12):03X}-{rng.getrandbits(48):012X}}}"
+            parent = guids[rng.randrange(index)] if index else "{00000000-0000-4000-8000-000000000001}"
+            image = f"C:\\Program Files\\App{index % 40}\\tool{index % 300}.exe"
+            clock = f"03/01/2018 19:{index // 60000 % 60:02d}:{index // 1000 % 60:02d}.{index % 1000:03d} +0900"
+            out.write(
+                f'{clock} sn={index + 1} evt=ps subEvt=start com="PC1" psGUID={guid} psPath="{image}" '
+                f'parentGUID={parent} parentPath="C:\\Windows\\explorer.exe" cmd="""{image}"" /run {index}" '
+                f'psUser="taro.yamada" psDomain="PC1" psID={1000 + index}\n'
+            )
+            guids.append(guid)
+    return os.path.getsize(path)
+
+
+def json_part(processes: int) -> None:
+    """4. Peak RSS per process of the model and of ``tree --format json``, against the reader alone."""
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mk2ds-tree-json-") as folder:
+        floor = in_subprocess("import", 0, 0, 0)
+        for count in (processes // 2, processes):
+            log = os.path.join(folder, f"starts-{count}.log")
+            size = in_subprocess("write-starts", 0, count, 0, log)["bytes"]  # subprocesses: Linux passes a
+            reader = in_subprocess("reader", 0, 0, 0, log)  # parent's peak RSS on to its children, so this one
+            model = in_subprocess("reader+model", 0, 0, 0, log)  # stays small
+            tree = in_subprocess("tree-json", 0, 0, 0, log)
+            assert tree["exit"] == 0, tree
+            shown = in_subprocess("count-json", 0, 0, 0, log + ".json")["processes"]
+            assert shown == model["processes"] == count + 1, (shown, model)
+            rows.append((count, size, reader, model, tree))
+    print(f"\n4. logs of process starts; floor: import mk2ds.plugins.tree peaks at {floor['max_rss'] / 2**20:.1f} MiB")
+    print("   processes   log MiB   reader MiB  +model MiB  tree json MiB  model B/process  json above model B/process")
+    for count, size, reader, model, tree in rows:
+        per_process = (model["max_rss"] - reader["max_rss"]) / count
+        above = (tree["max_rss"] - model["max_rss"]) / count
+        print(
+            f"   {count:>9,}  {size / 2**20:8.1f}  {reader['max_rss'] / 2**20:10.1f}  {model['max_rss'] / 2**20:10.1f}"
+            f"  {tree['max_rss'] / 2**20:13.1f}  {per_process:15.0f}  {above:26.0f}"
+        )
+    (half, _, _, half_model, half_tree), (full, _, reader, model, tree) = rows
+    per_process = (model["max_rss"] - reader["max_rss"]) / full
+    growth = ((tree["max_rss"] - model["max_rss"]) - (half_tree["max_rss"] - half_model["max_rss"])) / (full - half)
+    print(
+        f"   model {per_process:.0f} B/process ({per_process / 1024:.2f}x the 1 KiB target: {'met' if per_process <= 1024 else 'MISSED'}); "
+        f"tree json peak {tree['max_rss'] / model['max_rss']:.2f}x the model's, {tree['max_rss'] / floor['max_rss']:.1f}x the floor; "
+        f"its part above the model grows {growth:.0f} B per added process ({'bounded' if growth <= 256 else 'NOT bounded'}); "
+        f"{full / tree['seconds']:,.0f} processes/s end to end"
     )
 
 

@@ -8,6 +8,9 @@ Feature package ``tree``. Plugins: ``tree`` (this module: ``mk2ds_add_commands``
 Inputs are Mark II logs, mk2ds JSON/JSONL records, or a dataset sample (``mk2ds tree DATASET --sample
 HASH``). Several inputs are read as one stream (several files of one host). The model comes from the
 ``mk2ds_build_process_tree`` hook, the page or text from a ``tree`` output plugin (``--format``).
+An output whose factory has ``streams_tree_document = True`` (``tree.json``) gets the model's
+``stream_document`` (processes made while they are written) and may return its text in pieces; the pieces
+go through the atomic writer with ``-o``, so a file is never left half-written.
 
 Exit codes: 0 the tree was written; 1 it was written but input lines were rejected (listed on stderr);
 2 usage error (unknown file, a ``--focus`` that matches nothing, a bad time).
@@ -18,14 +21,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
 import pluggy
 
 from mk2ds.core import CommandRegistry, Profile, hookimpl, registry
-from mk2ds.core.atomic import write_atomic
+from mk2ds.core.atomic import atomic_writer
 from mk2ds.core.errors import UsageError
 from mk2ds.core.output_guard import guard_outputs
 from mk2ds.core.report import ExitCode
@@ -134,7 +137,11 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     model = pm.hook.mk2ds_build_process_tree(records=_records(sources, tallies, pm, args), options=args)
     if model is None:
         raise UsageError("no plugin builds process trees (is process_model blocked?)")
-    document: dict[str, Any] = model.to_document(args)
+    output = registry.find_output(pm, "tree", args.format)
+    make_document = model.to_document
+    if getattr(output.factory, "streams_tree_document", False) and hasattr(model, "stream_document"):
+        make_document = model.stream_document  # processes are made while they are written
+    document: dict[str, Any] = make_document(args)
     if args.focus and document["stats"]["focus_matched"] == 0:
         if not implicit_focus:
             raise UsageError(
@@ -145,18 +152,28 @@ def run_tree(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             file=sys.stderr,
         )
         args.focus = []
-        document = model.to_document(args)
+        document = make_document(args)
     document["inputs"] = [tally.to_dict() for tally in tallies]
-    output = registry.find_output(pm, "tree", args.format)
-    rendered = output.factory(document, args)
-    if args.output:
-        write_atomic(args.output, rendered)
-    elif isinstance(rendered, bytes):
-        sys.stdout.buffer.write(rendered)
-    else:
-        sys.stdout.write(rendered)
-    sys.stdout.flush()
+    _write(output.factory(document, args), args.output)
     return int(_report_inputs(tallies))
+
+
+def _write(rendered: str | bytes | Iterable[str | bytes], path: str | None) -> None:
+    """Write what an output returned (the whole text, or its pieces as they are made) to ``path``
+    (atomically: the file appears only when complete) or to standard output."""
+    chunks: Iterable[str | bytes] = [rendered] if isinstance(rendered, (str, bytes)) else rendered
+    if path:
+        with atomic_writer(path) as handle:
+            for chunk in chunks:
+                handle.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+        return
+    for chunk in chunks:
+        if isinstance(chunk, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(chunk)
+        else:
+            sys.stdout.write(chunk)
+    sys.stdout.flush()
 
 
 def _sources(args: argparse.Namespace, pm: pluggy.PluginManager) -> list[Source]:

@@ -53,19 +53,21 @@ def _merge_into(target: ProcessNode, node: ProcessNode, max_events: int | None, 
     if target.stop is None:
         target.stop, target.stop_sn = node.stop, node.stop_sn
     for kind, count in node.counts.items():
-        target.counts[kind] = target.counts.get(kind, 0) + count
+        target.add_count(kind, count)
     room = len(node.events) if max_events is None else max(0, max_events - len(target.events))
-    target.events.extend(node.events[:room])
-    target.events.sort(key=lambda event: epoch_of(event[1]) or 0.0)
+    events = target.event_list()
+    events.extend(node.events[:room])
+    events.sort(key=lambda event: epoch_of(event[1]) or 0.0)
     target.omitted += node.omitted + max(0, len(node.events) - room)
     target.open_skipped += node.open_skipped
     target.outside_window += node.outside_window
+    peers = target.peer_dict()
     for key, peer in node.peers.items():
-        if key in target.peers:
+        if key in peers:
             for total in ("connections", "recv", "send"):
-                target.peers[key][total] += peer[total]
-        elif max_peers is None or len(target.peers) < max_peers:
-            target.peers[key] = peer
+                peers[key][total] += peer[total]
+        elif max_peers is None or len(peers) < max_peers:
+            peers[key] = peer
         else:
             target.peers_omitted += 1
     target.peers_omitted += node.peers_omitted
@@ -88,14 +90,12 @@ def link_parents(nodes: NodeTable, by_path: dict[tuple[str, str], list[ProcessNo
         if node.parent_guid:
             parent = nodes.get((node.host, node.parent_guid))
             if parent is None:
-                parent = ProcessNode(
-                    node.host, node.parent_guid, placeholder="parent-reference", order=len(nodes), zone=node.zone
-                )
+                parent = ProcessNode(node.host, node.parent_guid, placeholder="parent-reference", zone=node.zone)
                 parent.path = node.parent_path
                 nodes[(node.host, node.parent_guid)] = parent
             elif parent.path is None:
                 parent.path = node.parent_path
-            node.parent, node.parent_link = parent, "guid"
+            node.parent, node.parent_link, node.parent_guid = parent, "guid", parent.guid or node.parent_guid
         elif node.parent_path:
             node.parent, node.parent_link = _parent_by_path(nodes, node, by_path), "path"
 
@@ -118,36 +118,53 @@ def _parent_by_path(
     key = (node.host, "PATH:" + normalise_path(node.parent_path or ""))
     parent = nodes.get(key)
     if parent is None:
-        parent = ProcessNode(
-            node.host, None, placeholder="parent-path", path=node.parent_path, order=len(nodes), zone=node.zone
-        )
+        parent = ProcessNode(node.host, None, placeholder="parent-path", path=node.parent_path, zone=node.zone)
         nodes[key] = parent
     return parent
 
 
 def order_tree(nodes: NodeTable, anomaly: Anomaly) -> list[ProcessNode]:
     """Fill children lists (by start time), cut parent loops, count descendants; return the roots."""
+    lists: dict[ProcessNode, list[ProcessNode]] = {}
     for node in nodes.values():
-        node.children = []
+        node.children = ()  # a leaf shares the empty tuple; a parent gets its own list
     for node in nodes.values():
         if node.parent is not None:
-            node.parent.children.append(node)
+            children = lists.get(node.parent)
+            if children is None:
+                children = lists[node.parent] = node.parent.children = []
+            children.append(node)
+    del lists
     roots = [node for node in nodes.values() if node.parent is None]
     _sort_children(roots, nodes)
-    reached = {id(node) for node in preorder(roots)}
-    while len(reached) < len(nodes):
+    # Every node is reached from the roots unless parent links loop: then (only) a set of the reached ones.
+    looped = _count_reached(roots) < len(nodes)
+    reached: set[ProcessNode] = set(preorder(roots)) if looped else set()
+    while looped and len(reached) < len(nodes):
         # Parent links that form a loop (bad data): cut the loop at its earliest member.
-        loose = min((node for node in nodes.values() if id(node) not in reached), key=ProcessNode.sort_key)
+        loose = min((node for node in nodes.values() if node not in reached), key=ProcessNode.sort_key)
         anomaly("parent-cycle", "parent links form a loop; cut here", loose.start_sn, loose)
         assert loose.parent is not None
-        loose.parent.children.remove(loose)
+        siblings = loose.parent.children
+        assert isinstance(siblings, list)
+        siblings.remove(loose)
         loose.parent, loose.parent_link = None, None
         roots.append(loose)
-        reached |= {id(node) for node in preorder([loose])}
+        reached.update(preorder([loose]))
     roots.sort(key=lambda node: (node.host, *_tree_key(node)))
     for node in reversed(preorder(roots)):
         node.descendants = sum(1 + child.descendants for child in node.children)
     return roots
+
+
+def _count_reached(roots: Sequence[ProcessNode]) -> int:
+    """How many nodes a walk from ``roots`` reaches (without a list of them)."""
+    count, stack = 0, list(roots)
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(node.children)
+    return count
 
 
 def _tree_key(node: ProcessNode) -> tuple[Any, ...]:
@@ -172,7 +189,8 @@ def _sort_children(roots: list[ProcessNode], nodes: NodeTable) -> None:
             if best is not None and (node.sort_time is None or best < node.sort_time):
                 node.sort_time, changed = best, True
     for node in nodes.values():
-        node.children.sort(key=_tree_key)
+        if isinstance(node.children, list):
+            node.children.sort(key=_tree_key)
 
 
 def preorder(roots: Sequence[ProcessNode]) -> list[ProcessNode]:

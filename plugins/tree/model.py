@@ -17,7 +17,8 @@ that never starts becomes a *placeholder* node (``observed: false``) built from 
 
 The ``mk2ds_build_process_tree`` hook returns a finished :class:`ProcessModel`; ``mk2ds tree`` only calls its
 ``to_document(options)`` (the document of ``schemas/tree.schema.json``), so a plugin replacing the model needs
-just that method. :func:`summarise` is what ``mk2ds verify`` reports per sample.
+just that method; ``stream_document(options)``, when a model has it, is used instead for outputs that write
+the document as it is made (``json``). :func:`summarise` is what ``mk2ds verify`` reports per sample.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ DEFAULT_MAX_EVENTS = 200
 DEFAULT_MAX_PEERS = 100
 #: Anomalies (duplicate starts, parent cycles) listed in the document; more are only counted.
 ANOMALY_CAP = 200
+#: Distinct names (hosts, paths, users, ...) shared between nodes before the table starts over.
+_NAMES_CAP = 1 << 16
 #: Processes with a negative lifetime listed in :meth:`ProcessModel.summary` (all are counted).
 MAX_LISTED_STOPS = 20
 
@@ -132,6 +135,7 @@ class ProcessModel:
         self.zones: dict[str, float] = {}
         self._shared: dict[Any, Any] = {}  # one object per distinct time or kind text among kept events
         self._time_cache: dict[tuple[Any, str], float | None] = {}
+        self._names: dict[str, str] = {}  # one object per distinct host, path, user, signer or hash kept on nodes
 
     # ---------------------------------------------------------------------------------------------- ingest
 
@@ -168,8 +172,7 @@ class ProcessModel:
             node.outside_window += 1
             return
         kind = f"{evt}/{sub}"
-        counts = node.counts
-        counts[kind] = counts.get(kind, 0) + 1
+        node.add_count(kind)
         if self.max_events is None or len(node.events) < self.max_events:
             # A flat tuple (sn, time, kind, key, value, ...): about a third of a dict's size.
             time = record.get("time")
@@ -183,7 +186,7 @@ class ProcessModel:
                 if canonical is not None:
                     event.append(canonical)
                     event.append(value)
-            node.events.append(tuple(event))
+            node.event_list().append(tuple(event))
             if len(self._shared) > 65536:
                 self._shared.clear()
         else:
@@ -214,19 +217,33 @@ class ProcessModel:
         reason: str = "activity-only",
     ) -> ProcessNode:
         """The node of ``(host, guid)`` (``guid`` already normalised), created as a placeholder if new."""
-        key = (host, guid)
-        node = self.nodes.get(key)
+        node = self.nodes.get((host, guid))
         if node is None:
-            node = ProcessNode(host, guid, placeholder=reason, order=len(self.nodes))
+            host = self._name(host) or "" if isinstance(host, str) else host
+            node = ProcessNode(host, guid, placeholder=reason)
             if record is not None:
-                node.path = text_of(record.get("psPath"))
+                node.path = self._name(record.get("psPath"))
                 node.first_sn = record.get("sn")
             else:
-                node.path = path
-            self.nodes[key] = node
+                node.path = self._name(path)
+            self.nodes[(host, guid)] = node
         elif node.path is None:
-            node.path = text_of(record.get("psPath")) if record is not None else path
+            node.path = self._name(record.get("psPath") if record is not None else path)
         return node
+
+    def _name(self, value: Any) -> str | None:
+        """``text_of(value)``, one shared object per distinct text: hosts, image paths, users, signers and
+        hashes repeat across processes, and each node would otherwise keep its own copy."""
+        text = text_of(value)
+        if text is None:
+            return None
+        names = self._names
+        shared = names.get(text)
+        if shared is None:
+            if len(names) >= _NAMES_CAP:
+                names.clear()  # many distinct names (a hostile log): sharing stops paying, memory stays bounded
+            shared = names[text] = text
+        return shared
 
     def _learn_zone(self, host: str, time: Any, resolved: Any = None) -> None:
         """Remember the UTC offset a host's lines carry (for its zone-less lines), or the one the reader
@@ -257,15 +274,17 @@ class ProcessModel:
             return
         node.observed, node.placeholder = True, None
         node.start, node.start_sn = text_of(record.get("time")), record.get("sn")
-        node.path = text_of(record.get("psPath")) or node.path
+        node.path = self._name(record.get("psPath")) or node.path
         node.cmd = text_of(record.get("cmd"))
-        node.sha256 = text_of(record.get("sha256"))
-        node.signer = text_of(record.get("signer"))
+        node.sha256 = self._name(record.get("sha256"))
+        node.signer = self._name(record.get("signer"))
         user, domain = text_of(record.get("psUser")), text_of(record.get("psDomain"))
-        node.user = f"{domain}\\{user}" if user and domain else user
+        node.user = self._name(f"{domain}\\{user}" if user and domain else user)
         node.pid = integer_of(record.get("psID"))
-        node.parent_guid = guid_of(record.get("parentGUID"))
-        node.parent_path = text_of(record.get("parentPath"))
+        parent_guid = guid_of(record.get("parentGUID"))
+        parent = self.nodes.get((host, parent_guid)) if parent_guid else None
+        node.parent_guid = parent.guid if parent is not None else parent_guid  # the parent's own copy
+        node.parent_path = self._name(record.get("parentPath"))
 
     def _peer(self, node: ProcessNode, sub: Any, record: Mapping[str, Any]) -> None:
         if sub == "acpt":
@@ -276,15 +295,16 @@ class ProcessModel:
             key = ("listen", None, record.get("port"))
         else:
             return
-        peer = node.peers.get(key)
+        peers = node.peer_dict()
+        peer = peers.get(key)
         if peer is None:
-            if self.max_peers is not None and len(node.peers) >= self.max_peers:
+            if self.max_peers is not None and len(peers) >= self.max_peers:
                 node.peers_omitted += 1
                 return
             port = integer_of(key[2])
             peer = {"direction": key[0], "ip": key[1], "port": key[2], "service": SERVICE_BY_PORT.get(port or -1)}
             peer.update(connections=0, recv=0, send=0, first_sn=record.get("sn"))
-            node.peers[key] = peer
+            peers[key] = peer
         if sub in _CONNECTS or sub in ("lsn", "openUDP"):
             peer["connections"] += 1
         elif sub == "dcon":
@@ -354,6 +374,13 @@ class ProcessModel:
         from mk2ds.plugins.tree.view import build_document
 
         return build_document(self, options or argparse.Namespace())
+
+    def stream_document(self, options: argparse.Namespace | None = None) -> dict[str, Any]:
+        """The same document with ``processes`` and ``relations`` made while they are written (see
+        :func:`mk2ds.plugins.tree.view.stream_document`): what ``mk2ds tree`` hands to a streaming output."""
+        from mk2ds.plugins.tree.view import stream_document
+
+        return stream_document(self, options or argparse.Namespace())
 
     def summary(self, focus: Sequence[str] = ()) -> dict[str, Any]:
         from mk2ds.plugins.tree.view import select_view

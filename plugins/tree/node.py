@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
@@ -53,6 +55,11 @@ SERVICE_BY_PORT: dict[int, str] = {
     993: "imaps",
     995: "pop3s",
 }
+
+
+_UNSET: Any = object()  # a start time never equals it
+_NO_COUNTS: Mapping[str, int] = MappingProxyType({})
+_NO_PEERS: Mapping[tuple[str, str | None, Any], dict[str, Any]] = MappingProxyType({})
 
 
 def normalise_path(path: str) -> str:
@@ -158,20 +165,58 @@ class ProcessNode:
     parent_path: str | None = None
     parent: ProcessNode | None = None
     parent_link: str | None = None
-    children: list[ProcessNode] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    events: list[tuple[Any, ...]] = field(default_factory=list)
+    #: Children by start time (set when the model is finished; a shared empty tuple for a leaf).
+    children: list[ProcessNode] | tuple[()] = ()
+    #: Activity counts by kind, kept events and network peers: ``None`` until the first one, so that the
+    #: many processes without activity cost no containers (read them through ``counts``/``events``/``peers``).
+    kind_counts: dict[str, int] | None = None
+    kept_events: list[tuple[Any, ...]] | None = None
     omitted: int = 0
     open_skipped: int = 0
     outside_window: int = 0
-    peers: dict[tuple[str, str | None, Any], dict[str, Any]] = field(default_factory=dict)
+    peer_table: dict[tuple[str, str | None, Any], dict[str, Any]] | None = None
     peers_omitted: int = 0
     first_sn: Any = None
-    order: int = 0
     descendants: int = 0
     sort_time: float | None = None
     zone: float | None = None
-    _start_epoch: tuple[Any, Any, float | None] | None = None
+    #: ``start_epoch`` cached with the ``start`` and ``zone`` it was computed from.
+    _epoch_start: Any = _UNSET
+    _epoch_zone: float | None = None
+    _epoch: float | None = None
+
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """Activity counts by kind (``evt/subEvt``), read-only; :meth:`add_count` changes them."""
+        return self.kind_counts if self.kind_counts is not None else _NO_COUNTS
+
+    def add_count(self, kind: str, count: int = 1) -> None:
+        counts = self.kind_counts
+        if counts is None:
+            counts = self.kind_counts = {}
+        counts[kind] = counts.get(kind, 0) + count
+
+    @property
+    def events(self) -> Sequence[tuple[Any, ...]]:
+        """The kept activity events (flat tuples, see :func:`event_dict`), read-only."""
+        return self.kept_events if self.kept_events is not None else ()
+
+    def event_list(self) -> list[tuple[Any, ...]]:
+        """The kept events as a list to add to (made on first use)."""
+        if self.kept_events is None:
+            self.kept_events = []
+        return self.kept_events
+
+    @property
+    def peers(self) -> Mapping[tuple[str, str | None, Any], dict[str, Any]]:
+        """Network peers by ``(direction, ip, port)``, read-only; :meth:`peer_dict` to add one."""
+        return self.peer_table if self.peer_table is not None else _NO_PEERS
+
+    def peer_dict(self) -> dict[tuple[str, str | None, Any], dict[str, Any]]:
+        """The peers as a dict to add to (made on first use)."""
+        if self.peer_table is None:
+            self.peer_table = {}
+        return self.peer_table
 
     @property
     def id(self) -> str:
@@ -196,9 +241,10 @@ class ProcessNode:
 
     @property
     def start_epoch(self) -> float | None:
-        if self._start_epoch is None or self._start_epoch[:2] != (self.start, self.zone):
-            self._start_epoch = (self.start, self.zone, epoch_of(self.start, self.zone))
-        return self._start_epoch[2]
+        if self._epoch_start is not self.start or self._epoch_zone != self.zone:
+            self._epoch_start, self._epoch_zone = self.start, self.zone
+            self._epoch = epoch_of(self.start, self.zone)
+        return self._epoch
 
     @property
     def stop_epoch(self) -> float | None:

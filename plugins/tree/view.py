@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,16 @@ from mk2ds.plugins.tree.relations import Relation, normalise_path, sn_key
 if TYPE_CHECKING:
     from mk2ds.plugins.tree.model import ProcessModel
 
-__all__ = ["DOCUMENT_FORMAT", "View", "build_document", "focus_matches", "select_view"]
+__all__ = [
+    "DOCUMENT_FORMAT",
+    "LazyItems",
+    "View",
+    "build_document",
+    "focus_matches",
+    "materialize",
+    "select_view",
+    "stream_document",
+]
 
 DOCUMENT_FORMAT = "mk2ds-tree"
 DOCUMENT_VERSION = 1
@@ -150,13 +159,50 @@ def _in_window(node: ProcessNode, since: float | None, until: float | None) -> b
 # -------------------------------------------------------------------------------------------------- document
 
 
+class LazyItems(Iterable[dict[str, Any]]):
+    """A list of the streamed document (``processes``, ``relations``): its items are made one by one while
+    it is iterated (each iteration makes them anew), so a writer can write each item and let it go. ``len``
+    is known in advance. :func:`materialize` turns a streamed document into plain lists."""
+
+    def __init__(self, make: Callable[[], Iterator[dict[str, Any]]], length: int) -> None:
+        self._make = make
+        self._length = length
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._make()
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def materialize(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A document with every :class:`LazyItems` made into a list (what :func:`build_document` returns)."""
+    return {key: list(value) if isinstance(value, LazyItems) else value for key, value in document.items()}
+
+
 def build_document(model: ProcessModel, options: argparse.Namespace) -> dict[str, Any]:
     """The tree document for the view in ``options`` (validates against ``schemas/tree.schema.json``)."""
+    return materialize(stream_document(model, options))
+
+
+def stream_document(model: ProcessModel, options: argparse.Namespace) -> dict[str, Any]:
+    """The tree document with ``processes`` and ``relations`` as :class:`LazyItems`: every other part is
+    small and made now; a process's entry (its facts, events and peers) only when it is written, so writing
+    the document needs memory for the model and one process, not for the whole document."""
     view = select_view(model, options)
-    shown = [node for node in model.preorder() if node in view.roles]
-    depth = _depths(model.roots)
-    relations = [rel for rel in model.relations.relations if rel.source in view.roles and rel.target in view.roles]
+    roles = view.roles
     all_nodes = model.preorder()
+    shown_count = sum(1 for node in all_nodes if node in roles)
+    relations = [rel for rel in model.relations.relations if rel.source in roles and rel.target in roles]
+
+    def processes() -> Iterator[dict[str, Any]]:
+        for node, depth in _preorder_depths(model.roots):
+            if node in roles:
+                yield _process(node, view, depth)
+
+    def relation_items() -> Iterator[dict[str, Any]]:
+        return (_relation(relation) for relation in relations)
+
     document: dict[str, Any] = {
         "format": DOCUMENT_FORMAT,
         "version": DOCUMENT_VERSION,
@@ -170,35 +216,52 @@ def build_document(model: ProcessModel, options: argparse.Namespace) -> dict[str
             "max_events": model.max_events or 0,
             "max_peers": model.max_peers or 0,
         },
-        "stats": {
-            "records": model.records,
-            "records_without_process": dict(sorted(model.without_process.items())),
-            "processes": len(all_nodes),
-            "observed": sum(1 for node in all_nodes if node.observed),
-            "placeholders": sum(1 for node in all_nodes if not node.observed),
-            "shown": len(shown),
-            "focus_matched": len(view.focus),
-            "hosts": sorted({node.host for node in all_nodes}),
-            "relations": model.relations.counts(),
-            "relations_shown": len(relations),
-            "events_omitted": sum(node.omitted for node in all_nodes),
-            "open_events_skipped": sum(node.open_skipped for node in all_nodes),
-            "events_outside_window": sum(node.outside_window for node in all_nodes),
-            "write_paths_evicted": model.relations.evicted,
-            "anomalies": model.anomaly_count,
-            "stops_before_start": model.stops_before_start,
-        },
-        "missing_parents": [node.id for node in model.missing_parents() if node in view.roles],
+        "stats": _stats(model, all_nodes, shown_count, len(view.focus), len(relations)),
+        "missing_parents": [node.id for node in model.missing_parents() if node in roles],
         "anomalies": list(model.anomalies),
-        "roots": [node.id for node in shown if node.parent is None or node.parent not in view.roles],
-        "processes": [_process(node, view, depth[node]) for node in shown],
-        "relations": [_relation(relation) for relation in relations],
+        "roots": [node.id for node in all_nodes if node in roles and (node.parent is None or node.parent not in roles)],
+        "processes": LazyItems(processes, shown_count),
+        "relations": LazyItems(relation_items, len(relations)),
     }
+    del all_nodes
     if document["view"]["since"] is not None:
         document["view"]["since"] = str(document["view"]["since"])
     if document["view"]["until"] is not None:
         document["view"]["until"] = str(document["view"]["until"])
     return document
+
+
+def _stats(
+    model: ProcessModel, all_nodes: list[ProcessNode], shown: int, focus_matched: int, relations_shown: int
+) -> dict[str, Any]:
+    """The document's ``stats``: counts over the whole model and what the view shows of it."""
+    return {
+        "records": model.records,
+        "records_without_process": dict(sorted(model.without_process.items())),
+        "processes": len(all_nodes),
+        "observed": sum(1 for node in all_nodes if node.observed),
+        "placeholders": sum(1 for node in all_nodes if not node.observed),
+        "shown": shown,
+        "focus_matched": focus_matched,
+        "hosts": sorted({node.host for node in all_nodes}),
+        "relations": model.relations.counts(),
+        "relations_shown": relations_shown,
+        "events_omitted": sum(node.omitted for node in all_nodes),
+        "open_events_skipped": sum(node.open_skipped for node in all_nodes),
+        "events_outside_window": sum(node.outside_window for node in all_nodes),
+        "write_paths_evicted": model.relations.evicted,
+        "anomalies": model.anomaly_count,
+        "stops_before_start": model.stops_before_start,
+    }
+
+
+def _preorder_depths(roots: Sequence[ProcessNode]) -> Iterator[tuple[ProcessNode, int]]:
+    """Depth-first order from ``roots`` with each node's depth, made while iterating (no list of nodes)."""
+    stack = [(root, 0) for root in reversed(roots)]
+    while stack:
+        node, depth = stack.pop()
+        yield node, depth
+        stack.extend((child, depth + 1) for child in reversed(node.children))
 
 
 def _process(node: ProcessNode, view: View, depth: int) -> dict[str, Any]:
