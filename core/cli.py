@@ -78,7 +78,7 @@ def _plugin_settings(argv: Sequence[str]) -> PluginSettings:
 def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mk2ds",
-        description="Verify, convert and package InfoTrace Mark II malware-behaviour datasets.",
+        description="Verify, convert and package InfoTrace Mark II malware-behavior datasets.",
         epilog="Exit codes: 0 ok, 1 findings at the failing severity, 2 usage error, 3 internal error.",
     )
     # plugins' own notes (MK2DS_PLUGIN_DETAIL), e.g. "reader path: compiled (C extension)"

@@ -522,7 +522,7 @@ def open_dataset(location: str | os.PathLike[str]) -> Dataset:
 
 
 def nfc(name: str) -> str:
-    """Unicode NFC form, used to match names that differ only in normalisation (macOS NFD vs NFC)."""
+    """Unicode NFC form, used to match names that differ only in normalization (macOS NFD vs NFC)."""
     return unicodedata.normalize("NFC", name)
 
 

@@ -1,4 +1,4 @@
-"""The last line of defence of the command line: every exception ends in a defined exit code.
+"""The last line of defense of the command line: every exception ends in a defined exit code.
 
 ``mk2ds`` exits 2 on a usage error, 130 on the user's Ctrl-C, and 3 on anything else that escapes, from
 mk2ds or a plugin: one line on standard error that names the plugin and hook when known (a

@@ -3,7 +3,7 @@
 A finding is never an exception. Checks *yield* findings; the walker collects them, the report counts them and
 the output plugins render them. Every finding carries a stable kebab-case ``code`` that is registered, with a
 one-line description and a default severity, through the ``mk2ds_register_codes`` hook, so that ``mk2ds codes``
-can list the whole catalogue and ``--select``/``--ignore`` can filter by it.
+can list the whole catalog and ``--select``/``--ignore`` can filter by it.
 
 Facts are the other thing a check may yield: small pieces of information about a sample or the dataset
 (host name from Sysinfo, tree size, record counts) that belong in the report but are not problems.
@@ -41,7 +41,7 @@ class Finding:
 
     ``path`` is relative to the dataset root (or the input file as the user named it) and uses ``/``.
     ``line`` and ``column`` are 1-based when known. ``subject`` groups findings in reports; for a dataset it is
-    the sample hash the finding belongs to, if any. ``details`` must be JSON-serialisable.
+    the sample hash the finding belongs to, if any. ``details`` must be JSON-serializable.
     """
 
     code: str

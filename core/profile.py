@@ -1,7 +1,7 @@
 """Layout profiles: the expected shape of a dataset, as data.
 
 A profile (validated by ``schemas/profile.schema.json``) names required and optional files and folders, maps
-path patterns to file kinds, points at the sample index, and lists the per-sample artefacts with the rules
+path patterns to file kinds, points at the sample index, and lists the per-sample artifacts with the rules
 for when they must exist and when they must be empty. Plugins register profiles with
 ``mk2ds_register_profiles``; users pass their own with ``--profile FILE``.
 

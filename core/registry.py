@@ -37,7 +37,7 @@ CORE_CODES: tuple[CodeInfo, ...] = (
     CodeInfo("unsafe-path", Severity.ERROR, "A name with '..', an absolute name, or a link leaving the dataset"),
     CodeInfo("unreadable-file", Severity.ERROR, "A file could not be read"),
     CodeInfo(
-        "zip-names-normalised",
+        "zip-names-normalized",
         Severity.INFO,
         "Zip member names were written by a Windows tool (CP932 names, '\\' separators) and read as meant",
     ),

@@ -1,4 +1,4 @@
-"""Terminal helpers: colour only on a TTY (and never with NO_COLOR), display width that counts East Asian
+"""Terminal helpers: color only on a TTY (and never with NO_COLOR), display width that counts East Asian
 wide characters as two columns so that Japanese paths line up, and :func:`escape_text`, the one escaping
 helper for every untrusted string (a file name, a host name, a command line) on its way to a terminal.
 
@@ -18,7 +18,7 @@ from typing import TextIO
 
 __all__ = [
     "UNSAFE_CHARACTERS",
-    "colour",
+    "color",
     "display_width",
     "escape_lines",
     "escape_surrogates",
@@ -26,7 +26,7 @@ __all__ = [
     "pad",
     "truncate",
     "unsafe_character",
-    "use_colour",
+    "use_color",
     "xml_text",
 ]
 
@@ -53,7 +53,7 @@ _CODES = {
 }
 
 
-def use_colour(stream: TextIO | None = None, setting: str = "auto") -> bool:
+def use_color(stream: TextIO | None = None, setting: str = "auto") -> bool:
     """``setting`` is ``auto``, ``always`` or ``never``; ``auto`` means a TTY without ``NO_COLOR``."""
     if setting == "always":
         return True
@@ -63,7 +63,7 @@ def use_colour(stream: TextIO | None = None, setting: str = "auto") -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def colour(text: str, name: str, enabled: bool) -> str:
+def color(text: str, name: str, enabled: bool) -> str:
     if not enabled or name not in _CODES:
         return text
     return f"\x1b[{_CODES[name]}m{text}\x1b[0m"

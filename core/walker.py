@@ -161,7 +161,7 @@ def verify(
         files: list[Entry] = []
         for item in dataset.walk():
             if isinstance(item, NameNotice):
-                items.append(Finding("zip-names-normalised", Severity.INFO, item.reason, path=item.path or None))
+                items.append(Finding("zip-names-normalized", Severity.INFO, item.reason, path=item.path or None))
             elif isinstance(item, UnsafeName):
                 items.append(Finding("unsafe-path", Severity.ERROR, f"{item.reason}; not followed", path=item.path))
             elif item.is_dir:

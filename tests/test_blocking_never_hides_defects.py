@@ -36,10 +36,10 @@ BLOCKABLE = sorted(
 PLANTED = {
     "checks.layout": "missing-required",
     "checks.sample_list": "list-bad-hash",
-    "checks.cross_references": "sample-artefact-missing",
+    "checks.cross_references": "sample-artifact-missing",
     "reader": "log-unparseable",
     "tree.model": "log-parent-not-started",
-    "checks.sysinfo": "sysinfo-unrecognised",
+    "checks.sysinfo": "sysinfo-unrecognized",
     "pe.checks": "impfuzzy-mismatch",
     "bagit.fixity": "checksum-mismatch",
 }

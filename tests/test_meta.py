@@ -133,3 +133,28 @@ def test_the_readme_says_where_every_built_in_plugin_lives() -> None:
     layout = readme[readme.index("## Layout of the code") :]
     missing = [name for name in BUILTIN_PLUGINS if f"`{name.removeprefix('mk2ds.plugins.')}`" not in layout]
     assert missing == []
+
+
+#: British forms the codebase once mixed with American ones (finding codes are an API: one spelling).
+_BRITISH = re.compile(
+    r"\b(artefact\w*|behaviour\w*|colour\w*|normalis\w*|recognis\w*|summaris\w*|serialis\w*|initialis\w*"
+    r"|organis\w*|analys(?:e|ed|ing)|labelled|catalogue|defence)\b",
+    re.IGNORECASE,
+)
+
+
+def test_one_spelling_american_in_code_docs_and_finding_codes() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    suffixes = (".py", ".md", ".json", ".html", ".js", ".css", ".toml", ".ini", ".c")
+    found = []
+    for name in tracked:
+        if name.startswith("tests/data/") or name == "tests/test_meta.py" or not name.endswith(suffixes):
+            continue
+        path = ROOT / name
+        if path.is_file():
+            found += [
+                f"{name}: {match}" for match in _BRITISH.findall(path.read_text(encoding="utf-8", errors="replace"))
+            ]
+    assert found == []

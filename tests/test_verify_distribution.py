@@ -51,7 +51,7 @@ def test_the_pristine_distribution_is_valid(run_cli: Callable[..., Any], pristin
     assert len(report["samples"]) == 6
     assert report["stats"]["kinds"]["mk2log"] > 6
     # The one expected warning kind: a sample whose Sysinfo files are empty (malware blocked collection).
-    assert {f["code"] for f in report["findings"] if f["severity"] == "warning"} <= {"artefact-empty-allowed"}
+    assert {f["code"] for f in report["findings"] if f["severity"] == "warning"} <= {"artifact-empty-allowed"}
 
 
 def test_missing_30m_log(run_cli: Callable[..., Any], pristine: SampleDistribution, dataset: Path) -> None:
@@ -60,8 +60,8 @@ def test_missing_30m_log(run_cli: Callable[..., Any], pristine: SampleDistributi
     log.unlink()
     code, report = _verify(run_cli, dataset)
     assert code == 1
-    assert ("sample-artefact-missing", "MK2Log/30m") in _codes(report)
-    assert any(f["subject"] == victim for f in report["findings"] if f["code"] == "sample-artefact-missing")
+    assert ("sample-artifact-missing", "MK2Log/30m") in _codes(report)
+    assert any(f["subject"] == victim for f in report["findings"] if f["code"] == "sample-artifact-missing")
 
 
 def test_a_broken_log_line_is_found_with_its_line_number(

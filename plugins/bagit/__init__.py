@@ -173,7 +173,7 @@ def name_findings(files: Sequence[str], folders: Sequence[str]) -> Iterator[Find
             yield Finding(
                 "name-normalization-conflict",
                 Severity.ERROR,
-                f"names differ only in Unicode normalisation: {', '.join(map(repr, group))} (bagit-python refuses such bags)",
+                f"names differ only in Unicode normalization: {', '.join(map(repr, group))} (bagit-python refuses such bags)",
                 path=group[0],
                 details={"names": group},
             )

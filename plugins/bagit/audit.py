@@ -1,7 +1,7 @@
 """Compare checksum manifests with the files that are there: the shared core of ``fixity`` and ``bag_payload``.
 
 One pass: manifest problems become findings (file:line), every listed name is matched to a file (exactly, or
-after Unicode NFC normalisation, which is reported), files no manifest lists are reported, then every listed
+after Unicode NFC normalization, which is reported), files no manifest lists are reported, then every listed
 file that exists is hashed once with every algorithm any manifest asks for, and each disagreement is reported
 naming the file, the manifest and line, the expected and the found digest. Nothing stops at the first problem.
 """
@@ -45,10 +45,10 @@ CODES: tuple[CodeInfo, ...] = (
     CodeInfo(
         "name-normalization-differs",
         Severity.WARNING,
-        "A listed name matches a file only after Unicode NFC/NFD normalisation",
+        "A listed name matches a file only after Unicode NFC/NFD normalization",
     ),
     CodeInfo(
-        "name-normalization-conflict", Severity.ERROR, "Two file names differ only in Unicode normalisation (NFC/NFD)"
+        "name-normalization-conflict", Severity.ERROR, "Two file names differ only in Unicode normalization (NFC/NFD)"
     ),
 )
 
@@ -128,7 +128,7 @@ def audit(
         yield Finding(
             "name-normalization-conflict",
             Severity.ERROR,
-            f"names differ only in Unicode normalisation: {', '.join(repr(name) for name in group)}",
+            f"names differ only in Unicode normalization: {', '.join(repr(name) for name in group)}",
             path=group[0],
             details={"names": group},
         )
@@ -147,7 +147,7 @@ def audit(
                 yield Finding(
                     "name-normalization-differs",
                     Severity.WARNING,
-                    f"listed in {_where(check, entry.line)} in another Unicode normalisation form; matched",
+                    f"listed in {_where(check, entry.line)} in another Unicode normalization form; matched",
                     path=actual,
                     details={"listed": wanted, "manifest": check.manifest.name, "line": entry.line},
                 )

@@ -1,6 +1,6 @@
 """Fixity of a plain distribution: when it carries checksums, every file is hashed and compared.
 
-Manifests recognised (names without regard to case):
+Manifests recognized (names without regard to case):
 
 * ``SHA256SUMS`` / ``SHA512SUMS`` (and the other ``*SUMS``) at the top: ``sha256sum`` format, must list every
   file of the distribution except checksum files;

@@ -14,7 +14,7 @@ Written manifests are reproducible: entries sorted by path (code-point order), L
 
 Also here: the path rules. :func:`unsafe_manifest_path` says why a manifest path must never be opened;
 :func:`portability_problems` says why a name would change meaning on another platform; :class:`NameIndex`
-matches names that differ only in Unicode normalisation (NFC vs NFD), as bagit-python does.
+matches names that differ only in Unicode normalization (NFC vs NFD), as bagit-python does.
 """
 
 from __future__ import annotations
@@ -376,10 +376,10 @@ def portability_problems(path: str) -> list[str]:
 
 
 class NameIndex:
-    """Names on disk, looked up exactly or, failing that, after Unicode NFC normalisation.
+    """Names on disk, looked up exactly or, failing that, after Unicode NFC normalization.
 
-    ``conflicts`` lists groups of names that differ only in normalisation: they cannot be told apart by a
-    tool that normalises (bagit-python raises ``FileNormalizationConflict`` for them).
+    ``conflicts`` lists groups of names that differ only in normalization: they cannot be told apart by a
+    tool that normalizes (bagit-python raises ``FileNormalizationConflict`` for them).
     """
 
     def __init__(self, names: Iterable[str]) -> None:

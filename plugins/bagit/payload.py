@@ -8,7 +8,7 @@ never says which file is wrong):
    signal only.
 3. Every payload manifest (``manifest-<alg>.txt``) against the payload: missing files, files not listed
    (BagIt 1.0: every payload file in every manifest; 0.97: in at least one), names matched after Unicode
-   normalisation as bagit-python does, and at level ``full`` every checksum.
+   normalization as bagit-python does, and at level ``full`` every checksum.
 4. Every tag manifest (``tagmanifest-<alg>.txt``) against the tag files; ``fetch.txt`` paths.
 
 Finding paths are relative to the bag (``data/MK2Log/30m/x.log``, ``manifest-sha256.txt``).

@@ -1,8 +1,8 @@
-"""Cross-references between the sample index and the per-sample artefacts, driven by the profile's
+"""Cross-references between the sample index and the per-sample artifacts, driven by the profile's
 ``per_sample`` rules.
 
-A file belongs to a sample when its path below the artefact's folder contains one of the sample's hashes
-(any case). Checks, sample by sample: required artefacts exist; flagged artefacts exist exactly when the flag
+A file belongs to a sample when its path below the artifact's folder contains one of the sample's hashes
+(any case). Checks, sample by sample: required artifacts exist; flagged artifacts exist exactly when the flag
 is set; emptiness follows the rule (``exactly-when-not-pe``: impfuzzy/PEfile results are empty exactly for
 non-PE samples); files that refer to no sample are reported. The mapping sample → files is left under
 :data:`~mk2ds.plugins.checks.shared.SAMPLE_FILES` for later checks. Without the rows of the sample list
@@ -26,9 +26,9 @@ HEX_RUN = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-
 def mk2ds_register_codes() -> list[CodeInfo]:
     return [
         CodeInfo(
-            "sample-artefact-missing",
+            "sample-artifact-missing",
             Severity.ERROR,
-            "A sample lacks an artefact the profile requires (e.g. its 30m log)",
+            "A sample lacks an artifact the profile requires (e.g. its 30m log)",
         ),
         CodeInfo(
             "flag-without-file", Severity.ERROR, "List.xlsx flags a Verbose log/report for a sample, but there is none"
@@ -38,9 +38,9 @@ def mk2ds_register_codes() -> list[CodeInfo]:
             Severity.ERROR,
             "A Verbose log/report exists for a sample whose List.xlsx flag is not set",
         ),
-        CodeInfo("artefact-empty", Severity.ERROR, "A per-sample file that must not be empty is empty"),
+        CodeInfo("artifact-empty", Severity.ERROR, "A per-sample file that must not be empty is empty"),
         CodeInfo(
-            "artefact-empty-allowed",
+            "artifact-empty-allowed",
             Severity.WARNING,
             "A per-sample file is empty (allowed: e.g. malware blocked Sysinfo collection)",
         ),
@@ -57,7 +57,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo(
             "unreferenced-file", Severity.WARNING, "A file in a per-sample folder refers to no sample of List.xlsx"
         ),
-        CodeInfo("artefact-ambiguous", Severity.WARNING, "A file name contains the hashes of more than one sample"),
+        CodeInfo("artifact-ambiguous", Severity.WARNING, "A file name contains the hashes of more than one sample"),
     ]
 
 
@@ -119,7 +119,7 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
         found, unmatched, ambiguous = map_files(samples, context.entries, folder)
         for path, owners in ambiguous:
             yield Finding(
-                "artefact-ambiguous", Severity.WARNING, f"names {len(owners)} samples: {', '.join(owners)}", path=path
+                "artifact-ambiguous", Severity.WARNING, f"names {len(owners)} samples: {', '.join(owners)}", path=path
             )
         if folder.lower() in unreferenced_folders:
             for path in unmatched:
@@ -144,7 +144,7 @@ def _presence(rule: Mapping[str, Any], sample: Mapping[str, Any], files: list[st
     name = str(rule["name"])
     if presence == "required" and not files:
         yield Finding(
-            "sample-artefact-missing",
+            "sample-artifact-missing",
             Severity.ERROR,
             f"no {name} file for this sample under {folder}/"
             + (f" ({rule['description']})" if rule.get("description") else ""),
@@ -181,11 +181,11 @@ def _emptiness(
         empty = entries.get(path, 0) == 0
         if policy == "never" and empty:
             yield Finding(
-                "artefact-empty", Severity.ERROR, f"{rule['name']} file is empty", path=path, subject=sample_id
+                "artifact-empty", Severity.ERROR, f"{rule['name']} file is empty", path=path, subject=sample_id
             )
         elif policy == "warn" and empty:
             yield Finding(
-                "artefact-empty-allowed",
+                "artifact-empty-allowed",
                 Severity.WARNING,
                 f"{rule['name']} file is empty (collection may have been blocked by the malware)",
                 path=path,

@@ -41,7 +41,7 @@ from mk2ds.plugins.checks.sysinfo import SysinfoTimeZones
 from mk2ds.plugins.reader.blocks import UTF16_BOMS
 from mk2ds.plugins.reader.timestamps import parse_offset
 
-#: Individual findings per code and file before they are summarised (the summary keeps the count and lines).
+#: Individual findings per code and file before they are summarized (the summary keeps the count and lines).
 MAX_LISTED = 20
 MAX_LINES_IN_DETAILS = 1000
 FIELDS_NAMING_FILES = ("psPath", "parentPath", "path", "dstPath", "cmd", "tpsPath", "valStr")

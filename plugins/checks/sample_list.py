@@ -140,12 +140,12 @@ HEX = re.compile(r"[0-9a-fA-F]+")
 HASH_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256"}
 
 
-def normalise_header(text: str) -> str:
+def normalize_header(text: str) -> str:
     return re.sub(r"[\s_:：]", "", unicodedata.normalize("NFKC", text)).lower()
 
 
 def role_of(header: str) -> str | None:
-    key = normalise_header(header)
+    key = normalize_header(header)
     for role, names in COLUMN_ROLES.items():
         if key in names:
             return role
@@ -160,7 +160,7 @@ def role_of(header: str) -> str | None:
 
 
 def parse_flag(value: Any) -> bool | None:
-    """True/False for recognised flag spellings, None when the cell says something else."""
+    """True/False for recognized flag spellings, None when the cell says something else."""
     if value is None:
         return False
     if isinstance(value, bool):
@@ -185,7 +185,7 @@ def extension_is_pe(extension: str | None) -> bool | None:
     return None
 
 
-def normalise_extension(value: Any) -> str | None:
+def normalize_extension(value: Any) -> str | None:
     if value is None:
         return None
     text = unicodedata.normalize("NFKC", str(value)).strip().lower()
@@ -418,7 +418,7 @@ def _read_row(number: int, row: tuple[Any, ...], path: str, result: SampleList) 
         )
         return
     sample_id = hashes.get("sha256") or hashes.get("sha1") or hashes["md5"]
-    extension = normalise_extension(_cell(row, result.roles.get("extension")))
+    extension = normalize_extension(_cell(row, result.roles.get("extension")))
     flags: dict[str, bool | None] = {}
     for role in ("verbose", "report"):
         if role not in result.roles:
@@ -431,7 +431,7 @@ def _read_row(number: int, row: tuple[Any, ...], path: str, result: SampleList) 
                 Finding(
                     "list-unknown-flag",
                     Severity.WARNING,
-                    f"{role} flag {str(value)[:40]!r} is not a recognised yes/no mark",
+                    f"{role} flag {str(value)[:40]!r} is not a recognized yes/no mark",
                     path=path,
                     line=number,
                     subject=sample_id,
@@ -513,7 +513,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
         CodeInfo("list-hash-whitespace", Severity.WARNING, "A hash cell has leading or trailing white space"),
         CodeInfo("list-duplicate-hash", Severity.ERROR, "The same hash appears on more than one row"),
         CodeInfo("list-row-without-hash", Severity.WARNING, "A non-empty row has no usable hash"),
-        CodeInfo("list-unknown-flag", Severity.WARNING, "A Verbose/report flag cell is not a recognised yes/no mark"),
+        CodeInfo("list-unknown-flag", Severity.WARNING, "A Verbose/report flag cell is not a recognized yes/no mark"),
         CodeInfo("list-unknown-extension", Severity.INFO, "An extension that mk2ds cannot classify as PE or not"),
         CodeInfo(
             "list-sheet-ignored",

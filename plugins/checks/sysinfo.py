@@ -78,7 +78,7 @@ def mk2ds_register_codes() -> list[CodeInfo]:
             "A Sysinfo file is in no known text encoding (UTF-16, UTF-8, CP932)",
         ),
         CodeInfo(
-            "sysinfo-unrecognised", Severity.WARNING, "A Sysinfo file is neither systeminfo.exe nor w32tm.exe output"
+            "sysinfo-unrecognized", Severity.WARNING, "A Sysinfo file is neither systeminfo.exe nor w32tm.exe output"
         ),
         CodeInfo("sysinfo-too-large", Severity.WARNING, "A Sysinfo file is implausibly large and was not parsed"),
         CodeInfo(
@@ -281,7 +281,7 @@ def mk2ds_check_entry(entry: Entry, kind: str, dataset: Dataset, context: Verify
     what = classify_text(text)
     if what is None:
         yield Finding(
-            "sysinfo-unrecognised",
+            "sysinfo-unrecognized",
             Severity.WARNING,
             f"{encoding} text, but neither systeminfo.exe nor w32tm.exe output",
             path=entry.path,

@@ -134,7 +134,7 @@ def output_concatenates(output: OutputFormat, args: argparse.Namespace) -> bool:
 
 
 def reader_reads_parts(pm: pluggy.PluginManager) -> bool:
-    """Whether the log reader in use honours byte-range options (a third-party reader may not)."""
+    """Whether the log reader in use honors byte-range options (a third-party reader may not)."""
     options = argparse.Namespace(
         encoding="utf-8", line_offset=7, at_file_start=False, at_file_end=True, reject_sink=None
     )

@@ -59,7 +59,7 @@ def iter_json_documents(
     """Documents of a JSON Lines file, a JSON array or a single JSON document (see the module docs).
 
     :param accept: for JSON Lines, a test of a line's text; a line it accepts is not parsed and is yielded as
-        :data:`ACCEPTED` (``mk2ds validate`` recognises valid records this way).
+        :data:`ACCEPTED` (``mk2ds validate`` recognizes valid records this way).
     """
     head, first = _peek(stream)
     lower = name.lower()

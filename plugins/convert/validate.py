@@ -10,9 +10,9 @@ memory.
 
 Bulk speed for records: :class:`RecordChecker` is derived from ``schemas/record.schema.json`` (its
 integer-field list, its patterns, the ``_line`` minimum) in two forms: a regular expression compiled from the
-schema that recognises a compact JSON line of a valid record without parsing it (:meth:`accepts_text`, used
+schema that recognizes a compact JSON line of a valid record without parsing it (:meth:`accepts_text`, used
 for JSON Lines), and a hand-written check of a parsed record (``checker(record)``, used for JSON arrays and
-for lines the expression does not recognise). Both answer only "certainly valid" (``True``); anything else is
+for lines the expression does not recognize). Both answer only "certainly valid" (``True``); anything else is
 handed to jsonschema, which decides and writes the messages. So the verdict is always jsonschema's, and the
 fast paths only have to be right when they say ``True``; the tests check that with hypothesis on valid and
 invalid records and on arbitrary text. The checker refuses to build (and jsonschema alone is used) if the

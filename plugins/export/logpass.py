@@ -3,7 +3,7 @@
 Each log is a unit of work (:func:`export_logs_task`), run in ``-j N`` local processes or on an engine
 (``--engine dask``). It opens the log once through the log checks (:func:`mk2ds.plugins.checks.logs.check_log`),
 whose records stream on into the ``events`` writer and into the process model
-(``mk2ds_build_process_tree``) that the checks summarise and that gives the ``processes`` and ``relations``
+(``mk2ds_build_process_tree``) that the checks summarize and that gives the ``processes`` and ``relations``
 rows. A task writes its log's events file under its final partition folder in the staging folder, and its
 processes and relations as part files that the client concatenates in log order: every engine and every
 ``-j`` gives the same files, byte for byte.

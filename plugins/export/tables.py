@@ -1,7 +1,7 @@
 """The log tables of ``mk2ds export``: ``events``, ``processes`` and ``relations``, their fixed schemas and rows.
 
 ``events``
-    One row per log record. The Mark II keys most analyses use are typed columns named as in the log
+    One row per log record. The Mark II keys most analyzes use are typed columns named as in the log
     (``evt``, ``subEvt``, ``psGUID``, ``dstPort`` ...); the integer keys of ``schemas/record.schema.json``
     (``x-integer-fields``) are ``integer``, the others ``string``. Every other key goes, with its value, to
     the ``extra`` JSON object, so that no value is lost and the schema is the same for every dataset. The

@@ -50,7 +50,7 @@ PE_CODES = (
     CodeInfo(
         "pe-timeout",
         Severity.WARNING,
-        "Parsing a PE file took longer than --pe-timeout; it was stopped and not analysed",
+        "Parsing a PE file took longer than --pe-timeout; it was stopped and not analyzed",
     ),
     CodeInfo(
         "pe-too-large",
@@ -272,7 +272,7 @@ def _inputs(args: argparse.Namespace) -> Iterator[SampleFile]:
             yield sample
 
 
-def analyse_all(
+def analyze_all(
     pm: pluggy.PluginManager | None, samples: Iterable[SampleFile], options: argparse.Namespace, jobs: int
 ) -> Iterator[tuple[SampleFile, Mapping[str, Any] | None]]:
     """``(sample, document)`` in input order, through the ``mk2ds_recompute_pe`` service (this module's
@@ -313,7 +313,7 @@ def build_document(pm: pluggy.PluginManager, args: argparse.Namespace) -> dict[s
     if problems:
         findings.append(Finding("ssdeep-self-test-failed", Severity.ERROR, "; ".join(problems)))
     files: list[Mapping[str, Any]] = []
-    for sample, document in analyse_all(pm, _inputs(args), args, max(1, args.jobs)):
+    for sample, document in analyze_all(pm, _inputs(args), args, max(1, args.jobs)):
         if document is None:
             findings.append(unreadable_finding(sample))
             continue

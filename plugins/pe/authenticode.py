@@ -1,6 +1,6 @@
 """Who signed a PE file: the signer certificate named in an Authenticode PKCS#7 blob, read with a tiny DER reader.
 
-Only *names* are extracted (subject and issuer common name / organisation, serial number). The signature is
+Only *names* are extracted (subject and issuer common name / organization, serial number). The signature is
 not verified and no certificate chain is built: the report says "signer if present", nothing more. A blob
 that cannot be read gives ``{"present": True, "parsed": False, "error": ...}`` instead of an exception.
 

@@ -8,7 +8,7 @@ sample is parsed in a guarded child process through the ``mk2ds_recompute_pe`` s
 Levels: ``structure`` does not look at samples; ``fast`` compares impfuzzy; ``full`` also compares the
 PEfile dumps (a full pefile load per sample).
 
-Runs ``trylast`` so that the sample list (``SAMPLES``) and the sample → artefact mapping (``SAMPLE_FILES``,
+Runs ``trylast`` so that the sample list (``SAMPLES``) and the sample → artifact mapping (``SAMPLE_FILES``,
 both from :mod:`mk2ds.plugins.checks.shared`) are there. When nothing provides ``mk2ds_recompute_pe`` (the
 ``pe`` plugin blocked), or it gives no answer for a sample, ``check-not-run`` says so: the samples are never
 reported as checked when they were not. Without a sample list, samples are matched to result files
@@ -36,7 +36,7 @@ from mk2ds.core import (
 from mk2ds.plugins.checks.shared import SAMPLE_FILES, SAMPLES
 from mk2ds.plugins.pe import (
     add_pe_options,
-    analyse_all,
+    analyze_all,
     findings_for,
     ssdeep_tools,
     unreadable_finding,
@@ -103,7 +103,7 @@ CHECK_CODES = (
     ),
 )
 
-RESULT_ARTEFACTS = ("impfuzzy", "pefile")
+RESULT_ARTIFACTS = ("impfuzzy", "pefile")
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 
 
@@ -137,12 +137,12 @@ def _samples_from_result_names(context: VerifyContext) -> tuple[list[dict[str, A
     folders = {
         str(rule["name"]): str(rule["folder"]).strip("/").lower() + "/"
         for rule in context.profile.per_sample
-        if str(rule["name"]) in RESULT_ARTEFACTS
+        if str(rule["name"]) in RESULT_ARTIFACTS
     }
     samples: dict[str, dict[str, Any]] = {}
     files: dict[str, dict[str, list[str]]] = {}
     for path in sorted(context.entries):
-        for artefact, folder in folders.items():
+        for artifact, folder in folders.items():
             if not path.lower().startswith(folder):
                 continue
             for value in name_hashes(path):
@@ -150,7 +150,7 @@ def _samples_from_result_names(context: VerifyContext) -> tuple[list[dict[str, A
                 samples.setdefault(
                     value, {"id": value, "sha256": None, "sha1": None, "md5": None, "is_pe": None, kind: value}
                 )
-                files.setdefault(value, {}).setdefault(artefact, []).append(path)
+                files.setdefault(value, {}).setdefault(artifact, []).append(path)
     return list(samples.values()), files
 
 
@@ -254,7 +254,7 @@ def mk2ds_check_dataset(dataset: Dataset, context: VerifyContext) -> Iterator[Fi
     matched: dict[str, Mapping[str, Any]] = {}
     unanswered = 0
     jobs = max(1, int(context.option("jobs", 1) or 1))
-    for candidate, document in analyse_all(context.pm, wanted(), options, jobs):
+    for candidate, document in analyze_all(context.pm, wanted(), options, jobs):
         yield from problems_out
         problems_out.clear()
         sample = next(index[value] for value in candidate.hashes.values() if value in index)
@@ -310,10 +310,10 @@ def check_sample(
     if is_pe:
         yield Fact("impfuzzy", document["impfuzzy"], subject)
         yield Fact("imphash", document["imphash"], subject)
-    for artefact in RESULT_ARTEFACTS:
-        if artefact == "pefile" and not context.at_least("full"):
+    for artifact in RESULT_ARTIFACTS:
+        if artifact == "pefile" and not context.at_least("full"):
             continue
-        for path in files.get(artefact, []):
+        for path in files.get(artifact, []):
             size = context.entries.get(path, 0)
             if not is_pe:
                 if size and listed_pe is not False:  # the extension-based check reports the other case
@@ -339,7 +339,7 @@ def check_sample(
                 yield Finding(
                     "results-unparseable",
                     Severity.ERROR,
-                    f"{size} bytes: too large to be a {artefact} result",
+                    f"{size} bytes: too large to be a {artifact} result",
                     path=path,
                     subject=subject,
                 )
@@ -349,7 +349,7 @@ def check_sample(
             except OSError as error:  # a damaged zip member: a finding about the file, not a plugin failure
                 yield Finding("unreadable-file", Severity.ERROR, f"cannot be read: {error}", path=path, subject=subject)
                 continue
-            if artefact == "impfuzzy":
+            if artifact == "impfuzzy":
                 yield from _compare_impfuzzy(text, document, path, subject)
             else:
                 yield from _compare_pefile(text, document, path, subject)

@@ -5,10 +5,10 @@ every function here must be safe to kill at any moment and must not touch the fi
 
 Two depths:
 
-``analyse(data)``
+``analyze(data)``
     headers, sections, import directory and the security directory only (pefile ``fast_load``): machine,
     timestamp, sections with entropy, imports, imphash, impfuzzy and its input string, signer.
-``analyse(data, dump_info=True)``
+``analyze(data, dump_info=True)``
     the same plus a full pefile load and its ``dump_info()`` text (what the dataset's ``PEfile/`` holds).
     A full load parses every data directory, which is where hostile files hang or explode.
 """
@@ -26,7 +26,7 @@ from mk2ds.plugins.pe.authenticode import security_blob, signer_of
 if TYPE_CHECKING:
     import pefile  # imported where it is used: start-up of commands that need no PE stays fast
 
-__all__ = ["MACHINE_NAMES", "analyse", "base_document", "file_hashes", "pe_signature_offset", "tools"]
+__all__ = ["MACHINE_NAMES", "analyze", "base_document", "file_hashes", "pe_signature_offset", "tools"]
 
 MACHINE_NAMES = {0x014C: "i386", 0x8664: "amd64", 0x01C4: "arm", 0xAA64: "arm64", 0x0200: "ia64"}
 SECURITY_DIRECTORY = 4
@@ -138,7 +138,7 @@ def _imports_unread(pe: pefile.PE, imports: list[Any]) -> str | None:
     return f"{IMPORTS_UNREAD} (invalid DLL or function names?); imphash and impfuzzy describe no imports"
 
 
-def analyse(data: bytes, *, dump_info: bool = False) -> dict[str, Any]:
+def analyze(data: bytes, *, dump_info: bool = False) -> dict[str, Any]:
     """Parse a file's bytes; return the PE part of its document (see ``schemas/pe.schema.json``).
 
     Never raises for bad input: a non-PE file gives ``status: "not-pe"``, a PE file pefile rejects gives

@@ -67,7 +67,7 @@ class GuardResult:
 
 def run_task(task: str, data: bytes) -> Any:
     """Do the work of one request (in the child, or in-process when unguarded)."""
-    from mk2ds.plugins.pe.facts import analyse
+    from mk2ds.plugins.pe.facts import analyze
 
     if task == "impfuzzy":  # the minimum: imphash and impfuzzy (headers and import directory only)
         from mk2ds.plugins.pe.impfuzzy import fuzzy_hash, import_string, parse_imports_only
@@ -76,9 +76,9 @@ def run_task(task: str, data: bytes) -> Any:
         text = import_string(pe)
         return {"impfuzzy": fuzzy_hash(text), "import_string": text, "imphash": pe.get_imphash()}
     if task == "facts":
-        return analyse(data)
+        return analyze(data)
     if task == "dump":
-        return analyse(data, dump_info=True)
+        return analyze(data, dump_info=True)
     raise ValueError(f"unknown task {task!r}")
 
 

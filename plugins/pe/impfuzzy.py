@@ -114,7 +114,7 @@ def ordinal_name(dll: bytes, ordinal: int, *, legacy_wsock32: bool = False) -> s
     return name.decode("utf-8", "backslashreplace") if isinstance(name, bytes) else str(name)
 
 
-def normalise_dll_name(dll: bytes | str) -> str:
+def normalize_dll_name(dll: bytes | str) -> str:
     """Lower-case; drop the extension only when it is ``dll``, ``ocx`` or ``sys``."""
     name = dll.decode("utf-8", "backslashreplace") if isinstance(dll, bytes) else dll
     name = name.lower()
@@ -129,7 +129,7 @@ def import_items(pe: pefile.PE, *, legacy_wsock32: bool = False) -> list[str]:
     items: list[str] = []
     for entry in getattr(pe, "DIRECTORY_ENTRY_IMPORT", None) or []:
         dll_bytes = entry.dll if isinstance(entry.dll, bytes) else str(entry.dll).encode("utf-8")
-        library = normalise_dll_name(dll_bytes)
+        library = normalize_dll_name(dll_bytes)
         imports = list(entry.imports or [])
         if not imports:
             continue  # pyimpfuzzy would raise IndexError here; pefile never yields such an entry

@@ -96,7 +96,7 @@ def render_text(document: Mapping[str, Any]) -> str:
         if status == "not-pe":
             out.append(f"  type        not a PE file ({file['not_pe_reason']})")
         elif status == "error":
-            out.append(f"  type        not analysed: {file['error']['code']}: {file['error']['message']}")
+            out.append(f"  type        not analyzed: {file['error']['code']}: {file['error']['message']}")
         else:
             kind = "DLL" if file.get("is_dll") else "executable"
             out.append(f"  type        {file['pe_type']} {file['machine']} {kind}")

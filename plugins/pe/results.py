@@ -99,7 +99,7 @@ class DumpBlock:
     structures: set[tuple[str, int]] = field(default_factory=set)
 
 
-def _normalise(value: str) -> str:
+def _normalize(value: str) -> str:
     """Compare numbers as numbers; what pefile prints after a number (a date, flags) is presentation."""
     value = " ".join(value.split())
     number = re.match(r"0x[0-9A-Fa-f]+(?=\s|$)", value)
@@ -133,7 +133,7 @@ def parse_dump(text: str) -> dict[str, DumpBlock]:
         structure_match = STRUCTURE_LINE.match(line)
         if match:
             offset, _struct_offset, name, value = match.groups()
-            current.fields[(int(offset, 16), name)] = _normalise(value)
+            current.fields[(int(offset, 16), name)] = _normalize(value)
             if structure is not None:
                 current.structures.add((structure, int(offset, 16)))
                 structure = None

@@ -2,7 +2,7 @@
 
 Every ``evt``/``subEvt`` pair of the format notes' event table is listed in :data:`EVENT_CATEGORIES`, any
 other ``subEvt`` of a known ``evt`` takes that ``evt``'s ``"*"`` row, and an unknown ``evt`` takes
-:data:`UNKNOWN_EVENT`: no document is left uncategorised. Every value is one ECS 8.11 allows, and every type
+:data:`UNKNOWN_EVENT`: no document is left uncategorized. Every value is one ECS 8.11 allows, and every type
 one that ECS expects for its category (``expected_event_types``); a test checks both against the ECS field
 definitions. Windows logon events transcribed by ``os/evtLog`` are ``authentication`` events
 (:data:`WINDOWS_EVENT_IDS`).
@@ -135,7 +135,7 @@ EVENT_CATEGORIES: dict[str, dict[str, Categories]] = {
         "*": (("malware",), ("info",)),  # detections, scans, quarantine, SmartScreen
     },
 }
-#: An ``evt`` the table does not know: still categorised, as information about the host.
+#: An ``evt`` the table does not know: still categorized, as information about the host.
 UNKNOWN_EVENT: Categories = _HOST_INFO
 #: ``os/evtLog`` records of these Windows event IDs: categories, types and outcome.
 WINDOWS_EVENT_IDS: dict[int, tuple[tuple[str, ...], tuple[str, ...], str | None]] = {

@@ -1,6 +1,6 @@
 """Inline SVG charts for the HTML report, drawn in Python from the report document (no library, no network).
 
-Colours come from CSS classes (``k-ps``, ``k-file``, ...; see ``report.css``), so the SVG carries no style
+Colors come from CSS classes (``k-ps``, ``k-file``, ...; see ``report.css``), so the SVG carries no style
 attributes (the page's Content-Security-Policy allows only its one hashed style block). Every text that comes
 from the data (subset names, sample ids) is escaped with :func:`text`; numbers are formatted here.
 """
@@ -28,7 +28,7 @@ __all__ = [
     "text",
 ]
 
-#: Event kinds drawn in their own colour, bottom to top; every other kind is stacked as ``other``.
+#: Event kinds drawn in their own color, bottom to top; every other kind is stacked as ``other``.
 CHART_KINDS = ("ps", "file", "reg", "net", "win", "session")
 
 
@@ -162,7 +162,7 @@ def activity_chart(activity: Mapping[str, Any], width: int = 760, height: int = 
 
 
 def legend(kinds: Sequence[str], totals: Mapping[str, int] | None = None) -> str:
-    """An HTML legend for the kind colours (with totals when given)."""
+    """An HTML legend for the kind colors (with totals when given)."""
     items = []
     for kind in kinds:
         count = f" {totals[kind]}" if totals and kind in totals else ""

@@ -1,4 +1,4 @@
-"""The ``text`` report output: verdict first, then patterns and findings, then the samples; coloured on a TTY.
+"""The ``text`` report output: verdict first, then patterns and findings, then the samples; colored on a TTY.
 
 Compact by default, so that a 117-sample run that is fine fits on a screen: the sample table lists only
 samples with errors or warnings, and a systematic problem (a pattern, see :mod:`mk2ds.core.patterns`) is one
@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from mk2ds.core import OutputFormat, hookimpl
-from mk2ds.core.terminal import colour, display_width, escape_text, pad, use_colour
+from mk2ds.core.terminal import color, display_width, escape_text, pad, use_color
 
-SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
+SEVERITY_COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
 WRAP_WIDTH = 110
 #: Examples shown per pattern line.
 PATTERN_EXAMPLES = 2
@@ -60,9 +60,9 @@ def _verdict(report: Mapping[str, Any], enabled: bool) -> str:
     verdict = "OK" if report["valid"] else "FAILED"
     if report.get("exit_code") == 3:
         verdict = "INTERNAL ERROR"
-    verdict_colour = "green" if verdict == "OK" else "red"
+    verdict_color = "green" if verdict == "OK" else "red"
     return (
-        colour(verdict, verdict_colour, enabled)
+        color(verdict, verdict_color, enabled)
         + f": {summary['error']} errors, {summary['warning']} warnings, {summary['info']} info"
     )
 
@@ -76,7 +76,7 @@ def _header(report: Mapping[str, Any], enabled: bool) -> list[str]:
     extras = [f"{key} {escape_text(target[key])}" for key in ("profile", "level") if key in target]
     if extras:
         title += f" ({', '.join(extras)})"
-    lines = [colour(title, "bold", enabled), _verdict(report, enabled)]
+    lines = [color(title, "bold", enabled), _verdict(report, enabled)]
     scale = [f"samples: {len(report['samples'])}"] if report.get("samples") else []
     for key, value in report.get("stats", {}).items():
         if not isinstance(value, (dict, list)):
@@ -85,7 +85,7 @@ def _header(report: Mapping[str, Any], enabled: bool) -> list[str]:
         lines.append("  " + ", ".join(scale))
     for skipped in report.get("checks", {}).get("not_run", []):
         lines.append(
-            colour(f"  not run: {escape_text(skipped['name'])}: {escape_text(skipped['reason'])}", "dim", enabled)
+            color(f"  not run: {escape_text(skipped['name'])}: {escape_text(skipped['reason'])}", "dim", enabled)
         )
     return lines
 
@@ -95,11 +95,11 @@ def _dataset_facts(report: Mapping[str, Any], enabled: bool) -> list[str]:
     for key, value in report.get("facts", {}).items():
         if not isinstance(value, (dict, list)):
             lines.append(f"  {escape_text(key)}: {escape_text(value)}")
-    return [colour(line, "dim", enabled) for line in lines]
+    return [color(line, "dim", enabled) for line in lines]
 
 
 def _severity_label(severity: str, enabled: bool) -> str:
-    return colour(f"{escape_text(severity):7}", SEVERITY_COLOURS.get(severity, "dim"), enabled)
+    return color(f"{escape_text(severity):7}", SEVERITY_COLORS.get(severity, "dim"), enabled)
 
 
 def _pattern_lines(report: Mapping[str, Any], enabled: bool) -> list[str]:
@@ -107,7 +107,7 @@ def _pattern_lines(report: Mapping[str, Any], enabled: bool) -> list[str]:
     patterns = report.get("patterns", [])
     if not patterns:
         return []
-    lines = ["", colour("[patterns: the same finding on many samples]", "bold", enabled)]
+    lines = ["", color("[patterns: the same finding on many samples]", "bold", enabled)]
     for pattern in patterns:
         reach = f"{pattern['count']} findings"
         if pattern["samples"]:
@@ -118,7 +118,7 @@ def _pattern_lines(report: Mapping[str, Any], enabled: bool) -> list[str]:
         examples = [_location(example) for example in pattern["examples"][:PATTERN_EXAMPLES]]
         more = pattern["count"] - len(examples)
         lines.append(
-            colour(f"          e.g. {', '.join(examples)}" + (f" and {more} more" if more > 0 else ""), "dim", enabled)
+            color(f"          e.g. {', '.join(examples)}" + (f" and {more} more" if more > 0 else ""), "dim", enabled)
         )
     return lines
 
@@ -147,7 +147,7 @@ def _finding_lines(findings: list[Mapping[str, Any]], enabled: bool) -> list[str
         groups.setdefault(finding.get("subject") or "", []).append(finding)
     for subject in sorted(groups, key=lambda key: (key != "", key)):
         lines.append("")
-        lines.append(colour(f"[{escape_text(subject)}]" if subject else "[dataset]", "bold", enabled))
+        lines.append(color(f"[{escape_text(subject)}]" if subject else "[dataset]", "bold", enabled))
         for finding in groups[subject]:
             label = _severity_label(finding["severity"], enabled)
             lines.append(
@@ -168,7 +168,7 @@ def _sample_lines(report: Mapping[str, Any], options: argparse.Namespace, listed
         lines.append(f"  {pad('sample', 66)} {'errors':>6} {'warnings':>8} {'info':>5}")
     for sample in shown:
         counts = sample["findings"]
-        mark = colour("✗", "red", enabled) if counts["error"] else colour("✓", "green", enabled)
+        mark = color("✗", "red", enabled) if counts["error"] else color("✓", "green", enabled)
         lines.append(
             f"{mark} {pad(escape_text(sample['id']), 66)} {counts['error']:>6} {counts['warning']:>8} {counts['info']:>5}"
         )
@@ -179,12 +179,12 @@ def _sample_lines(report: Mapping[str, Any], options: argparse.Namespace, listed
                 if not isinstance(value, (dict, list))
             ]
             for wrapped in _wrap(facts_shown, WRAP_WIDTH - 4):
-                lines.append(colour(f"    {wrapped}", "dim", enabled))
+                lines.append(color(f"    {wrapped}", "dim", enabled))
     quiet = len(samples) - len(shown)
     if quiet and not with_facts:
         beyond = " beyond the patterns" if report.get("patterns") else ""
         lines.append(
-            colour(
+            color(
                 f"  {quiet} of {len(samples)} samples without errors or warnings{beyond} (--facts lists every sample with its facts)",
                 "dim",
                 enabled,
@@ -195,7 +195,7 @@ def _sample_lines(report: Mapping[str, Any], options: argparse.Namespace, listed
 
 def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
     setting = getattr(options, "color", "auto")
-    enabled = use_colour(sys.stdout, setting) and not getattr(options, "output", None)
+    enabled = use_color(sys.stdout, setting) and not getattr(options, "output", None)
     lines = _header(report, enabled)
     if getattr(options, "facts", False):
         lines.extend(_dataset_facts(report, enabled))
@@ -214,7 +214,7 @@ def render(report: Mapping[str, Any], options: argparse.Namespace) -> str:
         left_out.append(f"{hidden} info findings not listed")
     if left_out:
         lines.append(
-            colour(
+            color(
                 f"({'; '.join(left_out)}: --show-all lists every finding, --format json has everything)", "dim", enabled
             )
         )
@@ -234,7 +234,7 @@ def mk2ds_register_outputs() -> list[OutputFormat]:
             options=(
                 (
                     ("--color",),
-                    {"choices": ["auto", "always", "never"], "default": "auto", "help": "colour in text output"},
+                    {"choices": ["auto", "always", "never"], "default": "auto", "help": "color in text output"},
                 ),
                 (("--show-info",), {"action": "store_true", "help": "text output: also list info findings"}),
                 (

@@ -4,7 +4,7 @@ Feature package ``synthetic`` (plugin ``synthetic``: ``mk2ds_add_commands`` for 
 ``mk2ds demo``). Libraries: ``generator`` (realistic Mark II logs) with ``world`` (hosts, processes, events),
 ``background`` (the office background: ``background_base``, ``background_desktop``, ``background_sessions``,
 ``background_system``) and ``scenarios`` (the malware runs: ``story``, ``scenarios_droppers``,
-``scenarios_destructive``, ``scenarios_lateral``); ``pe_builder`` (harmless valid PE files), ``artefacts`` and
+``scenarios_destructive``, ``scenarios_lateral``); ``pe_builder`` (harmless valid PE files), ``artifacts`` and
 ``texts`` (the other files of the distribution).
 Nothing here is used to read real data.
 
@@ -39,7 +39,7 @@ import pluggy
 from mk2ds.core import CommandRegistry, UsageError, hookimpl
 from mk2ds.core.verify_context import LEVELS
 from mk2ds.plugins.bagit.manifests import format_sums
-from mk2ds.plugins.synthetic.artefacts import (
+from mk2ds.plugins.synthetic.artifacts import (
     encrypted_zip,
     impfuzzy_text,
     list_xlsx,

@@ -37,7 +37,7 @@ FILE_ALIGNMENT = 0x200
 SECTION_ALIGNMENT = 0x1000
 DOS_STUB_END = 0x80
 
-#: Section characteristics: code (execute/read), initialised read-only data, initialised read-write data.
+#: Section characteristics: code (execute/read), initialized read-only data, initialized read-write data.
 SECTION_CODE = 0x60000020
 SECTION_READONLY = 0x40000040
 SECTION_DATA = 0xC0000040
@@ -405,15 +405,15 @@ def _der_oid(dotted: str) -> bytes:
     return _der(0x06, bytes(body))
 
 
-def _der_name(common_name: str, organisation: str | None = None) -> bytes:
-    attributes = [("2.5.4.3", common_name)] + ([("2.5.4.10", organisation)] if organisation else [])
+def _der_name(common_name: str, organization: str | None = None) -> bytes:
+    attributes = [("2.5.4.3", common_name)] + ([("2.5.4.10", organization)] if organization else [])
     sets = b"".join(
         _der(0x31, _der(0x30, _der_oid(oid) + _der(0x0C, value.encode("utf-8")))) for oid, value in attributes
     )
     return _der(0x30, sets)
 
 
-def signed_data_blob(subject: str, issuer: str, serial: int = 0x1234, organisation: str | None = None) -> bytes:
+def signed_data_blob(subject: str, issuer: str, serial: int = 0x1234, organization: str | None = None) -> bytes:
     """A PKCS#7 SignedData with one certificate and one SignerInfo naming it. Not a valid signature."""
     serial_der = _der(0x02, serial.to_bytes(max(1, (serial.bit_length() + 8) // 8), "big"))
     algorithm = _der(0x30, _der_oid("1.2.840.113549.1.1.11") + b"\x05\x00")
@@ -421,7 +421,7 @@ def signed_data_blob(subject: str, issuer: str, serial: int = 0x1234, organisati
     tbs = _der(
         0x30,
         _der(0xA0, _der(0x02, b"\x02")) + serial_der + algorithm + _der_name(issuer) + validity
-        + _der_name(subject, organisation) + _der(0x30, algorithm + _der(0x03, b"\x00")),
+        + _der_name(subject, organization) + _der(0x30, algorithm + _der(0x03, b"\x00")),
     )  # fmt: skip
     certificate = _der(0x30, tbs + algorithm + _der(0x03, b"\x00"))
     digest = _der(0x30, _der_oid("2.16.840.1.101.3.4.2.1") + b"\x05\x00")

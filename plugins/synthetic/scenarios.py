@@ -3,7 +3,7 @@
 A helper library of :mod:`mk2ds.plugins.synthetic.generator`. Each scenario is a function that writes a *story*
 with a :class:`~mk2ds.plugins.synthetic.story.Story` (a time cursor with helpers for processes, files, registry,
 services, network and injections); :data:`SCENARIOS` maps the scenario names to them. The scenarios are grouped
-by behaviour: :mod:`~mk2ds.plugins.synthetic.scenarios_droppers` (a dropper, a script downloader),
+by behavior: :mod:`~mk2ds.plugins.synthetic.scenarios_droppers` (a dropper, a script downloader),
 :mod:`~mk2ds.plugins.synthetic.scenarios_destructive` (WannaCry, StoneDrill) and
 :mod:`~mk2ds.plugins.synthetic.scenarios_lateral` (Olympic Destroyer, NotPetya, the receiving host of lateral
 movement).

@@ -19,7 +19,7 @@ IEXPLORE = "C:\\Program Files\\Internet Explorer\\iexplore.exe"
 
 def wannacry(story: Story, sample: Sample) -> None:
     """WannaCry: the dropper registers itself as a service (mssecsvc2.0) that scans port 445 of the
-    neighbours, writes and starts tasksche.exe, which registers its own service; services.exe starts it, it
+    neighbors, writes and starts tasksche.exe, which registers its own service; services.exe starts it, it
     encrypts (read, .WNCRYT, rename to .WNCRY, delete the original) and deletes shadow copies."""
     world = story.world
     dropper_process = launch_sample(story, sample)

@@ -108,13 +108,13 @@ def petya(story: Story, sample: Sample) -> None:
     story.write(runner, tool, 55872)
     story.run(runner, tool, f'"{tool}" \\\\.\\pipe\\{world.guid()}', duration=4)
     story.write(runner, "C:\\Windows\\dllhost.dat", 339096, sha256=PSEXEC_PROPERTIES[0][1])
-    neighbour = f"172.24.1.{host.index % 250 + 1}"
+    neighbor = f"172.24.1.{host.index % 250 + 1}"
     spreader = story.start(
         runner,
         "C:\\Windows\\dllhost.dat",
-        f'C:\\Windows\\dllhost.dat \\\\{neighbour} -accepteula -s -d C:\\Windows\\System32\\rundll32.exe "C:\\Windows\\perfc.dat",#1 30',
+        f'C:\\Windows\\dllhost.dat \\\\{neighbor} -accepteula -s -d C:\\Windows\\System32\\rundll32.exe "C:\\Windows\\perfc.dat",#1 30',
     )
-    story.connect(spreader, neighbour, 445, recv=6120, send=368201)
+    story.connect(spreader, neighbor, 445, recv=6120, send=368201)
     story.stop(spreader)
     story.run(
         runner,

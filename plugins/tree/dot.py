@@ -1,7 +1,7 @@
 """The ``dot`` tree output: a Graphviz digraph (``dot -Tsvg tree.dot > tree.svg``).
 
-One cluster per host; solid edges are parent → child, dashed coloured edges are relations (labelled with the
-kind and the first evidence records). Processes that were never seen starting are dashed and grey. Every
+One cluster per host; solid edges are parent → child, dashed colored edges are relations (labeled with the
+kind and the first evidence records). Processes that were never seen starting are dashed and gray. Every
 string from the log is escaped for DOT's quoted strings, so a crafted path or command line cannot break out.
 """
 
@@ -17,7 +17,7 @@ from mk2ds.plugins.tree.text import visible
 
 __all__ = ["quote", "render"]
 
-RELATION_COLOURS = {"injection": "#c0392b", "wrote-then-ran": "#d35400", "service": "#8e44ad"}
+RELATION_COLORS = {"injection": "#c0392b", "wrote-then-ran": "#d35400", "service": "#8e44ad"}
 LABEL_WIDTH = 80
 
 
@@ -77,10 +77,10 @@ def render(document: Mapping[str, Any], options: argparse.Namespace) -> str:
     for relation in document["relations"]:
         evidence = ",".join(str(sn) for sn in relation["evidence"][:3])
         label = quote(f"{relation['kind']}\nsn {evidence}")
-        colour = RELATION_COLOURS.get(relation["kind"], "#000000")
+        color = RELATION_COLORS.get(relation["kind"], "#000000")
         out.append(
             f"  {index[relation['from']]} -> {index[relation['to']]} "
-            f'[style=dashed, color="{colour}", fontcolor="{colour}", label={label}, constraint=false];'
+            f'[style=dashed, color="{color}", fontcolor="{color}", label={label}, constraint=false];'
         )
     out.append("}")
     return "\n".join(out) + "\n"

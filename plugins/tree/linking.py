@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mk2ds.plugins.tree.node import ProcessNode, epoch_of
-from mk2ds.plugins.tree.relations import RelationTracker, normalise_path
+from mk2ds.plugins.tree.relations import RelationTracker, normalize_path
 
 __all__ = ["link_parents", "merge_hostless", "observed_by_path", "order_tree", "preorder"]
 
@@ -74,11 +74,11 @@ def _merge_into(target: ProcessNode, node: ProcessNode, max_events: int | None, 
 
 
 def observed_by_path(nodes: NodeTable) -> dict[tuple[str, str], list[ProcessNode]]:
-    """``(host, normalised path)`` → observed processes of that image, by start time."""
+    """``(host, normalized path)`` → observed processes of that image, by start time."""
     table: dict[tuple[str, str], list[ProcessNode]] = {}
     for node in nodes.values():
         if node.observed and node.path:
-            table.setdefault((node.host, normalise_path(node.path)), []).append(node)
+            table.setdefault((node.host, normalize_path(node.path)), []).append(node)
     for candidates in table.values():
         candidates.sort(key=ProcessNode.sort_key)
     return table
@@ -108,14 +108,14 @@ def _parent_by_path(
     start = node.start_epoch
     alive = [
         candidate
-        for candidate in by_path.get((node.host, normalise_path(node.parent_path or "")), ())
+        for candidate in by_path.get((node.host, normalize_path(node.parent_path or "")), ())
         if candidate is not node
         and (start is None or (candidate.start_epoch or 0.0) <= start)
         and (start is None or candidate.stop_epoch is None or candidate.stop_epoch >= start)
     ]
     if alive:
         return alive[-1]
-    key = (node.host, "PATH:" + normalise_path(node.parent_path or ""))
+    key = (node.host, "PATH:" + normalize_path(node.parent_path or ""))
     parent = nodes.get(key)
     if parent is None:
         parent = ProcessNode(node.host, None, placeholder="parent-path", path=node.parent_path, zone=node.zone)

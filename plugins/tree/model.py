@@ -18,7 +18,7 @@ that never starts becomes a *placeholder* node (``observed: false``) built from 
 The ``mk2ds_build_process_tree`` hook returns a finished :class:`ProcessModel`; ``mk2ds tree`` only calls its
 ``to_document(options)`` (the document of ``schemas/tree.schema.json``), so a plugin replacing the model needs
 just that method; ``stream_document(options)``, when a model has it, is used instead for outputs that write
-the document as it is made (``json``). :func:`summarise` is what ``mk2ds verify`` reports per sample.
+the document as it is made (``json``). :func:`summarize` is what ``mk2ds verify`` reports per sample.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ __all__ = [
     "ProcessNode",
     "build_model",
     "epoch_of",
-    "summarise",
+    "summarize",
 ]
 
 #: Activity events kept in order per process (``--max-events``); counts by kind are always complete.
@@ -216,7 +216,7 @@ class ProcessModel:
         path: str | None = None,
         reason: str = "activity-only",
     ) -> ProcessNode:
-        """The node of ``(host, guid)`` (``guid`` already normalised), created as a placeholder if new."""
+        """The node of ``(host, guid)`` (``guid`` already normalized), created as a placeholder if new."""
         node = self.nodes.get((host, guid))
         if node is None:
             host = self._name(host) or "" if isinstance(host, str) else host
@@ -464,7 +464,7 @@ def _option_time(options: argparse.Namespace, name: str) -> float | None:
     return epoch
 
 
-def summarise(
+def summarize(
     records: Iterable[Mapping[str, Any]], options: argparse.Namespace | None = None, *, focus: Sequence[str] = ()
 ) -> dict[str, Any]:
     """What ``mk2ds verify`` reports about one sample's log(s).

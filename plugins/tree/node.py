@@ -15,7 +15,7 @@ __all__ = [
     "event_dict",
     "guid_of",
     "integer_of",
-    "normalise_path",
+    "normalize_path",
     "split_epoch",
     "text_of",
     "zone_of",
@@ -62,7 +62,7 @@ _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 _NO_PEERS: Mapping[tuple[str, str | None, Any], dict[str, Any]] = MappingProxyType({})
 
 
-def normalise_path(path: str) -> str:
+def normalize_path(path: str) -> str:
     """A Windows path in a comparable form: lower case, backslashes, without ``\\\\?\\``-style prefixes."""
     text = path.strip().strip('"').replace("/", "\\").lower()
     if text.startswith("\\\\?\\unc\\"):
@@ -223,7 +223,7 @@ class ProcessNode:
         """Stable node id: ``HOST|GUID``, or ``HOST|path:PATH`` for a parent known only by its path."""
         if self.guid:
             return f"{self.host}|{self.guid}"
-        return f"{self.host}|path:{normalise_path(self.path or '')}"
+        return f"{self.host}|path:{normalize_path(self.path or '')}"
 
     @property
     def name(self) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from mk2ds.plugins.tree.node import normalise_path, split_epoch
+from mk2ds.plugins.tree.node import normalize_path, split_epoch
 
 if TYPE_CHECKING:
     from mk2ds.plugins.tree.node import ProcessNode
@@ -41,7 +41,7 @@ __all__ = [
     "Relation",
     "RelationTracker",
     "image_candidates",
-    "normalise_path",
+    "normalize_path",
 ]
 
 #: Record numbers kept per relation (the rest are counted in ``evidence_count``).
@@ -57,7 +57,7 @@ _ENVIRONMENT = (("%systemroot%", "c:\\windows"), ("%windir%", "c:\\windows"), ("
 
 
 def image_candidates(value: str) -> list[str]:
-    """Normalised executable paths (or bare names) that a service ``ImagePath`` value would run."""
+    """Normalized executable paths (or bare names) that a service ``ImagePath`` value would run."""
     text = value.strip()
     lowered = text.lower()
     for variable, replacement in _ENVIRONMENT:
@@ -74,7 +74,7 @@ def image_candidates(value: str) -> list[str]:
     found = [first] + [quoted or bare for quoted, bare in _EXECUTABLE_IN_TEXT.findall(rest)]
     candidates: list[str] = []
     for item in found:
-        normal = normalise_path(item)
+        normal = normalize_path(item)
         if normal.startswith("system32\\"):
             normal = "c:\\windows\\" + normal
         if normal and normal not in candidates:
@@ -84,7 +84,7 @@ def image_candidates(value: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _split_epoch_cached(time: Any) -> tuple[float | None, bool]:
-    """Neighbouring records share their time text: parse each text once."""
+    """Neighboring records share their time text: parse each text once."""
     return split_epoch(time)
 
 
@@ -159,7 +159,7 @@ class RelationTracker:
             return
         if not isinstance(path, str) or not path:
             return
-        normal = normalise_path(path)
+        normal = normalize_path(path)
         key = (node.host, normal)
         if normal.endswith(EXECUTABLE_SUFFIXES):
             writers = self._written.setdefault(key, {})
@@ -215,7 +215,7 @@ class RelationTracker:
     def resolve(
         self, nodes: Iterable[ProcessNode], by_path: Mapping[tuple[str, str], list[ProcessNode]]
     ) -> list[Relation]:
-        """Turn the evidence into relations; ``by_path`` maps ``(host, normalised path)`` to observed processes."""
+        """Turn the evidence into relations; ``by_path`` maps ``(host, normalized path)`` to observed processes."""
         relations: list[Relation] = []
         for (source, target), evidence in self._injections.items():
             details: dict[str, Any] = {"api": evidence.text.split(",") if evidence.text else [], "via": evidence.kinds}

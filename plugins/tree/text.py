@@ -4,7 +4,7 @@ One line per process: the tree branch and the image name, then aligned columns (
 parent's start, lifetime, activity counts, network peers). Japanese names are aligned by display width
 (:func:`mk2ds.core.terminal.display_width`). The command line follows on a second, dimmed line; relations are
 listed under both ends (``→`` outgoing, ``←`` incoming) with their evidence. ``--events`` lists the kept
-activity events under each process. Colour only on a TTY (``--color``).
+activity events under each process. Color only on a TTY (``--color``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mk2ds.core import OutputFormat, hookimpl
-from mk2ds.core.terminal import colour, display_width, escape_text, pad, truncate, use_colour
+from mk2ds.core.terminal import color, display_width, escape_text, pad, truncate, use_color
 
 __all__ = ["event_summary", "render"]
 
@@ -29,7 +29,7 @@ _EVT_ORDER = ("file", "reg", "net", "win", "ps")
 
 def visible(text: str) -> str:
     """``text`` with control and bidi characters replaced by visible escapes (:func:`mk2ds.core.terminal.escape_text`):
-    a process name must not be able to move the cursor, recolour the terminal or reverse its own extension."""
+    a process name must not be able to move the cursor, recolor the terminal or reverse its own extension."""
     return escape_text(text)
 
 
@@ -111,7 +111,7 @@ def event_summary(event: Mapping[str, Any]) -> str:
 
 def render(document: Mapping[str, Any], options: argparse.Namespace) -> str:
     document = _visible_document(document)
-    enabled = use_colour(sys.stdout, getattr(options, "color", "auto")) and not getattr(options, "output", None)
+    enabled = use_color(sys.stdout, getattr(options, "color", "auto")) and not getattr(options, "output", None)
     show_events = bool(getattr(options, "events", False))
     processes = {process["id"]: process for process in document["processes"]}
     outgoing: dict[str, list[Mapping[str, Any]]] = {}
@@ -129,22 +129,22 @@ def render(document: Mapping[str, Any], options: argparse.Namespace) -> str:
     for host, roots in roots_by_host.items():
         count = sum(1 for process in processes.values() if process["host"] == host)
         lines.append("")
-        lines.append(colour(f"{host or '(no host name)'} — {count} processes", "bold", enabled))
+        lines.append(color(f"{host or '(no host name)'} — {count} processes", "bold", enabled))
         rows = _rows(roots, processes)
         width = min(NAME_COLUMN_MAX, max(display_width(prefix + _label(process)) for prefix, _, process in rows))
         heading = f"{pad('process', width)}  {'start':12}  {'offset':>11}  {'lifetime':>11}  activity, peers"
-        lines.append(colour(heading, "dim", enabled))
+        lines.append(color(heading, "dim", enabled))
         for prefix, continuation, process in rows:
             # Detail lines keep the branch to the children drawn.
             inner = continuation + ("│ " if process["children"] else "  ")
             lines.extend(_process_lines(prefix, inner, process, width, enabled))
             for relation in outgoing.get(process["id"], []):
                 lines.append(
-                    inner + colour(_relation_text("→", relation, relation["to"], processes), "magenta", enabled)
+                    inner + color(_relation_text("→", relation, relation["to"], processes), "magenta", enabled)
                 )
             for relation in incoming.get(process["id"], []):
                 lines.append(
-                    inner + colour(_relation_text("←", relation, relation["from"], processes), "magenta", enabled)
+                    inner + color(_relation_text("←", relation, relation["from"], processes), "magenta", enabled)
                 )
             if show_events:
                 lines.extend(_event_lines(inner, process, enabled))
@@ -160,7 +160,7 @@ def _header(document: Mapping[str, Any], enabled: bool) -> str:
         f"({stats['observed']} observed, {stats['placeholders']} not observed), {stats['records']} records; "
         f"relations: {relations}"
     )
-    return colour(text, "bold", enabled)
+    return color(text, "bold", enabled)
 
 
 def _rows(roots: Sequence[str], processes: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, Mapping[str, Any]]]:
@@ -188,16 +188,16 @@ def _label(process: Mapping[str, Any]) -> str:
 def _process_lines(prefix: str, continuation: str, process: Mapping[str, Any], width: int, enabled: bool) -> list[str]:
     label = _label(process)  # never cut: the name (often the sample hash) is what people search for
     if not process["observed"]:
-        name = colour(label, "yellow", enabled)
+        name = color(label, "yellow", enabled)
     elif process["role"] == "focus":
-        name = colour(label, "bold", enabled)
+        name = color(label, "bold", enabled)
     else:
         name = label
     filler = " " * max(0, width - display_width(prefix + label))
     if process["observed"]:
         lifetime = _seconds(process["lifetime"]) if process["lifetime"] is not None else "running"
         if process["lifetime"] is not None and process["lifetime"] < 0:
-            lifetime = colour("!" + lifetime, "yellow", enabled)  # stopped before it started: see the footer
+            lifetime = color("!" + lifetime, "yellow", enabled)  # stopped before it started: see the footer
         columns = f"{_clock(process['start']):12}  {_seconds(process['offset'], sign=True):>11}  {lifetime:>11}"
     else:
         columns = pad(f"not observed ({process['placeholder']})", 38)
@@ -209,7 +209,7 @@ def _process_lines(prefix: str, continuation: str, process: Mapping[str, Any], w
     lines = [line]
     detail = process["cmd"] if process["cmd"] and process["cmd"] != process["path"] else process["path"]
     if detail and detail != process["name"]:
-        lines.append(continuation + colour(truncate(detail, COMMAND_WIDTH), "dim", enabled))
+        lines.append(continuation + color(truncate(detail, COMMAND_WIDTH), "dim", enabled))
     return lines
 
 
@@ -230,10 +230,10 @@ def _event_lines(continuation: str, process: Mapping[str, Any], enabled: bool) -
     for event in process["activity"]["events"]:
         offset = _seconds(event["offset"], sign=True)
         text = f"· {_clock(event['time'])} {offset:>10} {event_summary(event)}"
-        lines.append(continuation + colour(truncate(text, COMMAND_WIDTH), "dim", enabled))
+        lines.append(continuation + color(truncate(text, COMMAND_WIDTH), "dim", enabled))
     if process["activity"]["omitted"]:
         lines.append(
-            continuation + colour(f"· … {process['activity']['omitted']} more events (--max-events)", "dim", enabled)
+            continuation + color(f"· … {process['activity']['omitted']} more events (--max-events)", "dim", enabled)
         )
     return lines
 
@@ -243,7 +243,7 @@ def _footer(document: Mapping[str, Any], processes: Mapping[str, Mapping[str, An
     if document["missing_parents"]:
         lines.append("")
         lines.append(
-            colour(
+            color(
                 f"{len(document['missing_parents'])} processes whose parent's start is not in the log:",
                 "yellow",
                 enabled,
@@ -268,7 +268,7 @@ def _footer(document: Mapping[str, Any], processes: Mapping[str, Mapping[str, An
     if stats["stops_before_start"]:
         lines.append("")
         lines.append(
-            colour(
+            color(
                 f"{stats['stops_before_start']} processes stop before they start (negative lifetime, marked !): clock or logging fault",
                 "yellow",
                 enabled,
@@ -278,7 +278,7 @@ def _footer(document: Mapping[str, Any], processes: Mapping[str, Mapping[str, An
         notes.append(f"{stats['anomalies']} anomalies (see --format json)")
     if notes:
         lines.append("")
-        lines.extend(colour("note: " + note, "dim", enabled) for note in notes)
+        lines.extend(color("note: " + note, "dim", enabled) for note in notes)
     return lines
 
 
@@ -287,7 +287,7 @@ def mk2ds_register_outputs() -> list[OutputFormat]:
     events = (("--events",), {"action": "store_true", "help": "text: list the kept activity events under each process"})
     color = (
         ("--color",),
-        {"choices": ["auto", "always", "never"], "default": "auto", "help": "text: colour (auto = on a TTY)"},
+        {"choices": ["auto", "always", "never"], "default": "auto", "help": "text: color (auto = on a TTY)"},
     )
     return [
         OutputFormat("text", "tree", ".txt", "a pstree-like view for the terminal", render, options=(events, color))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mk2ds.plugins.tree.node import SERVICE_BY_PORT, ProcessNode, epoch_of, integer_of
-from mk2ds.plugins.tree.relations import Relation, normalise_path, sn_key
+from mk2ds.plugins.tree.relations import Relation, normalize_path, sn_key
 
 if TYPE_CHECKING:
     from mk2ds.plugins.tree.model import ProcessModel
@@ -63,11 +63,11 @@ def focus_matches(node: ProcessNode, token: str) -> bool:
     if _GUID.match(token):
         wanted = token.strip("{}").upper()
         return node.guid is not None and node.guid.strip("{}") == wanted
-    path = normalise_path(node.path or "")
+    path = normalize_path(node.path or "")
     if _HASH.match(token):
         wanted = token.lower()
         return (node.sha256 or "").lower() == wanted or wanted in path or wanted in (node.cmd or "").lower()
-    pattern = normalise_path(token)
+    pattern = normalize_path(token)
     if fnmatch.fnmatchcase(path, pattern):
         return True
     return "\\" not in pattern and fnmatch.fnmatchcase(path.rsplit("\\", 1)[-1], pattern)

@@ -7,7 +7,7 @@ from mk2ds.core.patterns import find_patterns, message_shape
 
 
 def _on(
-    subjects: list[str], code: str = "artefact-name-mismatch", severity: Severity = Severity.WARNING
+    subjects: list[str], code: str = "artifact-name-mismatch", severity: Severity = Severity.WARNING
 ) -> list[Finding]:
     return [
         Finding(code, severity, f"{subject * 8} has {index} problems", path=f"x/{subject}", subject=subject)
@@ -21,7 +21,7 @@ SAMPLES = [f"{index:08x}" for index in range(10)]
 def test_a_code_on_half_the_samples_is_a_pattern() -> None:
     patterns = find_patterns(_on(SAMPLES[:5]), sample_total=10)
     assert [(pattern.code, pattern.count, pattern.samples, pattern.sample_total) for pattern in patterns] == [
-        ("artefact-name-mismatch", 5, 5, 10)
+        ("artifact-name-mismatch", 5, 5, 10)
     ]
     assert [example["subject"] for example in patterns[0].to_dict()["examples"]] == SAMPLES[:3]
     assert (
@@ -53,7 +53,7 @@ def test_the_report_document_carries_patterns_and_keeps_every_finding() -> None:
     report.subjects = SAMPLES
     report.add(_on(SAMPLES))
     document = report.to_dict()
-    assert [pattern["code"] for pattern in document["patterns"]] == ["artefact-name-mismatch"]
+    assert [pattern["code"] for pattern in document["patterns"]] == ["artifact-name-mismatch"]
     assert len(document["findings"]) == 10 and "details" not in document["patterns"][0]["examples"][0]
 
 
@@ -73,5 +73,5 @@ def test_findings_without_a_subject_touch_the_sample_their_path_names() -> None:
     patterns = find_patterns([*unlisted, *elsewhere, *_on(SAMPLES)], sample_total=10, samples=SAMPLES)
     assert [(pattern.code, pattern.samples) for pattern in patterns] == [
         ("checksum-file-unlisted", 6),
-        ("artefact-name-mismatch", 10),
+        ("artifact-name-mismatch", 10),
     ]

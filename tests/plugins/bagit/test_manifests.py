@@ -181,7 +181,7 @@ def test_unsafe_manifest_paths() -> None:
     assert unsafe_manifest_path("data/ok.txt") is None
 
 
-def test_name_index_matches_across_normalisation_and_reports_conflicts() -> None:
+def test_name_index_matches_across_normalization_and_reports_conflicts() -> None:
     nfc, nfd = unicodedata.normalize("NFC", "café.txt"), unicodedata.normalize("NFD", "café.txt")
     index = NameIndex([nfd, "plain.txt"])
     assert index.find(nfd) == nfd
@@ -191,7 +191,7 @@ def test_name_index_matches_across_normalisation_and_reports_conflicts() -> None
     assert NameIndex([nfc, nfd]).conflicts == [sorted([nfc, nfd])]
 
 
-def test_checksum_files_are_recognised() -> None:
+def test_checksum_files_are_recognized() -> None:
     for name in (
         "SHA256SUMS",
         "sha512sums.txt",

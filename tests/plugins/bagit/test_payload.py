@@ -200,7 +200,7 @@ def test_malformed_oxum_and_bag_info(bag: Path, run_cli: Callable[..., Any]) -> 
 
 
 @pytest.mark.parametrize(("bagged_form", "disk_form"), [("NFC", "NFD"), ("NFD", "NFC")])
-def test_unicode_normalisation_is_matched_and_reported(
+def test_unicode_normalization_is_matched_and_reported(
     tmp_path: Path, run_cli: Callable[..., Any], bagged_form: str, disk_form: str
 ) -> None:
     """A bag made on Linux and copied to macOS (NFC listed, NFD on disk), and the reverse."""

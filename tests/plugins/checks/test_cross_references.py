@@ -67,7 +67,7 @@ def test_missing_30m_log_and_flag_mismatches() -> None:
     assert findings == [
         ("file-without-flag", f"Reports/{PE}.txt", PE),
         ("flag-without-file", "MK2Log/Verbose", PE),
-        ("sample-artefact-missing", "MK2Log/30m", PE),
+        ("sample-artifact-missing", "MK2Log/30m", PE),
     ]
 
 
@@ -94,7 +94,7 @@ def test_empty_sysinfo_is_a_warning_and_unreferenced_files_are_reported() -> Non
     files["MK2Log/30m/notes.txt"] = 5
     findings, _ = _run(files, [_sample(PE, is_pe=True)])
     assert findings == [
-        ("artefact-empty-allowed", f"Sysinfo/{PE}/systeminfo.txt", PE),
+        ("artifact-empty-allowed", f"Sysinfo/{PE}/systeminfo.txt", PE),
         ("unreferenced-file", "MK2Log/30m/notes.txt", None),
         ("unreferenced-file", "impfuzzy/" + "9" * 64 + ".txt", None),
     ]
@@ -115,13 +115,13 @@ def test_hash_inside_a_longer_hex_run_does_not_match() -> None:
     assert cross_references.hashes_in("x/" + "A" * 64 + "_v.log") == {"a" * 64}
 
 
-def test_the_missing_artefact_message_keeps_its_closing_parenthesis() -> None:
+def test_the_missing_artifact_message_keeps_its_closing_parenthesis() -> None:
     files = _complete(PE, pe=True)
     del files[f"MK2Log/30m/{PE}.log"]
     context = VerifyContext(profile=Profile(load()), entries=files, shared={"samples": [_sample(PE, is_pe=True)]})
     (finding,) = [
         f
         for f in cross_references.mk2ds_check_dataset(FolderDataset(Path(".")), context)
-        if f.code == "sample-artefact-missing"
+        if f.code == "sample-artifact-missing"
     ]
     assert finding.message == "no 30m-log file for this sample under MK2Log/30m/ (the sample's 30-minute log)"

@@ -71,7 +71,7 @@ def test_sequence_numbers_going_back_or_repeating(tmp_path: Path, pm: pluggy.Plu
     assert found == [("log-sn-backwards", 4, SAMPLE), ("log-sn-repeated", 3, SAMPLE)]
 
 
-def test_many_sequence_problems_are_summarised_not_dropped(tmp_path: Path, pm: pluggy.PluginManager) -> None:
+def test_many_sequence_problems_are_summarized_not_dropped(tmp_path: Path, pm: pluggy.PluginManager) -> None:
     lines = [_line(100 - index, min(index, 30), f"D:\\{SAMPLE}.exe") for index in range(40)]
     found = [item for item in _check(tmp_path, pm, lines) if str(item[0]).startswith("log-sn")]
     assert len([item for item in found if item[0] == "log-sn-backwards"]) == log_checks.MAX_LISTED
@@ -157,7 +157,7 @@ def test_header_offset_disagreeing_with_sysinfo(tmp_path: Path, pm: pluggy.Plugi
 
 
 def test_times_going_backwards_beyond_the_tolerance(tmp_path: Path, pm: pluggy.PluginManager) -> None:
-    # the zone-less line is read in the Sysinfo time zone: 19:41 +09:00 sits between its neighbours
+    # the zone-less line is read in the Sysinfo time zone: 19:41 +09:00 sits between its neighbors
     assert "log-time-backwards" not in _check_times(
         tmp_path, pm, [_line(1, 40), _zone_less(2, "19:41:00.000"), _line(3, 42)]
     )

@@ -75,8 +75,8 @@ def test_check_reports_facts_for_the_sample(tmp_path: Path) -> None:
     assert ("systeminfo.utc_offset", "+09:00", HASH) in items
 
 
-def test_unrecognised_and_undecodable_files_are_warnings(tmp_path: Path) -> None:
-    assert _check(tmp_path, "a.txt", b"just some notes") == [("sysinfo-unrecognised", None, HASH)]
+def test_unrecognized_and_undecodable_files_are_warnings(tmp_path: Path) -> None:
+    assert _check(tmp_path, "a.txt", b"just some notes") == [("sysinfo-unrecognized", None, HASH)]
     assert _check(tmp_path, "b.txt", b"\x81\x00\xff\xfe\x80" * 3) == [("sysinfo-undecodable", None, HASH)]
     assert _check(tmp_path, "c.txt", b"") == []
 

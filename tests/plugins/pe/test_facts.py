@@ -8,7 +8,7 @@ import pefile
 import pytest
 
 from mk2ds.core.schemas import validate_document
-from mk2ds.plugins.pe.facts import analyse, base_document, pe_signature_offset
+from mk2ds.plugins.pe.facts import analyze, base_document, pe_signature_offset
 from mk2ds.plugins.pe.impfuzzy import deterministic_bytes, fuzzy_hash
 from mk2ds.plugins.synthetic.pe_builder import Section, build_pe, signed_data_blob
 
@@ -16,7 +16,7 @@ IMPORTS = [("KERNEL32.dll", ["GetProcAddress", "LoadLibraryA"]), ("WS2_32.dll", 
 
 
 def document(data: bytes, **kwargs: bool) -> dict[str, object]:
-    result = {**base_document("x.bin", data), **analyse(data, **kwargs)}
+    result = {**base_document("x.bin", data), **analyze(data, **kwargs)}
     assert validate_document(result, "pe") == []
     return result
 
@@ -94,7 +94,7 @@ def test_pe_signature_but_broken_headers_is_malformed() -> None:
     assert facts["error"]["message"].startswith("pefile: ")  # type: ignore[index]
 
 
-def test_truncated_file_is_flagged_and_still_analysed() -> None:
+def test_truncated_file_is_flagged_and_still_analyzed() -> None:
     data = build_pe(imports=IMPORTS, sections=[Section(".data", b"x" * 5000)])
     facts = document(data[: len(data) - 3000])
     assert facts["status"] == "pe" and facts["truncated"] is True

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mk2ds.plugins.pe.facts import analyse
+from mk2ds.plugins.pe.facts import analyze
 from mk2ds.plugins.synthetic.pe_builder import Section, build_pe
 
 
@@ -30,7 +30,7 @@ def _garbage_names() -> bytes:
 def test_an_import_table_pefile_drops_is_a_warning_not_silence(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     sample = tmp_path / "garbage.exe"
     sample.write_bytes(_garbage_names())
-    document = analyse(sample.read_bytes())
+    document = analyze(sample.read_bytes())
     assert document["imports_count"] == 0 and document["imphash"] == ""
     result = run_cli("pe", sample, "--format", "json")
     findings = json.loads(result.out)["findings"]
@@ -53,13 +53,13 @@ def test_an_import_table_pefile_drops_is_a_warning_not_silence(run_cli: Callable
     ids=["dll-without-extension", "9000-imports", "overlapping-sections", "truncated"],
 )
 def test_odd_but_harmless_images_give_no_unread_imports_warning(image: bytes) -> None:
-    document = analyse(image)
+    document = analyze(image)
     assert document["status"] == "pe"
     assert not any(warning.startswith("mk2ds:") for warning in document["warnings"])
 
 
 def test_a_dll_name_without_extension_is_named_like_pefile_does() -> None:
-    document = analyse(build_pe(imports=[("KERNEL32", ["ExitProcess"]), ("user32.dll", ["MessageBoxA"])]))
+    document = analyze(build_pe(imports=[("KERNEL32", ["ExitProcess"]), ("user32.dll", ["MessageBoxA"])]))
     assert document["import_string"] == "kernel32.exitprocess,user32.messageboxa"
 
 

@@ -19,7 +19,7 @@ from mk2ds.plugins.pe.impfuzzy import (
     impfuzzy_of_bytes,
     imphash_of_string,
     import_string,
-    normalise_dll_name,
+    normalize_dll_name,
     ssdeep_compare,
     vector_input,
 )
@@ -52,7 +52,7 @@ def string_of(**kwargs: Any) -> str:
     ],
 )
 def test_dll_names_lose_only_dll_ocx_sys(dll: str, expected: str) -> None:
-    assert normalise_dll_name(dll) == expected
+    assert normalize_dll_name(dll) == expected
     assert string_of(imports=[(dll, ["Func"])]) == f"{expected}.func"
 
 

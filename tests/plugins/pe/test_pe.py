@@ -147,7 +147,7 @@ def test_hostile_file_times_out_and_the_run_goes_on(run_cli: Callable[..., Any],
 def test_size_limit(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     (tmp_path / "big.exe").write_bytes(build_pe(extra=b"\0" * (1 << 20)))
     result = run_cli("pe", tmp_path, "--pe-max-size", "1")
-    assert result.code == 0  # a warning: the file was not analysed
+    assert result.code == 0  # a warning: the file was not analyzed
     assert "pe-too-large" in result.out
 
 

@@ -3,7 +3,7 @@ working in a real browser (filters, sorting, search, charts).
 
 The browser tests drive headless Chromium over the DevTools protocol with the small client of the tree page's
 tests; they are marked ``browser`` and skipped only when no Chromium is installed. They leave screenshots of
-the page on the sample distribution in ``$MK2DS_ARTEFACTS`` (or a pytest temporary folder) and print where.
+the page on the sample distribution in ``$MK2DS_ARTIFACTS`` (or a pytest temporary folder) and print where.
 """
 
 from __future__ import annotations
@@ -89,11 +89,11 @@ def damaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[SampleDistributio
     return sample, verify_json(sample.root, sample.root.parent / "report.json")
 
 
-def artefacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = (
-        Path(os.environ["MK2DS_ARTEFACTS"])
-        if os.environ.get("MK2DS_ARTEFACTS")
-        else tmp_path_factory.mktemp("artefacts")
+        Path(os.environ["MK2DS_ARTIFACTS"])
+        if os.environ.get("MK2DS_ARTIFACTS")
+        else tmp_path_factory.mktemp("artifacts")
     )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -286,14 +286,14 @@ def test_page_in_a_browser_filters_sorts_and_draws(
     distribution: tuple[SampleDistribution, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     sample, document = distribution
-    artefacts = artefacts_dir(tmp_path_factory)
-    page = artefacts / "report.html"
+    artifacts = artifacts_dir(tmp_path_factory)
+    page = artifacts / "report.html"
     page.write_text(render(document, argparse.Namespace()), encoding="utf-8")
     total = len(document["findings"])
     with browser(page) as tools:
         assert tools.evaluate("document.querySelector('.verdict .word').textContent") == "OK"
-        screenshot(tools, artefacts / "report-top.png", full=False)
-        screenshot(tools, artefacts / "report-full.png")
+        screenshot(tools, artifacts / "report-top.png", full=False)
+        screenshot(tools, artifacts / "report-full.png")
 
         # the findings filter: real clicks on the severity boxes, then a code and a sample
         assert tools.evaluate("document.getElementById('finding-count').textContent") == f"{total} of {total} shown"
@@ -317,7 +317,7 @@ def test_page_in_a_browser_filters_sorts_and_draws(
         tools.wait_for(f"document.getElementById('finding-count').textContent === '{expected} of {total} shown'")
         tools.click("[...document.querySelectorAll('details.finding')].find(f => !f.hidden).querySelector('summary')")
         assert tools.evaluate("[...document.querySelectorAll('details.finding')].filter(f => f.open).length") == 1
-        screenshot(tools, artefacts / "report-findings-filtered.png", full=False)
+        screenshot(tools, artifacts / "report-findings-filtered.png", full=False)
         tools.click("document.getElementById('reset-filters')")
 
         # sorting by records, both ways (a real click on the column title)
@@ -351,11 +351,11 @@ def test_page_in_a_browser_filters_sorts_and_draws(
         assert groups == clock_minutes(sample.root / "MK2Log" / "30m" / f"{chosen}.log")
         assert tools.evaluate(f"document.querySelectorAll('tbody[data-sample=\"{chosen}\"] svg.spark path').length") > 0
         tools.evaluate(f"document.querySelector('tbody[data-sample=\"{chosen}\"]').scrollIntoView()")
-        screenshot(tools, artefacts / "report-sample-detail.png", full=False)
+        screenshot(tools, artifacts / "report-sample-detail.png", full=False)
 
         extra, errors = problems(tools, page)
         assert extra == [] and errors == []
-    print(f"\nHTML report screenshots: {artefacts}")
+    print(f"\nHTML report screenshots: {artifacts}")
 
 
 @pytest.mark.browser
@@ -384,8 +384,8 @@ def test_a_damaged_distribution_shows_patterns_once_and_names_the_outlier(
     sample, document = damaged
     short_log = sample.samples[1].sha256
     assert {"checksum-file-unlisted", "checksum-file-missing"} <= {pattern["code"] for pattern in document["patterns"]}
-    artefacts = artefacts_dir(tmp_path_factory)
-    page = artefacts / "report-damaged.html"
+    artifacts = artifacts_dir(tmp_path_factory)
+    page = artifacts / "report-damaged.html"
     page.write_text(render(document, argparse.Namespace()), encoding="utf-8")
     with browser(page) as tools:
         assert tools.evaluate("document.querySelector('.verdict .word').textContent") == "FAILED"
@@ -397,7 +397,7 @@ def test_a_damaged_distribution_shows_patterns_once_and_names_the_outlier(
             )
             == 0
         )
-        screenshot(tools, artefacts / "report-damaged-full.png")
+        screenshot(tools, artifacts / "report-damaged-full.png")
         outliers = tools.evaluate("[...document.querySelectorAll('.outliers a')].map(a => a.getAttribute('href'))")
         assert outliers == [f"#s-{short_log}"]
         tools.click("document.querySelector('.outliers a')")
@@ -406,6 +406,6 @@ def test_a_damaged_distribution_shows_patterns_once_and_names_the_outlier(
             f'document.querySelectorAll(\'tbody[data-sample="{short_log}"] figure[data-log="30m-log"] g.bin\').length'
         )
         assert groups == clock_minutes(sample.root / "MK2Log" / "30m" / f"{short_log}.log") < 20
-        screenshot(tools, artefacts / "report-damaged-outlier.png", full=False)
+        screenshot(tools, artifacts / "report-damaged-outlier.png", full=False)
         extra, errors = problems(tools, page)
         assert extra == [] and errors == []

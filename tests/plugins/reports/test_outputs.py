@@ -87,13 +87,13 @@ def test_json_is_the_document_itself() -> None:
     assert json.loads(report_json.render(document, argparse.Namespace())) == document
 
 
-@pytest.mark.parametrize("colour", ["never", "always"])
-def test_text_groups_findings_by_sample_and_says_failed(colour: str) -> None:
-    text = report_text.render(_document(), argparse.Namespace(color=colour, facts=True))
+@pytest.mark.parametrize("color", ["never", "always"])
+def test_text_groups_findings_by_sample_and_says_failed(color: str) -> None:
+    text = report_text.render(_document(), argparse.Namespace(color=color, facts=True))
     assert text.index("[dataset]") < text.index(f"[{SAMPLE}]")
     assert "systeminfo.host_name=PC1" in text
     assert "FAILED" in text and "2 errors, 1 warnings" in text
-    assert ("\x1b[" in text) is (colour == "always")
+    assert ("\x1b[" in text) is (color == "always")
 
 
 def test_text_lists_info_findings_only_when_asked() -> None:
@@ -111,7 +111,7 @@ def _many_samples(count: int = 40) -> dict[str, Any]:
     report.subjects = [f"{index:064x}" for index in range(count)]
     report.add(
         Finding(
-            "artefact-name-mismatch",
+            "artifact-name-mismatch",
             Severity.WARNING,
             f"impfuzzy/{subject}.txt is not named as expected",
             path=f"impfuzzy/{subject}.txt",
@@ -137,12 +137,12 @@ def _many_samples(count: int = 40) -> dict[str, Any]:
 
 def test_text_is_compact_verdict_first_and_shows_patterns_once() -> None:
     document = _many_samples()
-    assert [pattern["code"] for pattern in document["patterns"]] == ["artefact-name-mismatch"]
+    assert [pattern["code"] for pattern in document["patterns"]] == ["artifact-name-mismatch"]
     assert document["patterns"][0]["samples"] == 40 and len(document["patterns"][0]["examples"]) == 3
     text = report_text.render(document, argparse.Namespace(color="never"))
     lines = text.splitlines()
     assert lines[1].startswith("FAILED: 1 errors, 40 warnings") and lines[-1] == lines[1]
-    assert text.count("artefact-name-mismatch") == 1 and "40 findings on 40 of 40 samples" in text
+    assert text.count("artifact-name-mismatch") == 1 and "40 findings on 40 of 40 samples" in text
     assert "e.g. impfuzzy/" in text and "and 38 more" in text
     assert "log-sn-backwards" in text and "PC1" not in text
     assert "39 of 40 samples without errors or warnings beyond the patterns (--facts" in text
@@ -152,5 +152,5 @@ def test_text_is_compact_verdict_first_and_shows_patterns_once() -> None:
 def test_text_show_all_and_facts_list_everything() -> None:
     document = _many_samples()
     text = report_text.render(document, argparse.Namespace(color="never", show_all=True, facts=True))
-    assert text.count("artefact-name-mismatch") == 41  # the pattern line and every finding
+    assert text.count("artifact-name-mismatch") == 41  # the pattern line and every finding
     assert text.count("systeminfo.host_name=PC1") == 40

@@ -103,7 +103,7 @@ def test_unknown_alias_or_directory_section_is_refused() -> None:
 
 
 def test_certificate_lands_in_the_security_directory() -> None:
-    blob = signed_data_blob("Example Signer", "Example CA", serial=0xABCD, organisation="Example Ltd")
+    blob = signed_data_blob("Example Signer", "Example CA", serial=0xABCD, organization="Example Ltd")
     data = build_pe(imports=IMPORTS, certificate=blob, extra=b"x" * 3)
     pe = pefile.PE(data=data)
     directory = pe.OPTIONAL_HEADER.DATA_DIRECTORY[4]

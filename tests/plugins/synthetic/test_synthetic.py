@@ -1,5 +1,5 @@
 """The built-in sample distribution (``mk2ds sample``, ``mk2ds demo``): reproducible, in the soliton-2018
-layout, every artefact true to the samples it describes, and clean under ``mk2ds verify``.
+layout, every artifact true to the samples it describes, and clean under ``mk2ds verify``.
 
 Tests that need a broken dataset derive it from a fresh copy of the module's distribution (``fresh_copy``),
 one defect each; that is the pattern other tests can follow with :func:`write_sample`.
@@ -26,7 +26,7 @@ from mk2ds.plugins.checks.profile import load as load_profile
 from mk2ds.plugins.pe.impfuzzy import impfuzzy_of_bytes
 from mk2ds.plugins.reader import open_log
 from mk2ds.plugins.synthetic import SampleDistribution, plan_samples, write_sample
-from mk2ds.plugins.synthetic.artefacts import LIST_COLUMNS
+from mk2ds.plugins.synthetic.artifacts import LIST_COLUMNS
 
 
 def files_of(root: Path) -> dict[str, bytes]:
@@ -241,7 +241,7 @@ def test_verify_finds_nothing_but_the_blocked_sysinfo(
         and stops[0]["details"]["processes"][0]["lifetime"] == -0.108
         and "dllhost.dat" in stops[0]["message"]
     )
-    assert problems == {("artefact-empty-allowed", blocked.sha256), ("log-stop-before-start", stops[0]["subject"])}
+    assert problems == {("artifact-empty-allowed", blocked.sha256), ("log-stop-before-start", stops[0]["subject"])}
     # Info only: processes started before recording began have no parent start in a 30-minute log; a log
     # that mixes zoned and zone-less headers, all resolved to the Sysinfo time zone +09:00.
     infos = {finding["code"] for finding in report["findings"] if finding["severity"] == "info"}
@@ -256,7 +256,7 @@ def test_a_derived_bad_dataset_fails(fresh_copy: Callable[[], Path], run_cli: Ca
     victim.unlink()
     result = run_cli("verify", root, "--format", "json", "--quiet")
     missing = [
-        finding for finding in json.loads(result.out)["findings"] if finding["code"] == "sample-artefact-missing"
+        finding for finding in json.loads(result.out)["findings"] if finding["code"] == "sample-artifact-missing"
     ]
     assert result.code == 1 and [finding.get("subject") for finding in missing] == [victim.stem]
 

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mk2ds.core.schemas import validate_document
-from mk2ds.plugins.tree.model import ProcessModel, build_model, summarise
+from mk2ds.plugins.tree.model import ProcessModel, build_model, summarize
 
 Key = tuple[str, str]
 BASE = 1_519_901_400.0  # 2018-03-01T19:50:00+09:00
@@ -368,7 +368,7 @@ def test_network_peers_carry_service_names_and_byte_counts() -> None:
     ]
 
 
-def test_summarise_reports_missing_parents_and_focus_size() -> None:
+def test_summarize_reports_missing_parents_and_focus_size() -> None:
     records = [
         rec(
             1,
@@ -382,7 +382,7 @@ def test_summarise_reports_missing_parents_and_focus_size() -> None:
         rec(2, "ps", "start", "{B}", 2, psPath="C:\\b.exe", parentGUID="{A}"),
         rec(3, "ps", "start", "{C}", 3, psPath="C:\\c.exe", parentGUID="{Y}"),
     ]
-    summary = summarise(records, focus=["abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"])
+    summary = summarize(records, focus=["abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"])
     assert summary["records"] == 3 and summary["processes"] == 5 and summary["observed"] == 3
     assert summary["placeholders"] == 2 and summary["roots"] == 2 and summary["max_depth"] == 2
     assert [(item["guid"], item["parent_guid"]) for item in summary["missing_parents"]] == [

@@ -9,7 +9,7 @@ import pytest
 
 from mk2ds.plugins.tree import relations as tree_relations
 from mk2ds.plugins.tree.model import ProcessModel, build_model
-from mk2ds.plugins.tree.relations import image_candidates, normalise_path
+from mk2ds.plugins.tree.relations import image_candidates, normalize_path
 
 SERVICES = "C:\\Windows\\System32\\services.exe"
 SERVICE_KEY = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\evil"
@@ -42,7 +42,7 @@ def edges(model: ProcessModel, kind: str) -> list[tuple[str | None, str | None, 
     ],
 )
 def test_paths_compare_without_case_and_long_path_prefixes(raw: str, expected: str) -> None:
-    assert normalise_path(raw) == expected
+    assert normalize_path(raw) == expected
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Process trees of generated Mark II logs (``mk2ds.plugins.synthetic.generator``) against their ground truth:
 every process under its true parent, every relation the scenario created, and the WannaCry story as the seed
 slides show it (dropper → service-started tasksche.exe linked back by wrote-then-ran; encryption renames under
-the encrypting process; port-445 connections to the neighbours)."""
+the encrypting process; port-445 connections to the neighbors)."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def test_wannacry_story_as_the_slides_show_it() -> None:
     )
     assert encryptor.counts["file/rename"] == len(renames)
 
-    # port-445 connections to the neighbours, from the service-started copy of the sample
+    # port-445 connections to the neighbors, from the service-started copy of the sample
     spreader = next(
         rel.target
         for rel in model.relations.relations

@@ -1,4 +1,4 @@
-"""The ``text`` tree output: pstree branches, aligned columns (Japanese names by display width), colour."""
+"""The ``text`` tree output: pstree branches, aligned columns (Japanese names by display width), color."""
 
 from __future__ import annotations
 
@@ -41,10 +41,10 @@ def test_branches_show_the_tree_and_placeholders() -> None:
     assert "note: 1 'open' events left out (--all shows them)" in text
 
 
-def test_colour_only_when_asked_or_on_a_terminal() -> None:
+def test_color_only_when_asked_or_on_a_terminal() -> None:
     plain = render(document(), argparse.Namespace(color="never"))
-    coloured = render(document(), argparse.Namespace(color="always"))
-    assert "\x1b[" not in plain and "\x1b[33m? services.exe\x1b[0m" in coloured
+    colored = render(document(), argparse.Namespace(color="always"))
+    assert "\x1b[" not in plain and "\x1b[33m? services.exe\x1b[0m" in colored
     focused = render(document(focus=["cmd.exe"]), argparse.Namespace(color="always"))
     assert "\x1b[1mcmd.exe\x1b[0m" in focused
     assert "\x1b[" not in render(document(), argparse.Namespace(color="always", output="file.txt"))
