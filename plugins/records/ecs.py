@@ -6,7 +6,8 @@ data table in :mod:`mk2ds.plugins.records.ecs_mapping`; every Mark II key the ta
 under ``mk2.<key>``. Documents validate against ``schemas/ecs-subset.schema.json``.
 
 ``@timestamp`` of a zone-less record uses the offset the reader resolved (``--assume-offset``, or the sample's
-Sysinfo time zone), kept with its source in ``mk2.time_offset``/``mk2.time_offset_source``; when the offset is
+Sysinfo time zone), kept with its source in ``mk2.time_offset``/``mk2.time_offset_source`` and, as ECS asks
+for timestamps that had no zone, in ``event.timezone`` (``+09:00``); when the offset is
 unknown it is UTC, and ``mk2.time_zone_assumed`` (``+00:00``) says so (see
 :mod:`mk2ds.plugins.reader.timestamps`). Types (:mod:`mk2ds.plugins.records.typed`): an integer field under
 ``mk2.*`` is a ``long`` or absent; text there (the no-value marker ``-``) and integers beyond signed 64 bits
@@ -126,6 +127,8 @@ def to_ecs(
     extras = typed_record({key: value for key, value in record.items() if key not in mapped})
     if when.assumed is not None:
         extras["time_zone_assumed"] = when.assumed
+    elif when.source in ("option", "sysinfo"):  # a zone-less header whose offset was settled from evidence
+        _put(document, "event.timezone", when.offset)
     if extras:
         document["mk2"] = extras
     ordered = {key: document[key] for key in _GROUP_ORDER if key in document}

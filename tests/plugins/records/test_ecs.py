@@ -185,6 +185,9 @@ def test_zone_less_time_is_flagged() -> None:
     )
     assert resolved["@timestamp"] == "2018-03-27T19:44:53.926+09:00"
     assert resolved["mk2"] == {"time_offset": "+09:00", "time_offset_source": "sysinfo"}
+    assert resolved["event"]["timezone"] == "+09:00"  # ECS: the zone of a timestamp that had none
+    assert "timezone" not in to_ecs({"time": "2018-03-27T19:44:53.926+09:00", "sn": 1}).get("event", {})
+    assert "timezone" not in to_ecs({"time": "2018-03-27T19:44:53.926", "sn": 1}).get("event", {})  # unknown
 
 
 def test_provenance_fields() -> None:
