@@ -12,35 +12,20 @@ import argparse
 import base64
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import DevTools, needs_chromium, open_page
 
 from mk2ds.core.cli import main
 from mk2ds.core.schemas import validate_document
 from mk2ds.plugins.reports.html import render
 from mk2ds.plugins.synthetic import SampleDistribution, write_sample
-
-_spec = importlib.util.spec_from_file_location(
-    "mk2ds_tree_page_tests", Path(__file__).parents[1] / "tree" / "test_html.py"
-)
-assert _spec is not None and _spec.loader is not None
-_tree_tests = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_tree_tests)
-DevTools = _tree_tests.DevTools
-CHROMIUM: str | None = _tree_tests.CHROMIUM
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 
 HOSTILE_FILE = '<img src=x onerror="window.__pwned=1">\u202egpj.exe\x07.txt'
 HOSTILE_HOST = "</script><script>window.__pwned=2</script>"
@@ -198,54 +183,15 @@ def test_hostile_strings_are_escaped_in_the_markup(hostile: dict[str, Any]) -> N
 # ----------------------------------------------------------------------------------------------- the browser
 
 
-@contextlib.contextmanager
-def browser(page: Path, width: int = 1400, height: int = 1000) -> Iterator[Any]:
-    assert CHROMIUM is not None
-    profile = tempfile.mkdtemp(prefix="mk2ds-chromium-")
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--hide-scrollbars",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--remote-debugging-port=0",
-        f"--window-size={width},{height}",
-        "about:blank",
-    ]
-    process = subprocess.Popen([CHROMIUM, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    tools = None
-    try:
-        port_file = Path(profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise AssertionError("Chromium did not open its DevTools port")
-            time.sleep(0.05)
-        port = int(port_file.read_text().split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
-            targets = json.loads(response.read())
-        target = next(item for item in targets if item["type"] == "page")
-        tools = DevTools(target["webSocketDebuggerUrl"])
-        for domain in ("Network", "Runtime", "Log", "Page"):
-            tools.call(f"{domain}.enable")
-        tools.call("Page.navigate", url=page.as_uri())
-        tools.wait_for("document.readyState === 'complete' && !!document.getElementById('verdict')")
-        yield tools
-    finally:
-        if tools is not None:
-            tools.close()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(profile, ignore_errors=True)
+def browser(page: Path, width: int = 1400, height: int = 1000) -> contextlib.AbstractContextManager[DevTools]:
+    return open_page(
+        page,
+        "document.readyState === 'complete' && !!document.getElementById('verdict')",
+        width=width,
+        height=height,
+        domains=("Network", "Runtime", "Log", "Page"),
+        flags=("--hide-scrollbars",),
+    )
 
 
 def problems(tools: Any, page: Path) -> tuple[list[str], list[Any]]:
