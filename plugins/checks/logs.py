@@ -410,46 +410,14 @@ def check_log(
                     subject=subject,
                 )
                 return
-            sample = next((item for item in context.get(SAMPLES) or [] if item["id"] == subject), None)
-            hashes = (
-                {str(sample[key]) for key in ("sha256", "sha1", "md5") if sample and sample.get(key)}
-                if rule and rule.get("name") == "30m-log"
-                else set()
-            )
+            hashes = _sample_hashes(context, subject, rule)
             observer = _LogObserver(entry.path, subject, hashes, _time_observer(entry.path, subject, context))
-            tree_summary = None
-            if context.at_least("full"):
-                # The process model of the tree plugin consumes the same single pass over the records.
-                # Only counts are needed here: keep one activity event per process and few peers.
-                tree_options = argparse.Namespace(max_events=1, max_peers=1)
-                if build_tree is None:
-                    model = context.pm.hook.mk2ds_build_process_tree(
-                        records=observer.watch(reader), options=tree_options
-                    )
-                else:
-                    model = build_tree(observer.watch(reader))
-                if model is not None and hasattr(model, "summary"):
-                    tree_summary = model.summary(tuple(sorted(hashes)))
-            for _record in observer.watch(reader) if tree_summary is None else ():
-                pass
+            tree_summary = _one_pass(reader, observer, context, build_tree, hashes)
     except OSError as error:  # a damaged zip member: a finding about the file, not a plugin failure
         yield Finding("unreadable-file", Severity.ERROR, f"cannot be read: {error}", path=entry.path, subject=subject)
         return
     stats = dict(getattr(reader, "stats", {}) or {})
-    if stats.get("rejected") and not str(stats.get("encoding") or "").startswith("utf-16"):
-        try:
-            with dataset.open(entry.path) as stream:
-                layout = text_layout_problem(stream.read(SNIFF_BYTES))
-        except OSError:  # a damaged zip member (the first pass may not have read to its end): no layout hint
-            layout = None
-        if layout is not None:
-            yield Finding(
-                layout[0],
-                Severity.ERROR,
-                f"{layout[1]}; {stats['rejected']} lines rejected",
-                path=entry.path,
-                subject=subject,
-            )
+    yield from _layout_findings(entry, dataset, subject, stats)
     for finding in reader.findings:
         yield finding if finding.subject or not subject else Finding(**{**finding.as_fields(), "subject": subject})
     if not context.at_least("full"):
@@ -457,22 +425,7 @@ def check_log(
     yield from observer.findings()
     if observer.records == 0:
         yield Finding("log-empty", Severity.WARNING, "no records in this log", path=entry.path, subject=subject)
-    span = observer.span_minutes
-    expected = rule.get("expected_minutes") if rule else None
-    if span is not None and expected:
-        tolerance = float(rule.get("tolerance_minutes", 5)) if rule else 5.0
-        if abs(span - float(expected)) > tolerance:
-            yield Finding(
-                "log-span-unusual",
-                Severity.WARNING,
-                f"header times span {span:.1f} minutes; {expected} ± {tolerance:g} expected",
-                path=entry.path,
-                subject=subject,
-                details={
-                    "first": observer.first.isoformat() if observer.first else None,
-                    "last": observer.last.isoformat() if observer.last else None,
-                },
-            )
+    yield from _span_findings(entry, subject, rule, observer)
     if not observer.sample_seen:
         yield Finding(
             "log-sample-not-seen",
@@ -484,6 +437,72 @@ def check_log(
     if tree_summary is not None:
         yield from _tree_items(entry.path, subject, rule["name"] if rule else "log", tree_summary)
     yield from _log_facts(entry, subject, rule, stats, observer)
+
+
+def _sample_hashes(context: VerifyContext, subject: str | None, rule: Mapping[str, Any] | None) -> set[str]:
+    """The hashes of the sample a 30-minute log belongs to (the log should mention its own sample)."""
+    if not rule or rule.get("name") != "30m-log":
+        return set()
+    sample = next((item for item in context.get(SAMPLES) or [] if item["id"] == subject), None)
+    return {str(sample[key]) for key in ("sha256", "sha1", "md5") if sample and sample.get(key)}
+
+
+def _one_pass(
+    reader: Any, observer: _LogObserver, context: VerifyContext, build_tree: TreeBuilder | None, hashes: set[str]
+) -> Any:
+    """Read every record once, through the checks' observer; at level ``full`` the process model of the tree
+    plugin consumes the same pass. The model's summary, or ``None`` without one."""
+    if context.at_least("full") and context.pm is not None:
+        # Only counts are needed here: keep one activity event per process and few peers.
+        tree_options = argparse.Namespace(max_events=1, max_peers=1)
+        if build_tree is None:
+            model = context.pm.hook.mk2ds_build_process_tree(records=observer.watch(reader), options=tree_options)
+        else:
+            model = build_tree(observer.watch(reader))
+        if model is not None and hasattr(model, "summary"):
+            return model.summary(tuple(sorted(hashes)))
+    for _record in observer.watch(reader):
+        pass
+    return None
+
+
+def _layout_findings(
+    entry: Entry, dataset: Dataset, subject: str | None, stats: Mapping[str, Any]
+) -> Iterator[Finding]:
+    """When lines were rejected: whether the file is laid out as something else than a Mark II log."""
+    if not stats.get("rejected") or str(stats.get("encoding") or "").startswith("utf-16"):
+        return
+    try:
+        with dataset.open(entry.path) as stream:
+            layout = text_layout_problem(stream.read(SNIFF_BYTES))
+    except OSError:  # a damaged zip member (the first pass may not have read to its end): no layout hint
+        return
+    if layout is not None:
+        message = f"{layout[1]}; {stats['rejected']} lines rejected"
+        yield Finding(layout[0], Severity.ERROR, message, path=entry.path, subject=subject)
+
+
+def _span_findings(
+    entry: Entry, subject: str | None, rule: Mapping[str, Any] | None, observer: _LogObserver
+) -> Iterator[Finding]:
+    """``log-span-unusual`` when the header times span more or less than the rule expects."""
+    span = observer.span_minutes
+    expected = rule.get("expected_minutes") if rule else None
+    if span is None or not expected:
+        return
+    tolerance = float(rule.get("tolerance_minutes", 5)) if rule else 5.0
+    if abs(span - float(expected)) > tolerance:
+        yield Finding(
+            "log-span-unusual",
+            Severity.WARNING,
+            f"header times span {span:.1f} minutes; {expected} ± {tolerance:g} expected",
+            path=entry.path,
+            subject=subject,
+            details={
+                "first": observer.first.isoformat() if observer.first else None,
+                "last": observer.last.isoformat() if observer.last else None,
+            },
+        )
 
 
 def _log_facts(
