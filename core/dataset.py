@@ -5,6 +5,9 @@ BagIt bag look the same to them, nothing is ever written into the dataset, and u
 paths, links that point outside the root) are reported instead of being followed.
 
 Paths handed out are dataset-relative POSIX strings (``MK2Log/30m/abc.log``), compared as given.
+
+What a walk yields and the rules for names are in :mod:`mk2ds.core.entries`, how a zip's members are listed
+and refused in :mod:`mk2ds.core.ziplisting`; this module re-exports their public names, so import them from here.
 """
 
 from __future__ import annotations
@@ -14,16 +17,27 @@ import os
 import stat
 import unicodedata
 import zipfile
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
-from mk2ds.core.terminal import unsafe_character
-from mk2ds.core.zipmembers import MEMBER_ERRORS, MemberStream, UnreadableEntry, inflation_budget
+from mk2ds.core.entries import (
+    MAX_DEPTH,
+    MAX_PATH_CHARS,
+    Entry,
+    NameNotice,
+    UnsafeName,
+    is_unsafe_name,
+    limit_reason,
+)
+from mk2ds.core.ziplisting import BOMB_MIN_BYTES, BOMB_RATIO, list_members, read_member_names, single_top_folder
+from mk2ds.core.zipmembers import MEMBER_ERRORS, MemberStream, UnreadableEntry
 
 __all__ = [
+    "BOMB_MIN_BYTES",
+    "BOMB_RATIO",
+    "MAX_DEPTH",
+    "MAX_PATH_CHARS",
     "Dataset",
     "Entry",
     "FolderDataset",
@@ -37,74 +51,6 @@ __all__ = [
     "open_dataset",
     "open_regular_file",
 ]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A file or folder in the dataset."""
-
-    path: str
-    size: int
-    is_dir: bool = False
-
-    @property
-    def name(self) -> str:
-        return PurePosixPath(self.path).name
-
-    @property
-    def parent(self) -> str:
-        parent = str(PurePosixPath(self.path).parent)
-        return "" if parent == "." else parent
-
-    @property
-    def parts(self) -> tuple[str, ...]:
-        return PurePosixPath(self.path).parts
-
-
-@dataclass(frozen=True)
-class NameNotice:
-    """Something the walker should say about how names were read (becomes an info finding)."""
-
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class UnsafeName:
-    """A name the walker refused to follow, with the reason. Becomes an ``unsafe-path`` finding."""
-
-    path: str
-    reason: str
-
-
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-
-
-def is_unsafe_name(name: str) -> str | None:
-    """Return why a dataset-relative name is unsafe, or ``None`` when it is fine.
-
-    Unsafe: absolute names, drive letters, ``..`` components, backslashes (a separator on Windows, a character
-    elsewhere), control characters (C0, DEL, C1), bidirectional controls (an override can make
-    ``invoice\u202egpj.exe`` look like a picture), and Windows reserved device names.
-    """
-    if not name:
-        return "empty name"
-    if name.startswith(("/", "\\")):
-        return "absolute name"
-    if len(name) >= 2 and name[1] == ":":
-        return "drive-letter name"
-    if "\\" in name:
-        return "backslash in name (a path separator on Windows)"
-    unsafe = unsafe_character(name)
-    if unsafe is not None:
-        return f"{unsafe} in name"
-    for part in name.split("/"):
-        if part == "..":
-            return "'..' component"
-        stem = part.split(".")[0].upper()
-        if stem in _WINDOWS_RESERVED:
-            return f"Windows reserved device name {part!r}"
-    return None
 
 
 class Dataset:
@@ -247,28 +193,6 @@ def open_regular_file(full: str | os.PathLike[str], shown: str, buffering: int =
         raise
 
 
-#: Folders nested deeper than this, or dataset paths longer than this many characters, are not descended
-#: into (an ``unsafe-path`` finding says so): real datasets are a few levels deep, and hostile ones must not
-#: exhaust the stack or the platform's path length.
-MAX_DEPTH = 64
-MAX_PATH_CHARS = 1024
-
-
-def limit_reason(path: str) -> str | None:
-    """Why the folder (or zip name) ``path`` is beyond the depth or path-length limit, or ``None``."""
-    if path.count("/") + 1 > MAX_DEPTH:
-        return f"nested deeper than {MAX_DEPTH} folders (limit)"
-    if len(path) > MAX_PATH_CHARS:
-        return f"path longer than {MAX_PATH_CHARS} characters (limit)"
-    return None
-
-
-#: A zip member that inflates more than this many times and to more than :data:`BOMB_MIN_BYTES` is refused as a
-#: decompression bomb (Mark II logs compress about 10x; DEFLATE cannot exceed about 1032x).
-BOMB_RATIO = 200
-BOMB_MIN_BYTES = 64 * 1024 * 1024
-
-
 class ZipDataset(Dataset):
     """A dataset inside a zip file, read in place: nothing is extracted to disk.
 
@@ -281,90 +205,16 @@ class ZipDataset(Dataset):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.location = str(path)
         self._zip = zipfile.ZipFile(path)
-        self._names: dict[int, str] = {}
-        self.notices: list[NameNotice] = []
-        recoded = backslashed = 0
-        for index, info in enumerate(self._zip.infolist()):
-            name, was_recoded, had_backslash = _member_name(info)
-            self._names[index] = name
-            recoded += was_recoded
-            backslashed += had_backslash
-        if recoded:
-            self.notices.append(
-                NameNotice(
-                    "",
-                    f"{recoded} member names were stored without the UTF-8 flag and read as CP932 (Japanese Windows zip tools)",
-                )
-            )
-        if backslashed:
-            self.notices.append(
-                NameNotice(
-                    "", f"{backslashed} member names used '\\' as the folder separator (Windows zip tools); read as '/'"
-                )
-            )
+        self._names, self.notices = read_member_names(self._zip)
         names = [name for name in self._names.values() if is_unsafe_name(name.rstrip("/")) is None]
-        self.prefix = _single_top_folder(names)
+        self.prefix = single_top_folder(names)
         self._infos: dict[str, zipfile.ZipInfo] = {}
 
     def walk(self) -> Iterator[Entry | UnsafeName | NameNotice]:  # type: ignore[override]
-        seen_dirs: set[str] = set()
-        items: list[Entry | UnsafeName] = []
-        infos: dict[str, zipfile.ZipInfo] = {}
-        copies = Counter(
-            self._names[index][len(self.prefix) :].rstrip("/")
-            if self.prefix and self._names[index].startswith(self.prefix)
-            else self._names[index].rstrip("/")
-            for index, info in enumerate(self._zip.infolist())
-            if not info.is_dir()
-        )
         yield from self.notices
-        budget = inflation_budget(_file_size(self.location), BOMB_RATIO, BOMB_MIN_BYTES)
-        inflated = 0
-        for index, info in enumerate(self._zip.infolist()):
-            raw = self._names[index]
-            reason = is_unsafe_name(raw.rstrip("/")) if raw.rstrip("/") else "empty name"
-            if reason:
-                items.append(UnsafeName(raw, reason))
-                continue
-            name = raw[len(self.prefix) :] if self.prefix and raw.startswith(self.prefix) else raw
-            name = name.rstrip("/")
-            if not name:
-                continue
-            reason = limit_reason(name)
-            if reason:
-                items.append(UnsafeName(name, f"{reason}; not read"))
-                continue
-            parts = name.split("/")
-            for depth in range(1, len(parts)):
-                folder = "/".join(parts[:depth])
-                if folder not in seen_dirs:
-                    seen_dirs.add(folder)
-                    items.append(Entry(folder, 0, is_dir=True))
-            if info.is_dir():
-                if name not in seen_dirs:
-                    seen_dirs.add(name)
-                    items.append(Entry(name, 0, is_dir=True))
-                continue
-            refusal = _member_refusal(info, inflated, budget)
-            if refusal:
-                items.append(UnsafeName(name, refusal))
-                continue
-            inflated += info.file_size
-            if copies[name] > 1:
-                if name not in infos:
-                    infos[name] = info  # reported once, never opened
-                    items.append(
-                        UnsafeName(
-                            name,
-                            f"name occurs {copies[name]} times in the zip (tools disagree on which copy they extract)",
-                        )
-                    )
-                continue
-            infos[name] = info
-            items.append(Entry(name, info.file_size))
-        self._infos = {name: info for name, info in infos.items() if copies[name] <= 1}
-        items.sort(key=lambda item: item.path)
-        yield from items
+        listing = list_members(self._zip, self._names, self.prefix, self.location)
+        self._infos = listing.readable()
+        yield from listing.sorted_items()
 
     def open(self, path: str) -> BinaryIO:
         if not self._infos:
@@ -381,46 +231,6 @@ class ZipDataset(Dataset):
 
     def close(self) -> None:
         self._zip.close()
-
-
-def _member_refusal(info: zipfile.ZipInfo, inflated: int, budget: int) -> str | None:
-    """Why a file member is not read (a link, encrypted, a bomb alone or with the members before it), or ``None``."""
-    if _zip_is_symlink(info):
-        return "symbolic link inside the zip (not followed)"
-    if info.flag_bits & 0x1:
-        return "encrypted zip member (a password is needed to read it)"
-    if info.file_size > BOMB_MIN_BYTES and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
-        ratio = info.file_size // max(info.compress_size, 1)
-        return f"decompression bomb ({info.file_size} bytes from {info.compress_size}, {ratio}x)"
-    if inflated + info.file_size > budget:
-        return f"decompression bomb (the zip would inflate beyond {budget} bytes, {BOMB_RATIO}x its size; this member is not read)"
-    return None
-
-
-def _member_name(info: zipfile.ZipInfo) -> tuple[str, bool, bool]:
-    """The member's name as the zip's author meant it: ``(name, read as CP932, had backslashes)``.
-
-    Zip names without the UTF-8 flag are decoded by :mod:`zipfile` as CP437; Japanese Windows tools write
-    them in CP932. Windows tools also write ``\\`` as the separator, which the zip format does not allow.
-    """
-    name = info.filename
-    recoded = False
-    if not info.flag_bits & 0x800 and not name.isascii():
-        try:
-            raw = name.encode("cp437")
-        except UnicodeEncodeError:
-            raw = b""
-        for encoding in ("utf-8", "cp932"):
-            try:
-                name = raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            recoded = encoding == "cp932"
-            break
-    backslashed = "\\" in name
-    if backslashed:
-        name = name.replace("\\", "/")
-    return name, recoded, backslashed
 
 
 class SubDataset(Dataset):
@@ -456,27 +266,6 @@ class SubDataset(Dataset):
 
     def reopen(self) -> Dataset:
         return SubDataset(self.container.reopen(), self.prefix)
-
-
-def _zip_is_symlink(info: zipfile.ZipInfo) -> bool:
-    return stat.S_ISLNK(info.external_attr >> 16)
-
-
-def _single_top_folder(names: list[str]) -> str:
-    tops = {name.split("/", 1)[0] for name in names if name}
-    if len(tops) != 1:
-        return ""
-    top = tops.pop()
-    if all(name == top + "/" or name.startswith(top + "/") for name in names) and is_unsafe_name(top) is None:
-        return top + "/"
-    return ""
-
-
-def _file_size(location: str) -> int:
-    try:
-        return os.path.getsize(location)
-    except OSError:
-        return 0
 
 
 def _is_within(target: Path, root: Path) -> bool:

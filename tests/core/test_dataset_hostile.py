@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import pyzipper
 
-from mk2ds.core import dataset as dataset_module
+from mk2ds.core import ziplisting
 from mk2ds.core.dataset import Entry, FolderDataset, UnsafeName, ZipDataset, open_dataset
 
 
@@ -103,7 +103,7 @@ def test_a_name_stored_twice_in_a_zip_is_reported_and_not_read(tmp_path: Path) -
 
 
 def test_a_decompression_bomb_member_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dataset_module, "BOMB_MIN_BYTES", 1 << 20)  # a small bomb keeps the test fast
+    monkeypatch.setattr(ziplisting, "BOMB_MIN_BYTES", 1 << 20)  # a small bomb keeps the test fast
     archive = tmp_path / "ds.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as handle:
         handle.writestr("ds/MK2Log/Normal/PC1.log", b"\n" * (4 << 20))

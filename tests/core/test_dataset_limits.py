@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from mk2ds.core import dataset as dataset_module
+from mk2ds.core import entries, ziplisting
 from mk2ds.core.dataset import Entry, FolderDataset, UnsafeName, ZipDataset
 from mk2ds.plugins.synthetic import SampleDistribution, write_sample
 
@@ -105,7 +106,7 @@ def test_folders_nested_a_thousand_deep_are_walked_without_recursion(
 
 
 def test_a_long_path_is_a_limit_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dataset_module, "MAX_PATH_CHARS", 40)
+    monkeypatch.setattr(entries, "MAX_PATH_CHARS", 40)
     (tmp_path / ("b" * 30) / ("c" * 30)).mkdir(parents=True)
     items = list(FolderDataset(tmp_path).walk())
     assert (
@@ -195,7 +196,7 @@ def test_a_zip_that_inflates_far_beyond_its_size_in_total_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each member is under the per-member guard; together they are a bomb."""
-    monkeypatch.setattr(dataset_module, "BOMB_MIN_BYTES", 256 * 1024)
+    monkeypatch.setattr(ziplisting, "BOMB_MIN_BYTES", 256 * 1024)
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as handle:
         for index in range(12):
