@@ -17,24 +17,33 @@ registered, by a guard that knows the plugin's name and the hook:
 
 Wrappers are guarded too: a wrapper that raises fails the whole hook call with :class:`HookFailed` naming
 the wrapper's plugin.
+
+Telling the user's Ctrl-C from a plugin's failure, and the time limit, are in :mod:`mk2ds.core.hooklimits`
+(re-exported here).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import signal
-import threading
 import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 import pluggy
 
 from mk2ds.core.contract import reader_problem, reader_stats_problem, tree_problem
 from mk2ds.core.findings import Fact, Finding, Severity, finding_problem
-from mk2ds.core.zipmembers import UnreadableEntry
+from mk2ds.core.hooklimits import (
+    PluginTimeout,
+    alarm,
+    entry_check_seconds,
+    is_plugin_failure,
+    note_user_interrupt,
+    reset_user_interrupt,
+    time_limit,
+    user_interrupted,
+)
 
 __all__ = [
     "CHECK_HOOKS",
@@ -67,38 +76,6 @@ class HookFailed(Exception):
         self.error = error
         self.problem = problem or (f"{type(error).__name__}: {error}" if error is not None else "failed")
         super().__init__(f"plugin {plugin!r} failed in {hook}: {self.problem}")
-
-
-class PluginTimeout(BaseException):
-    """Raised inside an entry check that ran past its time limit (a ``BaseException``, so that a plugin's
-    ``except Exception`` does not swallow it)."""
-
-
-# -- the user's Ctrl-C versus a plugin raising KeyboardInterrupt ------------------------------------------------
-
-_INTERRUPT = threading.Event()
-
-
-def note_user_interrupt() -> None:
-    """Called by the SIGINT handler: a ``KeyboardInterrupt`` from now on is the user's."""
-    _INTERRUPT.set()
-
-
-def user_interrupted() -> bool:
-    return _INTERRUPT.is_set()
-
-
-def reset_user_interrupt() -> None:
-    """Forget a Ctrl-C (when a command has ended; the next one starts afresh)."""
-    _INTERRUPT.clear()
-
-
-def _is_plugin_failure(error: BaseException) -> bool:
-    if isinstance(error, UnreadableEntry):  # the dataset is damaged, whichever plugin was reading it
-        return False
-    if isinstance(error, KeyboardInterrupt):
-        return not user_interrupted()
-    return isinstance(error, (Exception, SystemExit))
 
 
 # -- findings that name the plugin ------------------------------------------------------------------------------
@@ -142,48 +119,6 @@ def plugin_timeout(plugin: str, hook: str, seconds: float, path: str | None) -> 
     )
 
 
-# -- time limit of entry checks ---------------------------------------------------------------------------------
-
-_LIMIT = threading.local()
-
-
-@contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Bound each entry check run in this block (per plugin and file) to ``seconds``; ``None``/``0``: no limit.
-
-    Uses ``SIGALRM``, so it applies in a process's main thread (``-j 1`` and the ``-j N`` worker processes);
-    elsewhere (engine worker threads) checks run unbounded.
-    """
-    previous = getattr(_LIMIT, "seconds", None)
-    _LIMIT.seconds = seconds if seconds and seconds > 0 and _alarm_usable() else None
-    try:
-        yield
-    finally:
-        _LIMIT.seconds = previous
-
-
-def _alarm_usable() -> bool:
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-
-
-def _on_alarm(signum: int, frame: object) -> None:
-    raise PluginTimeout
-
-
-@contextmanager
-def _alarm(seconds: float | None) -> Iterator[None]:
-    if not seconds:
-        yield
-        return
-    old = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
 # -- the guards -------------------------------------------------------------------------------------------------
 
 
@@ -221,18 +156,18 @@ def _guard_check(function: Callable[..., Any], plugin: str, hook: str, argnames:
     def guarded(*args: Any, **options: Any) -> list[Finding | Fact]:
         kwargs = {**dict(zip(argnames, args, strict=False)), **options}
         path = _path_of(kwargs)
-        seconds = getattr(_LIMIT, "seconds", None) if hook == TIMED_HOOK else None
+        seconds = entry_check_seconds() if hook == TIMED_HOOK else None
         if seconds:
             size = getattr(kwargs.get("entry"), "size", 0) or 0
             seconds = float(seconds) + size / (1 << 20)  # generous: one more second per MiB of the file
         items: list[Finding | Fact] = []
         try:
-            with _alarm(seconds):
+            with alarm(seconds):
                 return _collect(items, plugin, hook, function(*args, **options), path)
         except PluginTimeout:
             return [*items, plugin_timeout(plugin, hook, math.ceil(seconds or 0), path)]
         except BaseException as error:
-            if not _is_plugin_failure(error):
+            if not is_plugin_failure(error):
                 raise
             return [*items, plugin_error(plugin, hook, error, path)]
 
@@ -253,7 +188,7 @@ class _WatchedReader:
         except GeneratorExit:
             raise
         except BaseException as error:
-            if not _is_plugin_failure(error) or isinstance(error, HookFailed):
+            if not is_plugin_failure(error) or isinstance(error, HookFailed):
                 raise
             raise HookFailed(
                 self._plugin, "mk2ds_open_log", error, f"its reader failed: {type(error).__name__}: {error}"
@@ -370,7 +305,7 @@ def _guard_call(function: Callable[..., Any], plugin: str, hook: str) -> Callabl
         except HookFailed:
             raise
         except BaseException as error:
-            if not _is_plugin_failure(error):
+            if not is_plugin_failure(error):
                 raise
             raise HookFailed(plugin, hook, error) from error
         return check(result, plugin) if check is not None and result is not None else result
@@ -386,7 +321,7 @@ def _guard_wrapper(function: Callable[..., Any], plugin: str, hook: str) -> Call
         except (HookFailed, GeneratorExit):
             raise
         except BaseException as error:
-            if not _is_plugin_failure(error):
+            if not is_plugin_failure(error):
                 raise
             raise HookFailed(plugin, hook, error) from error
 
