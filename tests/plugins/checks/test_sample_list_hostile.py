@@ -13,7 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from mk2ds.plugins.checks import sample_list
+from mk2ds.plugins.checks import sample_list, sample_sheet
 from mk2ds.plugins.checks.sample_list import read_sample_list
 
 SHA_A = "a" * 64
@@ -122,7 +122,7 @@ def test_malformed_sheet_xml_is_list_unreadable(sheet_xml: bytes) -> None:
 
 
 def test_rows_beyond_the_cap_are_not_read_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sample_list, "MAX_ROWS", 50)
+    monkeypatch.setattr(sample_sheet, "MAX_ROWS", 50)
     parsed = read_sample_list(_list(80), "List.xlsx")
     assert len(parsed.samples) == 50
     (finding,) = [finding for finding in parsed.findings if finding.code == "list-too-large"]
@@ -130,7 +130,7 @@ def test_rows_beyond_the_cap_are_not_read_and_say_so(monkeypatch: pytest.MonkeyP
 
 
 def test_a_huge_shared_string_table_is_refused_before_it_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sample_list, "MAX_SHARED_STRINGS_BYTES", 4096)
+    monkeypatch.setattr(sample_sheet, "MAX_SHARED_STRINGS_BYTES", 4096)
     loaded: list[object] = []
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *args, **kwargs: loaded.append(args))
     strings = (
