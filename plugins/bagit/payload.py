@@ -268,6 +268,43 @@ def mk2ds_check_container(container: Dataset, payload: str, context: VerifyConte
     else:
         yield Finding("bag-oxum-missing", Severity.INFO, "no bag-info.txt, hence no Payload-Oxum", path="bag-info.txt")
 
+    checks, payload_algorithms = _manifest_checks(
+        container, payload, tag_files, payload_files, version, encoding, findings
+    )
+    findings.extend(_algorithm_findings(payload_algorithms))
+    if version < (1, 0):
+        findings.extend(
+            _unlisted_in_any(
+                payload_files, [check.manifest for check in checks if not check.manifest.name.startswith("tag")]
+            )
+        )
+    fetch_paths = _fetch_paths(container, files, encoding, findings)
+    yield from findings
+
+    yield from _audited(container, checks, files, fetch_paths, context)
+    yield Fact(
+        "bag",
+        {
+            "version": f"{version[0]}.{version[1]}",
+            "algorithms": sorted(set(payload_algorithms)),
+            "payload_files": len(payload_files),
+            "payload_bytes": sum(payload_files.values()),
+            "info": info,
+        },
+    )
+
+
+def _manifest_checks(
+    container: Dataset,
+    payload: str,
+    tag_files: dict[str, int],
+    payload_files: dict[str, int],
+    version: tuple[int, int],
+    encoding: str,
+    findings: list[Finding],
+) -> tuple[list[ManifestCheck], list[str]]:
+    """Read every payload and tag manifest among ``tag_files`` (in name order) into the checks :func:`audit` runs,
+    and the algorithms of the payload manifests read."""
     checks: list[ManifestCheck] = []
     payload_algorithms: list[str] = []
     for name in sorted(tag_files):
@@ -292,46 +329,51 @@ def mk2ds_check_container(container: Dataset, payload: str, context: VerifyConte
             checks.append(ManifestCheck(manifest))
             continue
         payload_algorithms.append(algorithm)
-        for entry in manifest.entries:
-            if not entry.path.startswith(payload + "/"):
-                findings.append(
-                    Finding(
-                        "bag-manifest-outside-payload",
-                        Severity.ERROR,
-                        f"lists {entry.path!r}, outside {payload}/",
-                        path=name,
-                        line=entry.line,
-                    )
-                )
+        findings.extend(_outside_payload(manifest, name, payload))
         covers = frozenset(payload_files) if version >= (1, 0) else None
         checks.append(ManifestCheck(manifest, covers=covers))
-    if not payload_algorithms:
-        findings.append(
-            Finding(
-                "bag-no-manifest",
+    return checks, payload_algorithms
+
+
+def _outside_payload(manifest: Manifest, name: str, payload: str) -> Iterator[Finding]:
+    """A payload manifest's entries that lie outside the payload folder."""
+    for entry in manifest.entries:
+        if not entry.path.startswith(payload + "/"):
+            yield Finding(
+                "bag-manifest-outside-payload",
                 Severity.ERROR,
-                "no payload manifest (manifest-<algorithm>.txt)",
-                path="manifest-sha256.txt",
+                f"lists {entry.path!r}, outside {payload}/",
+                path=name,
+                line=entry.line,
             )
+
+
+def _algorithm_findings(payload_algorithms: list[str]) -> Iterator[Finding]:
+    """No payload manifest at all, or only weak ones."""
+    if not payload_algorithms:
+        yield Finding(
+            "bag-no-manifest",
+            Severity.ERROR,
+            "no payload manifest (manifest-<algorithm>.txt)",
+            path="manifest-sha256.txt",
         )
     elif set(payload_algorithms) <= _WEAK:
-        findings.append(
-            Finding(
-                "bag-algorithm-weak",
-                Severity.INFO,
-                f"only {', '.join(payload_algorithms)} payload manifests",
-                path=f"manifest-{payload_algorithms[0]}.txt",
-            )
+        yield Finding(
+            "bag-algorithm-weak",
+            Severity.INFO,
+            f"only {', '.join(payload_algorithms)} payload manifests",
+            path=f"manifest-{payload_algorithms[0]}.txt",
         )
-    if version < (1, 0):
-        findings.extend(
-            _unlisted_in_any(
-                payload_files, [check.manifest for check in checks if not check.manifest.name.startswith("tag")]
-            )
-        )
-    fetch_paths = _fetch_paths(container, files, encoding, findings)
-    yield from findings
 
+
+def _audited(
+    container: Dataset,
+    checks: list[ManifestCheck],
+    files: dict[str, int],
+    fetch_paths: set[str],
+    context: VerifyContext,
+) -> Iterator[Finding | Fact]:
+    """The manifests against the files (checksums at level ``full``); a missing file that fetch.txt lists is pending."""
     for item in audit(
         checks,
         files,
@@ -346,16 +388,6 @@ def mk2ds_check_container(container: Dataset, payload: str, context: VerifyConte
             yield Finding("bag-fetch-pending", Severity.WARNING, "listed in fetch.txt, not fetched yet", path=item.path)
         else:
             yield item
-    yield Fact(
-        "bag",
-        {
-            "version": f"{version[0]}.{version[1]}",
-            "algorithms": sorted(set(payload_algorithms)),
-            "payload_files": len(payload_files),
-            "payload_bytes": sum(payload_files.values()),
-            "info": info,
-        },
-    )
 
 
 def _unlisted_in_any(payload_files: dict[str, int], manifests: list[Manifest]) -> Iterator[Finding]:
