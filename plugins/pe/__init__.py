@@ -5,7 +5,8 @@ Feature package ``pe``. Plugins: ``pe`` (this module: ``mk2ds_add_commands``, ``
 ``mk2ds_register_codes``) and ``pe.checks`` (``verify --samples``: ``mk2ds_add_verify_options``,
 ``mk2ds_check_dataset``, ``mk2ds_register_codes``). Libraries: ``facts``, ``impfuzzy`` (rules in
 ``docs/impfuzzy.md``), ``authenticode``, ``guard`` (the child process), ``archives`` (samples in plain files and
-encrypted zips), ``results`` (the shipped impfuzzy/PEfile files) and ``render`` (text, CSV, GraphML).
+encrypted zips), ``results`` (the shipped impfuzzy/PEfile files), ``comparison`` (one sample against its shipped
+files, for ``pe.checks``) and ``render`` (text, CSV, GraphML).
 
 Also the default implementation of the ``mk2ds_recompute_pe`` service hook, which ``verify --samples`` uses
 too: every file is parsed in a guarded child process (:mod:`mk2ds.plugins.pe.guard`).
