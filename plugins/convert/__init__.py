@@ -4,8 +4,9 @@ Feature package ``convert``: the commands that turn logs into records and back. 
 module: ``mk2ds_add_commands`` for ``mk2ds convert``), ``convert.format`` (``mk2ds format``: records back to
 Mark II lines) and ``convert.validate`` (``mk2ds validate``), each also ``mk2ds_register_codes``. Libraries:
 ``jobs`` (what to convert where: planning from the inputs and ``-o``), ``one_file`` (one log converted),
-``engine`` (convert's units of work on an engine), ``time_zones`` (a log's Sysinfo offset) and
-``json_documents`` (reading JSON back with line numbers).
+``engine`` (convert's units of work on an engine, with ``probes``: may a file be split into byte ranges, and
+``merging``: its parts merged), ``time_zones`` (a log's Sysinfo offset) and ``json_documents`` (reading JSON
+back with line numbers).
 
 Inputs and outputs
     INPUT is a log file, a directory (every ``*.log`` below it, any case, mirrored under OUT) or ``-``

@@ -22,8 +22,8 @@ Merging
     merged with the reader's per-file rules (at most 100 listed per code, ``log-findings-truncated`` from the
     file's counts, ``log-encoding-detected``) and statistics are summed. Parts concatenate only for outputs
     that are a plain sequence of records, such as JSON Lines: the client checks the chosen output by writing
-    probe records whole and in pieces (:func:`output_concatenates`); other outputs (a JSON array, CSV with
-    its header, Parquet) get whole files, still in parallel.
+    probe records whole and in pieces (:func:`~mk2ds.plugins.convert.probes.output_concatenates`); other
+    outputs (a JSON array, CSV with its header, Parquet) get whole files, still in parallel.
 
 Failures
     A range that fails (an unreadable file, a worker that died more often than the engine retries) fails its
@@ -35,117 +35,31 @@ Failures
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import secrets
 import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO
+from typing import Any
 
 import pluggy
 
-from mk2ds.core import Finding, UsageError, registry
+from mk2ds.core import UsageError, registry
 from mk2ds.core.atomic import atomic_writer
 from mk2ds.core.engines import EngineSession, EngineTask, pack_tasks
-from mk2ds.core.outputs import OutputFormat, open_record_writer
+from mk2ds.core.outputs import OutputFormat
 from mk2ds.plugins.convert.jobs import ConvertJob, JobResult
+from mk2ds.plugins.convert.merging import append_file, merged_findings, merged_stats
 from mk2ds.plugins.convert.one_file import convert_file, remove_stale_rejects
-from mk2ds.plugins.reader import (
-    MAX_FINDINGS_PER_CODE,
-    encoding_detected_finding,
-    offset_unknown_finding,
-    truncation_findings,
-)
+from mk2ds.plugins.convert.probes import output_concatenates, reader_reads_parts
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeScan, line_boundaries, plan_parts, scan_range
 
 __all__ = ["append_file", "convert_on_engine", "output_concatenates", "reader_reads_parts", "refuse_standard_input"]
 
 GROUP_FILES = 64
 DEFAULT_GROUP_BYTES = 64 << 20
-PROBE_RECORDS: tuple[dict[str, Any], ...] = (
-    {
-        "time": "2018-03-01T19:55:17.836+09:00",
-        "sn": 2101,
-        "evt": "ps",
-        "subEvt": "start",
-        "psPath": "C:\\Windows\\explorer.exe",
-        "pid": 1234,
-    },
-    {
-        "time": "2018-03-01T19:55:18.001",
-        "sn": 2102,
-        "evt": "file",
-        "path": "C:\\Users\\日本\\メモ.txt",
-        "cmd": 'a "b" c',
-        "x": "",
-    },
-    {"time": "2018-03-01T19:55:19.500+09:00", "sn": 2103, "evt": "net", "dstIp": "172.24.1.2", "dstPort": 445},
-    # An output that remembers earlier records (ecs: a dcon is inbound after a matching acpt) must not be split.
-    {
-        "time": "2018-03-01T19:55:20.000+09:00",
-        "sn": 2104,
-        "evt": "net",
-        "subEvt": "acpt",
-        "com": "PC1",
-        "srcIP": "172.24.1.2",
-        "srcPort": 50211,
-        "dstIP": "172.24.1.1",
-        "dstPort": 445,
-    },
-    {
-        "time": "2018-03-01T19:55:21.000+09:00",
-        "sn": 2105,
-        "evt": "net",
-        "subEvt": "dcon",
-        "com": "PC1",
-        "srcIP": "172.24.1.1",
-        "srcPort": 445,
-        "dstIP": "172.24.1.2",
-        "dstPort": 50211,
-        "recv": 10,
-        "send": 20,
-    },
-)
-
-
-def output_concatenates(output: OutputFormat, args: argparse.Namespace) -> bool:
-    """Whether the output of records ``a + b`` is the output of ``a`` followed by the output of ``b``."""
-
-    def render(records: tuple[dict[str, Any], ...]) -> bytes:
-        stream = io.BytesIO()
-        writer = open_record_writer(output, stream, args)
-        for record in records:
-            writer.write(dict(record))
-        writer.close()
-        return stream.getvalue()
-
-    try:
-        whole = render(PROBE_RECORDS)
-        cuts = range(1, len(PROBE_RECORDS))
-        return render(()) == b"" and all(
-            render(PROBE_RECORDS[:cut]) + render(PROBE_RECORDS[cut:]) == whole for cut in cuts
-        )
-    except Exception:  # noqa: BLE001 - an output that cannot even be probed is converted whole
-        return False
-
-
-def reader_reads_parts(pm: pluggy.PluginManager) -> bool:
-    """Whether the log reader in use honors byte-range options (a third-party reader may not)."""
-    options = argparse.Namespace(
-        encoding="utf-8", line_offset=7, at_file_start=False, at_file_end=True, reject_sink=None
-    )
-    try:
-        reader = pm.hook.mk2ds_open_log(stream=io.BytesIO(b"not a Mark II line\n"), name="probe", options=options)
-        if reader is None:
-            return False
-        list(reader)
-        return [number for number, _raw in getattr(reader, "rejects", [])] == [8] and hasattr(reader, "finding_counts")
-    except Exception:  # noqa: BLE001
-        return False
 
 
 # ------------------------------------------------------------------------------------------------ tasks (on workers)
@@ -311,6 +225,7 @@ class _EngineConvert:
     # -------------------------------------------------------------------------------------------- merge
 
     def merge(self, plan: _FilePlan) -> JobResult:
+        """The file's result from its pieces' outcomes: its outputs concatenated, or its first failure."""
         started = time.perf_counter()
         outcomes = [plan.outcomes[index] for index in range(len(plan.parts))]
         try:
@@ -318,30 +233,31 @@ class _EngineConvert:
             if failed is not None:
                 internal = any(outcome.internal for outcome in outcomes if outcome.error)
                 return JobResult(plan.job, findings=failed.findings, error=failed.error, internal=internal)
-            job = plan.job
-            rejects = [outcome.job.rejects for outcome in outcomes if outcome.rejects_written and outcome.job.rejects]
-            try:
-                if rejects and job.rejects:
-                    self._concatenate(rejects, job.rejects)
-                else:
-                    remove_stale_rejects(job)  # only ever one an earlier run wrote
-                self._concatenate([str(outcome.job.output) for outcome in outcomes], job.output)
-            except OSError as error:
-                return JobResult(job, error=f"{error.filename or job.name}: {error.strerror or error}")
-            if len(outcomes) == 1:
-                return replace(outcomes[0], job=job)
-            return JobResult(
-                job,
-                stats=_merged_stats(outcomes),
-                findings=self._merged_findings(plan, outcomes),
-                rejects_written=bool(rejects),
-            )
+            return self._merge_outputs(plan, outcomes)
         finally:
-            for piece in plan.pieces:
-                for path in (piece.output, piece.rejects):
-                    if path and os.path.exists(path):
-                        os.unlink(path)
+            _remove_pieces(plan)
             self.merge_seconds += time.perf_counter() - started
+
+    def _merge_outputs(self, plan: _FilePlan, outcomes: list[JobResult]) -> JobResult:
+        """Concatenate the pieces' records and rejects under the final names; merge findings and statistics."""
+        job = plan.job
+        rejects = [outcome.job.rejects for outcome in outcomes if outcome.rejects_written and outcome.job.rejects]
+        try:
+            if rejects and job.rejects:
+                self._concatenate(rejects, job.rejects)
+            else:
+                remove_stale_rejects(job)  # only ever one an earlier run wrote
+            self._concatenate([str(outcome.job.output) for outcome in outcomes], job.output)
+        except OSError as error:
+            return JobResult(job, error=f"{error.filename or job.name}: {error.strerror or error}")
+        if len(outcomes) == 1:
+            return replace(outcomes[0], job=job)
+        return JobResult(
+            job,
+            stats=merged_stats(outcomes),
+            findings=merged_findings(job.name, plan.detected_cp932, outcomes),
+            rejects_written=bool(rejects),
+        )
 
     def _concatenate(self, parts: list[str], target: str) -> None:
         self.parts += len(parts)
@@ -356,26 +272,6 @@ class _EngineConvert:
             with atomic_writer(target) as handle:
                 for part in parts:
                     self.merged_bytes += append_file(part, handle)
-
-    def _merged_findings(self, plan: _FilePlan, outcomes: list[JobResult]) -> list[Finding]:
-        """The reader's per-file rules over the parts' findings (each part listed at most 100 per code)."""
-        counts: Counter[str] = Counter()
-        listed: Counter[str] = Counter()
-        findings: list[Finding] = []
-        for outcome in outcomes:
-            counts.update(outcome.finding_counts)
-            for finding in outcome.findings:
-                listed[finding.code] += 1
-                if listed[finding.code] <= MAX_FINDINGS_PER_CODE:
-                    findings.append(finding)
-        if plan.detected_cp932:
-            detected = encoding_detected_finding(plan.job.name)
-            counts[detected.code] += 1
-            findings.append(detected)
-        unknown = sum(int(outcome.stats.get("time_offset_unknown", 0)) for outcome in outcomes)
-        if unknown:
-            findings.append(offset_unknown_finding(plan.job.name, unknown))
-        return findings + truncation_findings(plan.job.name, counts, MAX_FINDINGS_PER_CODE)
 
     def cleanup(self) -> None:
         """Delete every part file of this run that is left (a failed or interrupted run)."""
@@ -410,35 +306,12 @@ def _convert_entry(
     return convert_task(pm, shared, argument[1])
 
 
-def append_file(path: str, target: BinaryIO) -> int:
-    """Append the file ``path`` to ``target``, in the kernel where it can (``copy_file_range``)."""
-    target.flush()
-    with open(path, "rb") as source:
-        size = os.fstat(source.fileno()).st_size
-        copied = 0
-        copy_range = getattr(os, "copy_file_range", None)
-        if copy_range is not None:
-            try:
-                while copied < size:
-                    done = copy_range(source.fileno(), target.fileno(), size - copied)
-                    if done == 0:
-                        break
-                    copied += done
-            except OSError:
-                pass  # another file system, or no support: the rest the ordinary way
-        if copied < size:
-            source.seek(copied)
-            shutil.copyfileobj(source, target, 8 << 20)
-            target.flush()
-    return size
-
-
-def _merged_stats(outcomes: list[JobResult]) -> dict[str, Any]:
-    stats = dict(outcomes[0].stats)
-    for key in ("lines", "records", "rejected", "blank", "bytes", "time_offset_unknown"):
-        stats[key] = sum(int(outcome.stats.get(key, 0)) for outcome in outcomes)
-    stats["eof_marker"] = bool(outcomes[-1].stats.get("eof_marker"))
-    return stats
+def _remove_pieces(plan: _FilePlan) -> None:
+    """Delete the part files of ``plan`` that are left (merged parts were renamed or copied)."""
+    for piece in plan.pieces:
+        for path in (piece.output, piece.rejects):
+            if path and os.path.exists(path):
+                os.unlink(path)
 
 
 def refuse_standard_input(jobs: list[ConvertJob]) -> None:

@@ -95,6 +95,10 @@ def _folder_inputs(given: str, suffix: str, refused: list[Finding] | None) -> li
     return found
 
 
+#: One log found among the inputs: ``(source, name, output path relative to OUT, size)``.
+_Found = tuple[str, str, Path, int]
+
+
 def plan_jobs(
     inputs: list[str], out: str, suffix: str, rejects: str | None = None, refused: list[Finding] | None = None
 ) -> list[ConvertJob]:
@@ -105,7 +109,23 @@ def plan_jobs(
     """
     if inputs.count("-") > 1 or ("-" in inputs and len(inputs) > 1):
         raise UsageError("'-' (standard input) must be the only INPUT")
-    found: list[tuple[str, str, Path, int]] = []  # (source, name, output path relative to OUT, size)
+    found, from_folder = _find_inputs(inputs, suffix, refused)
+    single = len(found) == 1 and not from_folder
+    if out == "-" and not single:
+        raise UsageError("-o - (standard output) needs exactly one input file")
+    if rejects is not None and not single:
+        raise UsageError("--rejects FILE needs exactly one input file (otherwise each output gets OUTPUT.rejects)")
+    if single and (out == "-" or not (Path(out).is_dir() or out.endswith(("/", os.sep)))):
+        jobs = [_single_job(found[0], out, rejects)]
+    else:
+        jobs = _jobs_into_folder(found, out)
+    _refuse_clashes(jobs)
+    return jobs
+
+
+def _find_inputs(inputs: list[str], suffix: str, refused: list[Finding] | None) -> tuple[list[_Found], bool]:
+    """The logs the inputs name, in order, and whether one input was a folder. :raises UsageError:"""
+    found: list[_Found] = []
     from_folder = False
     for given in inputs:
         if given == "-":
@@ -119,22 +139,28 @@ def plan_jobs(
             found.append((given, given, Path(path.name).with_suffix(suffix), path.stat().st_size))
         else:
             raise UsageError(f"{given}: no such file or folder")
-    single = len(found) == 1 and not from_folder
-    if out == "-" and not single:
-        raise UsageError("-o - (standard output) needs exactly one input file")
-    if rejects is not None and not single:
-        raise UsageError("--rejects FILE needs exactly one input file (otherwise each output gets OUTPUT.rejects)")
-    if single and (out == "-" or not (Path(out).is_dir() or out.endswith(("/", os.sep)))):
-        source, name, _relative, size = found[0]
-        chosen_rejects = rejects if rejects is not None else (None if out == "-" else out + ".rejects")
-        jobs = [ConvertJob(source, name, out, chosen_rejects, size, rejects_given=rejects is not None)]
-    else:
-        if Path(out).is_file():
-            raise UsageError(f"{out} is a file; with several inputs or a folder, -o names a folder")
-        jobs = [
-            ConvertJob(source, name, str(Path(out) / relative), str(Path(out) / relative) + ".rejects", size)
-            for source, name, relative, size in found
-        ]
+    return found, from_folder
+
+
+def _single_job(found: _Found, out: str, rejects: str | None) -> ConvertJob:
+    """The job of one input file written to the file ``out`` (``-``: standard output, without rejects file)."""
+    source, name, _relative, size = found
+    chosen_rejects = rejects if rejects is not None else (None if out == "-" else out + ".rejects")
+    return ConvertJob(source, name, out, chosen_rejects, size, rejects_given=rejects is not None)
+
+
+def _jobs_into_folder(found: list[_Found], out: str) -> list[ConvertJob]:
+    """The jobs of several inputs (or a folder) written below the folder ``out``. :raises UsageError:"""
+    if Path(out).is_file():
+        raise UsageError(f"{out} is a file; with several inputs or a folder, -o names a folder")
+    return [
+        ConvertJob(source, name, str(Path(out) / relative), str(Path(out) / relative) + ".rejects", size)
+        for source, name, relative, size in found
+    ]
+
+
+def _refuse_clashes(jobs: list[ConvertJob]) -> None:
+    """:raises UsageError: two jobs write the same output, or an output would overwrite its input."""
     outputs: dict[str, str] = {}
     for job in jobs:
         if job.output in outputs:
@@ -142,7 +168,6 @@ def plan_jobs(
         outputs[job.output] = job.name
         if job.source != "-" and job.output != "-" and Path(job.output).resolve() == Path(job.source).resolve():
             raise UsageError(f"{job.name}: the output would overwrite the input")
-    return jobs
 
 
 def refuse_side_outputs_over_files(jobs: list[ConvertJob], report: str | None) -> None:

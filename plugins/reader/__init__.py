@@ -2,8 +2,9 @@
 
 Feature package ``reader`` (plugin ``reader``: ``mk2ds_open_log``, ``mk2ds_register_codes``). Its modules:
 ``log_reader`` (:class:`LogReader`, the three conversion paths), ``findings`` (findings about a whole log),
-``compiled`` and ``_speedups`` (the optional C fast path), ``tokenizer`` (the line grammar), ``blocks`` (bytes, encodings, bounded-memory blocks of lines), ``record`` (one line
-to one record, every problem explained), ``byte_ranges`` (line-aligned parts of a large log for parallel
+``fast_path`` (the pure-Python fast path), ``compiled`` and ``_speedups`` (the optional C fast path),
+``tokenizer`` (the line grammar), ``blocks`` (bytes, encodings, bounded-memory blocks of lines), ``record`` (one
+line to one record, every problem explained), ``byte_ranges`` (line-aligned parts of a large log for parallel
 readers), ``timestamps`` (a record's instant for outputs that need one) and ``event_summary`` (a one-line human
 summary of a record). The format itself is described in ``docs/format.md``.
 

@@ -27,8 +27,10 @@ __all__ = [
     "UTF16_BOMS",
     "BlockStream",
     "EncodingSniffer",
+    "RawLines",
     "cp932_only",
     "detect_encoding",
+    "eof_marker_length",
     "raw_lines",
 ]
 
@@ -155,6 +157,33 @@ def raw_lines(block: bytes) -> list[bytes]:
     if not terminated:
         lines[-1] = pieces[-1]  # no LF after the last line: a CR there is part of the line
     return lines
+
+
+def eof_marker_length(block: bytes, final: bool) -> int:
+    """How many 0x1A bytes end ``block`` when it is the last block of the file (the DOS end-of-file marker).
+
+    Only the file's very last bytes count: ``cmd=abc\x1a\r\n`` keeps its 0x1A (the line is then judged like
+    any other), so that nothing is stripped silently.
+    """
+    if not final or not block.endswith(b"\x1a"):
+        return 0
+    return len(block) - len(block.rstrip(b"\x1a"))
+
+
+class RawLines:
+    """``raw_lines(block)`` without the end-of-file marker, split on first use (a rejected line keeps its bytes)."""
+
+    def __init__(self, block: bytes, eof_marker: int) -> None:
+        self.block = block
+        self.eof_marker = eof_marker
+        self.lines: list[bytes] | None = None
+
+    def __getitem__(self, index: int) -> bytes:
+        if self.lines is None:
+            self.lines = raw_lines(self.block)
+            if self.eof_marker:
+                self.lines[-1] = self.lines[-1][: -self.eof_marker]
+        return self.lines[index]
 
 
 class EncodingSniffer:

@@ -11,9 +11,10 @@ from typing import Any, BinaryIO
 
 from mk2ds.core import Finding, Severity
 from mk2ds.plugins.reader import blocks as mk2_blocks
-from mk2ds.plugins.reader.blocks import BlockStream, EncodingSniffer
+from mk2ds.plugins.reader.blocks import BlockStream, EncodingSniffer, RawLines, eof_marker_length
 from mk2ds.plugins.reader.blocks import raw_lines as raw_lines_of
 from mk2ds.plugins.reader.compiled import compiled_module
+from mk2ds.plugins.reader.fast_path import FastPath
 from mk2ds.plugins.reader.findings import (
     MAX_FINDINGS_PER_CODE,
     encoding_detected_finding,
@@ -22,16 +23,7 @@ from mk2ds.plugins.reader.findings import (
 )
 from mk2ds.plugins.reader.record import record_from_line
 from mk2ds.plugins.reader.timestamps import offset_fields
-from mk2ds.plugins.reader.tokenizer import (
-    FIELD_PATTERN,
-    HEADER_PATTERN,
-    INTEGER_FIELDS,
-    MAX_INTEGER_DIGITS,
-    NO_VALUE_MARKERS,
-    iso_date,
-    iso_offset,
-    normalize_offset,
-)
+from mk2ds.plugins.reader.tokenizer import INTEGER_FIELDS, normalize_offset
 
 __all__ = ["ENCODINGS", "LogReader", "open_log"]
 
@@ -43,59 +35,6 @@ ENCODINGS = ("auto", "utf-8", "cp932")
 def open_log(stream: BinaryIO, name: str, options: Any = None) -> LogReader:
     """Open a Mark II log for reading records (library use; the same as the ``mk2ds_open_log`` hook)."""
     return LogReader(stream, name, options)
-
-
-#: ``evt``/``subEvt`` values that the fast path leaves to the reference path (absent, empty, no-value marker).
-_NO_EVENT = frozenset({None, "", "-"})
-
-
-def _reference_path_only(line: str) -> None:
-    """The fast path's header match with ``lossless``: no match, so every line takes the reference path."""
-
-
-class _DateCache(dict):  # type: ignore[type-arg]
-    """``MM/DD/YYYY`` → ``YYYY-MM-DD`` (``""`` for impossible dates), computed once per distinct date."""
-
-    def __missing__(self, key: str) -> str:
-        if len(self) > 100_000:
-            self.clear()
-        value = iso_date(key) or ""
-        self[key] = value
-        return value
-
-
-#: What the fast path needs per header zone: the offset text of ``time`` (``None`` for impossible offsets),
-#: the keys a zone-less record gets after ``time``, and a key whose presence in the line clashes with them
-#: without changing the record's length (``time_offset`` when only ``time_offset_source`` is added).
-_Zone = tuple[str | None, dict[str, str], str | None]
-
-
-class _ZoneCache(dict):  # type: ignore[type-arg]
-    """Header zone (``+0900`` or ``None``) → :data:`_Zone`."""
-
-    def __init__(self, zone_less: dict[str, str]) -> None:
-        guard = "time_offset" if "time_offset" not in zone_less else None
-        self.zone_less: _Zone = ("", zone_less, guard)
-        super().__init__({None: self.zone_less})
-
-    def __missing__(self, key: str) -> _Zone:
-        if len(self) > 10_000:
-            self.clear()
-            self[None] = self.zone_less  # type: ignore[index]
-        value: _Zone = (iso_offset(key), {}, None)
-        self[key] = value
-        return value
-
-
-def _eof_marker_length(block: bytes, final: bool) -> int:
-    """How many 0x1A bytes end ``block`` when it is the last block of the file (the DOS end-of-file marker).
-
-    Only the file's very last bytes count: ``cmd=abc\x1a\r\n`` keeps its 0x1A (the line is then judged like
-    any other), so that nothing is stripped silently.
-    """
-    if not final or not block.endswith(b"\x1a"):
-        return 0
-    return len(block) - len(block.rstrip(b"\x1a"))
 
 
 class LogReader:
@@ -142,8 +81,7 @@ class LogReader:
         #: Findings per code, also those beyond ``max_findings`` that are only counted (merging parts needs it).
         self.finding_counts: Counter[str] = Counter()
         self._kept_reject_bytes = 0
-        self._dates = _DateCache()
-        self._zones = _ZoneCache(self.zone_less)
+        self._fast_path = FastPath(name, self.zone_less, self.provenance, self.lossless)
         self._started = False
         self._detected = False
         self._held: list[tuple[bytes, bool, tuple[bytes, int] | None]] = []
@@ -248,7 +186,7 @@ class LogReader:
         lines = text.split("\n")
         if lines[-1] == "":
             lines.pop()
-        eof_marker = _eof_marker_length(block, final)
+        eof_marker = eof_marker_length(block, final)
         if eof_marker:
             lines[-1] = lines[-1][:-eof_marker]
             self.stats["eof_marker"] = True
@@ -258,94 +196,29 @@ class LogReader:
         return self._convert_lines(lines, block, eof_marker)
 
     def _convert_lines(self, lines: list[str], block: bytes, eof_marker: int) -> list[dict[str, Any]]:
-        """The hot loop: the fast path inline, everything unusual through :meth:`_slow_line`.
+        """The decoded lines of ``block``: the fast path converts the common ones, the reference path the others.
 
         ``eof_marker`` is the number of 0x1A bytes removed from the end of the last line (of the file).
         """
-        records: list[dict[str, Any]] = []
-        append = records.append
-        header_match = self._header_matcher()
-        findall = FIELD_PATTERN.findall
-        dates = self._dates
-        zones = self._zones
-        integer_fields = INTEGER_FIELDS
-        provenance = self.provenance
-        name = self.name
-        counted = self.stats["lines"]
-        base = self.line_offset + counted
-        blank = 0
-        raw_lines: list[bytes] | None = None
-        for index, line in enumerate(lines):
-            if not line:
-                blank += 1
-                continue
-            record: dict[str, Any] | None = None
-            match = header_match(line)
-            if match is not None:
-                day = dates[line[:10]]
-                offset, added_keys, guard = zones[match.group(1)]
-                if day and offset is not None:
-                    section = line[match.end() :]
-                    pairs = findall(section)
-                    record = {"time": day + "T" + line[11:23] + offset, **added_keys}
-                    total = 0
-                    for key, raw in pairs:
-                        total += len(key) + len(raw)
-                        if raw[:1] == '"':
-                            raw = raw[1:-1]
-                            if '""' in raw:
-                                raw = raw.replace('""', '"')
-                        record[key] = raw
-                    if (
-                        total + 2 * len(pairs) != len(section)
-                        or len(record) != len(pairs) + 1 + len(added_keys)
-                        or guard in record
-                    ):
-                        record = None
-                    else:
-                        for key in integer_fields.intersection(record):
-                            value = record[key]
-                            if (
-                                value.isdigit()
-                                and value.isascii()
-                                and (value[0] != "0" or len(value) == 1)
-                                and len(value) <= MAX_INTEGER_DIGITS
-                            ):
-                                record[key] = int(value)
-                            elif value not in NO_VALUE_MARKERS:
-                                record = None
-                                break
-                        if record is not None and (
-                            type(record.get("sn")) is not int
-                            or not _NO_EVENT.isdisjoint((record.get("evt"), record.get("subEvt")))
-                        ):
-                            record = None  # the reference path explains what is missing or wrong
-                        if provenance and record is not None:
-                            if "_file" in record or "_line" in record:
-                                record = None
-                            else:
-                                record["_file"] = name
-                                record["_line"] = base + index + 1
-            if record is None:
-                record = self._slow_line(base + index + 1, line)
-                if record is None:
-                    if raw_lines is None:
-                        raw_lines = raw_lines_of(block)
-                        if eof_marker:
-                            raw_lines[-1] = raw_lines[-1][:-eof_marker]
-                    self._reject(base + index + 1, raw_lines[index])
-                    continue
-            append(record)
         stats = self.stats
+        counted = stats["lines"]
+        raw_lines = RawLines(block, eof_marker)
+
+        def reference_path(number: int, line: str, index: int) -> list[dict[str, Any]]:
+            if not line:
+                return []  # a blank line: counted below
+            record = self._slow_line(number, line)
+            if record is None:
+                self._reject(number, raw_lines[index])
+                return []
+            return [record]
+
+        records = self._fast_path.convert(lines, self.line_offset + counted, reference_path)
         self._count_unknown_offsets(records)
         stats["lines"] = counted + len(lines)
-        stats["blank"] += blank
+        stats["blank"] += lines.count("")
         stats["records"] += len(records)
         return records
-
-    def _header_matcher(self) -> Callable[[str], Any]:
-        """The fast path's header match; with ``lossless`` one that never matches (the reference path keeps layout)."""
-        return _reference_path_only if self.lossless else HEADER_PATTERN.match
 
     def _convert_block_compiled(self, block: bytes, final: bool, encoding: str) -> list[Any]:
         """The compiled path: common lines in C, every other line by :meth:`_careful_line`, in line order.
@@ -410,7 +283,7 @@ class LogReader:
         records: list[dict[str, Any]] = []
         raw_lines = raw_lines_of(block)
         last = len(raw_lines) - 1
-        eof_marker = _eof_marker_length(block, final)
+        eof_marker = eof_marker_length(block, final)
         for index, raw in enumerate(raw_lines):
             self.stats["lines"] += 1
             number = self.line_offset + self.stats["lines"]

@@ -1,9 +1,10 @@
 """``mk2ds tree``: process trees that answer "where did this process come from and what did it do".
 
 Feature package ``tree``. Plugins: ``tree`` (this module: ``mk2ds_add_commands`` for ``mk2ds tree``),
-``tree.model`` (``mk2ds_build_process_tree``: the process model, with ``node``, ``linking``, ``relations`` and
-``view`` as its libraries), and one plugin per view, each ``mk2ds_register_outputs``: ``tree.text``,
-``tree.json``, ``tree.dot``, ``tree.html`` (with its page assets ``template.html``, ``page.css``, ``page.js``).
+``tree.model`` (``mk2ds_build_process_tree``: the process model, with ``node``, ``linking``, ``relations``,
+``view`` and ``summary`` as its libraries), and one plugin per view, each ``mk2ds_register_outputs``:
+``tree.text``, ``tree.json``, ``tree.dot``, ``tree.html`` (with its page assets ``template.html``, ``page.css``,
+``page.js``).
 
 Inputs are Mark II logs, mk2ds JSON/JSONL records, or a dataset sample (``mk2ds tree DATASET --sample
 HASH``). Several inputs are read as one stream (several files of one host). The model comes from the

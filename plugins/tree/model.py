@@ -35,10 +35,12 @@ from mk2ds.plugins.tree.node import (
     epoch_of,
     guid_of,
     integer_of,
+    new_event,
     text_of,
     zone_of,
 )
 from mk2ds.plugins.tree.relations import RelationTracker
+from mk2ds.plugins.tree.summary import model_summary
 
 __all__ = [
     "DEFAULT_MAX_EVENTS",
@@ -59,43 +61,7 @@ DEFAULT_MAX_PEERS = 100
 ANOMALY_CAP = 200
 #: Distinct names (hosts, paths, users, ...) shared between nodes before the table starts over.
 _NAMES_CAP = 1 << 16
-#: Processes with a negative lifetime listed in :meth:`ProcessModel.summary` (all are counted).
-MAX_LISTED_STOPS = 20
 
-#: Record keys copied onto an activity event (the keys mk2tree showed, plus a few the V3 format adds); the
-#: values are the canonical key objects, so that kept events share them.
-_COPIED = (
-    "path",
-    "dstPath",
-    "read",
-    "write",
-    "size",
-    "new",
-    "hide",
-    "entry",
-    "valType",
-    "valStr",
-    "valNum",
-    "srcIP",
-    "srcPort",
-    "dstIP",
-    "dstPort",
-    "dstHost",
-    "port",
-    "recv",
-    "send",
-    "url",
-    "decode",
-    "winTitle",
-    "api",
-    "tpsGUID",
-    "tpsPath",
-    "shCmd",
-    "cmdType",
-    "clipData",
-    "sha256",
-)
-EVENT_KEYS: dict[str, str] = {key: key for key in _COPIED}
 #: Net sub-events that open a connection (counted once per connection; ``dcon`` only adds byte counts).
 _CONNECTS = frozenset({"con", "acpt"})
 
@@ -171,22 +137,14 @@ class ProcessModel:
         if (self.since is not None or self.until is not None) and not self._in_window(record.get("time"), host):
             node.outside_window += 1
             return
+        self._activity(node, evt, sub, record)
+
+    def _activity(self, node: ProcessNode, evt: Any, sub: Any, record: Mapping[str, Any]) -> None:
+        """Count one activity record of ``node``, keep it as an event while there is room, aggregate its peer."""
         kind = f"{evt}/{sub}"
         node.add_count(kind)
         if self.max_events is None or len(node.events) < self.max_events:
-            # A flat tuple (sn, time, kind, key, value, ...): about a third of a dict's size.
-            time = record.get("time")
-            event: list[Any] = [
-                record.get("sn"),
-                self._shared.setdefault(time, time),
-                self._shared.setdefault(kind, kind),
-            ]
-            for key, value in record.items():
-                canonical = EVENT_KEYS.get(key)
-                if canonical is not None:
-                    event.append(canonical)
-                    event.append(value)
-            node.event_list().append(tuple(event))
+            node.event_list().append(new_event(kind, record, self._shared))
             if len(self._shared) > 65536:
                 self._shared.clear()
         else:
@@ -383,57 +341,8 @@ class ProcessModel:
         return stream_document(self, options or argparse.Namespace())
 
     def summary(self, focus: Sequence[str] = ()) -> dict[str, Any]:
-        from mk2ds.plugins.tree.view import select_view
-
-        nodes = self.preorder()
-        summary: dict[str, Any] = {
-            "records": self.records,
-            "processes": len(nodes),
-            "observed": sum(1 for node in nodes if node.observed),
-            "placeholders": sum(1 for node in nodes if not node.observed),
-            "hosts": sorted({node.host for node in nodes}),
-            "roots": len(self.roots),
-            "max_depth": _max_depth(self.roots),
-            "missing_parents": [
-                {
-                    "id": node.id,
-                    "host": node.host,
-                    "guid": node.guid,
-                    "path": node.path,
-                    "sn": node.start_sn,
-                    "parent_guid": node.parent_guid,
-                    "parent_path": node.parent_path,
-                }
-                for node in self.missing_parents()
-            ],
-            "relations": self.relations.counts(),
-            "anomalies": self.anomaly_count,
-            "stops_before_start": [
-                {
-                    "id": node.id,
-                    "path": node.path,
-                    "start_sn": node.start_sn,
-                    "stop_sn": node.stop_sn,
-                    "lifetime": node.lifetime,
-                }
-                for node in self.preorder()
-                if node.lifetime is not None and node.lifetime < 0
-            ][:MAX_LISTED_STOPS],
-            "stops_before_start_count": self.stops_before_start,
-        }
-        if focus:
-            view = select_view(self, argparse.Namespace(focus=list(focus)))
-            summary["focus"] = {"matched": len(view.focus), "processes": len(view.roles)}
-        return summary
-
-
-def _max_depth(roots: Sequence[ProcessNode]) -> int:
-    deepest, stack = -1, [(root, 0) for root in roots]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in node.children)
-    return deepest
+        """What ``mk2ds verify`` reports about this model (see :func:`summarize`)."""
+        return model_summary(self, focus)
 
 
 def build_model(records: Iterable[Mapping[str, Any]], options: argparse.Namespace | None = None) -> ProcessModel:

@@ -9,12 +9,14 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "EVENT_KEYS",
     "SERVICE_BY_PORT",
     "ProcessNode",
     "epoch_of",
     "event_dict",
     "guid_of",
     "integer_of",
+    "new_event",
     "normalize_path",
     "split_epoch",
     "text_of",
@@ -56,6 +58,41 @@ SERVICE_BY_PORT: dict[int, str] = {
     995: "pop3s",
 }
 
+
+#: Record keys copied onto an activity event (the keys mk2tree showed, plus a few the V3 format adds); the
+#: values are the canonical key objects, so that kept events share them.
+_COPIED = (
+    "path",
+    "dstPath",
+    "read",
+    "write",
+    "size",
+    "new",
+    "hide",
+    "entry",
+    "valType",
+    "valStr",
+    "valNum",
+    "srcIP",
+    "srcPort",
+    "dstIP",
+    "dstPort",
+    "dstHost",
+    "port",
+    "recv",
+    "send",
+    "url",
+    "decode",
+    "winTitle",
+    "api",
+    "tpsGUID",
+    "tpsPath",
+    "shCmd",
+    "cmdType",
+    "clipData",
+    "sha256",
+)
+EVENT_KEYS: dict[str, str] = {key: key for key in _COPIED}
 
 _UNSET: Any = object()  # a start time never equals it
 _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
@@ -128,6 +165,22 @@ def integer_of(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return None
+
+
+def new_event(kind: str, record: Mapping[str, Any], shared: dict[Any, Any]) -> tuple[Any, ...]:
+    """A kept activity event: a flat tuple ``(sn, time, kind, key, value, ...)``, about a third of a dict's size.
+
+    The keys are those of :data:`EVENT_KEYS` that ``record`` has, in record order; times and kinds are shared
+    through ``shared`` (one object per distinct text), so that the kept events of many processes do not repeat them.
+    """
+    time = record.get("time")
+    event: list[Any] = [record.get("sn"), shared.setdefault(time, time), shared.setdefault(kind, kind)]
+    for key, value in record.items():
+        canonical = EVENT_KEYS.get(key)
+        if canonical is not None:
+            event.append(canonical)
+            event.append(value)
+    return tuple(event)
 
 
 def event_dict(event: tuple[Any, ...]) -> dict[str, Any]:
