@@ -24,29 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mk2ds.core import CodeInfo, Finding, Severity
+from mk2ds.core import Finding, Severity
+from mk2ds.plugins.checks.log_codes import DEFAULT_BACKWARDS_TOLERANCE, TIME_CODES
 from mk2ds.plugins.reader.timestamps import resolve_time
 
 __all__ = ["DEFAULT_BACKWARDS_TOLERANCE", "TIME_CODES", "LogTimeObserver"]
 
-#: Default of ``--time-backwards-tolerance``, in seconds.
-DEFAULT_BACKWARDS_TOLERANCE = 1.0
 #: Line numbers kept in a finding's details.
 MAX_LINES = 100
-
-TIME_CODES = [
-    CodeInfo("log-time-zones-mixed", Severity.WARNING, "A log mixes lines with a header offset and zone-less lines"),
-    CodeInfo(
-        "log-offset-disagrees-sysinfo",
-        Severity.WARNING,
-        "A header offset differs from the time zone of the sample's Sysinfo output",
-    ),
-    CodeInfo(
-        "log-time-backwards",
-        Severity.WARNING,
-        "Events whose resolved times go backwards by more than --time-backwards-tolerance",
-    ),
-]
 
 
 @dataclass

@@ -33,9 +33,8 @@ import heapq
 import inspect
 import os
 import random
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -43,6 +42,7 @@ from mk2ds.core.atomic import atomic_writer
 from mk2ds.plugins.synthetic.background import Office
 from mk2ds.plugins.synthetic.scenarios import DEFAULT_EXTENSIONS, SCENARIOS
 from mk2ds.plugins.synthetic.story import Sample, Story
+from mk2ds.plugins.synthetic.truth import LineTally, ProcessTruth, RelationTruth, ScenarioTruth, fill_truth
 from mk2ds.plugins.synthetic.world import JST, Event, Host, World, quote
 
 __all__ = [
@@ -76,68 +76,6 @@ MEAN_BURST = {"normal": 2.2, "verbose": 2.45}
 #: Average bytes per line by style (measured), used to turn ``target_bytes`` into a line count.
 MEAN_LINE_BYTES = {"2018": 315, "v3": 540}
 CHUNK_LINES = 2000
-
-
-@dataclass(frozen=True)
-class ProcessTruth:
-    """A process as the log shows it. ``start_sn`` is ``None`` for a process running before the log began
-    (it appears only through its own events, a child's ``parentGUID`` or an injection target)."""
-
-    guid: str
-    parent_guid: str | None
-    path: str
-    cmd: str
-    pid: int
-    start_sn: int | None
-    stop_sn: int | None
-
-
-@dataclass(frozen=True)
-class RelationTruth:
-    """A relation the scenario created.
-
-    ``kind`` is ``inject`` / ``guard-inject`` (source injected into target; ``sn`` of the ps/inject line),
-    ``wrote-then-ran`` (source wrote the executable ``path``, target was started from it; ``sn`` of the
-    ps/start, ``evidence_sn`` of the file/close with ``new=1``) or ``service`` (source registered the service,
-    ``services.exe`` started target; ``sn`` of the ps/start, ``evidence_sn`` of the reg/setVal ``ImagePath``;
-    ``details`` holds ``service`` and ``image``, the command line the ImagePath value names).
-    """
-
-    kind: str
-    source_guid: str
-    target_guid: str | None
-    path: str | None
-    sn: int
-    evidence_sn: int | None = None
-    details: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ScenarioTruth:
-    """Ground truth of one generated log; filled in when the line iterator is exhausted."""
-
-    seed: int = 0
-    host: str = ""
-    scenario: str = ""
-    sample_sha256: str | None = None
-    sample_path: str | None = None
-    lines: int = 0
-    processes: list[ProcessTruth] = field(default_factory=list)
-    relations: list[RelationTruth] = field(default_factory=list)
-    kinds: Counter[str] = field(default_factory=Counter)  # "evt/subEvt" -> number of lines
-    complete: bool = False
-
-    def process(self, guid: str) -> ProcessTruth:
-        for process in self.processes:
-            if process.guid == guid:
-                return process
-        raise KeyError(guid)
-
-    def children(self, guid: str) -> list[ProcessTruth]:
-        return [process for process in self.processes if process.parent_guid == guid and process.start_sn is not None]
-
-    def relations_of(self, kind: str) -> list[RelationTruth]:
-        return [relation for relation in self.relations if relation.kind == kind]
 
 
 @dataclass(frozen=True)
@@ -213,7 +151,7 @@ def _lines(options: dict[str, Any], endless: bool) -> Iterator[str]:
     window, office, queue, gap = plan.window, plan.office, plan.queue, plan.gap
     next_burst = plan.boot_end
     render = _Renderer(plan.world, options, plan.rng)
-    tally = _Tally()
+    tally = LineTally()
     while True:
         while (endless or next_burst <= window) and (not queue or next_burst <= queue[0][0]):
             for event in office.activity(next_burst):
@@ -230,7 +168,7 @@ def _lines(options: dict[str, Any], endless: bool) -> Iterator[str]:
         if truth is not None:
             tally.add(event)
     if truth is not None:
-        _fill_truth(truth, plan.world, options, plan.sample, tally.lines, tally.emitted, tally.kinds)
+        fill_truth(truth, plan.world, options, plan.sample, tally.lines, tally.emitted, tally.kinds)
 
 
 @dataclass
@@ -269,22 +207,6 @@ def _plan(options: dict[str, Any]) -> _Plan:
     return _Plan(rng, world, office, sample, window, boot_end, queue, gap)
 
 
-@dataclass
-class _Tally:
-    """What the truth needs to know about the lines written: their count, kinds and the processes named."""
-
-    lines: int = 0
-    emitted: set[str] = field(default_factory=set)
-    kinds: Counter[str] = field(default_factory=Counter)
-
-    def add(self, event: Event) -> None:
-        self.kinds[f"{event.evt}/{event.sub}"] += 1
-        if event.process is not None:
-            self.emitted.add(event.process.guid)
-        if event.evt == "ps":
-            self.emitted.update(value for key, value in event.fields if key in ("parentGUID", "tpsGUID"))
-
-
 def _sample(world: World, options: dict[str, Any]) -> Sample:
     scenario = options["scenario"]
     sha256 = (options["sample_sha256"] or world.hex(64)).lower()
@@ -295,43 +217,6 @@ def _sample(world: World, options: dict[str, Any]) -> Sample:
     if scenario not in ("benign", "lateral"):  # the lateral payload arrives during the log
         world.contents[sample.path.lower()] = (sha256, size)
     return sample
-
-
-def _fill_truth(
-    truth: ScenarioTruth,
-    world: World,
-    options: dict[str, Any],
-    sample: Sample,
-    lines: int,
-    emitted: set[str],
-    kinds: Counter[str],
-) -> None:
-    truth.seed, truth.host, truth.scenario, truth.lines, truth.kinds = (
-        options["seed"],
-        options["host"],
-        options["scenario"],
-        lines,
-        kinds,
-    )
-    if options["scenario"] != "benign":
-        truth.sample_sha256, truth.sample_path = sample.sha256, sample.path
-    truth.processes = [
-        ProcessTruth(
-            process.guid, process.parent.guid if process.parent else None, process.path, process.cmd, process.pid,
-            process.start_event.sn if process.start_event else None, process.stop_event.sn if process.stop_event else None,
-        )
-        for process in world.processes
-        if process.guid in emitted
-    ]  # fmt: skip
-    truth.relations = [
-        RelationTruth(
-            relation.kind, relation.source.guid, relation.target.guid if relation.target else None, relation.path,
-            relation.event.sn, relation.evidence.sn if relation.evidence else None, dict(relation.details),
-        )
-        for relation in world.relations
-        if relation.event.sn is not None
-    ]  # fmt: skip
-    truth.complete = True
 
 
 class _Renderer:

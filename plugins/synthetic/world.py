@@ -13,7 +13,10 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+
+from mk2ds.plugins.synthetic.binaries import KNOWN_BINARIES, known_image_fields
+from mk2ds.plugins.synthetic.host import JST, Host, quote, short_user_name, stamp, uuid_text
 
 __all__ = [
     "JST",
@@ -27,77 +30,8 @@ __all__ = [
     "stamp",
 ]
 
-JST = timezone(timedelta(hours=9))
 #: Written files remembered for wrote-then-ran and for hashes of started images (bounded for endless logs).
 MAX_REMEMBERED_FILES = 2000
-DOMAIN = "LAB"
-
-
-def quote(text: str) -> str:
-    """A Mark II quoted value: the text in double quotes, inner quotes doubled. Backslashes stay as they are."""
-    return '"' + text.replace('"', '""') + '"'
-
-
-def stamp(moment: datetime) -> str:
-    """``MM/DD/YYYY HH:MM:SS.mmm``: the header's clock part and the shape of in-value times (``sTime``)."""
-    return (
-        f"{moment.month:02d}/{moment.day:02d}/{moment.year:04d} "
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}"
-    )
-
-
-def short_user_name(user: str) -> str:
-    """The 8.3 name Windows gives a profile folder such as ``taro.yamada`` (``TARO~1.YAM``), as seen in cmd lines."""
-    base, _, extension = user.rpartition(".")
-    if not base:
-        base, extension = user, ""
-    short = base.replace(".", "").replace(" ", "").upper()[:6] + "~1"
-    return f"{short}.{extension.upper()[:3]}" if extension else short
-
-
-@dataclass(frozen=True)
-class Host:
-    """The terminal a log is recorded on. ``PCn`` gets the address ``172.24.1.n`` (as in the dataset's presentation slides)."""
-
-    name: str
-    index: int
-    user: str
-    ip: str
-    ipv6: str
-    mac: str
-    tmid: str
-    csid: str
-    domain: str = DOMAIN
-
-    @classmethod
-    def create(cls, name: str, user: str | None = None) -> Host:
-        digits = "".join(character for character in name if character.isdigit())
-        digest = hashlib.sha256(f"mk2-host:{name}".encode()).digest()
-        index = int(digits) if digits and 0 < int(digits) < 255 else 100 + digest[0] % 150
-        users = ("taro.yamada", "hanako.suzuki", "ichiro.sato", "yuki.takahashi")
-        words = [int.from_bytes(digest[i : i + 2], "big") for i in range(0, 16, 2)]
-        return cls(
-            name=name,
-            index=index,
-            user=user or users[index % len(users)],
-            ip=f"172.24.1.{index}",
-            ipv6="fe80::" + ":".join(f"{word:x}" for word in words[:4]),
-            mac="00:0c:29:" + ":".join(f"{byte:02x}" for byte in digest[8:11]),
-            tmid=str(_uuid(digest[16:32])).lower(),
-            csid=f"S-1-5-21-3542310187-1402335471-{2779421600 + index}",
-        )
-
-    @property
-    def profile_folder(self) -> str:
-        return f"C:\\Users\\{self.user}"
-
-
-def _uuid(raw: bytes) -> str:
-    value = bytearray(raw[:16])
-    value[6] = (value[6] & 0x0F) | 0x40  # version 4
-    value[8] = (value[8] & 0x3F) | 0x80  # RFC 4122 variant
-    text = value.hex().upper()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class Process:
@@ -186,68 +120,6 @@ class Relation:
     details: dict[str, str] = field(default_factory=dict)
 
 
-#: Well-known executables: path → (file description, version, size). Hashes derive from the path, so one
-#: binary has the same hash in every log and on every host, as real system files do.
-KNOWN_BINARIES: dict[str, tuple[str, str, int]] = {
-    "C:\\Windows\\explorer.exe": ("エクスプローラー", "10.0.14393.2007", 4672512),
-    "C:\\Windows\\System32\\svchost.exe": ("Windows サービスのホスト プロセス", "10.0.14393.0", 47496),
-    "C:\\Windows\\System32\\services.exe": ("サービスとコントローラー アプリ", "10.0.14393.1770", 415232),
-    "C:\\Windows\\System32\\cmd.exe": ("Windows コマンド プロセッサ", "10.0.14393.0", 280576),
-    "C:\\Windows\\System32\\conhost.exe": ("コンソール ウィンドウ ホスト", "10.0.14393.0", 627200),
-    "C:\\Windows\\System32\\notepad.exe": ("メモ帳", "10.0.14393.0", 242176),
-    "C:\\Windows\\System32\\rundll32.exe": ("Windows ホスト プロセス (Rundll32)", "10.0.14393.0", 70656),
-    "C:\\Windows\\System32\\WScript.exe": ("Microsoft Windows Based Script Host", "5.812.10240.16384", 172032),
-    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe": ("Windows PowerShell", "10.0.14393.0", 452608),
-    "C:\\Windows\\System32\\vssadmin.exe": (
-        "ボリューム シャドウ コピー サービス管理コマンド ライン ツール",
-        "10.0.14393.0",
-        131072,
-    ),
-    "C:\\Windows\\System32\\wbem\\WMIC.exe": ("WMI Commandline Utility", "10.0.14393.0", 506880),
-    "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe": ("WMI Provider Host", "10.0.14393.0", 375808),
-    "C:\\Windows\\System32\\bcdedit.exe": ("ブート構成データ エディター", "10.0.14393.0", 355328),
-    "C:\\Windows\\System32\\wbadmin.exe": ("コマンド ライン インターフェイス", "10.0.14393.0", 334336),
-    "C:\\Windows\\System32\\wevtutil.exe": ("Eventing Command Line Utility", "10.0.14393.0", 205824),
-    "C:\\Windows\\System32\\schtasks.exe": ("タスク スケジューラ構成ツール", "10.0.14393.0", 195072),
-    "C:\\Windows\\System32\\fsutil.exe": ("fsutil.exe", "10.0.14393.0", 164352),
-    "C:\\Windows\\System32\\attrib.exe": ("属性ユーティリティ", "10.0.14393.0", 20480),
-    "C:\\Windows\\System32\\icacls.exe": ("icacls", "10.0.14393.0", 34304),
-    "C:\\Windows\\System32\\netsh.exe": ("ネットワーク コマンド シェル", "10.0.14393.0", 93184),
-    "C:\\Windows\\System32\\ipconfig.exe": ("IP 構成ユーティリティ", "10.0.14393.0", 38912),
-    "C:\\Windows\\System32\\taskhostw.exe": ("Windows タスクのホスト プロセス", "10.0.14393.1198", 80384),
-    "C:\\Windows\\System32\\SearchProtocolHost.exe": (
-        "Microsoft Windows Search Protocol Host",
-        "7.0.14393.1715",
-        404480,
-    ),
-    "C:\\Windows\\System32\\mspaint.exe": ("ペイント", "10.0.14393.0", 6640128),
-    "C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe": ("Google Chrome", "64.0.3282.186", 1514312),
-    "C:\\Program Files\\Internet Explorer\\iexplore.exe": ("Internet Explorer", "11.0.14393.2007", 810960),
-    "C:\\Program Files (x86)\\Microsoft Office\\root\\Office16\\EXCEL.EXE": (
-        "Microsoft Excel",
-        "16.0.9029.2167",
-        41046736,
-    ),
-    "C:\\Program Files (x86)\\Microsoft Office\\root\\Office16\\WINWORD.EXE": (
-        "Microsoft Word",
-        "16.0.9029.2167",
-        1937616,
-    ),
-}
-
-VENDORS = {
-    "chrome.exe": ("Google Inc.", "Google Chrome", "Google Inc", "DigiCert SHA2 Assured ID Code Signing CA"),
-    "EXCEL.EXE": ("Microsoft Corporation", "Microsoft Office", "Microsoft Corporation", "Microsoft Code Signing PCA"),
-    "WINWORD.EXE": ("Microsoft Corporation", "Microsoft Office", "Microsoft Corporation", "Microsoft Code Signing PCA"),
-}
-WINDOWS_VENDOR = (
-    "Microsoft Corporation",
-    "Microsoft(R) Windows(R) Operating System",
-    "Microsoft Windows",
-    "Microsoft Windows Production PCA 2011",
-)
-
-
 class World:
     """Everything one log knows: host, clock, processes, and the random source.
 
@@ -273,7 +145,7 @@ class World:
     # identifiers --------------------------------------------------------------------------------------------
 
     def guid(self) -> str:
-        return "{" + _uuid(self.rng.getrandbits(128).to_bytes(16, "big")) + "}"
+        return "{" + uuid_text(self.rng.getrandbits(128).to_bytes(16, "big")) + "}"
 
     def pid(self) -> int:
         """A Windows process ID not used by the last few thousand processes (Windows reuses IDs too)."""
@@ -389,26 +261,7 @@ class World:
         if known is None:
             file_size = size if size is not None else 40960 + int(digest[:4], 16) * 8
             return fields + [("crTime", created), ("acTime", created), ("moTime", created), ("size", str(file_size))]
-        description, version, known_size = known
-        company, product, signer, issuer = VENDORS.get(path.rsplit("\\", 1)[-1], WINDOWS_VENDOR)
-        serial = " ".join(digest[i : i + 2] for i in range(0, 38, 2))
-        return fields + [
-            ("company", quote(company)),
-            ("fileDesc", quote(description)),
-            ("fileVer", quote(version)),
-            ("product", quote(product)),
-            ("productVer", quote(version)),
-            ("crTime", created),
-            ("acTime", created),
-            ("moTime", created),
-            ("size", str(size or known_size)),
-            ("sig", "Valid"),
-            ("signer", quote(signer)),
-            ("issuer", quote(issuer)),
-            ("cerSN", quote("33 00 00 " + serial[9:])),
-            ("validFrom", quote("10/11/2016 20:39:31.000")),
-            ("validTo", quote("01/11/2018 20:39:31.000")),
-        ]
+        return fields + known_image_fields(path, digest, created, size)
 
     # common file and network shapes -------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import pytest
 from mk2ds.core import Profile, VerifyContext
 from mk2ds.core.dataset import Entry, FolderDataset
 from mk2ds.plugins.checks import logs as log_checks
+from mk2ds.plugins.checks.log_observer import first_line
 from mk2ds.plugins.checks.profile import load
 
 SAMPLE = "ab" * 32
@@ -82,4 +83,4 @@ def test_level_fast_reads_the_whole_first_line_also_in_utf16(codec: str) -> None
     first = LINES[0].replace("PC1", "上\u0a05") + "\r\n"  # 上 is 0A 4E in UTF-16-LE; U+0A05 has a 0A byte too
     bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-8": b""}[codec]
     data = bom + (first + LINES[1]).encode(codec)
-    assert log_checks._first_line(io.BytesIO(data)) == bom + first.encode(codec)
+    assert first_line(io.BytesIO(data)) == bom + first.encode(codec)
