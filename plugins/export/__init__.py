@@ -20,8 +20,9 @@ from mk2ds.core import CommandRegistry, Severity, hookimpl
 from mk2ds.core.engines import add_engine_arguments
 from mk2ds.core.tables import ExportContext, ExportTable
 from mk2ds.core.verify_context import LEVELS
-from mk2ds.plugins.export import dataset_tables
-from mk2ds.plugins.export.run import NEVER, run_export
+
+#: ``--fail-on`` value that never stops the export (findings are exported, not fatal).
+NEVER = "never"
 
 __all__ = ["add_export_arguments"]
 
@@ -72,9 +73,18 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
         help="write the whole dataset as analysis-ready tables (Parquet or DuckDB) with Frictionless and Croissant metadata",
     )
     add_export_arguments(parser, pm)
-    parser.set_defaults(handler=run_export)
+    parser.set_defaults(handler=_run_export)
+
+
+def _run_export(options: argparse.Namespace, pm: pluggy.PluginManager) -> int:
+    # Imported when the command runs, not when the plugin registers: keeps every command's start-up light.
+    from mk2ds.plugins.export.run import run_export
+
+    return run_export(options, pm)
 
 
 @hookimpl
 def mk2ds_export_tables(context: ExportContext) -> list[ExportTable]:
+    from mk2ds.plugins.export import dataset_tables  # imported when an export runs (start-up stays light)
+
     return dataset_tables.mk2ds_export_tables(context)

@@ -48,6 +48,7 @@ from mk2ds.core.walker import code_selected, default_jobs, verify
 from mk2ds.plugins.checks.cross_references import hashes_in
 from mk2ds.plugins.checks.logs import SKIP_LOG_CHECKS_OPTION
 from mk2ds.plugins.checks.shared import SAMPLES
+from mk2ds.plugins.export import NEVER
 from mk2ds.plugins.export.datasheet import write_datasheet
 from mk2ds.plugins.export.logpass import LogJob, LogPass, LogResult, part_path, run_log_pass
 from mk2ds.plugins.export.metadata import TableInfo, write_metadata
@@ -58,7 +59,6 @@ from mk2ds.plugins.reader.timestamps import assumed_offset_option
 __all__ = ["LOG_TABLES", "export_dataset", "run_export"]
 
 LOG_TABLES = ("events", "processes", "relations")
-NEVER = "never"
 
 
 class _ContextCapture:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from mk2ds.plugins.tree.text import visible
+from mk2ds.core.terminal import escape_text
 
 __all__ = [
     "CHART_KINDS",
@@ -34,7 +34,7 @@ CHART_KINDS = ("ps", "file", "reg", "net", "win", "session")
 
 def text(value: Any) -> str:
     """Data as inert markup text: control and bidi characters shown as escapes, then HTML-escaped."""
-    return html.escape(visible(str(value)), quote=True)
+    return html.escape(escape_text(str(value)), quote=True)
 
 
 def chart_series(counts: Mapping[str, Sequence[int]], bins: int) -> dict[str, list[int]]:
