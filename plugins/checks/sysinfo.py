@@ -150,13 +150,17 @@ def parse_systeminfo(text: str) -> dict[str, Any]:
     return facts
 
 
+def systeminfo_facts(data: bytes) -> dict[str, Any]:
+    """The facts (``host_name``, ``os_name``, ``os_version``, ``utc_offset``...) of one systeminfo output
+    (CP932, UTF-8 or UTF-16; the first :data:`MAX_SYSINFO_BYTES`); empty when the bytes are no systeminfo output."""
+    decoded = decode(data[:MAX_SYSINFO_BYTES])
+    return parse_systeminfo(decoded[0]) if decoded is not None else {}
+
+
 def time_zone_offset(data: bytes) -> str | None:
     """The UTC offset (``+09:00``) of the time zone in one systeminfo output (CP932, UTF-8 or UTF-16), or
     ``None`` when the bytes are no systeminfo output with a time zone."""
-    decoded = decode(data[:MAX_SYSINFO_BYTES])
-    if decoded is None:
-        return None
-    offset = parse_systeminfo(decoded[0]).get("utc_offset")
+    offset = systeminfo_facts(data).get("utc_offset")
     return str(offset) if offset else None
 
 
@@ -184,6 +188,12 @@ class SysinfoTimeZones:
         """The time zone of the sample named in ``path`` (its hash) only, or ``None``."""
         return next((self.by_hash[digest] for digest in sorted(hashes_in(path)) if digest in self.by_hash), None)
 
+    def add(self, path: str, offset: str) -> None:
+        """Count the time zone ``offset`` of the Sysinfo file at ``path`` (the first one per sample stays)."""
+        self.seen.setdefault(offset, path)
+        for digest in hashes_in(path):
+            self.by_hash.setdefault(digest, offset)
+
     def to_dict(self) -> dict[str, Any]:
         return {"by_hash": dict(self.by_hash), "seen": dict(self.seen)}
 
@@ -205,11 +215,8 @@ def sysinfo_time_zones(read_bytes: Any, paths: Iterable[str]) -> SysinfoTimeZone
             offset = time_zone_offset(read_bytes(path))
         except OSError:
             continue
-        if offset is None:
-            continue
-        zones.seen.setdefault(offset, path)
-        for digest in hashes_in(path):
-            zones.by_hash.setdefault(digest, offset)
+        if offset is not None:
+            zones.add(path, offset)
     return zones
 
 

@@ -5,8 +5,8 @@ module: ``mk2ds_add_commands`` for ``mk2ds convert``), ``convert.format`` (``mk2
 Mark II lines) and ``convert.validate`` (``mk2ds validate``), each also ``mk2ds_register_codes``. Libraries:
 ``jobs`` (what to convert where: planning from the inputs and ``-o``), ``one_file`` (one log converted),
 ``engine`` (convert's units of work on an engine, with ``probes``: may a file be split into byte ranges, and
-``merging``: its parts merged), ``time_zones`` (a log's Sysinfo offset) and ``json_documents`` (reading JSON
-back with line numbers).
+``merging``: its parts merged), ``time_zones`` (a log's Sysinfo offset), ``sysinfo_hosts`` (a log's Sysinfo host
+facts) and ``json_documents`` (reading JSON back with line numbers).
 
 Inputs and outputs
     INPUT is a log file, a directory (every ``*.log`` below it, any case, mirrored under OUT) or ``-``
@@ -37,6 +37,12 @@ Times
     recognizes), from its sample's Sysinfo time zone (:mod:`mk2ds.plugins.convert.time_zones`), and the
     record says which (``time_offset``, ``time_offset_source``). A log with zone-less lines and no such
     evidence gets one ``time-offset-unknown`` warning with the count, also on its summary line.
+
+Hosts
+    An output that describes the host (one offering ``--sysinfo FILE``: ``ecs`` writes ``host.os.*``) gets,
+    for a log read as part of a distribution, the facts of its sample's Sysinfo systeminfo output (else those
+    all Sysinfo files agree on; a sample whose Sysinfo is empty or unreadable gives none): see
+    :mod:`mk2ds.plugins.convert.sysinfo_hosts`. ``--sysinfo FILE`` given by the user comes first.
 
 Lossless
     ``--lossless`` (jsonl, json) adds to every record what its line's text needs besides the values
@@ -94,7 +100,7 @@ from mk2ds.core.terminal import escape_text
 from mk2ds.plugins.convert.engine import convert_on_engine, refuse_standard_input
 from mk2ds.plugins.convert.jobs import ConvertJob, JobResult, plan_jobs, refuse_side_outputs_over_files
 from mk2ds.plugins.convert.one_file import convert_file
-from mk2ds.plugins.convert.time_zones import attach_time_zones
+from mk2ds.plugins.convert.time_zones import attach_sysinfo
 from mk2ds.plugins.reader import ENCODINGS
 from mk2ds.plugins.reader.byte_ranges import parse_size
 from mk2ds.plugins.reader.tokenizer import normalize_offset
@@ -191,7 +197,7 @@ def mk2ds_add_commands(subparsers: CommandRegistry, pm: pluggy.PluginManager) ->
     parser.add_argument(
         "--dataset",
         metavar="DIR",
-        help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone",
+        help="the distribution the logs belong to: zone-less times get their sample's Sysinfo time zone (ecs: host.os too)",
     )
     parser.add_argument("--provenance", action="store_true", help="add _file and _line to every record")
     parser.add_argument(
@@ -248,11 +254,24 @@ def _with_subject(result: JobResult) -> list[Finding]:
     ]
 
 
-def _with_time_zones(pm: pluggy.PluginManager, jobs: list[ConvertJob], args: argparse.Namespace) -> list[ConvertJob]:
-    if args.assume_offset:  # the user's offset comes first: no need to look for Sysinfo files
-        return jobs
+def _describes_host(output: OutputFormat) -> bool:
+    """Whether ``output`` describes the recorded host: it offers ``--sysinfo FILE`` (``ecs``), so in dataset
+    context it also gets the host facts of each log's Sysinfo (``options.sysinfo_host``)."""
+    return any("--sysinfo" in flags for flags, _kwargs in output.options)
+
+
+def _with_sysinfo(
+    pm: pluggy.PluginManager, jobs: list[ConvertJob], output: OutputFormat, args: argparse.Namespace
+) -> list[ConvertJob]:
+    """``jobs`` with what their distribution's Sysinfo says: the time zone unless the user gave
+    ``--assume-offset`` (it comes first), the host facts for an output that describes the host unless the user
+    gave ``--sysinfo FILE`` (explicit, it wins)."""
+    offsets = not args.assume_offset
+    hosts = _describes_host(output) and not getattr(args, "sysinfo", None)
+    if not (offsets or hosts):
+        return jobs  # nothing to look for: no Sysinfo file is read
     profiles = [Profile(document) for document in registry.profiles(pm).values()]
-    return attach_time_zones(jobs, getattr(args, "dataset", None), profiles)
+    return attach_sysinfo(jobs, getattr(args, "dataset", None), profiles, offsets=offsets, hosts=hosts)
 
 
 def _refuse_lossless_elsewhere(args: argparse.Namespace) -> None:
@@ -344,7 +363,7 @@ def run_convert(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     _settle_options(args)
     refused: list[Finding] = []
     jobs = plan_jobs(list(args.inputs), args.output, output.suffix, args.rejects, refused)
-    jobs = _with_time_zones(pm, jobs, args)
+    jobs = _with_sysinfo(pm, jobs, output, args)
     refuse_side_outputs_over_files(jobs, args.report)
     guard_outputs([("-o", args.output), ("--rejects", args.rejects), ("--report", args.report)], args.inputs, pm=pm)
     engine_lines: list[str] = []

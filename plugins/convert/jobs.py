@@ -42,6 +42,9 @@ class ConvertJob:
     rejects_given: bool = False
     #: The Sysinfo time zone of the log's sample, when it is read as part of a distribution.
     sysinfo_offset: str | None = None
+    #: The host facts of the log's sample's Sysinfo (``(key, value)`` pairs: ``host_name``, ``os_name``,
+    #: ``os_version``), for outputs that describe the host; see :mod:`mk2ds.plugins.convert.sysinfo_hosts`.
+    sysinfo_host: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass

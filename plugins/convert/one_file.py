@@ -25,7 +25,7 @@ from mk2ds.core.progress import Progress
 from mk2ds.plugins.convert.jobs import ConvertJob, JobResult
 from mk2ds.plugins.reader.byte_ranges import FilePart, RangeStream, part_writer
 
-__all__ = ["convert_file", "remove_stale_rejects"]
+__all__ = ["convert_file", "remove_stale_rejects", "writer_options"]
 
 _REJECTS_START = re.compile(rb"[1-9][0-9]{0,19}\t")
 
@@ -66,6 +66,14 @@ def _reader_options(
     if part is not None:
         vars(options).update(part.reader_options())
     return options
+
+
+def writer_options(args: argparse.Namespace, job: ConvertJob) -> argparse.Namespace:
+    """The options of ``job``'s record writer: ``args``, plus ``sysinfo_host`` (a dict of the host facts of the
+    log's sample's Sysinfo, :mod:`mk2ds.plugins.convert.sysinfo_hosts`) when the job has them."""
+    if not job.sysinfo_host:
+        return args
+    return argparse.Namespace(**{**vars(args), "sysinfo_host": dict(job.sysinfo_host)})
 
 
 def _record_source(reader: Any, writer: Any) -> tuple[Iterable[Any], Callable[[Any], None]]:
@@ -118,7 +126,7 @@ def convert_file(
                 result.error = f"{job.name}: no plugin reads this file as a Mark II log"
                 return result
             target: BinaryIO = sys.stdout.buffer if job.output == "-" else stack.enter_context(open_output(job.output))
-            writer = open_record_writer(output, target, args)
+            writer = open_record_writer(output, target, writer_options(args, job))
             records, write = _record_source(reader, writer)
             if progress is None or not progress.enabled:
                 for record in records:

@@ -1,4 +1,4 @@
-"""The Sysinfo time zone of each log that ``mk2ds convert`` reads as part of a distribution.
+"""The Sysinfo time zone (and host facts) of each log that ``mk2ds convert`` reads as part of a distribution.
 
 A zone-less Mark II header has no offset; when the log belongs to a distribution, the sample's Sysinfo
 ``systeminfo`` output says the PC's time zone, which the reader then uses (``time_offset_source: sysinfo``,
@@ -8,7 +8,9 @@ A log is read as part of a distribution when ``--dataset DIR`` names it (a folde
 lies inside a folder that a registered profile recognizes: every ``required`` entry of the profile exists
 there (the layout check's rule). The Sysinfo files are those the profile classifies as ``sysinfo``; the
 lookup is :class:`mk2ds.plugins.checks.sysinfo.SysinfoTimeZones` (the sample named by a hash in the log's
-path, else the time zone all Sysinfo files agree on).
+path, else the time zone all Sysinfo files agree on). The same reading gives each log the facts of its host
+(OS name and version, host name) for outputs that describe the host
+(:class:`mk2ds.plugins.convert.sysinfo_hosts.SysinfoHosts`). Every Sysinfo file is read once per run.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mk2ds.core import Profile, UsageError
+from mk2ds.core import Dataset, Profile, UsageError
 from mk2ds.core.dataset import Entry, open_dataset
-from mk2ds.plugins.checks.sysinfo import MAX_SYSINFO_BYTES, SysinfoTimeZones, sysinfo_time_zones
+from mk2ds.plugins.checks.sysinfo import MAX_SYSINFO_BYTES, SysinfoTimeZones, systeminfo_facts
+from mk2ds.plugins.convert.sysinfo_hosts import SysinfoHosts
 
-__all__ = ["attach_time_zones", "find_distribution", "recognizes", "sysinfo_offsets"]
+__all__ = ["attach_sysinfo", "find_distribution", "recognizes", "sysinfo_offsets"]
 
 
 def recognizes(profile: Profile, folder: Path) -> bool:
@@ -61,20 +64,34 @@ def _best_profile(location: str, profiles: list[Profile]) -> Profile:
     return max(profiles, key=present)
 
 
-def _zones_of(location: str, profile: Profile) -> SysinfoTimeZones:
+def _evidence_of(location: str, profile: Profile) -> tuple[SysinfoTimeZones, SysinfoHosts]:
+    """Read every Sysinfo file of the distribution at ``location`` once: its time zone and host facts."""
+    zones, hosts = SysinfoTimeZones(), SysinfoHosts()
     try:
         with open_dataset(location) as dataset:
-            paths = [
-                item.path
+            files = sorted(
+                (item.path, item.size)
                 for item in dataset.walk()
-                if isinstance(item, Entry)
-                and not item.is_dir
-                and 0 < item.size <= MAX_SYSINFO_BYTES
-                and profile.kind_of(item.path) == "sysinfo"
-            ]
-            return sysinfo_time_zones(dataset.read_bytes, paths)
+                if isinstance(item, Entry) and not item.is_dir and profile.kind_of(item.path) == "sysinfo"
+            )
+            for path, size in files:
+                facts = _facts_of(dataset, path, size)
+                if facts.get("utc_offset"):
+                    zones.add(path, str(facts["utc_offset"]))
+                hosts.add(path, facts)
     except (OSError, ValueError) as error:
         raise UsageError(f"--dataset {location}: {error}") from None
+    return zones, hosts
+
+
+def _facts_of(dataset: Dataset, path: str, size: int) -> dict[str, Any]:
+    """The systeminfo facts of one Sysinfo file; empty for an empty, too large or unreadable one."""
+    if not 0 < size <= MAX_SYSINFO_BYTES:
+        return {}
+    try:
+        return systeminfo_facts(dataset.read_bytes(path))
+    except OSError:
+        return {}
 
 
 def _relative(source: str, root: Path) -> str:
@@ -84,8 +101,10 @@ def _relative(source: str, root: Path) -> str:
         return Path(source).name  # outside the distribution: only a hash in its name can name a sample
 
 
-def sysinfo_offsets(sources: list[str], dataset: str | None, profiles: list[Profile]) -> list[str | None]:
-    """The Sysinfo time zone for each log in ``sources`` (file paths; ``-`` has none), see the module documentation.
+def _evidence_per_source(
+    sources: list[str], dataset: str | None, profiles: list[Profile]
+) -> list[tuple[str, SysinfoTimeZones, SysinfoHosts] | None]:
+    """For each log in ``sources``: its path in its distribution and that distribution's Sysinfo evidence.
 
     :raises UsageError: ``dataset`` does not exist or cannot be read.
     """
@@ -93,12 +112,12 @@ def sysinfo_offsets(sources: list[str], dataset: str | None, profiles: list[Prof
         return [None] * len(sources)
     if dataset is not None and not os.path.exists(dataset):
         raise UsageError(f"--dataset {dataset}: no such folder or zip file")
-    cache: dict[tuple[str, str], SysinfoTimeZones] = {}
+    cache: dict[tuple[str, str], tuple[SysinfoTimeZones, SysinfoHosts]] = {}  # each file read once per run
 
-    def zones(location: str, profile: Profile) -> SysinfoTimeZones:
+    def evidence(location: str, profile: Profile) -> tuple[SysinfoTimeZones, SysinfoHosts]:
         key = (os.path.abspath(location), profile.name)
         if key not in cache:
-            cache[key] = _zones_of(location, profile)
+            cache[key] = _evidence_of(location, profile)
         return cache[key]
 
     given = (Path(dataset), _best_profile(dataset, profiles)) if dataset is not None else None
@@ -110,18 +129,41 @@ def sysinfo_offsets(sources: list[str], dataset: str | None, profiles: list[Prof
             by_folder[folder] = find_distribution(folder, profiles)
         return by_folder[folder]
 
-    offsets: list[str | None] = []
+    found: list[tuple[str, SysinfoTimeZones, SysinfoHosts] | None] = []
     for source in sources:
-        found = None if source == "-" else given or distribution_of(source)
-        if found is None:
-            offsets.append(None)
+        distribution = None if source == "-" else given or distribution_of(source)
+        if distribution is None:
+            found.append(None)
             continue
-        root, profile = found
-        offsets.append(zones(str(root), profile).offset_for(_relative(source, root)))
-    return offsets
+        root, profile = distribution
+        found.append((_relative(source, root), *evidence(str(root), profile)))
+    return found
 
 
-def attach_time_zones(jobs: list[Any], dataset: str | None, profiles: list[Profile]) -> list[Any]:
-    """``jobs`` (:class:`~mk2ds.plugins.convert.ConvertJob`) with ``sysinfo_offset`` set where a distribution gives one."""
-    offsets = sysinfo_offsets([job.source for job in jobs], dataset, profiles)
-    return [replace(job, sysinfo_offset=offset) if offset else job for job, offset in zip(jobs, offsets, strict=True)]
+def sysinfo_offsets(sources: list[str], dataset: str | None, profiles: list[Profile]) -> list[str | None]:
+    """The Sysinfo time zone for each log in ``sources`` (file paths; ``-`` has none), see the module documentation.
+
+    :raises UsageError: ``dataset`` does not exist or cannot be read.
+    """
+    return [
+        None if found is None else found[1].offset_for(found[0])
+        for found in _evidence_per_source(sources, dataset, profiles)
+    ]
+
+
+def attach_sysinfo(
+    jobs: list[Any], dataset: str | None, profiles: list[Profile], *, offsets: bool = True, hosts: bool = False
+) -> list[Any]:
+    """``jobs`` (:class:`~mk2ds.plugins.convert.ConvertJob`) with what a distribution's Sysinfo gives each log:
+    ``sysinfo_offset`` (with ``offsets``) and ``sysinfo_host`` (with ``hosts``). Each Sysinfo file is read once."""
+    if not (offsets or hosts):
+        return jobs
+    attached = []
+    for job, found in zip(jobs, _evidence_per_source([job.source for job in jobs], dataset, profiles), strict=True):
+        changes: dict[str, Any] = {}
+        if found is not None:
+            relative, zones, facts = found
+            changes["sysinfo_offset"] = zones.offset_for(relative) if offsets else None
+            changes["sysinfo_host"] = facts.facts_for(relative) if hosts else None
+        attached.append(replace(job, **{key: value for key, value in changes.items() if value}))
+    return attached

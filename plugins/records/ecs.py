@@ -16,7 +16,8 @@ unknown it is UTC, and ``mk2.time_zone_assumed`` (``+00:00``) says so (see
 Fields that need more than one key (:mod:`mk2ds.plugins.records.ecs_enrich`): ``observer.*``, ``network.*``
 (with the direction of a connection, which decides whose bytes are ``source.bytes``), file and process times
 as dates with the record's offset, ``related.*``, and ``host.os.*`` from ``--sysinfo FILE`` (the host's
-``systeminfo.exe`` output, used for the records of that host only). ``--ecs-original`` adds
+``systeminfo.exe`` output, used for the records of that host only) or, without it, from the log's sample's
+Sysinfo when ``convert`` reads the log as part of a distribution (:func:`host_os_option`). ``--ecs-original`` adds
 ``event.original``: the Mark II line itself, exactly (the conversion then reads the log losslessly and writes
 the line back with :func:`mk2ds.plugins.convert.format.format_record`).
 
@@ -50,7 +51,7 @@ from mk2ds.plugins.records.ecs_enrich import (
 from mk2ds.plugins.records.ecs_mapping import ECS_VERSION, RULES, event_fields, mapping_rows
 from mk2ds.plugins.records.typed import typed_record
 
-__all__ = ["EcsWriter", "mapping_text", "show_mapping", "to_ecs"]
+__all__ = ["EcsWriter", "host_os_option", "mapping_text", "show_mapping", "to_ecs"]
 
 #: Top-level order of the fields in a document (others follow in the order they were set).
 _GROUP_ORDER = (
@@ -187,11 +188,16 @@ def _apply_rules(document: dict[str, Any], view: Mapping[str, Any], event: Any) 
 
 
 def _host_part(document: dict[str, Any], record: Mapping[str, Any], host_os: Mapping[str, Any] | None) -> None:
-    """``host.os.*`` from ``systeminfo`` facts, for records of that host (or naming none)."""
+    """``host.os.*`` from ``systeminfo`` facts, for records of that host (or naming none); facts that name no
+    host (the OS every Sysinfo file of a distribution agrees on) go to every record."""
+    if not host_os:
+        return
     host = str(record.get("com") or "")
-    if host_os and (not host or host.lower() == str(host_os.get("host_name", "")).lower()):
-        for field, value in host_os_fields(host_os).items():
-            _put(document, field, value)
+    expected = str(host_os.get("host_name") or "")
+    if host and expected and host.lower() != expected.lower():
+        return
+    for field, value in host_os_fields(host_os).items():
+        _put(document, field, value)
 
 
 def _direction(record: Mapping[str, Any]) -> tuple[str | None, bool]:
@@ -252,7 +258,18 @@ class EcsWriter:
 
 def open_writer(stream: BinaryIO, options: argparse.Namespace) -> EcsWriter:
     original = bool(getattr(options, "ecs_original", False))
-    return EcsWriter(stream, assumed_offset_option(options), host_os=sysinfo_option(options), original=original)
+    return EcsWriter(stream, assumed_offset_option(options), host_os=host_os_option(options), original=original)
+
+
+def host_os_option(options: Any) -> dict[str, Any] | None:
+    """The host facts for ``host.os.*``, in order of evidence: ``--sysinfo FILE`` (given by the user: it wins),
+    else ``options.sysinfo_host`` (the facts of the log's sample's Sysinfo, which ``convert`` passes in dataset
+    context), else ``None`` (no ``host.os``, never a guess)."""
+    given = sysinfo_option(options)
+    if given is not None:
+        return given
+    found = getattr(options, "sysinfo_host", None)
+    return dict(found) if isinstance(found, Mapping) and found else None
 
 
 def sysinfo_option(options: Any) -> dict[str, Any] | None:
@@ -343,7 +360,7 @@ ECS_FORMAT = OutputFormat(
             {
                 "metavar": "FILE",
                 "type": _sysinfo_argument,
-                "help": "ecs: the host's systeminfo.exe output, for host.os.* (records of that host)",
+                "help": "ecs: the host's systeminfo.exe output, for host.os.* (records of that host); default: the sample's Sysinfo when the log is read as part of a distribution",
             },
         ),
         (

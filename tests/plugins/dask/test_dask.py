@@ -341,3 +341,26 @@ def test_clusters_started_by_mk2ds_run_workers_without_profiler_and_malloc_trimm
         "127.0.0.1",
     )
     assert options["scheduler_kwargs"] == {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
+
+
+def test_ecs_on_the_cluster_gets_each_samples_host_os(
+    address: str, sample: SampleDistribution, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """The host facts of each log's Sysinfo travel with its job to the workers."""
+    common = ["--format", "ecs", "--quiet"]
+    local = run_cli("convert", sample.root / "MK2Log", "-o", tmp_path / "local", *common)
+    remote = run_cli(
+        "convert",
+        sample.root / "MK2Log",
+        "-o",
+        tmp_path / "remote",
+        "--engine",
+        "dask",
+        "--scheduler",
+        address,
+        *common,
+    )
+    assert local.code == remote.code == 0
+    outputs = files_below(tmp_path / "local")
+    assert outputs == files_below(tmp_path / "remote")
+    assert b'"os":{"type":"windows"' in outputs["Normal/PC1.ndjson"]

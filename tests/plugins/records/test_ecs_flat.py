@@ -320,3 +320,92 @@ def test_the_writer_options_are_optional() -> None:
     writer.write({"time": TIME, "sn": 1, "evt": "ps", "subEvt": "start"})
     assert "original" not in json.loads(stream.getvalue())["event"]
     assert argparse.Namespace().__dict__ == {}
+
+
+# ---------------------------------------------------------------------------------------------- host.os in dataset context
+
+WINDOWS_7 = ("Microsoft Windows 7 Enterprise", "6.1.7601 Service Pack 1 ビルド 7601")
+
+
+def _by_log(output: Path) -> dict[str, list[dict[str, Any]]]:
+    return {
+        path.relative_to(output).with_suffix("").as_posix(): [
+            json.loads(line) for line in path.read_text("utf-8").splitlines()
+        ]
+        for path in sorted(output.rglob("*.ndjson"))
+    }
+
+
+def _os_of(documents: list[dict[str, Any]]) -> set[tuple[str | None, str | None]]:
+    """The distinct ``(host.os.name, host.os.version)`` of a log's documents (``(None, None)``: no host.os)."""
+    found = set()
+    for document in documents:
+        os_fields = document.get("host", {}).get("os", {})
+        found.add((os_fields.get("name"), os_fields.get("version")))
+    return found
+
+
+def test_host_os_comes_from_each_samples_sysinfo_in_dataset_context(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Without --sysinfo, a log read as part of a distribution gets host.os from its own sample's Sysinfo; a
+    sample whose Sysinfo is empty gets none; a log naming no sample gets the OS all Sysinfo files agree on."""
+    root = write_sample(tmp_path / "sample", samples=6, seed=5, events_per_log=40).root
+    sysinfo = {path.parent.name: path for path in (root / "Sysinfo").glob("*/systeminfo.txt")}
+    empty = {sha for sha, path in sysinfo.items() if not path.stat().st_size}
+    assert empty and len(empty) < len(sysinfo)  # the generator blocks one sample's Sysinfo
+
+    def sample_of(log: str) -> str | None:
+        name = log.rsplit("/", 1)[-1]
+        return name if name in sysinfo else None
+
+    windows_10 = {("Windows 10 Pro", "10.0.14393")}
+    convert_ecs(run_cli, root / "MK2Log", tmp_path / "inside")  # inside the distribution, no --dataset
+    inside = _by_log(tmp_path / "inside")
+    assert len(inside) > 10
+    for log, documents in inside.items():
+        assert _os_of(documents) == ({(None, None)} if sample_of(log) in empty else windows_10), log
+        assert all(ecs_problems(document) == [] for document in documents), log
+    full = inside["Normal/PC1"][0]["host"]["os"]
+    assert full["full"] == "Microsoft Windows 10 Pro 10.0.14393 N/A ビルド 14393" and full["type"] == "windows"
+
+    # One PC ran Windows 7: its logs say so, the others keep theirs, and a log naming no sample gets nothing
+    # (the Sysinfo files no longer agree).
+    changed = sorted(set(sysinfo) - empty)[0]
+    text = sysinfo[changed].read_bytes().decode("cp932")
+    text = text.replace("Microsoft Windows 10 Pro", WINDOWS_7[0]).replace("10.0.14393 N/A ビルド 14393", WINDOWS_7[1])
+    sysinfo[changed].write_bytes(text.encode("cp932"))
+    convert_ecs(run_cli, root / "MK2Log", tmp_path / "given", "--dataset", root)
+    given = _by_log(tmp_path / "given")
+    assert given.keys() == inside.keys()
+    for log, documents in given.items():
+        sample = sample_of(log)
+        expected = windows_10 if sample and sample not in empty else {(None, None)}
+        if sample == changed:
+            expected = {("Windows 7 Enterprise", "6.1.7601")}
+        assert _os_of(documents) == expected, log
+        assert all(ecs_problems(document) == [] for document in documents), log
+    assert any(sample_of(log) == changed for log in given) and any(sample_of(log) is None for log in given)
+
+    # The same with -j 2 (jobs in worker processes), and for a copy outside the distribution with --dataset.
+    convert_ecs(run_cli, root / "MK2Log", tmp_path / "parallel", "--dataset", root, "-j", "2")
+    assert _by_log(tmp_path / "parallel") == given
+    outside = tmp_path / f"{changed}.log"
+    outside.write_bytes((root / "MK2Log" / "30m" / f"{changed}.log").read_bytes())
+    assert _os_of(convert_ecs(run_cli, outside, tmp_path / "out.ndjson", "--dataset", root)) == {
+        ("Windows 7 Enterprise", "6.1.7601")
+    }
+    assert _os_of(convert_ecs(run_cli, outside, tmp_path / "alone.ndjson")) == {(None, None)}
+    with_offset = convert_ecs(
+        run_cli, outside, tmp_path / "offset.ndjson", "--dataset", root, "--assume-offset", "+0900"
+    )
+    assert _os_of(with_offset) == {("Windows 7 Enterprise", "6.1.7601")}  # the user's offset does not stop the lookup
+
+    # --sysinfo FILE, given by the user, wins over the sample's Sysinfo.
+    host = given[f"30m/{changed}"][0]["host"]["name"]
+    explicit = tmp_path / "systeminfo.txt"
+    explicit.write_text(f"Host Name: {host}\nOS Name: Microsoft Windows 8.1 Pro\nOS Version: 6.3.9600 N/A Build 9600\n")
+    documents = convert_ecs(
+        run_cli, root / "MK2Log" / "30m" / f"{changed}.log", tmp_path / "explicit.ndjson", "--sysinfo", explicit
+    )
+    assert _os_of(documents) == {("Windows 8.1 Pro", "6.3.9600")}
