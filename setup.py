@@ -43,6 +43,12 @@ class OptionalBuildExt(build_ext):
 
 extensions = []
 if not _flag("MK2DS_NO_EXTENSIONS") and sys.implementation.name == "cpython":
-    extensions.append(Extension("mk2ds.plugins.reader._speedups", ["plugins/reader/_speedups.c"], optional=not _flag("MK2DS_REQUIRE_EXTENSIONS")))
+    extensions.append(
+        Extension(
+            "mk2ds.plugins.reader._speedups",
+            ["plugins/reader/_speedups.c"],
+            optional=not _flag("MK2DS_REQUIRE_EXTENSIONS"),
+        )
+    )
 
 setup(ext_modules=extensions, cmdclass={"build_ext": OptionalBuildExt})

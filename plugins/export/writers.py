@@ -119,6 +119,49 @@ def _cell(field: TableField, value: Any) -> Any:
     raise ValueError(f"{field.name}: {value!r} is not a {kind}")
 
 
+#: The Python types a column may hold (besides None) to go to Arrow as it is, by field type.
+_AS_IS_TYPES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "json": frozenset({str}),
+    "integer": frozenset({int}),
+    "datetime": frozenset({int}),
+    "number": frozenset({float, int}),
+    "boolean": frozenset({bool}),
+}
+_NONE_TYPE = type(None)
+
+
+def _dump_json(value: Any) -> Any:
+    if value is None or type(value) is str:
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _column_cells(field: TableField, values: Sequence[Any], table: str, rows_before: int) -> Sequence[Any]:
+    """One batch's values of ``field`` as its Arrow column wants them (see :func:`_cell`).
+
+    A column whose values all have the types its field takes as they are (``type()``, so a bool is never an
+    integer) goes as it is; JSON values are dumped in one pass; anything else goes value by value through
+    :func:`_cell`, whose error names the row. :raises ValueError: a value does not fit.
+    """
+    kinds = set(map(type, values))
+    kinds.discard(_NONE_TYPE)
+    if kinds <= _AS_IS_TYPES[field.type]:
+        return values
+    if field.type == "json":
+        try:
+            return [_dump_json(value) for value in values]
+        except (TypeError, ValueError):
+            pass  # the value-by-value pass below names the row
+    cells = []
+    for number, value in enumerate(values, start=rows_before + 1):
+        try:
+            cells.append(_cell(field, value))
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"table {table}, row {number}: {error}") from None
+    return cells
+
+
 class ParquetTableWriter:
     """Rows in, one Parquet file out (``close`` finishes it); an empty table still gets its schema."""
 
@@ -138,17 +181,15 @@ class ParquetTableWriter:
         self.schema = arrow_schema(self.fields, dictionary)
         self.batch_rows = batch_rows
         self.rows = 0
-        # Values by column (not row dicts): a batch costs a pointer per value.
+        # Each row as a tuple of its values (not the row dict): a batch costs a pointer per value.
         self._names = tuple(field.name for field in self.fields)
-        self._columns: list[list[Any]] = [[] for _ in self.fields]
+        self._rows: list[tuple[Any, ...]] = []
         self._pending = 0
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         self._writer = parquet.ParquetWriter(path, self.schema, compression="zstd", write_statistics=True)
 
     def write(self, row: Mapping[str, Any]) -> None:
-        get = row.get
-        for column, name in zip(self._columns, self._names, strict=True):
-            column.append(get(name))
+        self._rows.append(tuple(map(row.get, self._names)))
         self._pending += 1
         if self._pending >= self.batch_rows:
             self._flush()
@@ -162,25 +203,21 @@ class ParquetTableWriter:
             return
         pa = require_pyarrow()
         columns = []
-        for index, field in enumerate(self.fields):
-            values = []
-            for number, value in enumerate(self._columns[index], start=self.rows + 1):
-                try:
-                    values.append(_cell(field, value))
-                except ValueError as error:
-                    raise ValueError(f"table {self.table}, row {number}: {error}") from None
-            if field.required and any(value is None for value in values):
-                number = self.rows + 1 + values.index(None)
+        for index, values in enumerate(zip(*self._rows, strict=True)):
+            field = self.fields[index]
+            cells = _column_cells(field, values, self.table, self.rows)
+            if field.required and None in cells:
+                number = self.rows + 1 + cells.index(None)
                 raise ValueError(f"table {self.table}, row {number}: {field.name} is required but missing")
             kind = self.schema.field(index).type
             if pa.types.is_dictionary(kind):
-                columns.append(pa.array(values, type=pa.string()).dictionary_encode().cast(kind))
+                columns.append(pa.array(cells, type=pa.string()).dictionary_encode().cast(kind))
             else:
-                columns.append(pa.array(values, type=kind))
+                columns.append(pa.array(cells, type=kind))
         self._writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=self.schema))
         self.rows += self._pending
         self._pending = 0
-        self._columns = [[] for _ in self.fields]
+        self._rows = []
 
     def close(self) -> None:
         try:
