@@ -72,9 +72,7 @@ def test_a_column_of_mixed_but_fitting_values_matches_a_column_converted_value_b
         ({"count": 1}, r"table things, row 4: name is required but missing"),
     ],
 )
-def test_a_value_that_does_not_fit_names_table_row_and_field(
-    tmp_path: Path, row: dict[str, Any], message: str
-) -> None:
+def test_a_value_that_does_not_fit_names_table_row_and_field(tmp_path: Path, row: dict[str, Any], message: str) -> None:
     rows = [{"name": "ok", "count": 1}] * 3 + [row]
     with pytest.raises(ValueError, match=message):
         write(tmp_path, rows)
