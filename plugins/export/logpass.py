@@ -32,7 +32,7 @@ from mk2ds.plugins.export.tables import (
     PARTITION_NAMES,
     PROCESS_FIELDS,
     RELATION_FIELDS,
-    event_row,
+    EventRows,
     process_rows,
     relation_rows,
 )
@@ -101,12 +101,10 @@ class _Tee:
         self.model: Any = None
 
     def through(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-        write, offset, assumed = self.writer.write, self.job.host_offset, self.assume_offset
-        where = {"subset": self.job.subset, "sample": self.job.sample}
+        rows = EventRows(self.job.host_offset, self.assume_offset, (self.job.subset, self.job.sample))
+        write, values = self.writer.write_values, rows.values
         for record in records:
-            row = event_row(record, offset, assumed)
-            row.update(where)
-            write(row)
+            write(values(record))
             yield record
 
 

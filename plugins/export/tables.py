@@ -18,6 +18,7 @@ Times: :func:`resolve_instant` is the one place where a record time becomes an i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = [
     "EVENT_INTEGER_KEYS",
     "EVENT_STRING_KEYS",
     "EVENT_TABLE_FIELDS",
+    "EventRows",
     "NO_VALUE",
     "PARTITION_FIELDS",
     "PARTITION_NAMES",
@@ -94,6 +96,8 @@ EVENT_FIELDS: tuple[TableField, ...] = (
 #: types partition keys it discovers), so that a single file is self-describing.
 EVENT_TABLE_FIELDS: tuple[TableField, ...] = (*EVENT_FIELDS, *PARTITION_FIELDS)
 PARTITION_NAMES: tuple[str, ...] = tuple(field.name for field in PARTITION_FIELDS)
+_EVENT_NAMES: tuple[str, ...] = tuple(field.name for field in EVENT_FIELDS)
+_MILLISECONDS = re.compile("[0-9]{3}").fullmatch
 _TYPED_KEYS = frozenset(
     ("time", "time_offset", "time_offset_source", "_file", "_line", *EVENT_INTEGER_KEYS, *EVENT_STRING_KEYS)
 )
@@ -176,8 +180,10 @@ def resolve_instant(
     (``option``), then the host's Sysinfo offset (``sysinfo``), the reader's order; else ``unknown``, with
     no offset and no instant (none is invented). ``None`` when the time is missing or malformed.
     """
-    settled = dict(record or {})
-    settled["time"] = time
+    settled: dict[str, Any] = {"time": time}
+    for key in ("time_offset", "time_offset_source"):
+        if record is not None and key in record:
+            settled[key] = record[key]
     if "time_offset_source" not in settled:
         for offset, source in ((assume_offset, "option"), (host_offset, "sysinfo")):
             if offset:
@@ -201,31 +207,91 @@ def _integer_or_text(value: Any) -> tuple[int | None, Any]:
     return None, value
 
 
-def event_row(record: Mapping[str, Any], host_offset: str | None, assume_offset: str | None) -> dict[str, Any]:
-    """One ``events`` row (without the partition columns) from a reader record with provenance."""
-    when = resolve_instant(record.get("time"), host_offset, assume_offset, record)
-    row: dict[str, Any] = {
-        "file": record.get("_file"),
-        "line": record.get("_line"),
-        "time": None if when is None else when.epoch_ms,
-        "time_local": None if when is None else when.local,
-        "time_offset": None if when is None else when.offset,
-        "time_offset_source": None if when is None else when.source,
-    }
-    extra: dict[str, Any] = {}
-    for key in EVENT_INTEGER_KEYS:
-        if key in record:
-            row[key], kept = _integer_or_text(record[key])
+class EventRows:
+    """``events`` rows of one log, as tuples in :data:`EVENT_TABLE_FIELDS` order (the writer's columns), with
+    the log's partition values (``subset``, ``sample``) last.
+
+    Records of a log share few distinct seconds, so each second's instant (with the record's
+    ``time_offset`` and ``time_offset_source``) is settled once, in a bounded memo.
+    """
+
+    #: Distinct times remembered; the memo starts afresh when it is full (one log's working set is small).
+    MEMO_SIZE = 4096
+
+    def __init__(
+        self, host_offset: str | None, assume_offset: str | None, partition: tuple[str | None, ...] = ()
+    ) -> None:
+        self.host_offset = host_offset
+        self.assume_offset = assume_offset
+        self.partition = partition
+        self._instants: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+    def _time_columns(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
+        """``(time, time_local, time_offset, time_offset_source)`` of a record.
+
+        A record time of the record format (``YYYY-MM-DDTHH:MM:SS.mmm`` and an optional offset) is settled
+        once per second: its milliseconds cannot change whether the time is valid, nor its offset.
+        """
+        time = record.get("time")
+        settled = (record.get("time_offset"), record.get("time_offset_source"))
+        if not (type(time) is str and len(time) >= 23 and time[19] == "." and _MILLISECONDS(time[20:23])):
+            return self._settle(time, record)
+        key = (time[:19], time[23:], *settled)
+        try:
+            second = self._instants.get(key)
+        except TypeError:  # an offset that cannot be a key (not from the reader)
+            return self._settle(time, record)
+        if second is None:
+            second = self._settle(f"{time[:19]}.000{time[23:]}", record)
+            if len(self._instants) >= self.MEMO_SIZE:
+                self._instants.clear()
+            self._instants[key] = second
+        epoch_ms, local, offset, source = second
+        if local is None:
+            return second  # not a valid time: none of that second's milliseconds is
+        return (None if epoch_ms is None else epoch_ms + int(time[20:23]), time[:23], offset, source)
+
+    def _settle(self, time: Any, record: Mapping[str, Any]) -> tuple[Any, ...]:
+        when = resolve_instant(time, self.host_offset, self.assume_offset, record)
+        return (None,) * 4 if when is None else (when.epoch_ms, when.local, when.offset, when.source)
+
+    def values(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
+        """One row from a reader record with provenance (``_file``, ``_line``)."""
+        extra: dict[str, Any] = {}
+        integers: list[Any] = []
+        for key in EVENT_INTEGER_KEYS:
+            value = record.get(key)
+            if value is None or (type(value) is int and INT64_MIN <= value <= INT64_MAX):
+                integers.append(value)
+                continue
+            column, kept = _integer_or_text(value)
+            integers.append(column)
             if kept is not None:
                 extra[key] = kept
-    for key in EVENT_STRING_KEYS:
-        value = record.get(key)
-        row[key] = None if value is None or value == NO_VALUE else (value if isinstance(value, str) else str(value))
-    for key, value in record.items():
-        if key not in _TYPED_KEYS:
-            extra[key] = value
-    row["extra"] = extra
-    return row
+        strings: list[str | None] = []
+        for key in EVENT_STRING_KEYS:
+            value = record.get(key)
+            if value is None or value == NO_VALUE:
+                strings.append(None)
+            else:
+                strings.append(value if type(value) is str else str(value))
+        for key, value in record.items():
+            if key not in _TYPED_KEYS:
+                extra[key] = value
+        return (
+            record.get("_file"),
+            record.get("_line"),
+            *self._time_columns(record),
+            *integers,
+            *strings,
+            extra,
+            *self.partition,
+        )
+
+
+def event_row(record: Mapping[str, Any], host_offset: str | None, assume_offset: str | None) -> dict[str, Any]:
+    """One ``events`` row (without the partition columns) from a reader record with provenance, by column name."""
+    return dict(zip(_EVENT_NAMES, EventRows(host_offset, assume_offset).values(record), strict=True))
 
 
 def process_key(file: str, process_id: str) -> str:

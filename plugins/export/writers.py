@@ -92,11 +92,7 @@ def _cell(field: TableField, value: Any) -> Any:
         return None
     kind = field.type
     if kind == "json":
-        return (
-            value
-            if isinstance(value, str)
-            else json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        )
+        return value if isinstance(value, str) else _ENCODE_JSON(value)
     if kind == "datetime":
         if isinstance(value, datetime):
             if value.tzinfo is None:
@@ -131,10 +127,16 @@ _AS_IS_TYPES: dict[str, frozenset[type]] = {
 _NONE_TYPE = type(None)
 
 
+#: The JSON of a ``json`` cell: compact, keys sorted, not ASCII-escaped (one encoder, not one per value).
+_ENCODE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
 def _dump_json(value: Any) -> Any:
     if value is None or type(value) is str:
         return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if type(value) is dict and not value:
+        return "{}"
+    return _ENCODE_JSON(value)
 
 
 def _column_cells(field: TableField, values: Sequence[Any], table: str, rows_before: int) -> Sequence[Any]:
@@ -189,7 +191,17 @@ class ParquetTableWriter:
         self._writer = parquet.ParquetWriter(path, self.schema, compression="zstd", write_statistics=True)
 
     def write(self, row: Mapping[str, Any]) -> None:
-        self._rows.append(tuple(map(row.get, self._names)))
+        """Write one row given by column name (a missing column is null)."""
+        self.write_values(tuple(map(row.get, self._names)))
+
+    def write_values(self, values: tuple[Any, ...]) -> None:
+        """Write one row given as its values in the order of the writer's fields.
+
+        :raises ValueError: not one value per field.
+        """
+        if len(values) != len(self._names):
+            raise ValueError(f"table {self.table}: a row of {len(values)} values for {len(self._names)} fields")
+        self._rows.append(values)
         self._pending += 1
         if self._pending >= self.batch_rows:
             self._flush()

@@ -21,9 +21,10 @@ This is a library for the reader and the record outputs; it implements no hooks.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -65,6 +66,8 @@ class ResolvedTime:
     local: str
     offset: str
     source: str = "header"
+    #: The instant, when whoever made this already parsed it (:func:`resolve_time` does, to validate it).
+    parsed: datetime | None = field(default=None, repr=False, compare=False)
 
     @property
     def known(self) -> bool:
@@ -82,7 +85,7 @@ class ResolvedTime:
 
     @property
     def instant(self) -> datetime:
-        return datetime.fromisoformat(self.iso)
+        return self.parsed if self.parsed is not None else datetime.fromisoformat(self.iso)
 
     @property
     def naive_local(self) -> datetime:
@@ -99,6 +102,11 @@ def parse_offset(text: str) -> str:
 
     :raises ValueError: the text is not an offset, or its size is beyond ±23:59.
     """
+    # Records repeat a handful of offsets: short texts are remembered (an error is not), long ones never.
+    return _known_offset(text) if len(text) <= 16 else _normalized_offset(text)
+
+
+def _normalized_offset(text: str) -> str:
     value = text.strip()
     if value.upper() in ("Z", "UTC"):
         return UTC_OFFSET
@@ -106,6 +114,9 @@ def parse_offset(text: str) -> str:
     if not match or int(match["hours"]) > 23 or int(match["minutes"]) > 59:
         raise ValueError(f"not a UTC offset: {text!r} (expected e.g. +09:00 or +0900)")
     return f"{match['sign']}{match['hours']}:{match['minutes']}"
+
+
+_known_offset = functools.lru_cache(maxsize=256)(_normalized_offset)
 
 
 def assumed_offset_option(options: Any) -> str | None:
@@ -166,13 +177,13 @@ def resolve_time(record: Mapping[str, Any], assume_offset: str | None = None) ->
     match = _TIME.match(value) if isinstance(value, str) else None
     if match is None:
         raise ValueError(f"{record_location(record)}: 'time' is missing or malformed: {value!r}")
+    local = match["local"]
     if match["offset"]:
-        resolved = ResolvedTime(match["local"], match["offset"], "header")
+        offset, source = match["offset"], "header"
     else:
         offset, source = _zone_less_offset(record, assume_offset)
-        resolved = ResolvedTime(match["local"], offset, source)
     try:
-        resolved.instant  # noqa: B018 - validates the calendar date (no 2018-02-30)
+        parsed = datetime.fromisoformat(local + offset)  # also validates the calendar date (no 2018-02-30)
     except ValueError as error:
         raise ValueError(f"{record_location(record)}: 'time' is not a real date: {value!r} ({error})") from None
-    return resolved
+    return ResolvedTime(local, offset, source, parsed)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from mk2ds.plugins.export.tables import event_row, resolve_instant
+from typing import Any
+
+import pytest
+
+from mk2ds.plugins.export.tables import EVENT_TABLE_FIELDS, EventRows, event_row, resolve_instant
 
 
 def test_the_offset_comes_from_the_line_then_the_reader_then_the_option_then_sysinfo() -> None:
@@ -44,3 +48,44 @@ def test_typed_columns_keep_every_value() -> None:
     assert row["srcIP"] is None and row["srcPort"] is None  # the product's no-value marker
     assert row["dstPort"] is None and row["recv"] is None and row["send"] == 0 and row["cmd"] == ""
     assert row["extra"] == {"dstPort": "http", "recv": str(2**70), "odd": "x"}
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "2018-03-01T19:55:17.836",
+        "2018-03-01T19:55:17.000",
+        "2018-03-01T19:55:17.999+09:00",
+        "2018-03-01T19:55:17.001-05:30",
+        "2018-02-30T00:00:00.123",  # no such day
+        "2018-03-01T19:55:17.8x6",
+        "2018-03-01T19:55:17.８３６",  # digits, but not ASCII
+        "2018-03-01T19:55:17.836+25:00",
+        "2018-03-01T19:55:17.836\n",
+        "2018-03-01 19:55:17",
+        "",
+        None,
+        17,
+    ],
+)
+@pytest.mark.parametrize(
+    "settled",
+    [{}, {"time_offset_source": "unknown"}, {"time_offset": "+0200", "time_offset_source": "sysinfo"}],
+)
+def test_event_rows_settle_each_time_as_resolve_instant_does(time: Any, settled: dict[str, Any]) -> None:
+    rows = EventRows("+09:00", None)
+    if isinstance(time, str) and len(time) >= 23:
+        # another millisecond of the same second first: what the memo holds must not change the answer
+        rows.values({"time": time[:20] + "555" + time[23:], **settled})
+    when = resolve_instant(time, "+09:00", None, {"time": time, **settled})
+    expected = (None,) * 4 if when is None else (when.epoch_ms, when.local, when.offset, when.source)
+    assert rows.values({"time": time, **settled})[2:6] == expected
+
+
+def test_event_rows_are_in_the_writer_column_order_with_the_partition_last() -> None:
+    record = {"time": "2018-03-01T19:55:17.836+09:00", "_file": "a.log", "_line": 3, "sn": 1, "evt": "ps"}
+    values = EventRows(None, None, ("30m", "abc")).values(record)
+    assert len(values) == len(EVENT_TABLE_FIELDS)
+    by_name = dict(zip((field.name for field in EVENT_TABLE_FIELDS), values, strict=True))
+    assert by_name["subset"] == "30m" and by_name["sample"] == "abc" and by_name["line"] == 3
+    assert by_name["time"] == 1519901717836 and by_name["extra"] == {}
