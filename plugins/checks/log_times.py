@@ -21,12 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from mk2ds.core import Finding, Severity
 from mk2ds.plugins.checks.log_codes import DEFAULT_BACKWARDS_TOLERANCE, TIME_CODES
-from mk2ds.plugins.reader.timestamps import resolve_time
+from mk2ds.plugins.reader.timestamps import SecondsMemo, settle_time
 
 __all__ = ["DEFAULT_BACKWARDS_TOLERANCE", "TIME_CODES", "LogTimeObserver"]
 
@@ -64,40 +63,41 @@ class LogTimeObserver:
         self.zone_less = _Tally()
         self.disagreeing = _Tally()
         self.backwards = _Tally()
-        self._latest: tuple[datetime, int] | None = None
+        #: The latest instant so far: epoch milliseconds, its line, its time with offset.
+        self._latest: tuple[int, int, str] | None = None
+        self._settle = SecondsMemo(settle_time)
         self._offsets: set[str] = set()  # every offset the log's lines have or got ("" for unknown)
 
     def see(self, record: Mapping[str, Any], line: int) -> None:
-        try:
-            when = resolve_time(record)
-        except ValueError:
+        settled = self._settle(record)
+        if settled is None:
             return
-        self._offsets.add(when.offset if when.known else "")
-        if when.source == "header":
-            self.zoned.add(line, {"offset": when.offset})
-            if self.sysinfo_offset and when.offset != self.sysinfo_offset:
-                self.disagreeing.add(line, {"header_offset": when.offset, "sysinfo_offset": self.sysinfo_offset})
+        epoch_ms, local, offset, source = settled
+        self._offsets.add("" if epoch_ms is None else str(offset))
+        if source == "header":
+            self.zoned.add(line, {"offset": offset})
+            if self.sysinfo_offset and offset != self.sysinfo_offset:
+                self.disagreeing.add(line, {"header_offset": offset, "sysinfo_offset": self.sysinfo_offset})
         else:
             self.zone_less.add(line, {"time": record.get("time")})
-        if not when.known:
+        if epoch_ms is None:
             return
-        instant = when.instant
         if self._latest is not None:
-            latest, latest_line = self._latest
-            behind = (latest - instant).total_seconds()
+            latest, latest_line, latest_iso = self._latest
+            behind = (latest - epoch_ms) / 1000
             if behind > self.tolerance:
                 self.backwards.add(
                     line,
                     {
-                        "time": when.iso,
+                        "time": f"{local}{offset}",
                         "seconds_behind": behind,
-                        "latest": latest.isoformat(timespec="milliseconds"),
+                        "latest": latest_iso,
                         "latest_line": latest_line,
                     },
                 )
                 return
-        if self._latest is None or instant > self._latest[0]:
-            self._latest = (instant, line)
+        if self._latest is None or epoch_ms > self._latest[0]:
+            self._latest = (epoch_ms, line, f"{local}{offset}")
 
     def findings(self) -> Iterator[Finding]:
         where: dict[str, Any] = {"path": self.path, "subject": self.subject}

@@ -18,14 +18,13 @@ Times: :func:`resolve_instant` is the one place where a record time becomes an i
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mk2ds.core.schemas import load_schema
 from mk2ds.core.tables import TableField
-from mk2ds.plugins.reader.timestamps import resolve_time
+from mk2ds.plugins.reader.timestamps import SecondsMemo, Settled, resolve_time
 
 __all__ = [
     "EVENT_FIELDS",
@@ -97,7 +96,7 @@ EVENT_FIELDS: tuple[TableField, ...] = (
 EVENT_TABLE_FIELDS: tuple[TableField, ...] = (*EVENT_FIELDS, *PARTITION_FIELDS)
 PARTITION_NAMES: tuple[str, ...] = tuple(field.name for field in PARTITION_FIELDS)
 _EVENT_NAMES: tuple[str, ...] = tuple(field.name for field in EVENT_FIELDS)
-_MILLISECONDS = re.compile("[0-9]{3}").fullmatch
+_NO_TIME = (None, None, None, None)
 _TYPED_KEYS = frozenset(
     ("time", "time_offset", "time_offset_source", "_file", "_line", *EVENT_INTEGER_KEYS, *EVENT_STRING_KEYS)
 )
@@ -211,12 +210,9 @@ class EventRows:
     """``events`` rows of one log, as tuples in :data:`EVENT_TABLE_FIELDS` order (the writer's columns), with
     the log's partition values (``subset``, ``sample``) last.
 
-    Records of a log share few distinct seconds, so each second's instant (with the record's
-    ``time_offset`` and ``time_offset_source``) is settled once, in a bounded memo.
+    Records of a log share few seconds: each second's instant is settled once
+    (:class:`~mk2ds.plugins.reader.timestamps.SecondsMemo`).
     """
-
-    #: Distinct times remembered; the memo starts afresh when it is full (one log's working set is small).
-    MEMO_SIZE = 4096
 
     def __init__(
         self, host_offset: str | None, assume_offset: str | None, partition: tuple[str | None, ...] = ()
@@ -224,36 +220,16 @@ class EventRows:
         self.host_offset = host_offset
         self.assume_offset = assume_offset
         self.partition = partition
-        self._instants: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._times = SecondsMemo(self._resolve)
+
+    def _resolve(self, record: dict[str, Any]) -> Settled | None:
+        when = resolve_instant(record["time"], self.host_offset, self.assume_offset, record)
+        return None if when is None else (when.epoch_ms, when.local, when.offset, when.source)
 
     def _time_columns(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
-        """``(time, time_local, time_offset, time_offset_source)`` of a record.
-
-        A record time of the record format (``YYYY-MM-DDTHH:MM:SS.mmm`` and an optional offset) is settled
-        once per second: its milliseconds cannot change whether the time is valid, nor its offset.
-        """
-        time = record.get("time")
-        settled = (record.get("time_offset"), record.get("time_offset_source"))
-        if not (type(time) is str and len(time) >= 23 and time[19] == "." and _MILLISECONDS(time[20:23])):
-            return self._settle(time, record)
-        key = (time[:19], time[23:], *settled)
-        try:
-            second = self._instants.get(key)
-        except TypeError:  # an offset that cannot be a key (not from the reader)
-            return self._settle(time, record)
-        if second is None:
-            second = self._settle(f"{time[:19]}.000{time[23:]}", record)
-            if len(self._instants) >= self.MEMO_SIZE:
-                self._instants.clear()
-            self._instants[key] = second
-        epoch_ms, local, offset, source = second
-        if local is None:
-            return second  # not a valid time: none of that second's milliseconds is
-        return (None if epoch_ms is None else epoch_ms + int(time[20:23]), time[:23], offset, source)
-
-    def _settle(self, time: Any, record: Mapping[str, Any]) -> tuple[Any, ...]:
-        when = resolve_instant(time, self.host_offset, self.assume_offset, record)
-        return (None,) * 4 if when is None else (when.epoch_ms, when.local, when.offset, when.source)
+        """``(time, time_local, time_offset, time_offset_source)`` of a record."""
+        settled = self._times(record)
+        return _NO_TIME if settled is None else settled
 
     def values(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
         """One row from a reader record with provenance (``_file``, ``_line``)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -34,11 +34,14 @@ __all__ = [
     "OFFSET_KEYS",
     "OFFSET_SOURCES",
     "ResolvedTime",
+    "SecondsMemo",
+    "Settled",
     "assumed_offset_option",
     "offset_fields",
     "parse_offset",
     "record_location",
     "resolve_time",
+    "settle_time",
 ]
 
 _TIME = re.compile(
@@ -187,3 +190,60 @@ def resolve_time(record: Mapping[str, Any], assume_offset: str | None = None) ->
     except ValueError as error:
         raise ValueError(f"{record_location(record)}: 'time' is not a real date: {value!r} ({error})") from None
     return ResolvedTime(local, offset, source, parsed)
+
+
+#: What :class:`SecondsMemo` gives for a record time: ``(epoch milliseconds or None when the offset is unknown,
+#: local time, offset, source)``, or ``None`` when the time is missing or not valid.
+Settled = tuple[int | None, str, str | None, str]
+_MILLISECONDS = re.compile("[0-9]{3}").fullmatch
+
+
+class SecondsMemo:
+    """Settles the times of a stream of records, each second once.
+
+    ``resolve`` gets a small record (``time``, and ``time_offset``/``time_offset_source`` when the record has
+    them) and gives its :data:`Settled` value or ``None``. A time of the record format
+    (``YYYY-MM-DDTHH:MM:SS.mmm``, optional offset) is resolved for its whole second (``.000``): the
+    milliseconds cannot change whether the time is valid, nor its offset, so every other millisecond of that
+    second is an addition. Records of a log share few seconds; the memo holds at most ``size`` of them.
+    """
+
+    def __init__(self, resolve: Callable[[dict[str, Any]], Settled | None], size: int = 4096) -> None:
+        self.resolve = resolve
+        self.size = size
+        self._seconds: dict[tuple[Any, ...], Settled | None] = {}
+
+    def _small_record(self, time: Any, record: Mapping[str, Any]) -> dict[str, Any]:
+        small = {"time": time}
+        for key in OFFSET_KEYS:
+            if key in record:
+                small[key] = record[key]
+        return small
+
+    def __call__(self, record: Mapping[str, Any]) -> Settled | None:
+        time = record.get("time")
+        if not (type(time) is str and len(time) >= 23 and time[19] == "." and _MILLISECONDS(time[20:23])):
+            return self.resolve(self._small_record(time, record))
+        key = (time[:19], time[23:], record.get("time_offset"), record.get("time_offset_source"))
+        try:
+            second = self._seconds[key]
+        except KeyError:
+            second = self.resolve(self._small_record(f"{time[:19]}.000{time[23:]}", record))
+            if len(self._seconds) >= self.size:
+                self._seconds.clear()
+            self._seconds[key] = second
+        except TypeError:  # an offset that cannot be a key (not a record of the reader)
+            return self.resolve(self._small_record(time, record))
+        if second is None:
+            return None  # not a valid time: no millisecond of that second is
+        epoch_ms, _, offset, source = second
+        return (None if epoch_ms is None else epoch_ms + int(time[20:23]), time[:23], offset, source)
+
+
+def settle_time(record: Mapping[str, Any], assume_offset: str | None = None) -> Settled | None:
+    """:func:`resolve_time` as a :data:`Settled` value (``None`` for a missing or invalid time)."""
+    try:
+        when = resolve_time(record, assume_offset)
+    except ValueError:
+        return None
+    return (when.epoch_microseconds // 1000 if when.known else None, when.local, when.offset, when.source)
