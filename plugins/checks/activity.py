@@ -34,12 +34,33 @@ class ActivityCounter:
     def __init__(self, expected_minutes: float | None = None, tolerance_minutes: float | None = None) -> None:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.minutes: set[str] = set()
-        self.kinds: Counter[str] = Counter()
+        self._kind_names: set[str] = set()
         self.dropped = 0
         self.expected_minutes = expected_minutes
         self.tolerance_minutes = tolerance_minutes
 
+    @property
+    def kinds(self) -> Counter[str]:
+        """Records counted per event kind."""
+        totals: Counter[str] = Counter()
+        for (_, kind), count in self.counts.items():
+            totals[kind] += count
+        return totals
+
     def add(self, record: Mapping[str, Any]) -> None:
+        moment = record.get("time")
+        kind = record.get("evt")
+        if type(moment) is str and type(kind) is str:
+            # The common case: a minute and kind already counted (a key's minute has 16 characters, so this
+            # time has them too, and its kind is one of the counted ones).
+            key = (moment[:16], kind)
+            count = self.counts.get(key)
+            if count is not None:
+                self.counts[key] = count + 1
+                return
+        self._add_new(record)
+
+    def _add_new(self, record: Mapping[str, Any]) -> None:
         moment = record.get("time")
         if not isinstance(moment, str) or len(moment) < 16:
             self.dropped += 1
@@ -51,16 +72,16 @@ class ActivityCounter:
                 return
             self.minutes.add(minute)
         kind = str(record.get("evt") or "?")
-        if kind not in self.kinds and len(self.kinds) >= MAX_KINDS:
-            kind = "other"
-        self.kinds[kind] += 1
+        if kind not in self._kind_names:
+            if len(self._kind_names) >= MAX_KINDS:
+                kind = "other"
+            self._kind_names.add(kind)
         self.counts[(minute, kind)] += 1
 
     def _ordered_kinds(self) -> list[str]:
-        known = [kind for kind in KIND_ORDER if kind in self.kinds]
-        rest = sorted(
-            (kind for kind in self.kinds if kind not in KIND_ORDER), key=lambda kind: (-self.kinds[kind], kind)
-        )
+        totals = self.kinds
+        known = [kind for kind in KIND_ORDER if kind in totals]
+        rest = sorted((kind for kind in totals if kind not in KIND_ORDER), key=lambda kind: (-totals[kind], kind))
         return known + rest
 
     def fact_value(self) -> dict[str, Any] | None:

@@ -48,6 +48,12 @@ class _Tally:
         if len(self.lines) < MAX_LINES:
             self.lines.append(line)
 
+    def again(self, line: int) -> None:
+        """:meth:`add` once the first example is kept (no example to build)."""
+        self.count += 1
+        if len(self.lines) < MAX_LINES:
+            self.lines.append(line)
+
 
 class LogTimeObserver:
     """Per-log time checks; call :meth:`see` for each record in file order, then :meth:`findings`."""
@@ -75,9 +81,14 @@ class LogTimeObserver:
         epoch_ms, local, offset, source = settled
         self._offsets.add("" if epoch_ms is None else str(offset))
         if source == "header":
-            self.zoned.add(line, {"offset": offset})
+            if self.zoned.first:
+                self.zoned.again(line)
+            else:
+                self.zoned.add(line, {"offset": offset})
             if self.sysinfo_offset and offset != self.sysinfo_offset:
                 self.disagreeing.add(line, {"header_offset": offset, "sysinfo_offset": self.sysinfo_offset})
+        elif self.zone_less.first:
+            self.zone_less.again(line)
         else:
             self.zone_less.add(line, {"time": record.get("time")})
         if epoch_ms is None:
