@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+from startup_probe import probe
 
 from mk2ds.plugins.checks import log_check, log_observer
 from mk2ds.plugins.checks import logs as log_checks
@@ -18,23 +15,12 @@ CHECK_MODULES = (
     "mk2ds.plugins.checks.log_times",
 )
 
-PROBE = """
-import contextlib, io, json, sys
-from mk2ds.core.cli import main
-with contextlib.redirect_stdout(io.StringIO()):
-    try:
-        code = main(sys.argv[1:])
-    except SystemExit as exit:
-        code = exit.code
-print(json.dumps({"code": code, "loaded": [name for name in MODULES if name in sys.modules]}))
-""".replace("MODULES", repr(("mk2ds.plugins.checks.logs", *CHECK_MODULES)))
-
 
 # Every plugin is registered, export included (it imports check_log only when it runs).
 @pytest.mark.parametrize("arguments", [["--version"], ["codes"], ["verify", "--help"]])
 def test_registering_the_log_checks_does_not_import_them(arguments: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-c", PROBE, *arguments], capture_output=True, text=True, check=True)
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"code": 0, "loaded": ["mk2ds.plugins.checks.logs"]}
+    done = probe(*arguments)
+    assert (done.code, done.loaded(("mk2ds.plugins.checks.logs", *CHECK_MODULES))) == (0, ["mk2ds.plugins.checks.logs"])
 
 
 def test_the_moved_names_are_still_public_here() -> None:

@@ -3,11 +3,8 @@ written, not when the plugin registers ``mk2ds sample`` and ``mk2ds demo`` (no t
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+from startup_probe import probe
 
 LIBRARIES = (
     "mk2ds.plugins.synthetic.distribution",
@@ -17,38 +14,20 @@ LIBRARIES = (
     "mk2ds.plugins.synthetic.pe_builder",
 )
 
-PROBE = """
-import contextlib, io, json, sys
-from mk2ds.core.cli import main
-with contextlib.redirect_stdout(io.StringIO()):
-    try:
-        code = main(sys.argv[1:])
-    except SystemExit as exit:
-        code = exit.code
-print(json.dumps({"code": code, "loaded": [name for name in LIBRARIES if name in sys.modules]}))
-""".replace("LIBRARIES", repr(LIBRARIES))
-
-
-def _probe(code: str, *arguments: str) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True, check=True)
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
 
 @pytest.mark.parametrize("arguments", [["--version"], ["sample", "--help"], ["demo", "--help"], ["codes"]])
 def test_commands_that_write_nothing_do_not_import_the_generator(arguments: list[str]) -> None:
     """The plugin is loaded (it registers the commands), none of its libraries is."""
-    code = PROBE.replace("for name in (", "for name in ('mk2ds.plugins.synthetic', ")
-    assert _probe(code, *arguments) == {"code": 0, "loaded": ["mk2ds.plugins.synthetic"]}
+    done = probe(*arguments)
+    assert (done.code, done.loaded(("mk2ds.plugins.synthetic", *LIBRARIES))) == (0, ["mk2ds.plugins.synthetic"])
 
 
 def test_the_public_names_load_on_first_use() -> None:
     """The probe sees an import: the package's public names still import (and load the library)."""
-    code = PROBE.replace(
-        "code = main(sys.argv[1:])",
-        "from mk2ds.plugins.synthetic import SampleDistribution, SampleSpec, plan_samples, write_sample; code = 0",
+    done = probe(
+        statement="from mk2ds.plugins.synthetic import SampleDistribution, SampleSpec, plan_samples, write_sample"
     )
-    assert _probe(code) == {"code": 0, "loaded": list(LIBRARIES)}
+    assert (done.code, done.loaded(LIBRARIES)) == (0, list(LIBRARIES))
 
 
 def test_unknown_names_are_still_attribute_errors() -> None:
